@@ -1,0 +1,55 @@
+//! The core crate's error type: variants a caller can act on.
+
+use crate::validate::FieldError;
+
+/// Errors of the domain core and the device store.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input broke one or more field rules; nothing was stored.
+    #[error("dữ liệu không hợp lệ / invalid input: {}", join(.0))]
+    Invalid(Vec<FieldError>),
+    /// A file or message could not be read as the expected format.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// A referenced record does not exist.
+    #[error("không tìm thấy / not found: {what} {id}")]
+    NotFound {
+        /// Kind of record.
+        what: &'static str,
+        /// Its id or code.
+        id: String,
+    },
+    /// The device has not been enrolled yet.
+    #[error("thiết bị chưa được đăng ký với máy chủ / this device is not enrolled")]
+    NotEnrolled,
+    /// Re-enrolling would strand events the server has not acknowledged.
+    #[error("còn {count} bản ghi chưa gửi: hãy đồng bộ trước / {count} records are unsent: sync first")]
+    UnsentData {
+        /// How many.
+        count: u64,
+    },
+    /// The device store could not be read or written.
+    #[error("database: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// A migration failed.
+    #[error("migration: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    /// A stored JSON payload could not be (de)serialized.
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl Error {
+    /// A single field error.
+    pub fn field(error: FieldError) -> Self {
+        Error::Invalid(vec![error])
+    }
+    /// A file- or message-level input error.
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Error::InvalidInput(message.into())
+    }
+}
+
+fn join(errors: &[FieldError]) -> String {
+    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}

@@ -1,0 +1,190 @@
+//! Immutable events: every user action, with a versioned payload. Names are never reused.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::funnel::{FunnelState, VisitAction};
+use crate::model::Sex;
+
+/// One fact recorded on one device. Never edited; corrections are new events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// UUIDv7, made on the device.
+    pub id: Uuid,
+    /// The enrolled device that recorded it.
+    pub device_id: Uuid,
+    /// Per-device sequence number: 1, 2, 3, … without gaps.
+    pub seq: u64,
+    /// The user who recorded it.
+    pub author: Uuid,
+    /// The device's clock at the time (audit only; clocks are not trusted for ordering).
+    pub device_time: DateTime<Utc>,
+    /// What happened.
+    pub payload: Payload,
+}
+
+/// What an event says happened. The `type` tag carries the payload version: a changed meaning
+/// gets a new name (`….v2`), and old names stay readable forever.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Payload {
+    /// A household was found and created.
+    #[serde(rename = "household_created.v1")]
+    HouseholdCreated(HouseholdCreated),
+    /// A household's survey answers were recorded.
+    #[serde(rename = "household_surveyed.v1")]
+    HouseholdSurveyed(HouseholdSurveyed),
+    /// A household's address or head was corrected.
+    #[serde(rename = "household_edited.v1")]
+    HouseholdEdited(HouseholdEdited),
+    /// A person was added to a household.
+    #[serde(rename = "resident_added.v1")]
+    ResidentAdded(ResidentAdded),
+    /// A person's descriptive fields were corrected.
+    #[serde(rename = "resident_edited.v1")]
+    ResidentEdited(ResidentEdited),
+    /// A visit outcome was recorded for a person.
+    #[serde(rename = "visit_recorded.v1")]
+    VisitRecorded(VisitRecorded),
+}
+
+impl Payload {
+    /// The versioned type name, as on the wire.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Payload::HouseholdCreated(_) => "household_created.v1",
+            Payload::HouseholdSurveyed(_) => "household_surveyed.v1",
+            Payload::HouseholdEdited(_) => "household_edited.v1",
+            Payload::ResidentAdded(_) => "resident_added.v1",
+            Payload::ResidentEdited(_) => "resident_edited.v1",
+            Payload::VisitRecorded(_) => "visit_recorded.v1",
+        }
+    }
+}
+
+/// `household_created.v1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdCreated {
+    /// New household id (UUIDv7 from the device).
+    pub household_id: Uuid,
+    /// Its hamlet.
+    pub hamlet_code: String,
+    /// Address.
+    pub address: String,
+    /// Head of household.
+    pub head_name: String,
+}
+
+/// `household_surveyed.v1`: the survey of seed 000 ("theo từng hộ").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdSurveyed {
+    /// The household.
+    pub household_id: Uuid,
+    /// Number of members.
+    pub members: u32,
+    /// Members owning a smartphone.
+    pub smartphones: u32,
+    /// An internet-connected computer in the household.
+    pub has_internet_computer: bool,
+}
+
+/// `household_edited.v1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdEdited {
+    /// The household.
+    pub household_id: Uuid,
+    /// The version the editor saw.
+    pub base_version: u32,
+    /// New address.
+    pub address: String,
+    /// New head of household.
+    pub head_name: String,
+}
+
+/// The descriptive fields of a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResidentFields {
+    /// Full name.
+    pub full_name: String,
+    /// Birth year.
+    pub birth_year: i32,
+    /// Sex.
+    pub sex: Sex,
+    /// CCCD number, if known.
+    pub cccd: Option<String>,
+    /// Phone, if known.
+    pub phone: Option<String>,
+}
+
+/// `resident_added.v1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResidentAdded {
+    /// New person id.
+    pub resident_id: Uuid,
+    /// Their household.
+    pub household_id: Uuid,
+    /// Their details.
+    #[serde(flatten)]
+    pub fields: ResidentFields,
+}
+
+/// `resident_edited.v1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResidentEdited {
+    /// The person.
+    pub resident_id: Uuid,
+    /// The version the editor saw.
+    pub base_version: u32,
+    /// The corrected details (all of them).
+    #[serde(flatten)]
+    pub fields: ResidentFields,
+}
+
+/// `visit_recorded.v1`: the outcome of one visit for one person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitRecorded {
+    /// New visit id.
+    pub visit_id: Uuid,
+    /// The person.
+    pub resident_id: Uuid,
+    /// Funnel state reached.
+    pub status: FunnelState,
+    /// Cannot-activate reason code (from the reason catalog), when not activated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
+    /// What the volunteer did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<VisitAction>,
+    /// When to come back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<NaiveDate>,
+    /// Free-text note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_tag_carries_the_version_and_matches_type_name() {
+        let p = Payload::HouseholdSurveyed(HouseholdSurveyed {
+            household_id: Uuid::nil(),
+            members: 4,
+            smartphones: 2,
+            has_internet_computer: false,
+        });
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["type"], "household_surveyed.v1");
+        assert_eq!(json["type"], p.type_name());
+        assert_eq!(serde_json::from_value::<Payload>(json).unwrap(), p);
+    }
+
+    #[test]
+    fn unknown_payload_names_are_refused() {
+        let err = serde_json::from_str::<Payload>(r#"{"type":"household_created.v9"}"#).unwrap_err();
+        assert!(err.to_string().contains("household_created.v9"), "{err}");
+    }
+}

@@ -1,0 +1,19 @@
+//! Gõ Cửa domain core: shared by the field app (through `src-tauri`) and the server.
+//!
+//! Nothing here depends on Tauri, axum or reqwest: the app and the server are shells around it.
+
+pub mod error;
+pub mod event;
+pub mod fixtures;
+pub mod funnel;
+pub mod model;
+pub mod places;
+pub mod reasons;
+pub mod reducer;
+pub mod sql;
+pub mod store;
+pub mod sync;
+pub mod text;
+pub mod validate;
+
+pub use error::Error;

@@ -1,0 +1,130 @@
+//! Current-state records derived from events: households, residents and their visits.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::funnel::{FunnelState, VisitAction};
+
+/// A person's sex as recorded (and as encoded in the CCCD number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sex {
+    /// Nam.
+    Male,
+    /// Nữ.
+    Female,
+}
+
+impl Sex {
+    /// Stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Sex::Male => "male",
+            Sex::Female => "female",
+        }
+    }
+    /// Parses [`Sex::code`].
+    pub fn from_code(code: &str) -> Option<Sex> {
+        match code {
+            "male" => Some(Sex::Male),
+            "female" => Some(Sex::Female),
+            _ => None,
+        }
+    }
+    /// Vietnamese label.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Sex::Male => "Nam",
+            Sex::Female => "Nữ",
+        }
+    }
+    /// English label.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Sex::Male => "male",
+            Sex::Female => "female",
+        }
+    }
+}
+
+/// A household (hộ): the survey unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Household {
+    /// Stable id chosen by the device that created it.
+    pub id: Uuid,
+    /// The hamlet (thôn, bản, ấp, tổ dân phố) it belongs to.
+    pub hamlet_code: String,
+    /// Address as written locally.
+    pub address: String,
+    /// Name of the head of household (chủ hộ).
+    pub head_name: String,
+    /// Number of members, once surveyed.
+    pub members: Option<u32>,
+    /// How many members own a smartphone, once surveyed.
+    pub smartphones: Option<u32>,
+    /// Whether the household has an internet-connected computer, once surveyed.
+    pub has_internet_computer: Option<bool>,
+    /// Bumped by every change of the descriptive fields; edits name the version they saw.
+    pub version: u32,
+    /// Set when two edits were based on the same version: a person should review it.
+    pub needs_review: bool,
+}
+
+/// A resident (nhân khẩu) and where they stand in the funnel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resident {
+    /// Stable id chosen by the device that added the person.
+    pub id: Uuid,
+    /// Their household.
+    pub household_id: Uuid,
+    /// Full name.
+    pub full_name: String,
+    /// Birth year.
+    pub birth_year: i32,
+    /// Sex.
+    pub sex: Sex,
+    /// 12-digit CCCD number, if known.
+    pub cccd: Option<String>,
+    /// Phone number in domestic form, if known.
+    pub phone: Option<String>,
+    /// Bumped by every edit of the fields above.
+    pub version: u32,
+    /// Set when two edits were based on the same version.
+    pub needs_review: bool,
+    /// The funnel state of the deciding visit; `None` until visited.
+    pub status: Option<FunnelState>,
+    /// The cannot-activate reason of the deciding visit.
+    pub reason_code: Option<String>,
+    /// The follow-up date of the deciding visit.
+    pub follow_up: Option<NaiveDate>,
+    /// The deciding visit: the one with the furthest funnel state, ties broken by the larger id.
+    pub deciding_visit: Option<Uuid>,
+    /// How many visits were recorded for this person.
+    pub visit_count: u32,
+}
+
+/// One recorded visit outcome for one person. Visits are only ever appended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visit {
+    /// Stable id.
+    pub id: Uuid,
+    /// The person visited.
+    pub resident_id: Uuid,
+    /// Funnel state reached.
+    pub status: FunnelState,
+    /// Cannot-activate reason, when not activated.
+    pub reason_code: Option<String>,
+    /// What the volunteer did.
+    pub action: Option<VisitAction>,
+    /// When to go back.
+    pub follow_up: Option<NaiveDate>,
+    /// Free-text note.
+    pub note: Option<String>,
+    /// Who recorded it.
+    pub author: Uuid,
+    /// On which device.
+    pub device_id: Uuid,
+    /// The device's clock when recorded (kept for audit, never for ordering).
+    pub device_time: DateTime<Utc>,
+}

@@ -1,0 +1,152 @@
+//! The hierarchy of places as data of any depth: province → [district] → commune → hamlet.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// How deep a place sits. Stored, not inferred, so older plans' districts fit as well.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlaceLevel {
+    /// Tỉnh / thành phố trung ương.
+    Province,
+    /// Huyện (abolished July 2025, kept for older data).
+    District,
+    /// Xã / phường / thị trấn / đặc khu.
+    Commune,
+    /// Thôn, bản, ấp, tổ dân phố, khu phố (defined locally).
+    Hamlet,
+}
+
+impl PlaceLevel {
+    /// Stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            PlaceLevel::Province => "province",
+            PlaceLevel::District => "district",
+            PlaceLevel::Commune => "commune",
+            PlaceLevel::Hamlet => "hamlet",
+        }
+    }
+    /// Parses [`PlaceLevel::code`].
+    pub fn from_code(code: &str) -> Option<PlaceLevel> {
+        [PlaceLevel::Province, PlaceLevel::District, PlaceLevel::Commune, PlaceLevel::Hamlet]
+            .into_iter()
+            .find(|l| l.code() == code)
+    }
+}
+
+/// One administrative place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Place {
+    /// Unique code: the statistics office's 2-digit province and 5-digit commune codes;
+    /// hamlets get their commune's code, a dash and a local suffix (`03445-01`).
+    pub code: String,
+    /// Official name, e.g. "Xã Mường Tè".
+    pub name: String,
+    /// Level in the tree.
+    pub level: PlaceLevel,
+    /// The local kind of unit, e.g. "xã", "phường", "đặc khu", "bản".
+    pub division_type: String,
+    /// The parent place, `None` for a province.
+    pub parent_code: Option<String>,
+}
+
+/// Pads a statistics-office province code to its official two digits.
+pub fn province_code(raw: &str) -> String {
+    format!("{:0>2}", raw.trim())
+}
+
+/// Pads a statistics-office commune code to its official five digits.
+pub fn commune_code(raw: &str) -> String {
+    format!("{:0>5}", raw.trim())
+}
+
+#[derive(Debug, Deserialize)]
+struct AdminUnitRow {
+    code: String,
+    name: String,
+    division_type: String,
+    parent_code: String,
+}
+
+/// Reads the statistics office's list (`code,name,division_type,parent_code,parent_name`):
+/// rows without a parent are provinces, the others communes. Codes are padded to the official
+/// widths so that province `4` and commune `00004` stay distinct.
+pub fn read_admin_units_csv(reader: impl std::io::Read) -> Result<Vec<Place>, Error> {
+    let mut rdr = csv::Reader::from_reader(reader);
+    let mut places = Vec::new();
+    for (i, row) in rdr.deserialize::<AdminUnitRow>().enumerate() {
+        let row = row.map_err(|e| Error::invalid_input(format!("dòng {} / line {}: {e}", i + 2, i + 2)))?;
+        if row.code.trim().is_empty() || row.name.trim().is_empty() {
+            return Err(Error::invalid_input(format!(
+                "dòng {} thiếu mã hoặc tên / line {} lacks a code or a name",
+                i + 2,
+                i + 2
+            )));
+        }
+        let place = if row.parent_code.trim().is_empty() {
+            Place {
+                code: province_code(&row.code),
+                name: row.name.trim().to_owned(),
+                level: PlaceLevel::Province,
+                division_type: row.division_type.trim().to_owned(),
+                parent_code: None,
+            }
+        } else {
+            Place {
+                code: commune_code(&row.code),
+                name: row.name.trim().to_owned(),
+                level: PlaceLevel::Commune,
+                division_type: row.division_type.trim().to_owned(),
+                parent_code: Some(province_code(&row.parent_code)),
+            }
+        };
+        places.push(place);
+    }
+    Ok(places)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn real_list() -> Vec<Place> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/vn-admin-units-2025.csv");
+        read_admin_units_csv(std::fs::File::open(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_2025_list_has_34_provinces_and_3321_communes() {
+        let places = real_list();
+        let provinces = places.iter().filter(|p| p.level == PlaceLevel::Province).count();
+        let communes = places.iter().filter(|p| p.level == PlaceLevel::Commune).count();
+        assert_eq!((provinces, communes), (34, 3321));
+        let mut codes: Vec<_> = places.iter().map(|p| p.code.as_str()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), places.len(), "padded codes are unique across levels");
+        let province_codes: std::collections::HashSet<_> =
+            places.iter().filter(|p| p.level == PlaceLevel::Province).map(|p| p.code.clone()).collect();
+        assert!(places.iter().filter_map(|p| p.parent_code.as_ref()).all(|c| province_codes.contains(c)));
+        let muong_te = places.iter().find(|p| p.name == "Xã Mường Tè").unwrap();
+        assert_eq!(muong_te.code, "03445");
+        assert_eq!(muong_te.parent_code.as_deref(), Some("12"));
+    }
+
+    #[test]
+    fn the_copy_in_the_repo_matches_the_shared_one_when_present() {
+        let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/vn-admin-units-2025.csv");
+        let ours = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/vn-admin-units-2025.csv");
+        if let Ok(shared) = std::fs::read(shared) {
+            assert_eq!(shared, std::fs::read(ours).unwrap());
+        }
+    }
+
+    #[test]
+    fn a_bad_row_names_its_line() {
+        let err = read_admin_units_csv("code,name,division_type,parent_code,parent_name\n1,,tỉnh,,\n".as_bytes())
+            .unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+    }
+}

@@ -1,0 +1,425 @@
+//! The one deterministic reducer that turns events into current state, on device and server.
+//!
+//! `reduce` reads current state through [`StateView`] and returns the [`Change`]s an event makes,
+//! or the field errors that make it invalid. Stores apply the changes in the same transaction as
+//! they store the event, so both sides derive the same state from the same events.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::Datelike;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::Error;
+use crate::event::{Event, Payload, ResidentFields};
+use crate::model::{Household, Resident, Visit};
+use crate::places::{Place, PlaceLevel};
+use crate::reasons::{Reason, ReasonCatalog};
+use crate::validate::{self, FieldError};
+
+/// Read access to current state, as a store or an in-memory projection provides it.
+pub trait StateView {
+    /// A household by id.
+    fn household(&self, id: Uuid) -> Result<Option<Household>, Error>;
+    /// A resident by id.
+    fn resident(&self, id: Uuid) -> Result<Option<Resident>, Error>;
+    /// Whether a visit id is taken.
+    fn visit_exists(&self, id: Uuid) -> Result<bool, Error>;
+    /// A place by code.
+    fn place(&self, code: &str) -> Result<Option<Place>, Error>;
+    /// A cannot-activate reason by code.
+    fn reason(&self, code: &str) -> Result<Option<Reason>, Error>;
+}
+
+/// One change to current state made by one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Insert or replace a household.
+    PutHousehold(Household),
+    /// Insert or replace a resident.
+    PutResident(Resident),
+    /// Append a visit.
+    AddVisit(Visit),
+}
+
+/// Why `reduce` produced no changes.
+#[derive(Debug, thiserror::Error)]
+pub enum ReduceError {
+    /// The event is permanently invalid against current state.
+    #[error("event rejected: {0:?}")]
+    Rejected(Vec<FieldError>),
+    /// State could not be read.
+    #[error(transparent)]
+    Store(#[from] Error),
+}
+
+const MAX_ADDRESS: usize = 200;
+const MAX_NOTE: usize = 500;
+const MAX_MEMBERS: u32 = 60;
+
+fn reject<T>(field: &str, code: &str, vi: impl Into<String>, en: impl Into<String>) -> Result<T, ReduceError> {
+    Err(ReduceError::Rejected(vec![FieldError::new(field, code, vi, en)]))
+}
+
+fn field(result: Result<impl Sized, FieldError>, errors: &mut Vec<FieldError>) {
+    if let Err(e) = result {
+        errors.push(e);
+    }
+}
+
+/// Computes the changes `event` makes to the state seen through `view`.
+pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, ReduceError> {
+    match &event.payload {
+        Payload::HouseholdCreated(p) => {
+            if view.household(p.household_id)?.is_some() {
+                return reject("household_id", "duplicate_id", "Hộ này đã tồn tại.", "This household already exists.");
+            }
+            match view.place(&p.hamlet_code)? {
+                Some(place) if place.level == PlaceLevel::Hamlet => {}
+                _ => {
+                    return reject(
+                        "hamlet_code",
+                        "unknown_hamlet",
+                        format!("Không có thôn/bản/tổ dân phố mã {}.", p.hamlet_code),
+                        format!("There is no hamlet with code {}.", p.hamlet_code),
+                    );
+                }
+            }
+            let mut errors = Vec::new();
+            let head = validate::full_name(&p.head_name).map_err(|mut e| {
+                e.field = "head_name".into();
+                e
+            });
+            let address = address(&p.address);
+            field(head.clone(), &mut errors);
+            field(address.clone(), &mut errors);
+            if !errors.is_empty() {
+                return Err(ReduceError::Rejected(errors));
+            }
+            Ok(vec![Change::PutHousehold(Household {
+                id: p.household_id,
+                hamlet_code: p.hamlet_code.clone(),
+                address: address.unwrap_or_default(),
+                head_name: head.unwrap_or_default(),
+                members: None,
+                smartphones: None,
+                has_internet_computer: None,
+                version: 1,
+                needs_review: false,
+            })])
+        }
+        Payload::HouseholdSurveyed(p) => {
+            let mut household = existing_household(view, p.household_id)?;
+            if p.members == 0 || p.members > MAX_MEMBERS {
+                return reject(
+                    "members",
+                    "members_out_of_range",
+                    format!("Số nhân khẩu phải từ 1 đến {MAX_MEMBERS}."),
+                    format!("Members must be between 1 and {MAX_MEMBERS}."),
+                );
+            }
+            if p.smartphones > p.members {
+                return reject(
+                    "smartphones",
+                    "smartphones_exceed_members",
+                    "Số người có điện thoại thông minh không thể lớn hơn số nhân khẩu.",
+                    "Smartphone owners cannot outnumber the household's members.",
+                );
+            }
+            household.members = Some(p.members);
+            household.smartphones = Some(p.smartphones);
+            household.has_internet_computer = Some(p.has_internet_computer);
+            Ok(vec![Change::PutHousehold(household)])
+        }
+        Payload::HouseholdEdited(p) => {
+            let mut household = existing_household(view, p.household_id)?;
+            let mut errors = Vec::new();
+            let head = validate::full_name(&p.head_name).map_err(|mut e| {
+                e.field = "head_name".into();
+                e
+            });
+            let addr = address(&p.address);
+            field(head.clone(), &mut errors);
+            field(addr.clone(), &mut errors);
+            if !errors.is_empty() {
+                return Err(ReduceError::Rejected(errors));
+            }
+            household.needs_review |= p.base_version != household.version;
+            household.version += 1;
+            household.head_name = head.unwrap_or_default();
+            household.address = addr.unwrap_or_default();
+            Ok(vec![Change::PutHousehold(household)])
+        }
+        Payload::ResidentAdded(p) => {
+            existing_household(view, p.household_id)?;
+            if view.resident(p.resident_id)?.is_some() {
+                return reject("resident_id", "duplicate_id", "Người này đã có trong danh sách.", "This person already exists.");
+            }
+            let fields = resident_fields(&p.fields, event)?;
+            Ok(vec![Change::PutResident(Resident {
+                id: p.resident_id,
+                household_id: p.household_id,
+                full_name: fields.full_name,
+                birth_year: fields.birth_year,
+                sex: fields.sex,
+                cccd: fields.cccd,
+                phone: fields.phone,
+                version: 1,
+                needs_review: false,
+                status: None,
+                reason_code: None,
+                follow_up: None,
+                deciding_visit: None,
+                visit_count: 0,
+            })])
+        }
+        Payload::ResidentEdited(p) => {
+            let mut resident = existing_resident(view, p.resident_id)?;
+            let fields = resident_fields(&p.fields, event)?;
+            resident.needs_review |= p.base_version != resident.version;
+            resident.version += 1;
+            resident.full_name = fields.full_name;
+            resident.birth_year = fields.birth_year;
+            resident.sex = fields.sex;
+            resident.cccd = fields.cccd;
+            resident.phone = fields.phone;
+            Ok(vec![Change::PutResident(resident)])
+        }
+        Payload::VisitRecorded(p) => {
+            let mut resident = existing_resident(view, p.resident_id)?;
+            if view.visit_exists(p.visit_id)? {
+                return reject("visit_id", "duplicate_id", "Lượt thăm này đã được ghi.", "This visit is already recorded.");
+            }
+            let note = p.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+            if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE) {
+                return reject(
+                    "note",
+                    "too_long",
+                    format!("Ghi chú dài quá {MAX_NOTE} ký tự."),
+                    format!("The note is longer than {MAX_NOTE} characters."),
+                );
+            }
+            if let Some(code) = &p.reason_code {
+                let Some(reason) = view.reason(code)? else {
+                    return reject(
+                        "reason_code",
+                        "unknown_reason",
+                        format!("Lý do \"{code}\" không có trong danh mục."),
+                        format!("Reason \"{code}\" is not in the catalog."),
+                    );
+                };
+                if let Some(province) = &reason.province_code {
+                    let household = existing_household(view, resident.household_id)?;
+                    if province_of(view, &household.hamlet_code)?.as_deref() != Some(province.as_str()) {
+                        return reject(
+                            "reason_code",
+                            "unknown_reason",
+                            format!("Lý do \"{code}\" không áp dụng cho tỉnh này."),
+                            format!("Reason \"{code}\" does not apply in this province."),
+                        );
+                    }
+                }
+                if p.status.is_activated() {
+                    return reject(
+                        "reason_code",
+                        "reason_with_activated",
+                        "Đã kích hoạt thì không ghi lý do chưa thể kích hoạt.",
+                        "An activated account takes no cannot-activate reason.",
+                    );
+                }
+                if reason.requires_note && note.is_none() {
+                    return reject(
+                        "note",
+                        "note_required",
+                        format!("Lý do \"{}\" cần ghi chú cụ thể.", reason.label_vi),
+                        format!("Reason \"{}\" needs a note.", reason.label_en),
+                    );
+                }
+            }
+            let visit = Visit {
+                id: p.visit_id,
+                resident_id: p.resident_id,
+                status: p.status,
+                reason_code: p.reason_code.clone(),
+                action: p.action,
+                follow_up: p.follow_up,
+                note,
+                author: event.author,
+                device_id: event.device_id,
+                device_time: event.device_time,
+            };
+            // IMPORTANT: the deciding visit is the furthest funnel state, ties broken by visit id,
+            // never by arrival order or device clock, so every order of the same visits agrees.
+            let decides = match (resident.status, resident.deciding_visit) {
+                (Some(status), Some(id)) => (visit.status, visit.id) > (status, id),
+                _ => true,
+            };
+            if decides {
+                resident.status = Some(visit.status);
+                resident.reason_code = visit.reason_code.clone();
+                resident.follow_up = visit.follow_up;
+                resident.deciding_visit = Some(visit.id);
+            }
+            resident.visit_count += 1;
+            Ok(vec![Change::PutResident(resident), Change::AddVisit(visit)])
+        }
+    }
+}
+
+fn address(input: &str) -> Result<String, FieldError> {
+    let trimmed = input.split_whitespace().collect::<Vec<_>>().join(" ");
+    if trimmed.is_empty() {
+        Err(FieldError::new("address", "required", "Chưa nhập địa chỉ.", "The address is missing."))
+    } else if trimmed.chars().count() > MAX_ADDRESS {
+        Err(FieldError::new(
+            "address",
+            "too_long",
+            format!("Địa chỉ dài quá {MAX_ADDRESS} ký tự."),
+            format!("The address is longer than {MAX_ADDRESS} characters."),
+        ))
+    } else {
+        Ok(trimmed)
+    }
+}
+
+fn resident_fields(fields: &ResidentFields, event: &Event) -> Result<ResidentFields, ReduceError> {
+    let mut errors = Vec::new();
+    let name = validate::full_name(&fields.full_name);
+    // The event's own clock bounds the year, so every replica judges the event alike.
+    let year = validate::birth_year(fields.birth_year, event.device_time.year());
+    let cccd = fields.cccd.as_deref().filter(|c| !c.trim().is_empty()).map(|c| validate::cccd(c, fields.birth_year, fields.sex));
+    let phone = fields.phone.as_deref().filter(|c| !c.trim().is_empty()).map(validate::phone);
+    field(name.clone(), &mut errors);
+    field(year, &mut errors);
+    if let Some(r) = &cccd {
+        field(r.clone(), &mut errors);
+    }
+    if let Some(r) = &phone {
+        field(r.clone(), &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(ReduceError::Rejected(errors));
+    }
+    Ok(ResidentFields {
+        full_name: name.unwrap_or_default(),
+        birth_year: fields.birth_year,
+        sex: fields.sex,
+        cccd: cccd.and_then(Result::ok),
+        phone: phone.and_then(Result::ok),
+    })
+}
+
+fn existing_household(view: &impl StateView, id: Uuid) -> Result<Household, ReduceError> {
+    view.household(id)?.map_or_else(
+        || reject("household_id", "unknown_household", "Không tìm thấy hộ này.", "Unknown household."),
+        Ok,
+    )
+}
+
+fn existing_resident(view: &impl StateView, id: Uuid) -> Result<Resident, ReduceError> {
+    view.resident(id)?.map_or_else(
+        || reject("resident_id", "unknown_resident", "Không tìm thấy người này.", "Unknown person."),
+        Ok,
+    )
+}
+
+/// Walks up from a place to its province; `None` if the chain breaks.
+pub fn province_of(view: &impl StateView, code: &str) -> Result<Option<String>, Error> {
+    let mut current = view.place(code)?;
+    for _ in 0..16 {
+        match current {
+            Some(p) if p.level == PlaceLevel::Province => return Ok(Some(p.code)),
+            Some(p) => match p.parent_code {
+                Some(parent) => current = view.place(&parent)?,
+                None => return Ok(None),
+            },
+            None => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+/// Current state as plain maps: what stores dump for comparison, and what tests reduce into.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Projection {
+    /// Households by id.
+    pub households: BTreeMap<Uuid, Household>,
+    /// Residents by id.
+    pub residents: BTreeMap<Uuid, Resident>,
+    /// Visits by id.
+    pub visits: BTreeMap<Uuid, Visit>,
+}
+
+impl Projection {
+    /// Applies changes returned by [`reduce`].
+    pub fn apply(&mut self, changes: Vec<Change>) {
+        for change in changes {
+            match change {
+                Change::PutHousehold(h) => {
+                    self.households.insert(h.id, h);
+                }
+                Change::PutResident(r) => {
+                    self.residents.insert(r.id, r);
+                }
+                Change::AddVisit(v) => {
+                    self.visits.insert(v.id, v);
+                }
+            }
+        }
+    }
+}
+
+/// An in-memory replica: a projection plus the places and reasons it is checked against.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryState {
+    /// Current state.
+    pub projection: Projection,
+    /// Known places by code.
+    pub places: HashMap<String, Place>,
+    /// Known reasons.
+    pub reasons: ReasonCatalog,
+}
+
+impl MemoryState {
+    /// Builds a replica over places and reasons.
+    pub fn new(places: impl IntoIterator<Item = Place>, reasons: ReasonCatalog) -> Self {
+        MemoryState {
+            projection: Projection::default(),
+            places: places.into_iter().map(|p| (p.code.clone(), p)).collect(),
+            reasons,
+        }
+    }
+
+    /// Reduces one event into the projection; returns its field errors when it is invalid.
+    pub fn apply(&mut self, event: &Event) -> Result<(), Vec<FieldError>> {
+        match reduce(self, event) {
+            Ok(changes) => {
+                self.projection.apply(changes);
+                Ok(())
+            }
+            Err(ReduceError::Rejected(errors)) => Err(errors),
+            Err(ReduceError::Store(e)) => unreachable!("in-memory reads cannot fail: {e}"),
+        }
+    }
+}
+
+impl StateView for MemoryState {
+    fn household(&self, id: Uuid) -> Result<Option<Household>, Error> {
+        Ok(self.projection.households.get(&id).cloned())
+    }
+    fn resident(&self, id: Uuid) -> Result<Option<Resident>, Error> {
+        Ok(self.projection.residents.get(&id).cloned())
+    }
+    fn visit_exists(&self, id: Uuid) -> Result<bool, Error> {
+        Ok(self.projection.visits.contains_key(&id))
+    }
+    fn place(&self, code: &str) -> Result<Option<Place>, Error> {
+        Ok(self.places.get(code).cloned())
+    }
+    fn reason(&self, code: &str) -> Result<Option<Reason>, Error> {
+        Ok(self.reasons.get(code).cloned())
+    }
+}
+
+#[cfg(test)]
+mod tests;

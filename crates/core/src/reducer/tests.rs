@@ -1,0 +1,340 @@
+//! Reducer rules: every funnel state, every reason, CCCD checks, review flags, order independence.
+
+use chrono::NaiveDate;
+use proptest::prelude::*;
+use rstest::rstest;
+use uuid::Uuid;
+
+use super::*;
+use crate::event::{HouseholdCreated, HouseholdEdited, HouseholdSurveyed, ResidentAdded, ResidentEdited, VisitRecorded};
+use crate::fixtures::{self, Rng};
+use crate::funnel::FunnelState;
+use crate::model::Sex;
+use crate::store::DeviceStore;
+
+fn seeded_reasons() -> ReasonCatalog {
+    DeviceStore::open_in_memory().unwrap().reasons().unwrap()
+}
+
+fn state() -> MemoryState {
+    let mut places = fixtures::demo_places();
+    places.push(Place {
+        code: "01".into(),
+        name: "Thành phố Hà Nội".into(),
+        level: PlaceLevel::Province,
+        division_type: "thành phố trung ương".into(),
+        parent_code: None,
+    });
+    let mut reasons = seeded_reasons().all().to_vec();
+    reasons.push(Reason {
+        code: "hn_seasonal_worker".into(),
+        label_vi: "Lao động thời vụ".into(),
+        label_en: "Seasonal worker away".into(),
+        can_activate_later: true,
+        police_only: false,
+        requires_note: false,
+        province_code: Some("01".into()),
+        sort_order: 500,
+    });
+    MemoryState::new(places, ReasonCatalog::new(reasons))
+}
+
+struct World {
+    state: MemoryState,
+    device: Uuid,
+    author: Uuid,
+    seq: u64,
+}
+
+impl World {
+    fn new() -> Self {
+        World { state: state(), device: Uuid::now_v7(), author: Uuid::now_v7(), seq: 0 }
+    }
+    fn apply(&mut self, payload: Payload) -> Result<(), Vec<FieldError>> {
+        self.seq += 1;
+        let event = fixtures::event(self.device, self.author, self.seq, payload);
+        self.state.apply(&event)
+    }
+    fn household(&mut self) -> Uuid {
+        let id = Uuid::now_v7();
+        self.apply(Payload::HouseholdCreated(HouseholdCreated {
+            household_id: id,
+            hamlet_code: "03445-01".into(),
+            address: "Số 3, Bản Nậm Củm".into(),
+            head_name: "Lò Văn Phóng".into(),
+        }))
+        .unwrap();
+        id
+    }
+    fn resident(&mut self, household_id: Uuid) -> Uuid {
+        let id = Uuid::now_v7();
+        self.apply(Payload::ResidentAdded(ResidentAdded {
+            resident_id: id,
+            household_id,
+            fields: ResidentFields {
+                full_name: "Lò Thị Lan".into(),
+                birth_year: 1989,
+                sex: Sex::Female,
+                cccd: Some("012189000123".into()),
+                phone: Some("0912 345 678".into()),
+            },
+        }))
+        .unwrap();
+        id
+    }
+    fn visit(&mut self, resident_id: Uuid, status: FunnelState, reason: Option<&str>, note: Option<&str>) -> Result<(), Vec<FieldError>> {
+        self.apply(Payload::VisitRecorded(VisitRecorded {
+            visit_id: Uuid::now_v7(),
+            resident_id,
+            status,
+            reason_code: reason.map(str::to_owned),
+            action: None,
+            follow_up: NaiveDate::from_ymd_opt(2026, 10, 5),
+            note: note.map(str::to_owned),
+        }))
+    }
+}
+
+fn codes(errors: &[FieldError]) -> Vec<&str> {
+    errors.iter().map(|e| e.code.as_str()).collect()
+}
+
+#[test]
+fn the_seeded_catalog_holds_every_reason_of_the_domain() {
+    let catalog = seeded_reasons();
+    let codes: Vec<_> = catalog.all().iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        [
+            "in_prison", "abroad", "absent_unreachable", "needs_phone_update", "needs_unlock", "needs_device_change",
+            "no_smartphone", "not_eligible", "deceased", "moved_away", "refused", "other"
+        ]
+    );
+    assert!(catalog.get("in_prison").unwrap().police_only);
+    assert!(!catalog.get("in_prison").unwrap().can_activate_later);
+    assert!(catalog.get("needs_unlock").unwrap().can_activate_later);
+    assert!(catalog.get("other").unwrap().requires_note);
+}
+
+#[rstest]
+fn every_funnel_state_can_be_recorded(#[values(
+    FunnelState::NoChipCccd,
+    FunnelState::NotRegistered,
+    FunnelState::RegisteredPending,
+    FunnelState::ApprovedNotActivated,
+    FunnelState::ActivatedLevel1,
+    FunnelState::ActivatedLevel2,
+    FunnelState::UsedPortal
+)] status: FunnelState) {
+    let mut w = World::new();
+    let h = w.household();
+    let r = w.resident(h);
+    w.visit(r, status, None, None).unwrap();
+    let resident = &w.state.projection.residents[&r];
+    assert_eq!(resident.status, Some(status));
+    assert_eq!(resident.visit_count, 1);
+    assert_eq!(w.state.projection.visits.len(), 1);
+}
+
+#[test]
+fn every_reason_applies_to_a_not_activated_person_and_is_refused_for_an_activated_one() {
+    let catalog = seeded_reasons();
+    for reason in catalog.all() {
+        let mut w = World::new();
+        let h = w.household();
+        let r = w.resident(h);
+        let note = reason.requires_note.then_some("Đi làm ăn xa, không rõ ngày về");
+        w.visit(r, FunnelState::ApprovedNotActivated, Some(&reason.code), note)
+            .unwrap_or_else(|e| panic!("{}: {e:?}", reason.code));
+        assert_eq!(w.state.projection.residents[&r].reason_code.as_deref(), Some(reason.code.as_str()));
+        for activated in [FunnelState::ActivatedLevel1, FunnelState::ActivatedLevel2, FunnelState::UsedPortal] {
+            let err = w.visit(r, activated, Some(&reason.code), note).unwrap_err();
+            assert_eq!(codes(&err), ["reason_with_activated"], "{}", reason.code);
+        }
+    }
+}
+
+#[test]
+fn a_reason_that_needs_a_note_is_refused_without_one() {
+    let mut w = World::new();
+    let h = w.household();
+    let r = w.resident(h);
+    assert_eq!(codes(&w.visit(r, FunnelState::NotRegistered, Some("other"), None).unwrap_err()), ["note_required"]);
+    assert_eq!(codes(&w.visit(r, FunnelState::NotRegistered, Some("other"), Some("   ")).unwrap_err()), ["note_required"]);
+    w.visit(r, FunnelState::NotRegistered, Some("other"), Some("Đi rừng")).unwrap();
+}
+
+#[rstest]
+#[case::unknown("bogus")]
+#[case::other_provinces("hn_seasonal_worker")]
+fn unknown_or_foreign_reasons_are_refused(#[case] code: &str) {
+    let mut w = World::new();
+    let h = w.household();
+    let r = w.resident(h);
+    let err = w.visit(r, FunnelState::ApprovedNotActivated, Some(code), None).unwrap_err();
+    assert_eq!(codes(&err), ["unknown_reason"]);
+    assert!(w.state.projection.visits.is_empty(), "a refused visit leaves no trace");
+}
+
+#[rstest]
+#[case::year_mismatch("012088000123", 1989, Sex::Female, "cccd_birth_year_mismatch")]
+#[case::century_mismatch("012389000123", 1989, Sex::Female, "cccd_birth_year_mismatch")]
+#[case::sex_mismatch("012089000123", 1989, Sex::Female, "cccd_sex_mismatch")]
+#[case::format("01218900012", 1989, Sex::Female, "cccd_format")]
+fn residents_with_inconsistent_cccd_are_refused(#[case] cccd: &str, #[case] year: i32, #[case] sex: Sex, #[case] code: &str) {
+    let mut w = World::new();
+    let h = w.household();
+    let err = w
+        .apply(Payload::ResidentAdded(ResidentAdded {
+            resident_id: Uuid::now_v7(),
+            household_id: h,
+            fields: ResidentFields { full_name: "Lò Thị Lan".into(), birth_year: year, sex, cccd: Some(cccd.into()), phone: None },
+        }))
+        .unwrap_err();
+    assert_eq!(codes(&err), [code]);
+    assert!(w.state.projection.residents.is_empty());
+}
+
+#[test]
+fn several_field_errors_come_back_together() {
+    let mut w = World::new();
+    let h = w.household();
+    let event_year = fixtures::fixed_time().year();
+    let err = w
+        .apply(Payload::ResidentAdded(ResidentAdded {
+            resident_id: Uuid::now_v7(),
+            household_id: h,
+            fields: ResidentFields {
+                full_name: " ".into(),
+                birth_year: event_year + 1,
+                sex: Sex::Male,
+                cccd: None,
+                phone: Some("12345".into()),
+            },
+        }))
+        .unwrap_err();
+    assert_eq!(codes(&err), ["required", "birth_year_out_of_range", "phone_format"]);
+}
+
+#[test]
+fn households_need_a_known_hamlet_and_sane_survey_answers() {
+    let mut w = World::new();
+    for hamlet in ["nowhere", "03445"] {
+        let err = w
+            .apply(Payload::HouseholdCreated(HouseholdCreated {
+                household_id: Uuid::now_v7(),
+                hamlet_code: hamlet.into(),
+                address: "x".into(),
+                head_name: "Hà Văn Chiến".into(),
+            }))
+            .unwrap_err();
+        assert_eq!(codes(&err), ["unknown_hamlet"], "{hamlet} is not a hamlet");
+    }
+    let h = w.household();
+    let survey = |members, smartphones| {
+        Payload::HouseholdSurveyed(HouseholdSurveyed { household_id: h, members, smartphones, has_internet_computer: true })
+    };
+    assert_eq!(codes(&w.apply(survey(3, 4)).unwrap_err()), ["smartphones_exceed_members"]);
+    assert_eq!(codes(&w.apply(survey(0, 0)).unwrap_err()), ["members_out_of_range"]);
+    w.apply(survey(4, 2)).unwrap();
+    let hh = &w.state.projection.households[&h];
+    assert_eq!((hh.members, hh.smartphones, hh.has_internet_computer), (Some(4), Some(2), Some(true)));
+    let err = w
+        .apply(Payload::HouseholdSurveyed(HouseholdSurveyed {
+            household_id: Uuid::now_v7(),
+            members: 1,
+            smartphones: 0,
+            has_internet_computer: false,
+        }))
+        .unwrap_err();
+    assert_eq!(codes(&err), ["unknown_household"]);
+}
+
+#[test]
+fn edits_from_the_same_base_are_both_applied_and_flagged_for_review() {
+    let mut w = World::new();
+    let h = w.household();
+    let edit = |base, address: &str| {
+        Payload::HouseholdEdited(HouseholdEdited {
+            household_id: h,
+            base_version: base,
+            address: address.into(),
+            head_name: "Lò Văn Phóng".into(),
+        })
+    };
+    w.apply(edit(1, "Số 5")).unwrap();
+    assert!(!w.state.projection.households[&h].needs_review);
+    w.apply(edit(1, "Số 7")).unwrap();
+    let hh = &w.state.projection.households[&h];
+    assert_eq!((hh.version, hh.address.as_str(), hh.needs_review), (3, "Số 7", true));
+
+    let r = w.resident(h);
+    let fields = ResidentFields { full_name: "Lò Thị Lan".into(), birth_year: 1989, sex: Sex::Female, cccd: None, phone: None };
+    w.apply(Payload::ResidentEdited(ResidentEdited { resident_id: r, base_version: 1, fields: fields.clone() })).unwrap();
+    assert!(!w.state.projection.residents[&r].needs_review);
+    w.apply(Payload::ResidentEdited(ResidentEdited { resident_id: r, base_version: 1, fields })).unwrap();
+    assert!(w.state.projection.residents[&r].needs_review);
+}
+
+#[test]
+fn the_furthest_state_decides_and_a_late_stale_visit_does_not_undo_an_activation() {
+    let mut w = World::new();
+    let h = w.household();
+    let r = w.resident(h);
+    w.visit(r, FunnelState::ActivatedLevel1, None, None).unwrap();
+    w.visit(r, FunnelState::ApprovedNotActivated, Some("absent_unreachable"), None).unwrap();
+    let resident = &w.state.projection.residents[&r];
+    assert_eq!(resident.status, Some(FunnelState::ActivatedLevel1));
+    assert_eq!(resident.reason_code, None);
+    assert_eq!(resident.visit_count, 2);
+}
+
+#[test]
+fn a_duplicated_visit_id_is_refused() {
+    let mut w = World::new();
+    let h = w.household();
+    let r = w.resident(h);
+    let visit = Payload::VisitRecorded(VisitRecorded {
+        visit_id: Uuid::now_v7(),
+        resident_id: r,
+        status: FunnelState::NotRegistered,
+        reason_code: None,
+        action: None,
+        follow_up: None,
+        note: None,
+    });
+    w.apply(visit.clone()).unwrap();
+    assert_eq!(codes(&w.apply(visit).unwrap_err()), ["duplicate_id"]);
+}
+
+proptest! {
+    /// Visits for the same people reduce to the same state in any order.
+    #[test]
+    fn visits_commute(seed in any::<u64>(), shuffle_seed in any::<u64>()) {
+        let mut rng = Rng::new(seed);
+        let mut setup = Vec::new();
+        let (_, residents, payloads) = fixtures::household_payloads(&mut rng, "03445-02", 3);
+        setup.extend(payloads);
+        let reasons = ["absent_unreachable", "refused", "other", "in_prison"];
+        let mut visits: Vec<_> = (0..12)
+            .map(|_| {
+                let who = *rng.pick(&residents);
+                fixtures::visit_payload(&mut rng, who, &reasons)
+            })
+            .collect();
+        let device = Uuid::now_v7();
+        let run = |visits: &[Payload]| {
+            let mut s = state();
+            for (i, p) in setup.iter().chain(visits).enumerate() {
+                s.apply(&fixtures::event(device, device, i as u64 + 1, p.clone())).unwrap();
+            }
+            s.projection
+        };
+        let forward = run(&visits);
+        let mut shuffle = Rng::new(shuffle_seed);
+        for i in (1..visits.len()).rev() {
+            visits.swap(i, shuffle.below(i as u64 + 1) as usize);
+        }
+        prop_assert_eq!(forward, run(&visits));
+    }
+}

@@ -1,0 +1,254 @@
+//! The reducer's projection in SQL: a [`StateView`] over a connection and the writer of changes.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+use crate::error::Error;
+use crate::funnel::{FunnelState, VisitAction};
+use crate::model::{Household, Resident, Sex, Visit};
+use crate::places::Place;
+use crate::reasons::Reason;
+use crate::reducer::{Change, Projection, StateView};
+use crate::text::fold;
+
+/// Reads state for the reducer from the projection tables of one connection (or transaction).
+#[derive(Debug, Clone, Copy)]
+pub struct SqlView<'c> {
+    conn: &'c Connection,
+}
+
+impl<'c> SqlView<'c> {
+    /// A view over `conn`.
+    pub fn new(conn: &'c Connection) -> Self {
+        SqlView { conn }
+    }
+}
+
+fn bad(column: usize, what: &str, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        column,
+        rusqlite::types::Type::Text,
+        format!("unreadable {what}: {value}").into(),
+    )
+}
+
+fn uuid_at(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
+    let s: String = row.get(i)?;
+    Uuid::from_str(&s).map_err(|_| bad(i, "uuid", &s))
+}
+
+fn opt_uuid_at(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Uuid>> {
+    let s: Option<String> = row.get(i)?;
+    s.map(|s| Uuid::from_str(&s).map_err(|_| bad(i, "uuid", &s))).transpose()
+}
+
+fn opt_date_at(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<NaiveDate>> {
+    let s: Option<String> = row.get(i)?;
+    s.map(|s| NaiveDate::from_str(&s).map_err(|_| bad(i, "date", &s))).transpose()
+}
+
+fn opt_status_at(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<FunnelState>> {
+    let s: Option<String> = row.get(i)?;
+    s.map(|s| FunnelState::from_code(&s).ok_or_else(|| bad(i, "funnel state", &s))).transpose()
+}
+
+const HOUSEHOLD_COLUMNS: &str =
+    "id, hamlet_code, address, head_name, members, smartphones, has_internet_computer, version, needs_review";
+
+/// Maps a row selected with the household columns.
+pub fn household_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Household> {
+    Ok(Household {
+        id: uuid_at(row, 0)?,
+        hamlet_code: row.get(1)?,
+        address: row.get(2)?,
+        head_name: row.get(3)?,
+        members: row.get(4)?,
+        smartphones: row.get(5)?,
+        has_internet_computer: row.get(6)?,
+        version: row.get(7)?,
+        needs_review: row.get(8)?,
+    })
+}
+
+const RESIDENT_COLUMNS: &str = "id, household_id, full_name, birth_year, sex, cccd, phone, version, needs_review, \
+     status, reason_code, follow_up, deciding_visit, visit_count";
+
+/// Maps a row selected with the resident columns.
+pub fn resident_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Resident> {
+    let sex: String = row.get(4)?;
+    Ok(Resident {
+        id: uuid_at(row, 0)?,
+        household_id: uuid_at(row, 1)?,
+        full_name: row.get(2)?,
+        birth_year: row.get(3)?,
+        sex: Sex::from_code(&sex).ok_or_else(|| bad(4, "sex", &sex))?,
+        cccd: row.get(5)?,
+        phone: row.get(6)?,
+        version: row.get(7)?,
+        needs_review: row.get(8)?,
+        status: opt_status_at(row, 9)?,
+        reason_code: row.get(10)?,
+        follow_up: opt_date_at(row, 11)?,
+        deciding_visit: opt_uuid_at(row, 12)?,
+        visit_count: row.get(13)?,
+    })
+}
+
+const VISIT_COLUMNS: &str =
+    "id, resident_id, status, reason_code, action, follow_up, note, author, device_id, device_time";
+
+fn visit_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
+    let status: String = row.get(2)?;
+    let action: Option<String> = row.get(4)?;
+    let device_time: String = row.get(9)?;
+    Ok(Visit {
+        id: uuid_at(row, 0)?,
+        resident_id: uuid_at(row, 1)?,
+        status: FunnelState::from_code(&status).ok_or_else(|| bad(2, "funnel state", &status))?,
+        reason_code: row.get(3)?,
+        action: action
+            .map(|a| serde_json::from_value::<VisitAction>(serde_json::Value::String(a.clone())).map_err(|_| bad(4, "action", &a)))
+            .transpose()?,
+        follow_up: opt_date_at(row, 5)?,
+        note: row.get(6)?,
+        author: uuid_at(row, 7)?,
+        device_id: uuid_at(row, 8)?,
+        device_time: DateTime::parse_from_rfc3339(&device_time)
+            .map_err(|_| bad(9, "time", &device_time))?
+            .with_timezone(&Utc),
+    })
+}
+
+fn action_code(action: VisitAction) -> String {
+    match serde_json::to_value(action) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => unreachable!("unit enum variants serialize as strings"),
+    }
+}
+
+impl StateView for SqlView<'_> {
+    fn household(&self, id: Uuid) -> Result<Option<Household>, Error> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE id = ?1"),
+                [id.to_string()],
+                household_from_row,
+            )
+            .optional()?)
+    }
+    fn resident(&self, id: Uuid) -> Result<Option<Resident>, Error> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {RESIDENT_COLUMNS} FROM residents WHERE id = ?1"),
+                [id.to_string()],
+                resident_from_row,
+            )
+            .optional()?)
+    }
+    fn visit_exists(&self, id: Uuid) -> Result<bool, Error> {
+        Ok(self
+            .conn
+            .query_row("SELECT 1 FROM visits WHERE id = ?1", [id.to_string()], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+    fn place(&self, code: &str) -> Result<Option<Place>, Error> {
+        super::catalog::place(self.conn, code)
+    }
+    fn reason(&self, code: &str) -> Result<Option<Reason>, Error> {
+        super::catalog::reason(self.conn, code)
+    }
+}
+
+/// Writes the reducer's changes. Call inside the transaction that stores the event.
+pub fn apply_changes(conn: &Connection, changes: &[Change]) -> Result<(), Error> {
+    for change in changes {
+        match change {
+            Change::PutHousehold(h) => {
+                conn.prepare_cached(&format!(
+                    "INSERT OR REPLACE INTO households ({HOUSEHOLD_COLUMNS}, search_key)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                ))?
+                .execute(params![
+                    h.id.to_string(),
+                    h.hamlet_code,
+                    h.address,
+                    h.head_name,
+                    h.members,
+                    h.smartphones,
+                    h.has_internet_computer,
+                    h.version,
+                    h.needs_review,
+                    fold(&format!("{} {}", h.head_name, h.address)),
+                ])?;
+            }
+            Change::PutResident(r) => {
+                conn.prepare_cached(&format!(
+                    "INSERT OR REPLACE INTO residents ({RESIDENT_COLUMNS}, search_key)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+                ))?
+                .execute(params![
+                    r.id.to_string(),
+                    r.household_id.to_string(),
+                    r.full_name,
+                    r.birth_year,
+                    r.sex.code(),
+                    r.cccd,
+                    r.phone,
+                    r.version,
+                    r.needs_review,
+                    r.status.map(FunnelState::code),
+                    r.reason_code,
+                    r.follow_up.map(|d| d.to_string()),
+                    r.deciding_visit.map(|v| v.to_string()),
+                    r.visit_count,
+                    fold(&r.full_name),
+                ])?;
+            }
+            Change::AddVisit(v) => {
+                conn.prepare_cached(&format!(
+                    "INSERT INTO visits ({VISIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                ))?
+                .execute(params![
+                    v.id.to_string(),
+                    v.resident_id.to_string(),
+                    v.status.code(),
+                    v.reason_code,
+                    v.action.map(action_code),
+                    v.follow_up.map(|d| d.to_string()),
+                    v.note,
+                    v.author.to_string(),
+                    v.device_id.to_string(),
+                    v.device_time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                ])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads the whole projection (or the part under one place path prefix, for the server).
+pub fn dump(conn: &Connection) -> Result<Projection, Error> {
+    let mut projection = Projection::default();
+    let mut stmt = conn.prepare(&format!("SELECT {HOUSEHOLD_COLUMNS} FROM households"))?;
+    for h in stmt.query_map([], household_from_row)? {
+        let h = h?;
+        projection.households.insert(h.id, h);
+    }
+    let mut stmt = conn.prepare(&format!("SELECT {RESIDENT_COLUMNS} FROM residents"))?;
+    for r in stmt.query_map([], resident_from_row)? {
+        let r = r?;
+        projection.residents.insert(r.id, r);
+    }
+    let mut stmt = conn.prepare(&format!("SELECT {VISIT_COLUMNS} FROM visits"))?;
+    for v in stmt.query_map([], visit_from_row)? {
+        let v = v?;
+        projection.visits.insert(v.id, v);
+    }
+    Ok(projection)
+}

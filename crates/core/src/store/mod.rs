@@ -1,0 +1,455 @@
+//! The device store: the event log, the outbox, the projection and sync state in one SQLite file.
+
+pub mod migrations;
+mod queries;
+
+pub use queries::{HouseholdQuery, HouseholdSummary, StatusFilter};
+
+use std::path::Path;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::Error;
+use crate::event::{Event, Payload};
+use crate::reducer::{Projection, ReduceError, reduce};
+use crate::sql::{self, catalog, projection::SqlView};
+use crate::sync::protocol::{EnrollResponse, EventStatus, PullResponse, PushResponse, Role};
+use crate::validate::FieldError;
+
+/// Who this device is, as the server enrolled it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrollment {
+    /// The server's base URL.
+    pub server_url: String,
+    /// This device's id.
+    pub device_id: Uuid,
+    /// The bearer token.
+    #[serde(skip_serializing)]
+    pub token: String,
+    /// The user's id (events' author).
+    pub user_id: Uuid,
+    /// The user's display name.
+    pub user_name: String,
+    /// The user's role.
+    pub role: Role,
+    /// The place the device works in.
+    pub scope_code: String,
+    /// When it was enrolled.
+    pub enrolled_at: DateTime<Utc>,
+}
+
+/// What the sync bar shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    /// Local events the server has not acknowledged.
+    pub unsent: u64,
+    /// Local events the server rejected, waiting for a person.
+    pub rejected: u64,
+    /// The last time a push and pull both completed.
+    pub last_success: Option<DateTime<Utc>>,
+    /// The pull cursor.
+    pub pull_cursor: u64,
+}
+
+/// Counts of what a push answer did to the outbox.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AckSummary {
+    /// Newly applied on the server.
+    pub applied: u64,
+    /// The server already had them.
+    pub duplicates: u64,
+    /// Rejected, kept on the device for a person to deal with.
+    pub rejected: u64,
+}
+
+/// A local event the server refused, with its reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedEvent {
+    /// The event as recorded.
+    pub event: Event,
+    /// Why.
+    pub errors: Vec<FieldError>,
+}
+
+/// The device's SQLite database.
+#[derive(Debug)]
+pub struct DeviceStore {
+    conn: Connection,
+}
+
+const META_PULL_CURSOR: &str = "pull_cursor";
+const META_LAST_SUCCESS: &str = "last_success";
+
+fn now_millis() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+}
+
+impl DeviceStore {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        Self::init(Connection::open(path)?)
+    }
+
+    /// An in-memory store, for tests and the trainer's throw-away sandbox.
+    pub fn open_in_memory() -> Result<Self, Error> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Self, Error> {
+        sql::configure(&conn)?;
+        migrations::device().to_latest(&mut conn)?;
+        Ok(DeviceStore { conn })
+    }
+
+    /// Read-only access for queries that have no method yet (tests, reports).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The enrollment, if the device is enrolled.
+    pub fn enrollment(&self) -> Result<Option<Enrollment>, Error> {
+        self.conn
+            .query_row(
+                "SELECT server_url, device_id, token, user_id, user_name, role, scope_code, enrolled_at
+                 FROM enrollment WHERE singleton = 1",
+                [],
+                |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, String>(4)?,
+                        row.get::<_, String>(5)?,
+                        row.get::<_, String>(6)?,
+                        row.get::<_, String>(7)?,
+                    ))
+                },
+            )
+            .optional()?
+            .map(|(server_url, device_id, token, user_id, user_name, role, scope_code, enrolled_at)| {
+                let unreadable = |what: &str| Error::invalid_input(format!("unreadable enrollment {what}"));
+                Ok(Enrollment {
+                    server_url,
+                    device_id: Uuid::from_str(&device_id).map_err(|_| unreadable("device id"))?,
+                    token,
+                    user_id: Uuid::from_str(&user_id).map_err(|_| unreadable("user id"))?,
+                    user_name,
+                    role: Role::from_code(&role).ok_or_else(|| unreadable("role"))?,
+                    scope_code,
+                    enrolled_at: DateTime::parse_from_rfc3339(&enrolled_at)
+                        .map_err(|_| unreadable("time"))?
+                        .with_timezone(&Utc),
+                })
+            })
+            .transpose()
+    }
+
+    fn require_enrollment(&self) -> Result<Enrollment, Error> {
+        self.enrollment()?.ok_or(Error::NotEnrolled)
+    }
+
+    /// Stores a successful enrollment with its places and reasons. Refused while events of an
+    /// earlier enrollment are unsent: nothing unsent is ever dropped by re-enrolling.
+    pub fn save_enrollment(&mut self, server_url: &str, response: &EnrollResponse) -> Result<Enrollment, Error> {
+        let unsent = self.unsent_count()?;
+        if unsent > 0 {
+            return Err(Error::UnsentData { count: unsent });
+        }
+        let enrollment = Enrollment {
+            server_url: server_url.trim_end_matches('/').to_owned(),
+            device_id: response.device_id,
+            token: response.token.clone(),
+            user_id: response.user.id,
+            user_name: response.user.name.clone(),
+            role: response.user.role,
+            scope_code: response.scope.code.clone(),
+            enrolled_at: now_millis(),
+        };
+        let tx = self.conn.transaction()?;
+        catalog::upsert_places(&tx, &response.places)?;
+        catalog::upsert_reasons(&tx, &response.reasons)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO enrollment
+                 (singleton, server_url, device_id, token, user_id, user_name, role, scope_code, enrolled_at)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                enrollment.server_url,
+                enrollment.device_id.to_string(),
+                enrollment.token,
+                enrollment.user_id.to_string(),
+                enrollment.user_name,
+                enrollment.role.code(),
+                enrollment.scope_code,
+                enrollment.enrolled_at.to_rfc3339(),
+            ],
+        )?;
+        tx.commit()?;
+        Ok(enrollment)
+    }
+
+    /// Records a user action: validates it against current state, stores the event, queues it
+    /// for the server and updates the projection, all in one transaction. Invalid input is
+    /// refused with field errors and stores nothing.
+    pub fn record(&mut self, payload: Payload) -> Result<Event, Error> {
+        self.record_at(payload, now_millis())
+    }
+
+    /// [`DeviceStore::record`] with an explicit device time (tests, imports).
+    pub fn record_at(&mut self, payload: Payload, device_time: DateTime<Utc>) -> Result<Event, Error> {
+        let enrollment = self.require_enrollment()?;
+        let tx = self.conn.transaction()?;
+        let last: Option<u64> = tx.query_row(
+            "SELECT max(seq) FROM events WHERE device_id = ?1",
+            [enrollment.device_id.to_string()],
+            |r| r.get(0),
+        )?;
+        let event = Event {
+            id: Uuid::now_v7(),
+            device_id: enrollment.device_id,
+            seq: last.unwrap_or(0) + 1,
+            author: enrollment.user_id,
+            device_time,
+            payload,
+        };
+        let changes = match reduce(&SqlView::new(&tx), &event) {
+            Ok(changes) => changes,
+            Err(ReduceError::Rejected(errors)) => return Err(Error::Invalid(errors)),
+            Err(ReduceError::Store(e)) => return Err(e),
+        };
+        insert_event(&tx, &event, "local", "unsent", None, None)?;
+        tx.execute("INSERT INTO outbox (seq, event_id) VALUES (?1, ?2)", params![event.seq, event.id.to_string()])?;
+        sql::projection::apply_changes(&tx, &changes)?;
+        tx.commit()?;
+        Ok(event)
+    }
+
+    /// The next batch to push: outbox events in sequence order, at most `max_events` and about
+    /// `max_bytes` of JSON (always at least one event if any is queued).
+    pub fn outbox_batch(&self, max_events: usize, max_bytes: usize) -> Result<Vec<Event>, Error> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT e.payload, e.id, e.device_id, e.seq, e.author, e.device_time
+             FROM outbox o JOIN events e ON e.id = o.event_id ORDER BY o.seq LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([max_events as i64], event_from_row)?;
+        let mut batch = Vec::new();
+        let mut bytes = 0;
+        for event in rows {
+            let event = event??;
+            bytes += serde_json::to_vec(&event)?.len();
+            if !batch.is_empty() && bytes > max_bytes {
+                break;
+            }
+            batch.push(event);
+        }
+        Ok(batch)
+    }
+
+    /// Applies a push answer: acknowledged and rejected events leave the outbox in one
+    /// transaction; rejected ones stay in the log, marked, for a person to deal with.
+    pub fn apply_push_response(&mut self, response: &PushResponse) -> Result<AckSummary, Error> {
+        let tx = self.conn.transaction()?;
+        let mut summary = AckSummary::default();
+        for result in &response.results {
+            let id = result.event_id.to_string();
+            let (state, errors) = match result.status {
+                EventStatus::Applied => {
+                    summary.applied += 1;
+                    ("acknowledged", None)
+                }
+                EventStatus::Duplicate => {
+                    summary.duplicates += 1;
+                    ("acknowledged", None)
+                }
+                EventStatus::Rejected => {
+                    summary.rejected += 1;
+                    ("rejected", Some(serde_json::to_string(&result.errors)?))
+                }
+            };
+            let changed = tx.execute(
+                "UPDATE events SET sync_state = ?2, reject_errors = ?3 WHERE id = ?1 AND origin = 'local'",
+                params![id, state, errors],
+            )?;
+            if changed == 1 {
+                tx.execute("DELETE FROM outbox WHERE event_id = ?1", [&id])?;
+            }
+        }
+        if let Some(expected) = response.expected_seq {
+            requeue_from(&tx, expected)?;
+        }
+        tx.commit()?;
+        Ok(summary)
+    }
+
+    /// Stores one pull page and its cursor in one transaction.
+    pub fn apply_pull_page(&mut self, page: &PullResponse) -> Result<usize, Error> {
+        let tx = self.conn.transaction()?;
+        let mut applied = 0;
+        for pulled in &page.events {
+            let event = &pulled.event;
+            let known = tx
+                .query_row("SELECT 1 FROM events WHERE id = ?1", [event.id.to_string()], |_| Ok(()))
+                .optional()?
+                .is_some();
+            if known {
+                continue;
+            }
+            match reduce(&SqlView::new(&tx), event) {
+                Ok(changes) => {
+                    insert_event(&tx, event, "pulled", "acknowledged", None, Some(pulled.server_seq))?;
+                    sql::projection::apply_changes(&tx, &changes)?;
+                    applied += 1;
+                }
+                Err(ReduceError::Rejected(errors)) => {
+                    let errors = serde_json::to_string(&errors)?;
+                    insert_event(&tx, event, "pulled", "rejected", Some(&errors), Some(pulled.server_seq))?;
+                }
+                Err(ReduceError::Store(e)) => return Err(e),
+            }
+        }
+        // IMPORTANT: the cursor moves in the same transaction as the page it covers, so a crash
+        // can never skip a page or store one twice.
+        set_meta(&tx, META_PULL_CURSOR, &page.cursor.to_string())?;
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    /// Notes that a full sync round completed now.
+    pub fn mark_sync_success(&self) -> Result<(), Error> {
+        set_meta(&self.conn, META_LAST_SUCCESS, &Utc::now().to_rfc3339())
+    }
+
+    /// The pull cursor (0 before the first pull).
+    pub fn pull_cursor(&self) -> Result<u64, Error> {
+        Ok(get_meta(&self.conn, META_PULL_CURSOR)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    /// Local events not yet acknowledged.
+    pub fn unsent_count(&self) -> Result<u64, Error> {
+        Ok(self.conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?)
+    }
+
+    /// What the sync bar shows.
+    pub fn sync_status(&self) -> Result<SyncStatus, Error> {
+        let rejected = self.conn.query_row(
+            "SELECT count(*) FROM events WHERE origin = 'local' AND sync_state = 'rejected'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(SyncStatus {
+            unsent: self.unsent_count()?,
+            rejected,
+            last_success: get_meta(&self.conn, META_LAST_SUCCESS)?
+                .and_then(|v| DateTime::parse_from_rfc3339(&v).ok())
+                .map(|t| t.with_timezone(&Utc)),
+            pull_cursor: self.pull_cursor()?,
+        })
+    }
+
+    /// Local events the server rejected.
+    pub fn rejected_events(&self) -> Result<Vec<RejectedEvent>, Error> {
+        let mut stmt = self.conn.prepare(
+            "SELECT payload, id, device_id, seq, author, device_time, reject_errors FROM events
+             WHERE origin = 'local' AND sync_state = 'rejected' ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([], |row| Ok((event_from_row(row)?, row.get::<_, Option<String>>(6)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (event, errors) = row?;
+            out.push(RejectedEvent {
+                event: event?,
+                errors: errors.map(|e| serde_json::from_str(&e)).transpose()?.unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The whole projection, for comparison with the server's.
+    pub fn projection(&self) -> Result<Projection, Error> {
+        sql::projection::dump(&self.conn)
+    }
+}
+
+/// Puts local events from `seq` on back into the outbox: the server says it lacks them
+/// (e.g. it was restored from a backup), and the event log still has them.
+fn requeue_from(tx: &Transaction<'_>, seq: u64) -> Result<(), Error> {
+    tx.execute(
+        "INSERT OR IGNORE INTO outbox (seq, event_id)
+         SELECT e.seq, e.id FROM events e, enrollment n
+         WHERE e.origin = 'local' AND e.device_id = n.device_id AND e.seq >= ?1 AND e.sync_state = 'acknowledged'",
+        [seq],
+    )?;
+    tx.execute(
+        "UPDATE events SET sync_state = 'unsent' WHERE id IN (SELECT event_id FROM outbox)",
+        [],
+    )?;
+    Ok(())
+}
+
+type EventRow = Result<Event, Error>;
+
+/// Maps `payload, id, device_id, seq, author, device_time` to an event.
+fn event_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+    let payload: String = row.get(0)?;
+    let id: String = row.get(1)?;
+    let device_id: String = row.get(2)?;
+    let seq: u64 = row.get(3)?;
+    let author: String = row.get(4)?;
+    let device_time: String = row.get(5)?;
+    Ok((|| {
+        let bad = |what: &str| Error::invalid_input(format!("unreadable event {what} in the log"));
+        Ok(Event {
+            id: Uuid::from_str(&id).map_err(|_| bad("id"))?,
+            device_id: Uuid::from_str(&device_id).map_err(|_| bad("device"))?,
+            seq,
+            author: Uuid::from_str(&author).map_err(|_| bad("author"))?,
+            device_time: DateTime::parse_from_rfc3339(&device_time).map_err(|_| bad("time"))?.with_timezone(&Utc),
+            payload: serde_json::from_str(&payload)?,
+        })
+    })())
+}
+
+fn insert_event(
+    tx: &Transaction<'_>,
+    event: &Event,
+    origin: &str,
+    sync_state: &str,
+    reject_errors: Option<&str>,
+    server_seq: Option<u64>,
+) -> Result<(), Error> {
+    tx.prepare_cached(
+        "INSERT INTO events (id, device_id, seq, author, device_time, type, payload, origin, sync_state, reject_errors, server_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        event.id.to_string(),
+        event.device_id.to_string(),
+        event.seq,
+        event.author.to_string(),
+        event.device_time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        event.payload.type_name(),
+        serde_json::to_string(&event.payload)?,
+        origin,
+        sync_state,
+        reject_errors,
+        server_seq,
+    ])?;
+    Ok(())
+}
+
+fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>, Error> {
+    Ok(conn.query_row("SELECT value FROM sync_meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), Error> {
+    conn.execute("INSERT OR REPLACE INTO sync_meta (key, value) VALUES (?1, ?2)", params![key, value])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,242 @@
+//! Device store: recording, the outbox, push answers, pull pages, search, persistence.
+
+use chrono::Utc;
+use unicode_normalization::UnicodeNormalization;
+use uuid::Uuid;
+
+use super::*;
+use crate::event::{HouseholdCreated, ResidentAdded, ResidentFields, VisitRecorded};
+use crate::fixtures::{self, Rng};
+use crate::funnel::FunnelState;
+use crate::model::Sex;
+use crate::sync::protocol::{EventResult, PulledEvent, UserInfo};
+
+fn enroll_response(device_id: Uuid) -> EnrollResponse {
+    let places = fixtures::demo_places();
+    EnrollResponse {
+        device_id,
+        token: "test-token".into(),
+        user: UserInfo { id: Uuid::now_v7(), name: "Lò Thị Lan".into(), role: Role::Volunteer },
+        scope: places[1].clone(),
+        places,
+        reasons: DeviceStore::open_in_memory().unwrap().reasons().unwrap().all().to_vec(),
+        server_time: Utc::now(),
+    }
+}
+
+fn enrolled() -> DeviceStore {
+    let mut store = DeviceStore::open_in_memory().unwrap();
+    store.save_enrollment("http://127.0.0.1:9/", &enroll_response(Uuid::now_v7())).unwrap();
+    store
+}
+
+fn household(store: &mut DeviceStore, head: &str) -> Uuid {
+    let id = Uuid::now_v7();
+    store
+        .record(Payload::HouseholdCreated(HouseholdCreated {
+            household_id: id,
+            hamlet_code: "03445-01".into(),
+            address: "Bản Nậm Củm".into(),
+            head_name: head.into(),
+        }))
+        .unwrap();
+    id
+}
+
+fn ack_all(store: &DeviceStore, status: EventStatus) -> PushResponse {
+    let batch = store.outbox_batch(1000, usize::MAX).unwrap();
+    PushResponse {
+        last_seq: batch.last().map_or(0, |e| e.seq),
+        results: batch
+            .iter()
+            .map(|e| EventResult { seq: e.seq, event_id: e.id, status, errors: vec![] })
+            .collect(),
+        expected_seq: None,
+    }
+}
+
+#[test]
+fn recording_needs_an_enrollment() {
+    let mut store = DeviceStore::open_in_memory().unwrap();
+    let err = store
+        .record(Payload::HouseholdCreated(HouseholdCreated {
+            household_id: Uuid::now_v7(),
+            hamlet_code: "03445-01".into(),
+            address: "x".into(),
+            head_name: "y".into(),
+        }))
+        .unwrap_err();
+    assert!(matches!(err, Error::NotEnrolled), "{err}");
+}
+
+#[test]
+fn records_get_gap_free_sequences_and_wait_in_the_outbox() {
+    let mut store = enrolled();
+    let enrollment = store.enrollment().unwrap().unwrap();
+    for i in 0..5 {
+        household(&mut store, &format!("Hà Văn {i}"));
+    }
+    let batch = store.outbox_batch(100, usize::MAX).unwrap();
+    assert_eq!(batch.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    assert!(batch.iter().all(|e| e.device_id == enrollment.device_id && e.author == enrollment.user_id));
+    assert_eq!(store.unsent_count().unwrap(), 5);
+    assert_eq!(store.outbox_batch(2, usize::MAX).unwrap().len(), 2);
+    assert_eq!(store.outbox_batch(100, 1).unwrap().len(), 1, "a byte cap still sends one event");
+}
+
+#[test]
+fn invalid_input_is_refused_with_field_errors_and_stores_nothing() {
+    let mut store = enrolled();
+    let h = household(&mut store, "Hà Văn Chiến");
+    let err = store
+        .record(Payload::ResidentAdded(ResidentAdded {
+            resident_id: Uuid::now_v7(),
+            household_id: h,
+            fields: ResidentFields {
+                full_name: "Lò Thị Lan".into(),
+                birth_year: 1990,
+                sex: Sex::Female,
+                cccd: Some("012189000123".into()),
+                phone: None,
+            },
+        }))
+        .unwrap_err();
+    let Error::Invalid(errors) = err else { panic!("expected field errors") };
+    assert_eq!(errors[0].code, "cccd_birth_year_mismatch");
+    assert_eq!(store.unsent_count().unwrap(), 1);
+    assert_eq!(store.projection().unwrap().residents.len(), 0);
+    // the next valid record still gets the next sequence number
+    household(&mut store, "Hà Văn Chiến");
+    let seqs: Vec<_> = store.outbox_batch(100, usize::MAX).unwrap().iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [1, 2]);
+}
+
+#[test]
+fn a_push_answer_empties_the_outbox_and_keeps_rejected_events_for_a_person() {
+    let mut store = enrolled();
+    for i in 0..3 {
+        household(&mut store, &format!("Hà Văn {i}"));
+    }
+    let mut response = ack_all(&store, EventStatus::Applied);
+    response.results[1].status = EventStatus::Rejected;
+    response.results[1].errors = vec![FieldError::new("hamlet_code", "unknown_hamlet", "x", "y")];
+    response.results[2].status = EventStatus::Duplicate;
+    let summary = store.apply_push_response(&response).unwrap();
+    assert_eq!(summary, AckSummary { applied: 1, duplicates: 1, rejected: 1 });
+    assert_eq!(store.unsent_count().unwrap(), 0);
+    let rejected = store.rejected_events().unwrap();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].event.seq, 2);
+    assert_eq!(rejected[0].errors[0].code, "unknown_hamlet");
+    let status = store.sync_status().unwrap();
+    assert_eq!((status.unsent, status.rejected), (0, 1));
+}
+
+#[test]
+fn a_gap_answer_requeues_what_the_server_lost() {
+    let mut store = enrolled();
+    for i in 0..4 {
+        household(&mut store, &format!("Hà Văn {i}"));
+    }
+    store.apply_push_response(&ack_all(&store, EventStatus::Applied)).unwrap();
+    assert_eq!(store.unsent_count().unwrap(), 0);
+    // the server was restored from an older backup: it only knows up to seq 2
+    store.apply_push_response(&PushResponse { results: vec![], last_seq: 2, expected_seq: Some(3) }).unwrap();
+    let seqs: Vec<_> = store.outbox_batch(100, usize::MAX).unwrap().iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [3, 4]);
+}
+
+#[test]
+fn a_pull_page_applies_foreign_events_once_and_moves_the_cursor_with_it() {
+    let mut store = enrolled();
+    let other_device = Uuid::now_v7();
+    let mut rng = Rng::new(3);
+    let (_, residents, payloads) = fixtures::household_payloads(&mut rng, "03445-02", 2);
+    let mut events: Vec<PulledEvent> = payloads
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| PulledEvent { server_seq: 10 + i as u64, event: fixtures::event(other_device, other_device, i as u64 + 1, p) })
+        .collect();
+    let page = PullResponse { cursor: 12, has_more: false, events: events.clone() };
+    assert_eq!(store.apply_pull_page(&page).unwrap(), 3);
+    assert_eq!(store.pull_cursor().unwrap(), 12);
+    assert_eq!(store.apply_pull_page(&page).unwrap(), 0, "a replayed page changes nothing");
+    assert_eq!(store.projection().unwrap().residents.len(), 2);
+    assert_eq!(store.unsent_count().unwrap(), 0, "pulled events are never pushed back");
+    // the local device can now visit people it learned about from the server
+    store
+        .record(Payload::VisitRecorded(VisitRecorded {
+            visit_id: Uuid::now_v7(),
+            resident_id: residents[0],
+            status: FunnelState::ActivatedLevel1,
+            reason_code: None,
+            action: None,
+            follow_up: None,
+            note: None,
+        }))
+        .unwrap();
+    events.clear();
+    assert_eq!(store.unsent_count().unwrap(), 1);
+}
+
+#[test]
+fn search_ignores_diacritics_case_and_normalization_form() {
+    let mut store = enrolled();
+    let nfd_name: String = "Nguyễn Văn An".nfd().collect();
+    let h1 = household(&mut store, &nfd_name);
+    let h2 = household(&mut store, "Đỗ Thị Hoa");
+    store
+        .record(Payload::ResidentAdded(ResidentAdded {
+            resident_id: Uuid::now_v7(),
+            household_id: h2,
+            fields: ResidentFields { full_name: "Đặng Quang Tuấn".into(), birth_year: 2001, sex: Sex::Male, cccd: None, phone: None },
+        }))
+        .unwrap();
+    let find = |text: &str| -> Vec<Uuid> {
+        store
+            .households(&HouseholdQuery { text: text.into(), ..Default::default() })
+            .unwrap()
+            .into_iter()
+            .map(|s| s.household.id)
+            .collect()
+    };
+    assert_eq!(find("nguyen"), [h1]);
+    assert_eq!(find("NGUYỄN an"), [h1]);
+    assert_eq!(find(&"Nguyễn".nfc().collect::<String>()), [h1]);
+    assert_eq!(find("do hoa"), [h2]);
+    assert_eq!(find("dang tuan"), [h2], "residents' names are searched too");
+    assert_eq!(find("100%"), Vec::<Uuid>::new(), "LIKE wildcards are literal");
+    assert_eq!(find("").len(), 2);
+    let unvisited = store
+        .households(&HouseholdQuery { status: Some(StatusFilter::Unvisited), ..Default::default() })
+        .unwrap();
+    assert_eq!(unvisited.len(), 1);
+    assert_eq!(unvisited[0].residents, 1);
+}
+
+#[test]
+fn re_enrolling_with_unsent_records_is_refused() {
+    let mut store = enrolled();
+    household(&mut store, "Hà Văn Chiến");
+    let err = store.save_enrollment("http://127.0.0.1:9", &enroll_response(Uuid::now_v7())).unwrap_err();
+    assert!(matches!(err, Error::UnsentData { count: 1 }), "{err}");
+}
+
+#[test]
+fn everything_survives_closing_and_reopening_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("device.sqlite");
+    let before = {
+        let mut store = DeviceStore::open(&path).unwrap();
+        store.save_enrollment("http://127.0.0.1:9", &enroll_response(Uuid::now_v7())).unwrap();
+        household(&mut store, "Hà Văn Chiến");
+        store.projection().unwrap()
+    };
+    let store = DeviceStore::open(&path).unwrap();
+    assert_eq!(store.projection().unwrap(), before);
+    assert_eq!(store.unsent_count().unwrap(), 1);
+    assert_eq!(store.hamlets().unwrap().len(), 4);
+    let mode: String = store.connection().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let sync: i64 = store.connection().query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+    assert_eq!((mode.as_str(), sync), ("wal", 2));
+}

@@ -1,0 +1,130 @@
+//! The device's sync engine: pushes the outbox in batches, then pulls pages, over any transport.
+//!
+//! The planner (which batch, what an answer means) lives in the store; this module only drives
+//! it. Store locks are never held across an `.await`.
+
+use std::future::Future;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use super::protocol::{APP_VERSION, MAX_PULL_LIMIT, MAX_PUSH_BYTES, MAX_PUSH_EVENTS, PullResponse, PushRequest, PushResponse, SCHEMA_VERSION};
+use crate::error::Error;
+use crate::store::DeviceStore;
+
+/// How a device talks to the server. The HTTP one lives in `gocua-http-client`; tests may use
+/// others (an in-process server, a lossy link).
+pub trait Transport {
+    /// Sends one push batch.
+    fn push(&self, request: &PushRequest) -> impl Future<Output = Result<PushResponse, TransportError>> + Send;
+    /// Asks for one pull page.
+    fn pull(&self, cursor: u64, limit: u32) -> impl Future<Output = Result<PullResponse, TransportError>> + Send;
+}
+
+/// Why a request did not get an answer the engine can use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// No connection, a timeout, or a cut link: try again later.
+    #[error("không kết nối được máy chủ / cannot reach the server: {0}")]
+    Offline(String),
+    /// The server answered with an error.
+    #[error("máy chủ từ chối ({status}) / the server refused: {kind}: {message}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The error kind from the body.
+        kind: String,
+        /// The message from the body.
+        message: String,
+    },
+    /// The answer could not be understood.
+    #[error("câu trả lời không đọc được / unreadable answer: {0}")]
+    Protocol(String),
+}
+
+impl TransportError {
+    /// Worth retrying later without a person doing anything.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            TransportError::Offline(_) => true,
+            TransportError::Refused { status, .. } => *status >= 500 || *status == 429,
+            TransportError::Protocol(_) => false,
+        }
+    }
+}
+
+/// Why a sync round stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The link or the server.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The device store.
+    #[error(transparent)]
+    Store(#[from] Error),
+}
+
+/// What one sync round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReport {
+    /// Push requests sent.
+    pub push_requests: u64,
+    /// Events newly applied by the server.
+    pub applied: u64,
+    /// Events the server already had.
+    pub duplicates: u64,
+    /// Events the server rejected.
+    pub rejected: u64,
+    /// Pull pages received.
+    pub pull_pages: u64,
+    /// Pulled events newly applied here.
+    pub pulled: u64,
+}
+
+fn locked<R>(store: &Mutex<DeviceStore>, f: impl FnOnce(&mut DeviceStore) -> Result<R, Error>) -> Result<R, Error> {
+    let mut guard = store.lock().map_err(|_| Error::invalid_input("device store lock poisoned"))?;
+    f(&mut guard)
+}
+
+/// One full round: push until the outbox is empty, then pull until no page is left.
+pub async fn sync_once<T: Transport>(store: &Mutex<DeviceStore>, transport: &T) -> Result<SyncReport, SyncError> {
+    let mut report = SyncReport::default();
+    let mut stalled = 0;
+    loop {
+        let batch = locked(store, |s| s.outbox_batch(MAX_PUSH_EVENTS, MAX_PUSH_BYTES))?;
+        if batch.is_empty() {
+            break;
+        }
+        let request = PushRequest { schema_version: SCHEMA_VERSION, app_version: APP_VERSION.to_owned(), events: batch };
+        let response = transport.push(&request).await?;
+        report.push_requests += 1;
+        let ack = locked(store, |s| s.apply_push_response(&response))?;
+        report.applied += ack.applied;
+        report.duplicates += ack.duplicates;
+        report.rejected += ack.rejected;
+        if ack.applied + ack.duplicates + ack.rejected == 0 {
+            stalled += 1;
+            if stalled >= 3 {
+                return Err(TransportError::Protocol(format!(
+                    "the server acknowledged nothing three times (expects sequence {:?})",
+                    response.expected_seq
+                ))
+                .into());
+            }
+        } else {
+            stalled = 0;
+        }
+    }
+    loop {
+        let cursor = locked(store, |s| s.pull_cursor())?;
+        let page = transport.pull(cursor, MAX_PULL_LIMIT).await?;
+        report.pull_pages += 1;
+        let more = page.has_more && page.cursor > cursor;
+        report.pulled += locked(store, |s| s.apply_pull_page(&page))? as u64;
+        if !more {
+            break;
+        }
+    }
+    locked(store, |s| s.mark_sync_success())?;
+    Ok(report)
+}

@@ -1,0 +1,187 @@
+//! Wire types of sync protocol v1 (DESIGN.md), shared by the device and the server.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::event::Event;
+use crate::places::Place;
+use crate::reasons::Reason;
+use crate::validate::FieldError;
+
+/// The schema version of events and sync messages this build speaks.
+pub const SCHEMA_VERSION: u32 = 1;
+/// The version of this build, sent with every request.
+pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The most events a device sends in one push.
+pub const MAX_PUSH_EVENTS: usize = 100;
+/// The most serialized bytes of events a device puts in one push (before compression).
+pub const MAX_PUSH_BYTES: usize = 256 * 1024;
+/// The default and largest page a pull returns.
+pub const MAX_PULL_LIMIT: u32 = 500;
+
+/// Who may do what, fixed at enrollment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Tình nguyện viên: Đoàn Thanh niên / Hội Phụ nữ volunteer.
+    Volunteer,
+    /// Tổ trưởng: team leader.
+    TeamLeader,
+    /// Công an xã: commune police.
+    CommunePolice,
+    /// Công an tỉnh: province police.
+    ProvincePolice,
+    /// Giảng viên: trainer (sandbox data only).
+    Trainer,
+    /// Quản trị: administrator.
+    Admin,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 6] =
+        [Role::Volunteer, Role::TeamLeader, Role::CommunePolice, Role::ProvincePolice, Role::Trainer, Role::Admin];
+
+    /// Stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Volunteer => "volunteer",
+            Role::TeamLeader => "team_leader",
+            Role::CommunePolice => "commune_police",
+            Role::ProvincePolice => "province_police",
+            Role::Trainer => "trainer",
+            Role::Admin => "admin",
+        }
+    }
+    /// Parses [`Role::code`].
+    pub fn from_code(code: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+    /// Police roles see sensitive reasons and full CCCD numbers.
+    pub fn is_police(self) -> bool {
+        matches!(self, Role::CommunePolice | Role::ProvincePolice)
+    }
+}
+
+/// `POST /api/v1/enroll`: trade a one-time code for a device token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    /// The one-time code the commune police gave out.
+    pub code: String,
+    /// A name for the device ("Điện thoại của Lan").
+    pub device_name: String,
+    /// Schema version of the app.
+    pub schema_version: u32,
+    /// App version.
+    pub app_version: String,
+}
+
+/// The enrolled user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    /// User id (events' author).
+    pub id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// Answer to a successful enrollment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    /// The device's id, stamped on all its events.
+    pub device_id: Uuid,
+    /// The bearer token (shown once; the server keeps only its hash).
+    pub token: String,
+    /// The user the device acts for.
+    pub user: UserInfo,
+    /// The place the device may see and change.
+    pub scope: Place,
+    /// The scope's ancestors and every place under it, parents before children.
+    pub places: Vec<Place>,
+    /// The reasons valid in the scope's province.
+    pub reasons: Vec<Reason>,
+    /// The server's clock.
+    pub server_time: DateTime<Utc>,
+}
+
+/// `POST /api/v1/sync/push`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushRequest {
+    /// Schema version of the events.
+    pub schema_version: u32,
+    /// App version.
+    pub app_version: String,
+    /// Events in sequence order, all of the pushing device.
+    pub events: Vec<Event>,
+}
+
+/// What the server did with one pushed event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    /// Stored and reduced now.
+    Applied,
+    /// Already had it (at or below the device's last sequence): acknowledged, not applied again.
+    Duplicate,
+    /// Permanently invalid: recorded as rejected, and the sequence advanced past it.
+    Rejected,
+}
+
+/// The answer for one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventResult {
+    /// The event's sequence number.
+    pub seq: u64,
+    /// The event's id.
+    pub event_id: Uuid,
+    /// Outcome.
+    pub status: EventStatus,
+    /// Why it was rejected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Answer to a push.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    /// One result per event handled, in order; events after a gap are not handled.
+    pub results: Vec<EventResult>,
+    /// The device's last sequence the server now holds.
+    pub last_seq: u64,
+    /// Set when the batch skipped a sequence number: the one the server expects next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_seq: Option<u64>,
+}
+
+/// One event in a pull page, with its place in the server's order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PulledEvent {
+    /// The server's arrival order.
+    pub server_seq: u64,
+    /// The event.
+    pub event: Event,
+}
+
+/// Answer to `GET /api/v1/sync/pull?cursor=…&limit=…`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullResponse {
+    /// Applied events in the device's scope after the cursor, by other devices.
+    pub events: Vec<PulledEvent>,
+    /// The cursor to ask with next time.
+    pub cursor: u64,
+    /// More pages wait.
+    pub has_more: bool,
+}
+
+/// The body of every error answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Machine-readable kind: `invalid_request`, `unauthorized`, `forbidden`, `not_found`,
+    /// `payload_too_large`, `upgrade_required`, `internal`.
+    pub kind: String,
+    /// What was wrong, for people.
+    pub message: String,
+}
