@@ -1,1 +1,154 @@
-//! placeholder
+//! Test harness: an RAII handle on the real `gocua-server` process, plus device helpers.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use gocua_core::reducer::Projection;
+use gocua_core::store::DeviceStore;
+use gocua_http_client::HttpTransport;
+
+/// Path of the server binary: `$GOCUA_SERVER_BIN`, or `gocua-server` next to the test
+/// executable's `deps/` folder (built by `cargo test --workspace`, which builds the server's
+/// own integration tests and so its binary).
+pub fn server_bin() -> PathBuf {
+    if let Ok(path) = std::env::var("GOCUA_SERVER_BIN") {
+        return path.into();
+    }
+    let exe = std::env::current_exe().expect("current_exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join(format!("gocua-server{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "{} is missing: run `cargo build -p gocua-server` or `cargo test --workspace`", bin.display());
+    bin
+}
+
+/// A running server on `127.0.0.1:0` with its own temp database; killed on drop.
+#[derive(Debug)]
+pub struct TestServer {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The SQLite file.
+    pub db_path: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// Starts the binary, reads the bound address it prints, and waits for `/api/v1/health`.
+    pub async fn start() -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db_path = dir.path().join("server.sqlite");
+        let (child, url) = spawn(&db_path);
+        let server = TestServer { child, url, db_path, dir };
+        server.wait_healthy().await;
+        server
+    }
+
+    /// Kills the process (SIGKILL) and starts it again on the same database, on a new port.
+    pub async fn restart(&mut self) {
+        self.kill();
+        let (child, url) = spawn(&self.db_path);
+        self.child = child;
+        self.url = url;
+        self.wait_healthy().await;
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    async fn wait_healthy(&self) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = client.get(format!("{}/api/v1/health", self.url)).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "server never became healthy at {}", self.url);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Runs `gocua-server admin --database DB ARGS…` and returns its trimmed stdout.
+    pub fn admin(&self, args: &[&str]) -> String {
+        let out = Command::new(server_bin())
+            .args(["admin", "--database"])
+            .arg(&self.db_path)
+            .args(args)
+            .output()
+            .expect("run admin");
+        assert!(out.status.success(), "admin {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8").trim().to_owned()
+    }
+
+    /// Adds a volunteer scoped to `commune` and returns a fresh one-time code for them.
+    pub fn volunteer_code(&self, name: &str, commune: &str) -> String {
+        let user = self.admin(&["add-user", "--name", name, "--role", "volunteer", "--scope", commune]);
+        self.admin(&["create-code", "--user", &user])
+    }
+
+    /// The server's derived state, read straight from its database file.
+    pub fn projection(&self) -> Projection {
+        let conn = rusqlite::Connection::open_with_flags(&self.db_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open server db");
+        gocua_core::sql::projection::dump(&conn).expect("dump")
+    }
+
+    /// Rows in the server's event table with this status.
+    pub fn event_count(&self, status: &str) -> i64 {
+        let conn = rusqlite::Connection::open_with_flags(&self.db_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open server db");
+        conn.query_row("SELECT count(*) FROM events WHERE status = ?1", [status], |r| r.get(0)).expect("count")
+    }
+
+    /// A temp path beside the server's database.
+    pub fn temp_path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn spawn(db_path: &Path) -> (Child, String) {
+    let mut child = Command::new(server_bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--database"])
+        .arg(db_path)
+        .env("GOCUA_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn gocua-server");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(url) = line.strip_prefix("gocua-server listening on ") {
+                    break url.trim().to_owned();
+                }
+            }
+            _ => panic!("gocua-server exited before printing its address"),
+        }
+    };
+    // keep draining stdout so the child never blocks on a full pipe
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+/// A device store on a temp file, enrolled with `code` against `server`.
+pub async fn enrolled_device(server: &TestServer, file: &str, code: &str) -> (Mutex<DeviceStore>, HttpTransport) {
+    let mut store = DeviceStore::open(&server.temp_path(file)).expect("open device store");
+    let transport = HttpTransport::new(&server.url).expect("transport");
+    let response = transport.enroll(code, file).await.expect("enroll");
+    let enrollment = store.save_enrollment(&server.url, &response).expect("save enrollment");
+    (Mutex::new(store), transport.with_token(&enrollment.token))
+}

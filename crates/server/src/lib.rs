@@ -1,1 +1,56 @@
-//! placeholder
+//! Gõ Cửa aggregation server: `router(state)` for tests, `serve(listener, state, shutdown)` for
+//! the binary. Storage is one SQLite file; handlers are thin shells over `sync` and core.
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod db;
+pub mod error;
+pub mod sync;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tower_http::decompression::RequestDecompressionLayer;
+
+use crate::db::Db;
+use crate::error::ApiError;
+
+/// The largest request body accepted, measured after zstd decompression.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("Không có đường dẫn này / no such endpoint")
+}
+
+/// All routes, with body limits and zstd request decompression.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/health", get(api::health::health))
+        .route("/api/v1/enroll", post(api::enroll::enroll))
+        .route("/api/v1/sync/push", post(api::sync::push))
+        .route("/api/v1/sync/pull", get(api::sync::pull))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestDecompressionLayer::new().no_gzip().no_deflate().no_br())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}

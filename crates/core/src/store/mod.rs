@@ -351,6 +351,20 @@ impl DeviceStore {
         })
     }
 
+    /// Every event this device recorded, in sequence order (for replays and bundle export).
+    pub fn local_events(&self) -> Result<Vec<Event>, Error> {
+        let mut stmt = self.conn.prepare(
+            "SELECT payload, id, device_id, seq, author, device_time FROM events
+             WHERE origin = 'local' ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([], event_from_row)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row??);
+        }
+        Ok(out)
+    }
+
     /// Local events the server rejected.
     pub fn rejected_events(&self) -> Result<Vec<RejectedEvent>, Error> {
         let mut stmt = self.conn.prepare(

@@ -1,0 +1,232 @@
+//! Admin operations on the server database: places, users, one-time codes, reasons, demo data.
+//! Used by the `gocua-server admin …` commands and by `serve --demo`.
+
+use chrono::{Duration, Utc};
+use gocua_core::places::{self, Place, PlaceLevel};
+use gocua_core::reasons::Reason;
+use gocua_core::sql::catalog;
+use gocua_core::sync::protocol::Role;
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+use crate::auth::{hash_secret, new_enrollment_code, normalize_code};
+
+/// The statistics office's 2025 list of provinces and communes, shipped in the binary.
+pub const ADMIN_UNITS_2025: &str = include_str!("../../../data/vn-admin-units-2025.csv");
+
+/// Errors of admin commands, worded for the person typing them.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// Bad input.
+    #[error("{0}")]
+    Invalid(String),
+    /// Core or database failure.
+    #[error(transparent)]
+    Core(#[from] gocua_core::Error),
+    /// Database failure.
+    #[error(transparent)]
+    Db(#[from] rusqlite::Error),
+}
+
+/// Loads provinces and communes from a CSV in the statistics office's format.
+pub fn import_admin_units(conn: &mut Connection, csv: &str) -> Result<usize, AdminError> {
+    let mut list = places::read_admin_units_csv(csv.as_bytes())?;
+    list.sort_by_key(|p| p.level);
+    let tx = conn.transaction()?;
+    let n = catalog::upsert_places(&tx, &list)?;
+    tx.commit()?;
+    Ok(n)
+}
+
+/// Adds (or renames) one place; its parent must exist, one level up or more.
+pub fn add_place(conn: &Connection, place: &Place) -> Result<(), AdminError> {
+    if place.code.trim().is_empty() || place.name.trim().is_empty() {
+        return Err(AdminError::Invalid("mã và tên không được trống / code and name are required".into()));
+    }
+    match (&place.parent_code, place.level) {
+        (None, PlaceLevel::Province) => {}
+        (None, _) => return Err(AdminError::Invalid(format!("{} cần nơi cấp trên / needs a parent", place.code))),
+        (Some(parent), level) => {
+            let parent = catalog::place(conn, parent)?.ok_or_else(|| {
+                AdminError::Invalid(format!("không có nơi cấp trên {parent} / unknown parent place {parent}"))
+            })?;
+            if parent.level >= level {
+                return Err(AdminError::Invalid(format!(
+                    "{} ({}) không thể nằm dưới {} ({}) / a {} cannot sit under a {}",
+                    place.code,
+                    level.code(),
+                    parent.code,
+                    parent.level.code(),
+                    level.code(),
+                    parent.level.code()
+                )));
+            }
+        }
+    }
+    catalog::upsert_places(conn, std::slice::from_ref(place))?;
+    Ok(())
+}
+
+/// Creates a user with a role and a scope; returns the user's id.
+pub fn add_user(conn: &Connection, name: &str, role: Role, scope_code: &str) -> Result<Uuid, AdminError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AdminError::Invalid("tên người dùng không được trống / the user name is required".into()));
+    }
+    if catalog::place(conn, scope_code)?.is_none() {
+        return Err(AdminError::Invalid(format!("không có địa bàn {scope_code} / unknown scope place {scope_code}")));
+    }
+    let id = Uuid::now_v7();
+    conn.execute(
+        "INSERT INTO users (id, name, role, scope_code, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id.to_string(), name, role.code(), scope_code, Utc::now().to_rfc3339()],
+    )?;
+    Ok(id)
+}
+
+/// Issues a one-time enrollment code for a user, valid for `hours`; only its hash is stored.
+pub fn create_code(conn: &Connection, user_id: Uuid, hours: i64) -> Result<String, AdminError> {
+    let known = conn
+        .query_row("SELECT 1 FROM users WHERE id = ?1", [user_id.to_string()], |_| Ok(()))
+        .optional()?
+        .is_some();
+    if !known {
+        return Err(AdminError::Invalid(format!("không có người dùng {user_id} / unknown user {user_id}")));
+    }
+    if !(1..=24 * 30).contains(&hours) {
+        return Err(AdminError::Invalid("thời hạn từ 1 đến 720 giờ / validity must be 1 to 720 hours".into()));
+    }
+    let code = new_enrollment_code();
+    let now = Utc::now();
+    conn.execute(
+        "INSERT INTO enrollment_codes (code_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            hash_secret(&normalize_code(&code)),
+            user_id.to_string(),
+            now.to_rfc3339(),
+            (now + Duration::hours(hours)).to_rfc3339()
+        ],
+    )?;
+    Ok(code)
+}
+
+/// Adds a province's own cannot-activate reason (national codes cannot be overwritten).
+pub fn add_reason(conn: &Connection, reason: &Reason) -> Result<(), AdminError> {
+    let province = reason.province_code.as_deref().ok_or_else(|| {
+        AdminError::Invalid("lý do bổ sung phải thuộc một tỉnh / an added reason belongs to a province".into())
+    })?;
+    match catalog::place(conn, province)? {
+        Some(p) if p.level == PlaceLevel::Province => {}
+        _ => return Err(AdminError::Invalid(format!("không có tỉnh {province} / unknown province {province}"))),
+    }
+    if let Some(existing) = catalog::reason(conn, &reason.code)? {
+        if existing.province_code.as_deref() != Some(province) {
+            return Err(AdminError::Invalid(format!(
+                "mã lý do {} đã được dùng / reason code {} is taken",
+                reason.code, reason.code
+            )));
+        }
+    }
+    if reason.code.is_empty() || !reason.code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        return Err(AdminError::Invalid(
+            "mã lý do chỉ gồm chữ thường, số và dấu _ / reason codes use a-z, 0-9 and _".into(),
+        ));
+    }
+    catalog::upsert_reasons(conn, std::slice::from_ref(reason))?;
+    Ok(())
+}
+
+/// What `seed_demo` made: users and their one-time codes.
+#[derive(Debug, Clone)]
+pub struct DemoSeed {
+    /// The demo commune.
+    pub commune: Place,
+    /// (user name, role, code).
+    pub codes: Vec<(String, Role, String)>,
+}
+
+/// Seeds the 2025 places, four made-up hamlets in Xã Mường Tè (Lai Châu), a volunteer and a
+/// commune police officer, with fresh codes. Safe to run again: places are upserted and each
+/// run adds a fresh code for the existing demo users.
+pub fn seed_demo(conn: &mut Connection) -> Result<DemoSeed, AdminError> {
+    import_admin_units(conn, ADMIN_UNITS_2025)?;
+    let demo = gocua_core::fixtures::demo_places();
+    let tx = conn.transaction()?;
+    catalog::upsert_places(&tx, &demo)?;
+    tx.commit()?;
+    let commune = demo[1].clone();
+    let mut codes = Vec::new();
+    for (name, role) in [("Lò Thị Lan (demo)", Role::Volunteer), ("Công an xã Mường Tè (demo)", Role::CommunePolice)] {
+        let existing: Option<String> = conn
+            .query_row("SELECT id FROM users WHERE name = ?1 AND scope_code = ?2", params![name, commune.code], |r| r.get(0))
+            .optional()?;
+        let id = match existing.and_then(|s| Uuid::parse_str(&s).ok()) {
+            Some(id) => id,
+            None => add_user(conn, name, role, &commune.code)?,
+        };
+        codes.push((name.to_owned(), role, create_code(conn, id, 72)?));
+    }
+    Ok(DemoSeed { commune, codes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> Connection {
+        crate::db::open_sqlite(std::path::Path::new(":memory:")).unwrap()
+    }
+
+    #[test]
+    fn the_real_list_imports_and_hamlets_attach_to_communes() {
+        let mut conn = db();
+        assert_eq!(import_admin_units(&mut conn, ADMIN_UNITS_2025).unwrap(), 34 + 3321);
+        let hamlet = Place {
+            code: "00004-01".into(),
+            name: "Tổ dân phố 1".into(),
+            level: PlaceLevel::Hamlet,
+            division_type: "tổ dân phố".into(),
+            parent_code: Some("00004".into()),
+        };
+        add_place(&conn, &hamlet).unwrap();
+        assert_eq!(catalog::place_path(&conn, "00004-01").unwrap().unwrap(), "/01/00004/00004-01/");
+        let mut upside_down = hamlet.clone();
+        upside_down.code = "x".into();
+        upside_down.level = PlaceLevel::Province;
+        upside_down.parent_code = Some("00004".into());
+        assert!(add_place(&conn, &upside_down).unwrap_err().to_string().contains("cannot sit under"));
+        let mut orphan = hamlet;
+        orphan.parent_code = Some("99999".into());
+        assert!(add_place(&conn, &orphan).unwrap_err().to_string().contains("unknown parent place 99999"));
+    }
+
+    #[test]
+    fn users_codes_and_reasons_are_checked() {
+        let mut conn = db();
+        let seed = seed_demo(&mut conn).unwrap();
+        assert_eq!(seed.codes.len(), 2);
+        assert!(add_user(&conn, "A", Role::Volunteer, "nowhere").unwrap_err().to_string().contains("unknown scope"));
+        assert!(create_code(&conn, Uuid::now_v7(), 10).unwrap_err().to_string().contains("unknown user"));
+        let stored: String = conn.query_row("SELECT code_hash FROM enrollment_codes LIMIT 1", [], |r| r.get(0)).unwrap();
+        assert!(seed.codes.iter().all(|(_, _, code)| !stored.contains(&normalize_code(code))));
+        let reason = Reason {
+            code: "lc_farming_season".into(),
+            label_vi: "Đi nương, vắng nhà theo mùa vụ".into(),
+            label_en: "Away at the fields for the season".into(),
+            can_activate_later: true,
+            police_only: false,
+            requires_note: false,
+            province_code: Some("12".into()),
+            sort_order: 200,
+        };
+        add_reason(&conn, &reason).unwrap();
+        let mut clash = reason.clone();
+        clash.code = "in_prison".into();
+        assert!(add_reason(&conn, &clash).unwrap_err().to_string().contains("taken"));
+        // seeding again keeps the same users and hands out fresh codes
+        let again = seed_demo(&mut conn).unwrap();
+        let users: i64 = conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0)).unwrap();
+        assert_eq!(users, 2);
+        assert_ne!(again.codes[0].2, seed.codes[0].2);
+    }
+}

@@ -1,0 +1,18 @@
+//! `POST /api/v1/enroll`: trade a one-time code for a device token.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use gocua_core::sync::protocol::{EnrollRequest, EnrollResponse};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// Enrolls a device.
+pub async fn enroll(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Result<Json<EnrollResponse>, ApiError> {
+    let request: EnrollRequest = super::json_body(body)?;
+    let response = state.db.call(move |conn| crate::sync::enroll::enroll(conn, &request)).await?;
+    tracing::info!(device = %response.device_id, role = response.user.role.code(), scope = %response.scope.code, "device enrolled");
+    Ok(Json(response))
+}

@@ -1,0 +1,64 @@
+//! `POST /api/v1/sync/push` and `GET /api/v1/sync/pull`.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use gocua_core::sync::protocol::{MAX_PULL_LIMIT, PullResponse, PushRequest, PushResponse};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::AuthDevice;
+use crate::error::ApiError;
+use crate::sync::MIN_PULL_SCHEMA;
+
+/// The header every request carries with the app's schema version.
+pub const SCHEMA_HEADER: &str = "gocua-schema-version";
+
+/// Applies a batch of the device's events.
+pub async fn push(
+    State(state): State<AppState>,
+    device: AuthDevice,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<PushResponse>, ApiError> {
+    let request: PushRequest = super::json_body(body)?;
+    let device_id = device.device_id;
+    let response = state.db.call(move |conn| crate::sync::push::push(conn, &device, &request)).await?;
+    tracing::info!(device = %device_id, handled = response.results.len(), last_seq = response.last_seq, "push");
+    Ok(Json(response))
+}
+
+/// Query of a pull.
+#[derive(Debug, Deserialize)]
+pub struct PullQuery {
+    /// The last `server_seq` the device holds.
+    #[serde(default)]
+    pub cursor: u64,
+    /// Page size.
+    pub limit: Option<u32>,
+    /// A place inside the device's scope (default: the whole scope).
+    pub place: Option<String>,
+}
+
+/// Returns one page of the device's scope.
+pub async fn pull(
+    State(state): State<AppState>,
+    device: AuthDevice,
+    headers: HeaderMap,
+    Query(query): Query<PullQuery>,
+) -> Result<Json<PullResponse>, ApiError> {
+    let schema = headers.get(SCHEMA_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u32>().ok());
+    if schema.is_some_and(|s| s < MIN_PULL_SCHEMA) {
+        return Err(ApiError::upgrade_required(
+            "Ứng dụng đã cũ, hãy cập nhật để tải dữ liệu mới (dữ liệu chưa gửi vẫn được nhận) / \
+             Update the app to download new data (unsent data is still accepted)",
+        ));
+    }
+    let limit = query.limit.unwrap_or(MAX_PULL_LIMIT);
+    let response = state
+        .db
+        .call(move |conn| crate::sync::pull::pull(conn, &device, query.cursor, limit, query.place.as_deref()))
+        .await?;
+    Ok(Json(response))
+}

@@ -1,0 +1,140 @@
+//! Secrets and who is calling: enrollment codes, device tokens (stored only as hashes), and the
+//! `AuthDevice` extractor that every sync handler takes.
+
+use std::str::FromStr;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use gocua_core::sync::protocol::Role;
+use rand::Rng;
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// Letters and digits that cannot be confused when read aloud or off a screen.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+/// A fresh one-time enrollment code, shown as `XXXX-XXXX` (40 bits).
+pub fn new_enrollment_code() -> String {
+    let mut rng = rand::rng();
+    let chars: String = (0..8).map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char).collect();
+    format!("{}-{}", &chars[..4], &chars[4..])
+}
+
+/// The canonical form of a typed code: upper case, without spaces or dashes.
+pub fn normalize_code(code: &str) -> String {
+    code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+/// A fresh device token: 256 random bits, URL-safe base64.
+pub fn new_token() -> String {
+    let bytes: [u8; 32] = rand::rng().random();
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// SHA-256 of a secret, hex: what the database keeps instead of the secret.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// The device behind a request's bearer token.
+#[derive(Debug, Clone)]
+pub struct AuthDevice {
+    /// Device id.
+    pub device_id: Uuid,
+    /// Its user.
+    pub user_id: Uuid,
+    /// The user's role.
+    pub role: Role,
+    /// The place the device may see and change.
+    pub scope_code: String,
+    /// The scope's `/…/code/` path.
+    pub scope_path: String,
+}
+
+/// Looks a token up; `None` if unknown. A revoked device is an error of its own kind.
+pub fn device_for_token(conn: &Connection, token: &str) -> Result<Option<AuthDevice>, ApiError> {
+    let row = conn
+        .query_row(
+            "SELECT d.id, d.user_id, u.role, u.scope_code, d.revoked_at
+             FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = ?1",
+            params![hash_secret(token)],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((device_id, user_id, role, scope_code, revoked_at)) = row else {
+        return Ok(None);
+    };
+    if revoked_at.is_some() {
+        return Err(ApiError::unauthorized(
+            "revoked",
+            "Thiết bị này đã bị thu hồi / This device has been revoked",
+        ));
+    }
+    let scope_path = gocua_core::sql::catalog::place_path(conn, &scope_code)?
+        .ok_or_else(|| ApiError::internal(format!("scope {scope_code} of a device is not a known place")))?;
+    Ok(Some(AuthDevice {
+        device_id: Uuid::from_str(&device_id).map_err(ApiError::internal)?,
+        user_id: Uuid::from_str(&user_id).map_err(ApiError::internal)?,
+        role: Role::from_code(&role).ok_or_else(|| ApiError::internal(format!("unknown role {role}")))?,
+        scope_code,
+        scope_path,
+    }))
+}
+
+impl FromRequestParts<AppState> for AuthDevice {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::unauthorized("unauthorized", "Thiếu mã thiết bị (Authorization: Bearer …) / Missing device token")
+            })?
+            .to_owned();
+        state.db.call(move |conn| device_for_token(conn, &token)).await?.ok_or_else(|| {
+            ApiError::unauthorized("unauthorized", "Mã thiết bị không hợp lệ / Unknown device token")
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_readable_and_normalize() {
+        let code = new_enrollment_code();
+        assert_eq!(code.len(), 9);
+        assert_eq!(&code[4..5], "-");
+        assert!(normalize_code(&code).bytes().all(|b| CODE_ALPHABET.contains(&b)));
+        assert_eq!(normalize_code(" abcd-efgh "), "ABCDEFGH");
+    }
+
+    #[test]
+    fn tokens_are_long_random_and_hashed() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert_eq!(URL_SAFE_NO_PAD.decode(&a).unwrap().len(), 32);
+        assert_eq!(hash_secret(&a).len(), 64);
+        assert_ne!(hash_secret(&a), a);
+    }
+}

@@ -1,0 +1,83 @@
+//! The one HTTP error type: every failure answers JSON `{kind, message}`.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use gocua_core::sync::protocol::ErrorBody;
+
+/// An error answer. 4xx say exactly what was wrong; 5xx say little and log the detail.
+#[derive(Debug)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Machine-readable kind.
+    pub kind: &'static str,
+    /// Message for people, Vietnamese first.
+    pub message: String,
+}
+
+impl ApiError {
+    /// 400 with a kind.
+    pub fn bad_request(kind: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::BAD_REQUEST, kind, message: message.into() }
+    }
+    /// 401.
+    pub fn unauthorized(kind: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::UNAUTHORIZED, kind, message: message.into() }
+    }
+    /// 403.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::FORBIDDEN, kind: "forbidden", message: message.into() }
+    }
+    /// 404.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::NOT_FOUND, kind: "not_found", message: message.into() }
+    }
+    /// 413.
+    pub fn too_large(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::PAYLOAD_TOO_LARGE, kind: "payload_too_large", message: message.into() }
+    }
+    /// 426: the app must be upgraded before this request can be served.
+    pub fn upgrade_required(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::UPGRADE_REQUIRED, kind: "upgrade_required", message: message.into() }
+    }
+    /// 500; the detail goes to the log, not to the client.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(%detail, "internal error");
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            kind: "internal",
+            message: "Lỗi máy chủ, vui lòng thử lại sau / Server error, please try again later".into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(ErrorBody { kind: self.kind.to_owned(), message: self.message })).into_response()
+    }
+}
+
+impl From<gocua_core::Error> for ApiError {
+    fn from(e: gocua_core::Error) -> Self {
+        match e {
+            gocua_core::Error::Invalid(_) | gocua_core::Error::InvalidInput(_) => {
+                ApiError::bad_request("invalid_request", e.to_string())
+            }
+            gocua_core::Error::NotFound { .. } => ApiError::not_found(e.to_string()),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(e: serde_json::Error) -> Self {
+        ApiError::internal(e)
+    }
+}

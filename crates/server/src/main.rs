@@ -1,0 +1,244 @@
+//! `gocua-server`: serve the sync API, or run admin commands on the same database.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use gocua_core::places::{Place, PlaceLevel};
+use gocua_core::reasons::Reason;
+use gocua_core::sync::protocol::Role;
+use gocua_server::db::{self, DatabaseUrl, Db};
+use gocua_server::{AppState, admin};
+use tokio::net::TcpListener;
+
+#[derive(Debug, Parser)]
+#[command(name = "gocua-server", version, about = "Gõ Cửa: máy chủ tổng hợp / aggregation server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the sync API.
+    Serve {
+        /// Address to listen on; port 0 picks a free port (the bound address is printed).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// A SQLite file path (created on first start) or sqlite://PATH.
+        #[arg(long, env = "GOCUA_DATABASE")]
+        database: String,
+        /// Seed the 2025 places, a demo commune and demo users, and print fresh enrollment codes.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Administer the database (the server may be running).
+    Admin {
+        /// A SQLite file path or sqlite://PATH.
+        #[arg(long, env = "GOCUA_DATABASE")]
+        database: String,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LevelArg {
+    Province,
+    District,
+    Commune,
+    Hamlet,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Volunteer,
+    TeamLeader,
+    CommunePolice,
+    ProvincePolice,
+    Trainer,
+    Admin,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Load provinces and communes (default: the 2025 list built into the binary).
+    ImportPlaces {
+        /// A CSV with columns code,name,division_type,parent_code,parent_name.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+    /// Add or rename one place, e.g. a hamlet under a commune.
+    AddPlace {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        level: LevelArg,
+        #[arg(long)]
+        parent: Option<String>,
+        /// Local kind of unit: thôn, bản, ấp, tổ dân phố …
+        #[arg(long, default_value = "thôn")]
+        division_type: String,
+    },
+    /// Create a user; prints the user's id.
+    AddUser {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The place code the user works in.
+        #[arg(long)]
+        scope: String,
+    },
+    /// Issue a one-time enrollment code for a user; prints the code.
+    CreateCode {
+        #[arg(long)]
+        user: uuid::Uuid,
+        /// Hours the code stays valid.
+        #[arg(long, default_value_t = 72)]
+        hours: i64,
+    },
+    /// Add a province's own cannot-activate reason.
+    AddReason {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        province: String,
+        #[arg(long)]
+        label_vi: String,
+        #[arg(long)]
+        label_en: String,
+        /// "Có thể kích hoạt" later (otherwise "chưa thể kích hoạt").
+        #[arg(long)]
+        can_activate_later: bool,
+        /// Only police roles may see it.
+        #[arg(long)]
+        police_only: bool,
+        /// The volunteer must add a note.
+        #[arg(long)]
+        requires_note: bool,
+        #[arg(long, default_value_t = 1000)]
+        sort_order: i64,
+    },
+    /// Seed the demo commune and print fresh codes.
+    Demo,
+}
+
+fn open(database: &str) -> Result<rusqlite::Connection> {
+    let DatabaseUrl::Sqlite(path) = DatabaseUrl::parse(database).map_err(anyhow::Error::msg)?;
+    db::open_sqlite(&path).with_context(|| format!("không mở được cơ sở dữ liệu / cannot open database {}", path.display()))
+}
+
+fn print_demo(seed: &admin::DemoSeed) {
+    println!("demo commune: {} ({})", seed.commune.name, seed.commune.code);
+    for (name, role, code) in &seed.codes {
+        println!("enrollment code for {name} [{}]: {code}", role.code());
+    }
+}
+
+fn role(arg: RoleArg) -> Role {
+    match arg {
+        RoleArg::Volunteer => Role::Volunteer,
+        RoleArg::TeamLeader => Role::TeamLeader,
+        RoleArg::CommunePolice => Role::CommunePolice,
+        RoleArg::ProvincePolice => Role::ProvincePolice,
+        RoleArg::Trainer => Role::Trainer,
+        RoleArg::Admin => Role::Admin,
+    }
+}
+
+fn level(arg: LevelArg) -> PlaceLevel {
+    match arg {
+        LevelArg::Province => PlaceLevel::Province,
+        LevelArg::District => PlaceLevel::District,
+        LevelArg::Commune => PlaceLevel::Commune,
+        LevelArg::Hamlet => PlaceLevel::Hamlet,
+    }
+}
+
+fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
+    let mut conn = open(database)?;
+    match command {
+        AdminCommand::ImportPlaces { csv } => {
+            let text = match csv {
+                Some(path) => std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?,
+                None => admin::ADMIN_UNITS_2025.to_owned(),
+            };
+            println!("imported {} places", admin::import_admin_units(&mut conn, &text)?);
+        }
+        AdminCommand::AddPlace { code, name, level: l, parent, division_type } => {
+            admin::add_place(&conn, &Place { code: code.clone(), name, level: level(l), division_type, parent_code: parent })?;
+            println!("place {code} saved");
+        }
+        AdminCommand::AddUser { name, role: r, scope } => println!("{}", admin::add_user(&conn, &name, role(r), &scope)?),
+        AdminCommand::CreateCode { user, hours } => println!("{}", admin::create_code(&conn, user, hours)?),
+        AdminCommand::AddReason { code, province, label_vi, label_en, can_activate_later, police_only, requires_note, sort_order } => {
+            admin::add_reason(
+                &conn,
+                &Reason { code: code.clone(), label_vi, label_en, can_activate_later, police_only, requires_note, province_code: Some(province), sort_order },
+            )?;
+            println!("reason {code} saved");
+        }
+        AdminCommand::Demo => print_demo(&admin::seed_demo(&mut conn)?),
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+async fn run_serve(listen: String, database: String, demo: bool) -> Result<()> {
+    let mut conn = open(&database)?;
+    if demo {
+        print_demo(&admin::seed_demo(&mut conn)?);
+    }
+    let listener = TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    if !addr.ip().is_loopback() {
+        tracing::warn!("serving plain HTTP on a non-loopback address: put TLS in front of it");
+    }
+    // The tests and the run script read this exact line.
+    println!("gocua-server listening on http://{addr}");
+    let state = AppState { db: Db::new(conn) };
+    gocua_server::serve(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GOCUA_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { listen, database, demo } => {
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            rt.block_on(run_serve(listen, database, demo))
+        }
+        Command::Admin { database, command } => {
+            if database.trim().is_empty() {
+                bail!("--database is empty");
+            }
+            run_admin(&database, command)
+        }
+    }
+}

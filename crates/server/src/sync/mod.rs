@@ -1,0 +1,13 @@
+//! Server side of sync protocol v1: enrollment, push ingest and scoped pull, on one connection.
+
+pub mod enroll;
+pub mod pull;
+pub mod push;
+
+/// The oldest event schema the server still accepts pushes of (old phones' unsent data is never
+/// stranded).
+pub const MIN_PUSH_SCHEMA: u32 = 1;
+/// The oldest schema the server still serves pulls to; older apps are told to upgrade.
+pub const MIN_PULL_SCHEMA: u32 = 1;
+/// Hard cap on events per push (clients send at most `MAX_PUSH_EVENTS`).
+pub const MAX_EVENTS_PER_REQUEST: usize = 500;

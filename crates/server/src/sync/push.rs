@@ -1,0 +1,161 @@
+//! Push ingest: per-device sequence, duplicate / applied / rejected per event, gaps, scope.
+
+use chrono::Utc;
+use gocua_core::event::{Event, Payload};
+use gocua_core::reducer::{ReduceError, StateView, reduce};
+use gocua_core::sql::{catalog, projection};
+use gocua_core::sync::protocol::{EventResult, EventStatus, PushRequest, PushResponse, SCHEMA_VERSION};
+use gocua_core::validate::FieldError;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::{MAX_EVENTS_PER_REQUEST, MIN_PUSH_SCHEMA};
+use crate::auth::AuthDevice;
+use crate::error::ApiError;
+
+/// Applies a push in one transaction and answers per event. An event outside the device's
+/// scope refuses the whole request (403) and changes nothing.
+pub fn push(conn: &mut Connection, device: &AuthDevice, request: &PushRequest) -> Result<PushResponse, ApiError> {
+    if request.schema_version < MIN_PUSH_SCHEMA || request.schema_version > SCHEMA_VERSION {
+        return Err(ApiError::bad_request(
+            "unsupported_schema",
+            format!(
+                "Phiên bản dữ liệu {} không được hỗ trợ (máy chủ nhận {MIN_PUSH_SCHEMA}–{SCHEMA_VERSION}) / \
+                 schema {} is not supported",
+                request.schema_version, request.schema_version
+            ),
+        ));
+    }
+    if request.events.len() > MAX_EVENTS_PER_REQUEST {
+        return Err(ApiError::too_large(format!(
+            "Tối đa {MAX_EVENTS_PER_REQUEST} bản ghi mỗi lần gửi / at most {MAX_EVENTS_PER_REQUEST} events per push"
+        )));
+    }
+    let mut events: Vec<&Event> = request.events.iter().collect();
+    events.sort_by_key(|e| e.seq);
+    if let Some(foreign) = events.iter().find(|e| e.device_id != device.device_id) {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            format!("Bản ghi {} thuộc thiết bị khác / event {} belongs to another device", foreign.id, foreign.id),
+        ));
+    }
+    let tx = conn.transaction()?;
+    let mut last_seq: u64 = tx.query_row(
+        "SELECT last_seq FROM devices WHERE id = ?1",
+        [device.device_id.to_string()],
+        |r| r.get(0),
+    )?;
+    let mut results = Vec::with_capacity(events.len());
+    let mut expected_seq = None;
+    for event in events {
+        if event.seq <= last_seq {
+            results.push(result(event, EventStatus::Duplicate, vec![]));
+            continue;
+        }
+        if event.seq > last_seq + 1 {
+            expected_seq = Some(last_seq + 1);
+            break;
+        }
+        let outcome = ingest_one(&tx, device, event)?;
+        results.push(outcome);
+        last_seq = event.seq;
+    }
+    tx.execute(
+        "UPDATE devices SET last_seq = ?2, last_seen_at = ?3, app_version = ?4 WHERE id = ?1",
+        params![device.device_id.to_string(), last_seq, Utc::now().to_rfc3339(), request.app_version],
+    )?;
+    tx.commit()?;
+    Ok(PushResponse { results, last_seq, expected_seq })
+}
+
+fn result(event: &Event, status: EventStatus, errors: Vec<FieldError>) -> EventResult {
+    EventResult { seq: event.seq, event_id: event.id, status, errors }
+}
+
+fn ingest_one(tx: &Transaction<'_>, device: &AuthDevice, event: &Event) -> Result<EventResult, ApiError> {
+    let reject = |tx: &Transaction<'_>, errors: Vec<FieldError>, store: bool| -> Result<EventResult, ApiError> {
+        if store {
+            insert_event(tx, event, None, "rejected", Some(&serde_json::to_string(&errors)?))?;
+        }
+        Ok(result(event, EventStatus::Rejected, errors))
+    };
+    let id_taken = tx
+        .query_row("SELECT 1 FROM events WHERE id = ?1", [event.id.to_string()], |_| Ok(()))
+        .optional()?
+        .is_some();
+    if id_taken {
+        let e = FieldError::new("id", "duplicate_event_id", "Mã bản ghi đã được dùng.", "This event id is already used.");
+        return reject(tx, vec![e], false);
+    }
+    if event.author != device.user_id {
+        let e = FieldError::new("author", "author_mismatch", "Người ghi không khớp thiết bị.", "The author is not this device's user.");
+        return reject(tx, vec![e], true);
+    }
+    let place_path = match event_place(tx, event)? {
+        Some(code) => catalog::place_path(tx, &code)?,
+        None => None,
+    };
+    if let Some(path) = &place_path {
+        if !path.contains(&format!("/{}/", device.scope_code)) {
+            return Err(ApiError::forbidden(format!(
+                "Bản ghi {} nằm ngoài địa bàn của thiết bị ({}) / event {} is outside the device's scope",
+                event.seq, device.scope_code, event.seq
+            )));
+        }
+    }
+    match reduce(&projection::SqlView::new(tx), event) {
+        Ok(changes) => {
+            insert_event(tx, event, place_path.as_deref(), "applied", None)?;
+            projection::apply_changes(tx, &changes)?;
+            Ok(result(event, EventStatus::Applied, vec![]))
+        }
+        Err(ReduceError::Rejected(errors)) => reject(tx, errors, true),
+        Err(ReduceError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// The place an event is about: the hamlet of its household, when the household is known.
+fn event_place(tx: &Transaction<'_>, event: &Event) -> Result<Option<String>, ApiError> {
+    let view = projection::SqlView::new(tx);
+    let household = |id| -> Result<Option<String>, ApiError> { Ok(view.household(id)?.map(|h| h.hamlet_code)) };
+    let resident_household = |id| -> Result<Option<String>, ApiError> {
+        match view.resident(id)? {
+            Some(r) => household(r.household_id),
+            None => Ok(None),
+        }
+    };
+    match &event.payload {
+        Payload::HouseholdCreated(p) => Ok(Some(p.hamlet_code.clone())),
+        Payload::HouseholdSurveyed(p) => household(p.household_id),
+        Payload::HouseholdEdited(p) => household(p.household_id),
+        Payload::ResidentAdded(p) => household(p.household_id),
+        Payload::ResidentEdited(p) => resident_household(p.resident_id),
+        Payload::VisitRecorded(p) => resident_household(p.resident_id),
+    }
+}
+
+fn insert_event(
+    tx: &Transaction<'_>,
+    event: &Event,
+    place_path: Option<&str>,
+    status: &str,
+    errors: Option<&str>,
+) -> Result<(), ApiError> {
+    tx.prepare_cached(
+        "INSERT INTO events (id, device_id, seq, author, device_time, received_at, type, payload, place_path, status, errors)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        event.id.to_string(),
+        event.device_id.to_string(),
+        event.seq,
+        event.author.to_string(),
+        event.device_time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        Utc::now().to_rfc3339(),
+        event.payload.type_name(),
+        serde_json::to_string(&event.payload)?,
+        place_path,
+        status,
+        errors,
+    ])?;
+    Ok(())
+}
