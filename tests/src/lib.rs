@@ -20,7 +20,11 @@ pub fn server_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
     let bin = dir.join(format!("gocua-server{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "{} is missing: run `cargo build -p gocua-server` or `cargo test --workspace`", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p gocua-server` or `cargo test --workspace`",
+        bin.display()
+    );
     bin
 }
 
@@ -64,10 +68,10 @@ impl TestServer {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(r) = client.get(format!("{}/api/v1/health", self.url)).send().await {
-                if r.status().is_success() {
-                    return;
-                }
+            if let Ok(r) = client.get(format!("{}/api/v1/health", self.url)).send().await
+                && r.status().is_success()
+            {
+                return;
             }
             assert!(Instant::now() < deadline, "server never became healthy at {}", self.url);
             tokio::time::sleep(Duration::from_millis(20)).await;

@@ -20,7 +20,19 @@ fn setup_places(server: &TestServer) {
         ("03445-02", "Bản Phìn Khò", COMMUNE_A),
         ("03637-01", "Bản Mường Kim", COMMUNE_B),
     ] {
-        server.admin(&["add-place", "--code", code, "--name", name, "--level", "hamlet", "--parent", parent, "--division-type", "bản"]);
+        server.admin(&[
+            "add-place",
+            "--code",
+            code,
+            "--name",
+            name,
+            "--level",
+            "hamlet",
+            "--parent",
+            parent,
+            "--division-type",
+            "bản",
+        ]);
     }
 }
 
@@ -128,7 +140,12 @@ async fn a_batch_with_one_invalid_event_applies_the_rest_and_reports_it() {
             note: None,
         })
     };
-    events.push(fixtures::event(device_id, author, 4, visit(FunnelState::ApprovedNotActivated, Some("made_up_reason"))));
+    events.push(fixtures::event(
+        device_id,
+        author,
+        4,
+        visit(FunnelState::ApprovedNotActivated, Some("made_up_reason")),
+    ));
     events.push(fixtures::event(device_id, author, 5, visit(FunnelState::ActivatedLevel1, None)));
 
     let response = transport.push(&push_request(events)).await.expect("push");
@@ -154,12 +171,14 @@ async fn a_batch_with_one_invalid_event_applies_the_rest_and_reports_it() {
 async fn a_device_of_another_commune_can_neither_push_into_nor_pull_from_the_first() {
     let server = TestServer::start().await;
     setup_places(&server);
-    let (device_a, transport_a) = enrolled_device(&server, "phone-a.sqlite", &server.volunteer_code("Lò Thị Lan", COMMUNE_A)).await;
+    let (device_a, transport_a) =
+        enrolled_device(&server, "phone-a.sqlite", &server.volunteer_code("Lò Thị Lan", COMMUNE_A)).await;
     let (_, residents_a) = record_field_day(&mut device_a.lock().unwrap(), &mut Rng::new(1));
     sync_once(&device_a, &transport_a).await.expect("sync a");
     let before = server.projection();
 
-    let (device_b, transport_b) = enrolled_device(&server, "phone-b.sqlite", &server.volunteer_code("Lò Văn Phóng", COMMUNE_B)).await;
+    let (device_b, transport_b) =
+        enrolled_device(&server, "phone-b.sqlite", &server.volunteer_code("Lò Văn Phóng", COMMUNE_B)).await;
     let (device_id, author) = {
         let e = device_b.lock().unwrap().enrollment().unwrap().unwrap();
         (e.device_id, e.user_id)
@@ -180,7 +199,8 @@ async fn a_device_of_another_commune_can_neither_push_into_nor_pull_from_the_fir
         note: None,
     });
     for payload in [foreign_household, foreign_visit] {
-        let err = transport_b.push(&push_request(vec![fixtures::event(device_id, author, 1, payload)])).await.unwrap_err();
+        let err =
+            transport_b.push(&push_request(vec![fixtures::event(device_id, author, 1, payload)])).await.unwrap_err();
         let TransportError::Refused { status, kind, .. } = err else { panic!("expected a refusal, got {err:?}") };
         assert_eq!((status, kind.as_str()), (403, "forbidden"));
     }

@@ -35,15 +35,19 @@ impl Rng {
     /// A UUIDv7-shaped id from the generator (time part fixed), for reproducible fixtures.
     pub fn uuid(&mut self) -> Uuid {
         let bytes = ((u128::from(self.next_u64()) << 64) | u128::from(self.next_u64())).to_be_bytes();
-        uuid::Builder::from_unix_timestamp_millis(1_700_000_000_000 + self.below(1 << 30), &bytes[..10].try_into().unwrap_or([0; 10]))
-            .into_uuid()
+        uuid::Builder::from_unix_timestamp_millis(
+            1_700_000_000_000 + self.below(1 << 30),
+            &bytes[..10].try_into().unwrap_or([0; 10]),
+        )
+        .into_uuid()
     }
 }
 
 const FAMILY: [&str; 12] = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Lò", "Lý", "Hà"];
 const MIDDLE_M: [&str; 4] = ["Văn", "Đức", "Minh", "Quang"];
 const MIDDLE_F: [&str; 4] = ["Thị", "Ngọc", "Thu", "Mai"];
-const GIVEN: [&str; 12] = ["An", "Bình", "Chiến", "Dũng", "Giang", "Hoa", "Khánh", "Lan", "Nga", "Phóng", "Thảo", "Tuấn"];
+const GIVEN: [&str; 12] =
+    ["An", "Bình", "Chiến", "Dũng", "Giang", "Hoa", "Khánh", "Lan", "Nga", "Phóng", "Thảo", "Tuấn"];
 
 /// A made-up Vietnamese name for a sex.
 pub fn name(rng: &mut Rng, sex: Sex) -> String {
@@ -84,7 +88,8 @@ pub fn demo_places() -> Vec<Place> {
             parent_code: Some("12".into()),
         },
     ];
-    for (i, name) in ["Bản Nậm Củm", "Bản Phìn Khò", "Bản Mường Tè", "Bản Pa Ủ"].iter().enumerate() {
+    for (i, name) in ["Bản Nậm Củm", "Bản Phìn Khò", "Bản Mường Tè", "Bản Pa Ủ"].iter().enumerate()
+    {
         places.push(Place {
             code: format!("03445-{:02}", i + 1),
             name: (*name).into(),
@@ -135,8 +140,8 @@ pub fn household_payloads(rng: &mut Rng, hamlet_code: &str, residents: usize) ->
 /// A visit outcome: a random state; a reason from `reason_codes` when not activated.
 pub fn visit_payload(rng: &mut Rng, resident_id: Uuid, reason_codes: &[&str]) -> Payload {
     let status = *rng.pick(&FunnelState::ALL);
-    let reason_code =
-        (!status.is_activated() && rng.below(2) == 0 && !reason_codes.is_empty()).then(|| (*rng.pick(reason_codes)).to_owned());
+    let reason_code = (!status.is_activated() && rng.below(2) == 0 && !reason_codes.is_empty())
+        .then(|| (*rng.pick(reason_codes)).to_owned());
     Payload::VisitRecorded(VisitRecorded {
         visit_id: rng.uuid(),
         resident_id,

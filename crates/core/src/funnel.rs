@@ -132,9 +132,6 @@ mod tests {
     #[test]
     fn only_the_last_three_states_count_as_activated() {
         let activated: Vec<_> = FunnelState::ALL.into_iter().filter(|s| s.is_activated()).collect();
-        assert_eq!(
-            activated,
-            [FunnelState::ActivatedLevel1, FunnelState::ActivatedLevel2, FunnelState::UsedPortal]
-        );
+        assert_eq!(activated, [FunnelState::ActivatedLevel1, FunnelState::ActivatedLevel2, FunnelState::UsedPortal]);
     }
 }

@@ -153,7 +153,12 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
         Payload::ResidentAdded(p) => {
             existing_household(view, p.household_id)?;
             if view.resident(p.resident_id)?.is_some() {
-                return reject("resident_id", "duplicate_id", "Người này đã có trong danh sách.", "This person already exists.");
+                return reject(
+                    "resident_id",
+                    "duplicate_id",
+                    "Người này đã có trong danh sách.",
+                    "This person already exists.",
+                );
             }
             let fields = resident_fields(&p.fields, event)?;
             Ok(vec![Change::PutResident(Resident {
@@ -188,7 +193,12 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
         Payload::VisitRecorded(p) => {
             let mut resident = existing_resident(view, p.resident_id)?;
             if view.visit_exists(p.visit_id)? {
-                return reject("visit_id", "duplicate_id", "Lượt thăm này đã được ghi.", "This visit is already recorded.");
+                return reject(
+                    "visit_id",
+                    "duplicate_id",
+                    "Lượt thăm này đã được ghi.",
+                    "This visit is already recorded.",
+                );
             }
             let note = p.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
             if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE) {
@@ -287,7 +297,11 @@ fn resident_fields(fields: &ResidentFields, event: &Event) -> Result<ResidentFie
     let name = validate::full_name(&fields.full_name);
     // The event's own clock bounds the year, so every replica judges the event alike.
     let year = validate::birth_year(fields.birth_year, event.device_time.year());
-    let cccd = fields.cccd.as_deref().filter(|c| !c.trim().is_empty()).map(|c| validate::cccd(c, fields.birth_year, fields.sex));
+    let cccd = fields
+        .cccd
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| validate::cccd(c, fields.birth_year, fields.sex));
     let phone = fields.phone.as_deref().filter(|c| !c.trim().is_empty()).map(validate::phone);
     field(name.clone(), &mut errors);
     field(year, &mut errors);
@@ -310,17 +324,13 @@ fn resident_fields(fields: &ResidentFields, event: &Event) -> Result<ResidentFie
 }
 
 fn existing_household(view: &impl StateView, id: Uuid) -> Result<Household, ReduceError> {
-    view.household(id)?.map_or_else(
-        || reject("household_id", "unknown_household", "Không tìm thấy hộ này.", "Unknown household."),
-        Ok,
-    )
+    view.household(id)?
+        .map_or_else(|| reject("household_id", "unknown_household", "Không tìm thấy hộ này.", "Unknown household."), Ok)
 }
 
 fn existing_resident(view: &impl StateView, id: Uuid) -> Result<Resident, ReduceError> {
-    view.resident(id)?.map_or_else(
-        || reject("resident_id", "unknown_resident", "Không tìm thấy người này.", "Unknown person."),
-        Ok,
-    )
+    view.resident(id)?
+        .map_or_else(|| reject("resident_id", "unknown_resident", "Không tìm thấy người này.", "Unknown person."), Ok)
 }
 
 /// Walks up from a place to its province; `None` if the chain breaks.

@@ -56,12 +56,7 @@ pub fn birth_year(year: i32, current_year: i32) -> Result<i32, FieldError> {
 pub fn full_name(name: &str) -> Result<String, FieldError> {
     let trimmed = name.split_whitespace().collect::<Vec<_>>().join(" ");
     if trimmed.is_empty() {
-        return Err(FieldError::new(
-            "full_name",
-            "required",
-            "Chưa nhập họ và tên.",
-            "The full name is missing.",
-        ));
+        return Err(FieldError::new("full_name", "required", "Chưa nhập họ và tên.", "The full name is missing."));
     }
     if trimmed.chars().count() > 100 {
         return Err(FieldError::new(

@@ -39,9 +39,8 @@ impl HttpTransport {
     }
 
     fn request(&self, builder: RequestBuilder) -> RequestBuilder {
-        let builder = builder
-            .header("gocua-schema-version", SCHEMA_VERSION.to_string())
-            .header("gocua-app-version", APP_VERSION);
+        let builder =
+            builder.header("gocua-schema-version", SCHEMA_VERSION.to_string()).header("gocua-app-version", APP_VERSION);
         match &self.token {
             Some(token) => builder.bearer_auth(token),
             None => builder,
@@ -86,7 +85,8 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, TransportE
 impl Transport for HttpTransport {
     async fn push(&self, request: &PushRequest) -> Result<PushResponse, TransportError> {
         let json = serde_json::to_vec(request).map_err(|e| TransportError::Protocol(e.to_string()))?;
-        let body = zstd::encode_all(json.as_slice(), ZSTD_LEVEL).map_err(|e| TransportError::Protocol(e.to_string()))?;
+        let body =
+            zstd::encode_all(json.as_slice(), ZSTD_LEVEL).map_err(|e| TransportError::Protocol(e.to_string()))?;
         let response = self
             .request(self.client.post(format!("{}/api/v1/sync/push", self.base_url)))
             .header("content-type", "application/json")

@@ -86,10 +86,8 @@ pub fn add_user(conn: &Connection, name: &str, role: Role, scope_code: &str) -> 
 
 /// Issues a one-time enrollment code for a user, valid for `hours`; only its hash is stored.
 pub fn create_code(conn: &Connection, user_id: Uuid, hours: i64) -> Result<String, AdminError> {
-    let known = conn
-        .query_row("SELECT 1 FROM users WHERE id = ?1", [user_id.to_string()], |_| Ok(()))
-        .optional()?
-        .is_some();
+    let known =
+        conn.query_row("SELECT 1 FROM users WHERE id = ?1", [user_id.to_string()], |_| Ok(())).optional()?.is_some();
     if !known {
         return Err(AdminError::Invalid(format!("không có người dùng {user_id} / unknown user {user_id}")));
     }
@@ -119,15 +117,16 @@ pub fn add_reason(conn: &Connection, reason: &Reason) -> Result<(), AdminError> 
         Some(p) if p.level == PlaceLevel::Province => {}
         _ => return Err(AdminError::Invalid(format!("không có tỉnh {province} / unknown province {province}"))),
     }
-    if let Some(existing) = catalog::reason(conn, &reason.code)? {
-        if existing.province_code.as_deref() != Some(province) {
-            return Err(AdminError::Invalid(format!(
-                "mã lý do {} đã được dùng / reason code {} is taken",
-                reason.code, reason.code
-            )));
-        }
+    if let Some(existing) = catalog::reason(conn, &reason.code)?
+        && existing.province_code.as_deref() != Some(province)
+    {
+        return Err(AdminError::Invalid(format!(
+            "mã lý do {} đã được dùng / reason code {} is taken",
+            reason.code, reason.code
+        )));
     }
-    if reason.code.is_empty() || !reason.code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+    if reason.code.is_empty() || !reason.code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
         return Err(AdminError::Invalid(
             "mã lý do chỉ gồm chữ thường, số và dấu _ / reason codes use a-z, 0-9 and _".into(),
         ));
@@ -156,9 +155,12 @@ pub fn seed_demo(conn: &mut Connection) -> Result<DemoSeed, AdminError> {
     tx.commit()?;
     let commune = demo[1].clone();
     let mut codes = Vec::new();
-    for (name, role) in [("Lò Thị Lan (demo)", Role::Volunteer), ("Công an xã Mường Tè (demo)", Role::CommunePolice)] {
+    for (name, role) in [("Lò Thị Lan (demo)", Role::Volunteer), ("Công an xã Mường Tè (demo)", Role::CommunePolice)]
+    {
         let existing: Option<String> = conn
-            .query_row("SELECT id FROM users WHERE name = ?1 AND scope_code = ?2", params![name, commune.code], |r| r.get(0))
+            .query_row("SELECT id FROM users WHERE name = ?1 AND scope_code = ?2", params![name, commune.code], |r| {
+                r.get(0)
+            })
             .optional()?;
         let id = match existing.and_then(|s| Uuid::parse_str(&s).ok()) {
             Some(id) => id,
@@ -207,7 +209,8 @@ mod tests {
         assert_eq!(seed.codes.len(), 2);
         assert!(add_user(&conn, "A", Role::Volunteer, "nowhere").unwrap_err().to_string().contains("unknown scope"));
         assert!(create_code(&conn, Uuid::now_v7(), 10).unwrap_err().to_string().contains("unknown user"));
-        let stored: String = conn.query_row("SELECT code_hash FROM enrollment_codes LIMIT 1", [], |r| r.get(0)).unwrap();
+        let stored: String =
+            conn.query_row("SELECT code_hash FROM enrollment_codes LIMIT 1", [], |r| r.get(0)).unwrap();
         assert!(seed.codes.iter().all(|(_, _, code)| !stored.contains(&normalize_code(code))));
         let reason = Reason {
             code: "lc_farming_season".into(),

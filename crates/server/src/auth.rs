@@ -79,10 +79,7 @@ pub fn device_for_token(conn: &Connection, token: &str) -> Result<Option<AuthDev
         return Ok(None);
     };
     if revoked_at.is_some() {
-        return Err(ApiError::unauthorized(
-            "revoked",
-            "Thiết bị này đã bị thu hồi / This device has been revoked",
-        ));
+        return Err(ApiError::unauthorized("revoked", "Thiết bị này đã bị thu hồi / This device has been revoked"));
     }
     let scope_path = gocua_core::sql::catalog::place_path(conn, &scope_code)?
         .ok_or_else(|| ApiError::internal(format!("scope {scope_code} of a device is not a known place")))?;
@@ -107,12 +104,17 @@ impl FromRequestParts<AppState> for AuthDevice {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| {
-                ApiError::unauthorized("unauthorized", "Thiếu mã thiết bị (Authorization: Bearer …) / Missing device token")
+                ApiError::unauthorized(
+                    "unauthorized",
+                    "Thiếu mã thiết bị (Authorization: Bearer …) / Missing device token",
+                )
             })?
             .to_owned();
-        state.db.call(move |conn| device_for_token(conn, &token)).await?.ok_or_else(|| {
-            ApiError::unauthorized("unauthorized", "Mã thiết bị không hợp lệ / Unknown device token")
-        })
+        state
+            .db
+            .call(move |conn| device_for_token(conn, &token))
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("unauthorized", "Mã thiết bị không hợp lệ / Unknown device token"))
     }
 }
 

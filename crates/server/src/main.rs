@@ -128,7 +128,8 @@ enum AdminCommand {
 
 fn open(database: &str) -> Result<rusqlite::Connection> {
     let DatabaseUrl::Sqlite(path) = DatabaseUrl::parse(database).map_err(anyhow::Error::msg)?;
-    db::open_sqlite(&path).with_context(|| format!("không mở được cơ sở dữ liệu / cannot open database {}", path.display()))
+    db::open_sqlite(&path)
+        .with_context(|| format!("không mở được cơ sở dữ liệu / cannot open database {}", path.display()))
 }
 
 fn print_demo(seed: &admin::DemoSeed) {
@@ -163,21 +164,46 @@ fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
     match command {
         AdminCommand::ImportPlaces { csv } => {
             let text = match csv {
-                Some(path) => std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?,
+                Some(path) => {
+                    std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?
+                }
                 None => admin::ADMIN_UNITS_2025.to_owned(),
             };
             println!("imported {} places", admin::import_admin_units(&mut conn, &text)?);
         }
         AdminCommand::AddPlace { code, name, level: l, parent, division_type } => {
-            admin::add_place(&conn, &Place { code: code.clone(), name, level: level(l), division_type, parent_code: parent })?;
+            admin::add_place(
+                &conn,
+                &Place { code: code.clone(), name, level: level(l), division_type, parent_code: parent },
+            )?;
             println!("place {code} saved");
         }
-        AdminCommand::AddUser { name, role: r, scope } => println!("{}", admin::add_user(&conn, &name, role(r), &scope)?),
+        AdminCommand::AddUser { name, role: r, scope } => {
+            println!("{}", admin::add_user(&conn, &name, role(r), &scope)?)
+        }
         AdminCommand::CreateCode { user, hours } => println!("{}", admin::create_code(&conn, user, hours)?),
-        AdminCommand::AddReason { code, province, label_vi, label_en, can_activate_later, police_only, requires_note, sort_order } => {
+        AdminCommand::AddReason {
+            code,
+            province,
+            label_vi,
+            label_en,
+            can_activate_later,
+            police_only,
+            requires_note,
+            sort_order,
+        } => {
             admin::add_reason(
                 &conn,
-                &Reason { code: code.clone(), label_vi, label_en, can_activate_later, police_only, requires_note, province_code: Some(province), sort_order },
+                &Reason {
+                    code: code.clone(),
+                    label_vi,
+                    label_en,
+                    can_activate_later,
+                    police_only,
+                    requires_note,
+                    province_code: Some(province),
+                    sort_order,
+                },
             )?;
             println!("reason {code} saved");
         }
@@ -223,9 +249,7 @@ async fn run_serve(listen: String, database: String, demo: bool) -> Result<()> {
 
 fn main() -> Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GOCUA_LOG").unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("GOCUA_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

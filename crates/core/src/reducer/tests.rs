@@ -6,7 +6,9 @@ use rstest::rstest;
 use uuid::Uuid;
 
 use super::*;
-use crate::event::{HouseholdCreated, HouseholdEdited, HouseholdSurveyed, ResidentAdded, ResidentEdited, VisitRecorded};
+use crate::event::{
+    HouseholdCreated, HouseholdEdited, HouseholdSurveyed, ResidentAdded, ResidentEdited, VisitRecorded,
+};
 use crate::fixtures::{self, Rng};
 use crate::funnel::FunnelState;
 use crate::model::Sex;
@@ -82,7 +84,13 @@ impl World {
         .unwrap();
         id
     }
-    fn visit(&mut self, resident_id: Uuid, status: FunnelState, reason: Option<&str>, note: Option<&str>) -> Result<(), Vec<FieldError>> {
+    fn visit(
+        &mut self,
+        resident_id: Uuid,
+        status: FunnelState,
+        reason: Option<&str>,
+        note: Option<&str>,
+    ) -> Result<(), Vec<FieldError>> {
         self.apply(Payload::VisitRecorded(VisitRecorded {
             visit_id: Uuid::now_v7(),
             resident_id,
@@ -106,8 +114,18 @@ fn the_seeded_catalog_holds_every_reason_of_the_domain() {
     assert_eq!(
         codes,
         [
-            "in_prison", "abroad", "absent_unreachable", "needs_phone_update", "needs_unlock", "needs_device_change",
-            "no_smartphone", "not_eligible", "deceased", "moved_away", "refused", "other"
+            "in_prison",
+            "abroad",
+            "absent_unreachable",
+            "needs_phone_update",
+            "needs_unlock",
+            "needs_device_change",
+            "no_smartphone",
+            "not_eligible",
+            "deceased",
+            "moved_away",
+            "refused",
+            "other"
         ]
     );
     assert!(catalog.get("in_prison").unwrap().police_only);
@@ -117,15 +135,18 @@ fn the_seeded_catalog_holds_every_reason_of_the_domain() {
 }
 
 #[rstest]
-fn every_funnel_state_can_be_recorded(#[values(
-    FunnelState::NoChipCccd,
-    FunnelState::NotRegistered,
-    FunnelState::RegisteredPending,
-    FunnelState::ApprovedNotActivated,
-    FunnelState::ActivatedLevel1,
-    FunnelState::ActivatedLevel2,
-    FunnelState::UsedPortal
-)] status: FunnelState) {
+fn every_funnel_state_can_be_recorded(
+    #[values(
+        FunnelState::NoChipCccd,
+        FunnelState::NotRegistered,
+        FunnelState::RegisteredPending,
+        FunnelState::ApprovedNotActivated,
+        FunnelState::ActivatedLevel1,
+        FunnelState::ActivatedLevel2,
+        FunnelState::UsedPortal
+    )]
+    status: FunnelState,
+) {
     let mut w = World::new();
     let h = w.household();
     let r = w.resident(h);
@@ -160,7 +181,10 @@ fn a_reason_that_needs_a_note_is_refused_without_one() {
     let h = w.household();
     let r = w.resident(h);
     assert_eq!(codes(&w.visit(r, FunnelState::NotRegistered, Some("other"), None).unwrap_err()), ["note_required"]);
-    assert_eq!(codes(&w.visit(r, FunnelState::NotRegistered, Some("other"), Some("   ")).unwrap_err()), ["note_required"]);
+    assert_eq!(
+        codes(&w.visit(r, FunnelState::NotRegistered, Some("other"), Some("   ")).unwrap_err()),
+        ["note_required"]
+    );
     w.visit(r, FunnelState::NotRegistered, Some("other"), Some("Đi rừng")).unwrap();
 }
 
@@ -181,14 +205,25 @@ fn unknown_or_foreign_reasons_are_refused(#[case] code: &str) {
 #[case::century_mismatch("012389000123", 1989, Sex::Female, "cccd_birth_year_mismatch")]
 #[case::sex_mismatch("012089000123", 1989, Sex::Female, "cccd_sex_mismatch")]
 #[case::format("01218900012", 1989, Sex::Female, "cccd_format")]
-fn residents_with_inconsistent_cccd_are_refused(#[case] cccd: &str, #[case] year: i32, #[case] sex: Sex, #[case] code: &str) {
+fn residents_with_inconsistent_cccd_are_refused(
+    #[case] cccd: &str,
+    #[case] year: i32,
+    #[case] sex: Sex,
+    #[case] code: &str,
+) {
     let mut w = World::new();
     let h = w.household();
     let err = w
         .apply(Payload::ResidentAdded(ResidentAdded {
             resident_id: Uuid::now_v7(),
             household_id: h,
-            fields: ResidentFields { full_name: "Lò Thị Lan".into(), birth_year: year, sex, cccd: Some(cccd.into()), phone: None },
+            fields: ResidentFields {
+                full_name: "Lò Thị Lan".into(),
+                birth_year: year,
+                sex,
+                cccd: Some(cccd.into()),
+                phone: None,
+            },
         }))
         .unwrap_err();
     assert_eq!(codes(&err), [code]);
@@ -232,7 +267,12 @@ fn households_need_a_known_hamlet_and_sane_survey_answers() {
     }
     let h = w.household();
     let survey = |members, smartphones| {
-        Payload::HouseholdSurveyed(HouseholdSurveyed { household_id: h, members, smartphones, has_internet_computer: true })
+        Payload::HouseholdSurveyed(HouseholdSurveyed {
+            household_id: h,
+            members,
+            smartphones,
+            has_internet_computer: true,
+        })
     };
     assert_eq!(codes(&w.apply(survey(3, 4)).unwrap_err()), ["smartphones_exceed_members"]);
     assert_eq!(codes(&w.apply(survey(0, 0)).unwrap_err()), ["members_out_of_range"]);
@@ -269,8 +309,12 @@ fn edits_from_the_same_base_are_both_applied_and_flagged_for_review() {
     assert_eq!((hh.version, hh.address.as_str(), hh.needs_review), (3, "Số 7", true));
 
     let r = w.resident(h);
-    let fields = ResidentFields { full_name: "Lò Thị Lan".into(), birth_year: 1989, sex: Sex::Female, cccd: None, phone: None };
-    w.apply(Payload::ResidentEdited(ResidentEdited { resident_id: r, base_version: 1, fields: fields.clone() })).unwrap();
+    let fields =
+        ResidentFields {
+            full_name: "Lò Thị Lan".into(), birth_year: 1989, sex: Sex::Female, cccd: None, phone: None
+        };
+    w.apply(Payload::ResidentEdited(ResidentEdited { resident_id: r, base_version: 1, fields: fields.clone() }))
+        .unwrap();
     assert!(!w.state.projection.residents[&r].needs_review);
     w.apply(Payload::ResidentEdited(ResidentEdited { resident_id: r, base_version: 1, fields })).unwrap();
     assert!(w.state.projection.residents[&r].needs_review);

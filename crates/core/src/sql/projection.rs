@@ -110,7 +110,10 @@ fn visit_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
         status: FunnelState::from_code(&status).ok_or_else(|| bad(2, "funnel state", &status))?,
         reason_code: row.get(3)?,
         action: action
-            .map(|a| serde_json::from_value::<VisitAction>(serde_json::Value::String(a.clone())).map_err(|_| bad(4, "action", &a)))
+            .map(|a| {
+                serde_json::from_value::<VisitAction>(serde_json::Value::String(a.clone()))
+                    .map_err(|_| bad(4, "action", &a))
+            })
             .transpose()?,
         follow_up: opt_date_at(row, 5)?,
         note: row.get(6)?,

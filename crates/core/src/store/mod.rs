@@ -398,10 +398,7 @@ fn requeue_from(tx: &Transaction<'_>, seq: u64) -> Result<(), Error> {
          WHERE e.origin = 'local' AND e.device_id = n.device_id AND e.seq >= ?1 AND e.sync_state = 'acknowledged'",
         [seq],
     )?;
-    tx.execute(
-        "UPDATE events SET sync_state = 'unsent' WHERE id IN (SELECT event_id FROM outbox)",
-        [],
-    )?;
+    tx.execute("UPDATE events SET sync_state = 'unsent' WHERE id IN (SELECT event_id FROM outbox)", [])?;
     Ok(())
 }
 

@@ -85,9 +85,9 @@ impl DeviceStore {
         }
         match query.status {
             None => {}
-            Some(StatusFilter::Unvisited) => sql.push_str(
-                " AND EXISTS (SELECT 1 FROM residents x WHERE x.household_id = h.id AND x.status IS NULL)",
-            ),
+            Some(StatusFilter::Unvisited) => {
+                sql.push_str(" AND EXISTS (SELECT 1 FROM residents x WHERE x.household_id = h.id AND x.status IS NULL)")
+            }
             Some(StatusFilter::State(state)) => {
                 args.push(state.code().to_owned());
                 sql.push_str(&format!(

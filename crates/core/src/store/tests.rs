@@ -47,10 +47,7 @@ fn ack_all(store: &DeviceStore, status: EventStatus) -> PushResponse {
     let batch = store.outbox_batch(1000, usize::MAX).unwrap();
     PushResponse {
         last_seq: batch.last().map_or(0, |e| e.seq),
-        results: batch
-            .iter()
-            .map(|e| EventResult { seq: e.seq, event_id: e.id, status, errors: vec![] })
-            .collect(),
+        results: batch.iter().map(|e| EventResult { seq: e.seq, event_id: e.id, status, errors: vec![] }).collect(),
         expected_seq: None,
     }
 }
@@ -155,7 +152,10 @@ fn a_pull_page_applies_foreign_events_once_and_moves_the_cursor_with_it() {
     let mut events: Vec<PulledEvent> = payloads
         .into_iter()
         .enumerate()
-        .map(|(i, p)| PulledEvent { server_seq: 10 + i as u64, event: fixtures::event(other_device, other_device, i as u64 + 1, p) })
+        .map(|(i, p)| PulledEvent {
+            server_seq: 10 + i as u64,
+            event: fixtures::event(other_device, other_device, i as u64 + 1, p),
+        })
         .collect();
     let page = PullResponse { cursor: 12, has_more: false, events: events.clone() };
     assert_eq!(store.apply_pull_page(&page).unwrap(), 3);
@@ -189,7 +189,13 @@ fn search_ignores_diacritics_case_and_normalization_form() {
         .record(Payload::ResidentAdded(ResidentAdded {
             resident_id: Uuid::now_v7(),
             household_id: h2,
-            fields: ResidentFields { full_name: "Đặng Quang Tuấn".into(), birth_year: 2001, sex: Sex::Male, cccd: None, phone: None },
+            fields: ResidentFields {
+                full_name: "Đặng Quang Tuấn".into(),
+                birth_year: 2001,
+                sex: Sex::Male,
+                cccd: None,
+                phone: None,
+            },
         }))
         .unwrap();
     let find = |text: &str| -> Vec<Uuid> {
@@ -207,9 +213,8 @@ fn search_ignores_diacritics_case_and_normalization_form() {
     assert_eq!(find("dang tuan"), [h2], "residents' names are searched too");
     assert_eq!(find("100%"), Vec::<Uuid>::new(), "LIKE wildcards are literal");
     assert_eq!(find("").len(), 2);
-    let unvisited = store
-        .households(&HouseholdQuery { status: Some(StatusFilter::Unvisited), ..Default::default() })
-        .unwrap();
+    let unvisited =
+        store.households(&HouseholdQuery { status: Some(StatusFilter::Unvisited), ..Default::default() }).unwrap();
     assert_eq!(unvisited.len(), 1);
     assert_eq!(unvisited[0].residents, 1);
 }

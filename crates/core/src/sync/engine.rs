@@ -8,7 +8,10 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use super::protocol::{APP_VERSION, MAX_PULL_LIMIT, MAX_PUSH_BYTES, MAX_PUSH_EVENTS, PullResponse, PushRequest, PushResponse, SCHEMA_VERSION};
+use super::protocol::{
+    APP_VERSION, MAX_PULL_LIMIT, MAX_PUSH_BYTES, MAX_PUSH_EVENTS, PullResponse, PushRequest, PushResponse,
+    SCHEMA_VERSION,
+};
 use crate::error::Error;
 use crate::store::DeviceStore;
 
@@ -95,7 +98,8 @@ pub async fn sync_once<T: Transport>(store: &Mutex<DeviceStore>, transport: &T) 
         if batch.is_empty() {
             break;
         }
-        let request = PushRequest { schema_version: SCHEMA_VERSION, app_version: APP_VERSION.to_owned(), events: batch };
+        let request =
+            PushRequest { schema_version: SCHEMA_VERSION, app_version: APP_VERSION.to_owned(), events: batch };
         let response = transport.push(&request).await?;
         report.push_requests += 1;
         let ack = locked(store, |s| s.apply_push_response(&response))?;

@@ -10,7 +10,10 @@ use crate::AppState;
 use crate::error::ApiError;
 
 /// Enrolls a device.
-pub async fn enroll(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Result<Json<EnrollResponse>, ApiError> {
+pub async fn enroll(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<EnrollResponse>, ApiError> {
     let request: EnrollRequest = super::json_body(body)?;
     let response = state.db.call(move |conn| crate::sync::enroll::enroll(conn, &request)).await?;
     tracing::info!(device = %response.device_id, role = response.user.role.code(), scope = %response.scope.code, "device enrolled");

@@ -21,7 +21,6 @@ pub fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Re
             format!("Không đọc được dữ liệu gửi lên / could not read the body: {other}"),
         ),
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::bad_request("invalid_request", format!("JSON không hợp lệ / invalid JSON: {e}"))
-    })
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request("invalid_request", format!("JSON không hợp lệ / invalid JSON: {e}")))
 }

@@ -60,7 +60,14 @@ pub fn enroll(conn: &mut Connection, request: &EnrollRequest) -> Result<EnrollRe
     let now = Utc::now();
     tx.execute(
         "INSERT INTO devices (id, user_id, name, token_hash, enrolled_at, app_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![device_id.to_string(), user_id, device_name, hash_secret(&token), now.to_rfc3339(), request.app_version],
+        params![
+            device_id.to_string(),
+            user_id,
+            device_name,
+            hash_secret(&token),
+            now.to_rfc3339(),
+            request.app_version
+        ],
     )?;
     tx.execute(
         "UPDATE enrollment_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",

@@ -41,9 +41,8 @@ pub fn pull(
          WHERE status = 'applied' AND server_seq > ?1 AND device_id != ?2 AND instr(place_path, ?3) > 0
          ORDER BY server_seq LIMIT ?4",
     )?;
-    let rows = stmt.query_map(
-        params![cursor, device.device_id.to_string(), format!("/{scope_code}/"), limit],
-        |r| {
+    let rows =
+        stmt.query_map(params![cursor, device.device_id.to_string(), format!("/{scope_code}/"), limit], |r| {
             Ok((
                 r.get::<_, u64>(0)?,
                 r.get::<_, String>(1)?,
@@ -53,8 +52,7 @@ pub fn pull(
                 r.get::<_, String>(5)?,
                 r.get::<_, String>(6)?,
             ))
-        },
-    )?;
+        })?;
     let mut events = Vec::new();
     for row in rows {
         let (server_seq, id, device_id, seq, author, device_time, payload) = row?;

@@ -39,11 +39,8 @@ pub fn push(conn: &mut Connection, device: &AuthDevice, request: &PushRequest) -
         ));
     }
     let tx = conn.transaction()?;
-    let mut last_seq: u64 = tx.query_row(
-        "SELECT last_seq FROM devices WHERE id = ?1",
-        [device.device_id.to_string()],
-        |r| r.get(0),
-    )?;
+    let mut last_seq: u64 =
+        tx.query_row("SELECT last_seq FROM devices WHERE id = ?1", [device.device_id.to_string()], |r| r.get(0))?;
     let mut results = Vec::with_capacity(events.len());
     let mut expected_seq = None;
     for event in events {
@@ -78,29 +75,33 @@ fn ingest_one(tx: &Transaction<'_>, device: &AuthDevice, event: &Event) -> Resul
         }
         Ok(result(event, EventStatus::Rejected, errors))
     };
-    let id_taken = tx
-        .query_row("SELECT 1 FROM events WHERE id = ?1", [event.id.to_string()], |_| Ok(()))
-        .optional()?
-        .is_some();
+    let id_taken =
+        tx.query_row("SELECT 1 FROM events WHERE id = ?1", [event.id.to_string()], |_| Ok(())).optional()?.is_some();
     if id_taken {
-        let e = FieldError::new("id", "duplicate_event_id", "Mã bản ghi đã được dùng.", "This event id is already used.");
+        let e =
+            FieldError::new("id", "duplicate_event_id", "Mã bản ghi đã được dùng.", "This event id is already used.");
         return reject(tx, vec![e], false);
     }
     if event.author != device.user_id {
-        let e = FieldError::new("author", "author_mismatch", "Người ghi không khớp thiết bị.", "The author is not this device's user.");
+        let e = FieldError::new(
+            "author",
+            "author_mismatch",
+            "Người ghi không khớp thiết bị.",
+            "The author is not this device's user.",
+        );
         return reject(tx, vec![e], true);
     }
     let place_path = match event_place(tx, event)? {
         Some(code) => catalog::place_path(tx, &code)?,
         None => None,
     };
-    if let Some(path) = &place_path {
-        if !path.contains(&format!("/{}/", device.scope_code)) {
-            return Err(ApiError::forbidden(format!(
-                "Bản ghi {} nằm ngoài địa bàn của thiết bị ({}) / event {} is outside the device's scope",
-                event.seq, device.scope_code, event.seq
-            )));
-        }
+    if let Some(path) = &place_path
+        && !path.contains(&format!("/{}/", device.scope_code))
+    {
+        return Err(ApiError::forbidden(format!(
+            "Bản ghi {} nằm ngoài địa bàn của thiết bị ({}) / event {} is outside the device's scope",
+            event.seq, device.scope_code, event.seq
+        )));
     }
     match reduce(&projection::SqlView::new(tx), event) {
         Ok(changes) => {
