@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the build needs when it is missing on a fresh Debian 12 machine (run as root).
-# Sourced by run.sh and test.sh; prints what it installs, stays quiet otherwise.
+# Installs what the build and tests need when it is missing on a fresh Debian 12 machine (run
+# as root). Sourced by run.sh and test.sh; prints what it installs, stays quiet otherwise.
 set -euo pipefail
 
 apt_updated=0
@@ -22,11 +22,8 @@ ensure_rust() {
     echo "cargo is missing: install Rust (https://rustup.rs) with the rustfmt and clippy components" >&2
     exit 1
   fi
-  for component in rustfmt clippy; do
-    if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
-      rustup component add "$component"
-    fi
-  done
+  cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+  cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 }
 
 ensure_c_toolchain() {
@@ -36,4 +33,45 @@ ensure_c_toolchain() {
   if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
   fi
+}
+
+# The system libraries Tauri 2 links against on Linux.
+ensure_tauri_libs() {
+  ensure_c_toolchain
+  local missing=()
+  pkg-config --exists webkit2gtk-4.1 || missing+=(libwebkit2gtk-4.1-dev)
+  pkg-config --exists libsoup-3.0 || missing+=(libsoup-3.0-dev)
+  pkg-config --exists javascriptcoregtk-4.1 || missing+=(libjavascriptcoregtk-4.1-dev)
+  pkg-config --exists librsvg-2.0 || missing+=(librsvg2-dev)
+  pkg-config --exists ayatana-appindicator3-0.1 || missing+=(libayatana-appindicator3-dev)
+  pkg-config --exists openssl || missing+=(libssl-dev)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    apt_install "${missing[@]}"
+  fi
+}
+
+ensure_node() {
+  if ! command -v npm >/dev/null 2>&1; then
+    apt_install nodejs npm
+  fi
+}
+
+# A real window without a screen: Xvfb, WebKitWebDriver and tauri-driver.
+ensure_window_test_tools() {
+  local missing=()
+  command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb xauth)
+  command -v WebKitWebDriver >/dev/null 2>&1 || missing+=(webkit2gtk-driver)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    apt_install "${missing[@]}"
+  fi
+  if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then
+    echo "installing: tauri-driver (cargo install)"
+    cargo install tauri-driver --version '^2' --locked --quiet
+  fi
+}
+
+# Builds the UI into ui/dist (the app embeds it at compile time).
+build_ui() {
+  ensure_node
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build)
 }

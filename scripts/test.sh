@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting, lints, unit, property and end-to-end tests.
+# Runs every check and test: UI type check, unit tests and build; stale-bindings check; cargo
+# fmt and clippy; Rust unit, property and end-to-end tests (the real server binary on loopback);
+# and the real app in a real window under Xvfb (tauri-driver + WebKitWebDriver).
 # Installs what is missing first. Usage: bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure-tools.sh
 ensure_rust
-ensure_c_toolchain
+ensure_tauri_libs
+ensure_window_test_tools
 
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+
+echo "== ui: install, type check, unit tests, build"
+build_ui
+(cd ui && npm run check && NO_COLOR=1 npm test) 2>&1 | tee -a "$log"
+echo "== bindings"
+bash scripts/bindings.sh --check
 echo "== cargo fmt"
 cargo fmt --all --check
 echo "== cargo clippy"
@@ -14,9 +25,13 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 # --workspace builds gocua-server's binary (its own integration tests need it) before any test
 # runs, so the end-to-end tests in tests/ always start the binary of this very commit.
-log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
-cargo test --workspace --all-targets --locked 2>&1 | tee "$log"
-# One closing line over every test binary (cargo prints one per binary, the last often empty).
+cargo test --workspace --all-targets --locked 2>&1 | tee -a "$log"
+echo "== the app in a real window"
+cargo build --locked -p gocua-app
+xvfb-run -a --server-args="-screen 0 1280x1024x24" \
+  cargo test --locked -p gocua-e2e --features window-tests --test app_window 2>&1 | tee -a "$log"
+
+# One closing line over every runner (cargo prints one per test binary, vitest one in all).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
-     END { printf "tests: %d passed, %d failed\n", p, f; if (p == 0) exit 1 }' "$log"
+     /^ *Tests +[0-9]+ (passed|failed)/ { for (i = 1; i <= NF; i++) { if ($i == "passed") p += $(i-1); if ($i == "failed") f += $(i-1) } }
+     END { printf "tests: %d passed, %d failed\n", p, f; if (p == 0 || f > 0) exit 1 }' "$log"

@@ -1,5 +1,83 @@
-//! The Tauri 2 shell of the field app. Until the app issue lands this crate only proves the
-//! dependency direction: it wires `gocua-core` and adds nothing of its own.
+//! The Gõ Cửa field app: a thin Tauri 2 shell. Commands live in `commands/`, the store and all
+//! rules in `gocua-core`; this file only wires them.
 
-/// The schema version the app will speak, re-exported so the shell and core cannot drift.
-pub const SCHEMA_VERSION: u32 = gocua_core::sync::protocol::SCHEMA_VERSION;
+pub mod commands;
+pub mod error;
+pub mod state;
+pub mod views;
+pub mod worker;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use gocua_core::store::DeviceStore;
+use tauri::{Manager, Runtime};
+
+use crate::state::AppState;
+
+/// Where the device database lives: `$GOCUA_DEVICE_DB`, else `gocua.sqlite` in the app's data
+/// folder (which follows `XDG_DATA_HOME` on Linux).
+fn database_path<R: Runtime>(app: &tauri::App<R>) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    if let Some(path) = std::env::var_os("GOCUA_DEVICE_DB") {
+        return Ok(PathBuf::from(path));
+    }
+    let dir = app.path().app_data_dir()?;
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir.join("gocua.sqlite"))
+}
+
+/// Builds the app on any runtime (tests pass `tauri::test::mock_builder()`).
+pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context<R>) -> tauri::Result<tauri::App<R>> {
+    builder
+        .setup(|app| {
+            let store = Arc::new(Mutex::new(DeviceStore::open(&database_path(app)?)?));
+            let sync = worker::spawn(Arc::clone(&store), worker::WorkerConfig::from_env());
+            let state = AppState { store, sync };
+            app.manage(state.clone());
+            auto_enroll(state);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::enrollment::app_info,
+            commands::enrollment::enroll,
+            commands::households::list_hamlets,
+            commands::households::search_households,
+            commands::households::get_household,
+            commands::households::create_household,
+            commands::households::survey_household,
+            commands::residents::add_resident,
+            commands::residents::get_resident,
+            commands::residents::record_visit,
+            commands::residents::list_reasons,
+            commands::sync::sync_status,
+            commands::sync::sync_now,
+            commands::sync::list_rejected,
+        ])
+        .build(context)
+}
+
+/// With `GOCUA_SERVER_URL` and `GOCUA_ENROLL_CODE` set (the run script does), a device that is
+/// not enrolled yet enrolls itself at start-up.
+fn auto_enroll(state: AppState) {
+    let (Ok(url), Ok(code)) = (std::env::var("GOCUA_SERVER_URL"), std::env::var("GOCUA_ENROLL_CODE")) else {
+        return;
+    };
+    tauri::async_runtime::spawn(async move {
+        let enrolled = state.with_store(|s| s.enrollment()).await.ok().flatten().is_some();
+        if !enrolled && let Err(e) = commands::enrollment::enroll_with(&state, &url, &code, "Gõ Cửa desktop").await {
+            eprintln!("gocua-app: tự đăng ký thất bại / auto-enrollment failed: {e}");
+        }
+    });
+}
+
+/// Runs the desktop (or mobile) app.
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    match build_app(tauri::Builder::default(), tauri::generate_context!()) {
+        Ok(app) => app.run(|_, _| {}),
+        Err(e) => {
+            eprintln!("gocua-app: không khởi động được / cannot start: {e}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -50,10 +50,17 @@ impl TestServer {
         server
     }
 
-    /// Kills the process (SIGKILL) and starts it again on the same database, on a new port.
-    pub async fn restart(&mut self) {
+    /// Kills the process (SIGKILL), as a crash or a power cut would.
+    pub fn stop(&mut self) {
         self.kill();
-        let (child, url) = spawn(&self.db_path);
+    }
+
+    /// Starts the server again on the same database and the same address (devices keep the
+    /// URL they enrolled with).
+    pub async fn start_again(&mut self) {
+        self.kill();
+        let addr = self.url.trim_start_matches("http://").to_owned();
+        let (child, url) = spawn_on(&self.db_path, &addr);
         self.child = child;
         self.url = url;
         self.wait_healthy().await;
@@ -123,8 +130,12 @@ impl Drop for TestServer {
 }
 
 fn spawn(db_path: &Path) -> (Child, String) {
+    spawn_on(db_path, "127.0.0.1:0")
+}
+
+fn spawn_on(db_path: &Path, listen: &str) -> (Child, String) {
     let mut child = Command::new(server_bin())
-        .args(["serve", "--listen", "127.0.0.1:0", "--database"])
+        .args(["serve", "--listen", listen, "--database"])
         .arg(db_path)
         .env("GOCUA_LOG", "warn")
         .stdout(Stdio::piped())

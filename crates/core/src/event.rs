@@ -77,6 +77,7 @@ pub struct HouseholdCreated {
 }
 
 /// `household_surveyed.v1`: the survey of seed 000 ("theo từng hộ").
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HouseholdSurveyed {
     /// The household.

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Where a person stands with their VNeID e-ID account, in funnel order.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FunnelState {
@@ -85,6 +86,7 @@ impl FunnelState {
 }
 
 /// What the volunteer did for the person during a visit.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VisitAction {

@@ -5,6 +5,7 @@
 pub mod error;
 pub mod event;
 pub mod fixtures;
+pub mod forms;
 pub mod funnel;
 pub mod model;
 pub mod places;

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::funnel::{FunnelState, VisitAction};
 
 /// A person's sex as recorded (and as encoded in the CCCD number).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Sex {
@@ -49,6 +50,7 @@ impl Sex {
 }
 
 /// A household (hộ): the survey unit.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Household {
     /// Stable id chosen by the device that created it.
@@ -72,6 +74,7 @@ pub struct Household {
 }
 
 /// A resident (nhân khẩu) and where they stand in the funnel.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resident {
     /// Stable id chosen by the device that added the person.
@@ -105,6 +108,7 @@ pub struct Resident {
 }
 
 /// One recorded visit outcome for one person. Visits are only ever appended.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Visit {
     /// Stable id.

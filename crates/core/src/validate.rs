@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::Sex;
 
 /// One problem with one input field, in Vietnamese first and English second.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     /// The field, as named in the payload (`cccd`, `birth_year`, …).

@@ -2,10 +2,12 @@
 //! Used by the `gocua-server admin …` commands and by `serve --demo`.
 
 use chrono::{Duration, Utc};
+use gocua_core::event::Event;
+use gocua_core::fixtures;
 use gocua_core::places::{self, Place, PlaceLevel};
 use gocua_core::reasons::Reason;
 use gocua_core::sql::catalog;
-use gocua_core::sync::protocol::Role;
+use gocua_core::sync::protocol::{APP_VERSION, PushRequest, Role, SCHEMA_VERSION};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
@@ -167,8 +169,67 @@ pub fn seed_demo(conn: &mut Connection) -> Result<DemoSeed, AdminError> {
             None => add_user(conn, name, role, &commune.code)?,
         };
         codes.push((name.to_owned(), role, create_code(conn, id, 72)?));
+        if role == Role::CommunePolice {
+            seed_demo_households(conn, id, &commune.code)?;
+        }
     }
     Ok(DemoSeed { commune, codes })
+}
+
+/// Twelve made-up households with residents and some visits, pushed through the normal ingest
+/// path by a "demo list" device of the police user — once per database.
+fn seed_demo_households(conn: &mut Connection, police_user: Uuid, commune_code: &str) -> Result<(), AdminError> {
+    let existing: i64 = conn.query_row(
+        "SELECT count(*) FROM households h JOIN places p ON p.code = h.hamlet_code WHERE p.parent_code = ?1",
+        [commune_code],
+        |r| r.get(0),
+    )?;
+    if existing > 0 {
+        return Ok(());
+    }
+    let device_id = Uuid::now_v7();
+    conn.execute(
+        "INSERT INTO devices (id, user_id, name, token_hash, enrolled_at) VALUES (?1, ?2, 'demo list', ?3, ?4)",
+        params![
+            device_id.to_string(),
+            police_user.to_string(),
+            hash_secret(&crate::auth::new_token()),
+            Utc::now().to_rfc3339()
+        ],
+    )?;
+    let device = crate::auth::AuthDevice {
+        device_id,
+        user_id: police_user,
+        role: Role::CommunePolice,
+        scope_code: commune_code.to_owned(),
+        scope_path: catalog::place_path(conn, commune_code)?.unwrap_or_default(),
+    };
+    let mut rng = fixtures::Rng::new(2025);
+    let hamlets: Vec<String> = catalog::children(conn, commune_code)?.into_iter().map(|p| p.code).collect();
+    let mut payloads = Vec::new();
+    for i in 0..12 {
+        let hamlet = &hamlets[i % hamlets.len().max(1)];
+        let (_, residents, household) = fixtures::household_payloads(&mut rng, hamlet, 2 + i % 3);
+        payloads.extend(household);
+        for resident in residents.iter().take(i % 3) {
+            payloads.push(fixtures::visit_payload(&mut rng, *resident, &["absent_unreachable", "no_smartphone"]));
+        }
+    }
+    let events = payloads
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| Event {
+            id: Uuid::now_v7(),
+            device_id,
+            seq: i as u64 + 1,
+            author: police_user,
+            device_time: Utc::now(),
+            payload: p,
+        })
+        .collect();
+    let request = PushRequest { schema_version: SCHEMA_VERSION, app_version: APP_VERSION.to_owned(), events };
+    crate::sync::push::push(conn, &device, &request).map_err(|e| AdminError::Invalid(e.message))?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -230,6 +291,8 @@ mod tests {
         let again = seed_demo(&mut conn).unwrap();
         let users: i64 = conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0)).unwrap();
         assert_eq!(users, 2);
+        let households: i64 = conn.query_row("SELECT count(*) FROM households", [], |r| r.get(0)).unwrap();
+        assert_eq!(households, 12, "demo households are seeded once");
         assert_ne!(again.codes[0].2, seed.codes[0].2);
     }
 }

@@ -235,6 +235,14 @@ pub fn apply_changes(conn: &Connection, changes: &[Change]) -> Result<(), Error>
     Ok(())
 }
 
+/// A resident's visits, newest first (by visit id: UUIDv7 ids sort by creation).
+pub fn visits_of(conn: &Connection, resident_id: Uuid) -> Result<Vec<Visit>, Error> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {VISIT_COLUMNS} FROM visits WHERE resident_id = ?1 ORDER BY id DESC"))?;
+    let rows = stmt.query_map([resident_id.to_string()], visit_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Reads the whole projection (or the part under one place path prefix, for the server).
 pub fn dump(conn: &Connection) -> Result<Projection, Error> {
     let mut projection = Projection::default();

@@ -43,6 +43,7 @@ pub struct Enrollment {
 }
 
 /// What the sync bar shows.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncStatus {
     /// Local events the server has not acknowledged.

@@ -6,14 +6,18 @@ use uuid::Uuid;
 
 use super::DeviceStore;
 use crate::error::Error;
+use crate::forms::{HouseholdDetail, ResidentDetail};
 use crate::funnel::FunnelState;
 use crate::model::{Household, Resident};
 use crate::places::Place;
 use crate::reasons::ReasonCatalog;
+use crate::reducer::StateView;
+use crate::sql::projection::SqlView;
 use crate::sql::{catalog, projection};
 use crate::text::fold;
 
 /// Which households to list, by the state of their residents.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "state")]
 pub enum StatusFilter {
@@ -26,6 +30,7 @@ pub enum StatusFilter {
 }
 
 /// A household search.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HouseholdQuery {
     /// Words matched, diacritic- and case-insensitively, against the head's name, the address
@@ -40,6 +45,7 @@ pub struct HouseholdQuery {
 }
 
 /// A household with counts for the list screen.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HouseholdSummary {
     /// The household.
@@ -122,6 +128,24 @@ impl DeviceStore {
         )?;
         let rows = stmt.query_map([household_id.to_string()], projection::resident_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A household with its residents.
+    pub fn household_detail(&self, household_id: Uuid) -> Result<HouseholdDetail, Error> {
+        let view = SqlView::new(&self.conn);
+        let household = view
+            .household(household_id)?
+            .ok_or_else(|| Error::NotFound { what: "household", id: household_id.to_string() })?;
+        let hamlet_name = catalog::place(&self.conn, &household.hamlet_code)?.map(|p| p.name).unwrap_or_default();
+        Ok(HouseholdDetail { residents: self.residents_of(household_id)?, household, hamlet_name })
+    }
+
+    /// A resident with their visits, newest first.
+    pub fn resident_detail(&self, resident_id: Uuid) -> Result<ResidentDetail, Error> {
+        let resident = SqlView::new(&self.conn)
+            .resident(resident_id)?
+            .ok_or_else(|| Error::NotFound { what: "resident", id: resident_id.to_string() })?;
+        Ok(ResidentDetail { visits: projection::visits_of(&self.conn, resident_id)?, resident })
     }
 
     /// The hamlets under the device's scope.

@@ -89,9 +89,32 @@ fn locked<R>(store: &Mutex<DeviceStore>, f: impl FnOnce(&mut DeviceStore) -> Res
     f(&mut guard)
 }
 
+/// Where a running sync round is, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct SyncProgress {
+    /// Events acknowledged so far in this round.
+    pub sent: u64,
+    /// Events that were waiting when the round started.
+    pub to_send: u64,
+    /// Pull pages received so far.
+    pub pages: u64,
+}
+
 /// One full round: push until the outbox is empty, then pull until no page is left.
 pub async fn sync_once<T: Transport>(store: &Mutex<DeviceStore>, transport: &T) -> Result<SyncReport, SyncError> {
+    sync_once_with_progress(store, transport, |_| {}).await
+}
+
+/// [`sync_once`], reporting progress after every request.
+pub async fn sync_once_with_progress<T: Transport>(
+    store: &Mutex<DeviceStore>,
+    transport: &T,
+    progress: impl Fn(SyncProgress) + Send,
+) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
+    let to_send = locked(store, |s| s.unsent_count())?;
+    progress(SyncProgress { sent: 0, to_send, pages: 0 });
     let mut stalled = 0;
     loop {
         let batch = locked(store, |s| s.outbox_batch(MAX_PUSH_EVENTS, MAX_PUSH_BYTES))?;
@@ -106,6 +129,7 @@ pub async fn sync_once<T: Transport>(store: &Mutex<DeviceStore>, transport: &T) 
         report.applied += ack.applied;
         report.duplicates += ack.duplicates;
         report.rejected += ack.rejected;
+        progress(SyncProgress { sent: report.applied + report.duplicates + report.rejected, to_send, pages: 0 });
         if ack.applied + ack.duplicates + ack.rejected == 0 {
             stalled += 1;
             if stalled >= 3 {
@@ -125,6 +149,11 @@ pub async fn sync_once<T: Transport>(store: &Mutex<DeviceStore>, transport: &T) 
         report.pull_pages += 1;
         let more = page.has_more && page.cursor > cursor;
         report.pulled += locked(store, |s| s.apply_pull_page(&page))? as u64;
+        progress(SyncProgress {
+            sent: report.applied + report.duplicates + report.rejected,
+            to_send,
+            pages: report.pull_pages,
+        });
         if !more {
             break;
         }

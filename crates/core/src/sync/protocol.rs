@@ -21,6 +21,7 @@ pub const MAX_PUSH_BYTES: usize = 256 * 1024;
 pub const MAX_PULL_LIMIT: u32 = 500;
 
 /// Who may do what, fixed at enrollment.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

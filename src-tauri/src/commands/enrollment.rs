@@ -1,0 +1,67 @@
+//! Enrollment: who this device is, and joining a server with a one-time code.
+
+use gocua_core::sql::catalog;
+use gocua_core::sync::protocol::APP_VERSION;
+use gocua_http_client::HttpTransport;
+use tauri::State;
+
+use crate::error::CommandError;
+use crate::state::AppState;
+use crate::views::{AppInfo, EnrollmentView};
+
+/// The enrollment (if any) and defaults for the first screen.
+#[tauri::command]
+pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {
+    let enrollment = state.with_store(current_enrollment).await?;
+    Ok(AppInfo {
+        enrollment,
+        default_server_url: std::env::var("GOCUA_SERVER_URL").ok(),
+        version: APP_VERSION.to_owned(),
+    })
+}
+
+fn current_enrollment(store: &mut gocua_core::store::DeviceStore) -> Result<Option<EnrollmentView>, gocua_core::Error> {
+    let Some(e) = store.enrollment()? else { return Ok(None) };
+    let name = catalog::place(store.connection(), &e.scope_code)?.map(|p| p.name).unwrap_or_default();
+    Ok(Some(EnrollmentView::new(&e, name)))
+}
+
+/// Joins a server with a one-time code, then starts syncing.
+#[tauri::command]
+pub async fn enroll(
+    state: State<'_, AppState>,
+    server_url: String,
+    code: String,
+    device_name: String,
+) -> Result<EnrollmentView, CommandError> {
+    enroll_with(&state, &server_url, &code, &device_name).await
+}
+
+/// The body of [`enroll`], also used for the start-up auto-enrollment of the run script.
+pub async fn enroll_with(
+    state: &AppState,
+    server_url: &str,
+    code: &str,
+    device_name: &str,
+) -> Result<EnrollmentView, CommandError> {
+    let server_url = server_url.trim().trim_end_matches('/').to_owned();
+    if !(server_url.starts_with("http://") || server_url.starts_with("https://")) {
+        return Err(CommandError::new(
+            "invalid",
+            "Địa chỉ máy chủ phải bắt đầu bằng http:// hoặc https:// / The server address must start with http:// or https://",
+        ));
+    }
+    if code.trim().is_empty() {
+        return Err(CommandError::new("invalid", "Chưa nhập mã đăng ký / The enrollment code is missing"));
+    }
+    let response = HttpTransport::new(&server_url)?.enroll(code, device_name).await?;
+    let view = state
+        .with_store(move |store| {
+            store.save_enrollment(&server_url, &response)?;
+            current_enrollment(store)
+        })
+        .await?
+        .ok_or_else(|| CommandError::new("internal", "enrollment not saved"))?;
+    state.sync.nudge();
+    Ok(view)
+}

@@ -1,0 +1,20 @@
+// The app's command names: included by build.rs (the app manifest, one `allow-…` permission
+// each) and by the crate (tests check them against the capability file and the handler).
+// Keep in step with `generate_handler!` in src/lib.rs.
+/// Every command the UI may invoke.
+pub const COMMANDS: [&str; 14] = [
+    "app_info",
+    "enroll",
+    "list_hamlets",
+    "list_reasons",
+    "search_households",
+    "get_household",
+    "create_household",
+    "survey_household",
+    "add_resident",
+    "get_resident",
+    "record_visit",
+    "sync_status",
+    "sync_now",
+    "list_rejected",
+];

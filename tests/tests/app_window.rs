@@ -1,0 +1,341 @@
+//! The real app binary in a real window (tauri-driver + WebKitWebDriver under Xvfb) against the
+//! real server process: enroll, search `nguyen` for `Nguyễn`, record a cannot-activate outcome,
+//! sync; then the server goes down, another outcome is recorded, the server comes back and the
+//! worker delivers it without a click. Screenshots of every screen land in `screenshots/`.
+#![cfg(feature = "window-tests")]
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use gocua_core::event::{HouseholdCreated, Payload, ResidentAdded, ResidentFields};
+use gocua_core::funnel::FunnelState;
+use gocua_core::model::Sex;
+use gocua_core::sync::engine::sync_once;
+use gocua_e2e::{TestServer, enrolled_device};
+use uuid::Uuid;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+fn app_bin() -> PathBuf {
+    let bin = gocua_e2e::server_bin().with_file_name("gocua-app");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p gocua-app` (scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}
+
+fn tauri_driver() -> PathBuf {
+    let from_path = Command::new("sh").args(["-c", "command -v tauri-driver"]).output().unwrap();
+    if from_path.status.success() {
+        return String::from_utf8(from_path.stdout).unwrap().trim().into();
+    }
+    let home = std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap()));
+    let bin = PathBuf::from(home).join("bin/tauri-driver");
+    assert!(bin.exists(), "tauri-driver is missing: cargo install tauri-driver --version ^2 --locked");
+    bin
+}
+
+struct Driver {
+    child: Child,
+    port: u16,
+    home: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // tauri-driver leads its own process group: end WebKitWebDriver and the app with it, so
+        // nothing outlives the test holding its output pipe open.
+        let group = self.child.id();
+        let members =
+            Command::new("pgrep").args(["-g", &group.to_string()]).output().map(|o| o.stdout).unwrap_or_default();
+        for pid in String::from_utf8_lossy(&members).split_whitespace().filter_map(|p| p.parse::<u32>().ok()) {
+            if pid > 1 && pid != std::process::id() {
+                let _ = Command::new("kill").args(["-s", "KILL", &pid.to_string()]).status();
+            }
+        }
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(self.home.path().join("driver.log")).unwrap_or_default();
+            eprintln!("--- tauri-driver, WebKitWebDriver and app output ---\n{log}");
+        }
+    }
+}
+
+/// Starts tauri-driver with a private data home for the app, and the sync timings short.
+fn start_driver(server_url: &str) -> Driver {
+    let home = tempfile::tempdir().unwrap();
+    let log = std::fs::File::create(home.path().join("driver.log")).unwrap();
+    let port = free_port();
+    let native_port = free_port();
+    let child = Command::new(tauri_driver())
+        .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_CACHE_HOME", home.path().join("cache"))
+        .env("GOCUA_DEVICE_DB", home.path().join("device.sqlite"))
+        .env("GOCUA_SERVER_URL", server_url)
+        .env("GOCUA_SYNC_INTERVAL_SECS", "2")
+        .env("GOCUA_SYNC_MAX_BACKOFF_SECS", "2")
+        .env_remove("GOCUA_ENROLL_CODE")
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log))
+        .process_group(0)
+        .spawn()
+        .expect("start tauri-driver");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // both tauri-driver and the WebKitWebDriver it starts must listen before a session opens
+    for p in [port, native_port] {
+        while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
+            assert!(Instant::now() < deadline, "tauri-driver / WebKitWebDriver never listened on {p}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    Driver { child, port, home }
+}
+
+async fn connect(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), "wry".into());
+    caps.insert("tauri:options".into(), serde_json::json!({ "application": app_bin() }));
+    ClientBuilder::native()
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("WebDriver session with the app")
+}
+
+async fn until<F, Fut>(what: &str, secs: u64, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out after {secs} s waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"))
+}
+
+/// Scrolls the element to the middle of the screen (clear of the sticky bars), then taps it.
+async fn click(c: &Client, selector: &str) {
+    let el = css(c, selector).await;
+    let arg = serde_json::to_value(&el).unwrap();
+    c.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await.unwrap();
+    if let Err(e) = el.click().await {
+        shot(c, "failed-click").await;
+        panic!("tap {selector}: {e}");
+    }
+}
+
+async fn type_into(c: &Client, selector: &str, text: &str) {
+    let el = css(c, selector).await;
+    el.clear().await.unwrap();
+    el.send_keys(text).await.unwrap();
+}
+
+async fn select(c: &Client, selector: &str, value: &str) {
+    css(c, selector).await.select_by_value(value).await.unwrap_or_else(|e| panic!("{selector} = {value}: {e}"));
+}
+
+async fn shot(c: &Client, name: &str) {
+    eprintln!("[window test] screen {name}");
+    let dir = workspace().join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = c.screenshot().await.expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+async fn count(c: &Client, selector: &str) -> usize {
+    c.find_all(Locator::Css(selector)).await.map(|v| v.len()).unwrap_or(0)
+}
+
+/// Another volunteer's phone records two households and syncs them, so the app pulls them.
+async fn seed_households(server: &TestServer) -> Uuid {
+    let code = server.volunteer_code("Hà Thị Nga", "03445");
+    let (device, transport) = enrolled_device(server, "seed-phone.sqlite", &code).await;
+    let nguyen = Uuid::now_v7();
+    {
+        let mut store = device.lock().unwrap();
+        for (id, head, address) in
+            [(nguyen, "Nguyễn Văn An", "Số 12, Bản Nậm Củm"), (Uuid::now_v7(), "Lò Văn Phóng", "Đầu bản Phìn Khò")]
+        {
+            store
+                .record(Payload::HouseholdCreated(HouseholdCreated {
+                    household_id: id,
+                    hamlet_code: "03445-01".into(),
+                    address: address.into(),
+                    head_name: head.into(),
+                }))
+                .unwrap();
+            store
+                .record(Payload::ResidentAdded(ResidentAdded {
+                    resident_id: Uuid::now_v7(),
+                    household_id: id,
+                    fields: ResidentFields {
+                        full_name: head.into(),
+                        birth_year: 1975,
+                        sex: Sex::Male,
+                        cccd: Some("012075000321".into()),
+                        phone: Some("0912345678".into()),
+                    },
+                }))
+                .unwrap();
+        }
+    }
+    sync_once(&device, &transport).await.expect("seed sync");
+    nguyen
+}
+
+/// The 2025 places, two hamlets of Xã Mường Tè, and a code for the app's volunteer.
+fn setup(server: &TestServer) -> String {
+    server.admin(&["import-places"]);
+    for (code, name) in [("03445-01", "Bản Nậm Củm"), ("03445-02", "Bản Phìn Khò")] {
+        server.admin(&[
+            "add-place",
+            "--code",
+            code,
+            "--name",
+            name,
+            "--level",
+            "hamlet",
+            "--parent",
+            "03445",
+            "--division-type",
+            "bản",
+        ]);
+    }
+    server.volunteer_code("Lò Thị Lan", "03445")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_volunteer_records_and_syncs_in_the_real_window() {
+    let mut server = TestServer::start().await;
+    let code = setup(&server);
+    let household_id = seed_households(&server).await;
+    eprintln!("[window test] server and seed ready");
+    let driver = start_driver(&server.url);
+    eprintln!("[window test] tauri-driver up");
+    let c = connect(&driver).await;
+    eprintln!("[window test] session open");
+    c.set_window_size(360, 740).await.expect("360 px wide window");
+
+    // enroll
+    css(&c, "#enroll-code").await;
+    shot(&c, "01-enroll").await;
+    type_into(&c, "#server-url", &server.url).await;
+    type_into(&c, "#enroll-code", &code).await;
+    type_into(&c, "#device-name", "Điện thoại của Lan").await;
+    click(&c, "#enroll-submit").await;
+    css(&c, "#search").await;
+    until("the first sync pulls the seeded households", 30, || async { count(&c, ".household-item").await == 2 }).await;
+    shot(&c, "02-households").await;
+
+    // find Nguyễn by typing nguyen
+    type_into(&c, "#search", "nguyen").await;
+    until("search narrows to one household", 10, || async { count(&c, ".household-item").await == 1 }).await;
+    let item = css(&c, ".household-item").await;
+    assert_eq!(item.attr("data-id").await.unwrap().as_deref(), Some(household_id.to_string().as_str()));
+    assert!(item.text().await.unwrap().contains("Nguyễn Văn An"));
+    shot(&c, "03-search-nguyen").await;
+    item.click().await.unwrap();
+    css(&c, "#household-title").await;
+    shot(&c, "04-household").await;
+
+    // record a cannot-activate outcome for the resident
+    let resident = css(&c, ".resident-item").await;
+    let resident_id: Uuid = resident.attr("data-id").await.unwrap().unwrap().parse().unwrap();
+    resident.click().await.unwrap();
+    css(&c, "#resident-name").await;
+    select(&c, "#visit-status", FunnelState::ApprovedNotActivated.code()).await;
+    select(&c, "#visit-reason", "needs_phone_update").await;
+    type_into(&c, "#visit-note", "Số điện thoại cũ đã mất").await;
+    shot(&c, "05-resident-visit-form").await;
+    click(&c, "#visit-save").await;
+    css(&c, "#visit-saved").await;
+    click(&c, "#sync-now").await;
+    until("the server has the outcome", 30, || async {
+        server.projection().residents.get(&resident_id).and_then(|r| r.reason_code.clone()).as_deref()
+            == Some("needs_phone_update")
+    })
+    .await;
+    until("the sync bar shows nothing unsent", 15, || async {
+        css(&c, "#sync-unsent").await.text().await.unwrap().contains('0')
+    })
+    .await;
+    shot(&c, "06-synced").await;
+
+    // the server goes away; the volunteer keeps working
+    server.stop();
+    select(&c, "#visit-status", FunnelState::ActivatedLevel1.code()).await;
+    assert_eq!(count(&c, "#visit-reason").await, 0, "an activated outcome takes no reason");
+    click(&c, "#visit-save").await;
+    until("the app says it is offline", 20, || async {
+        css(&c, "#sync-bar").await.attr("data-phase").await.unwrap().as_deref() == Some("offline")
+    })
+    .await;
+    shot(&c, "07-offline").await;
+    assert_eq!(server.projection().residents[&resident_id].status, Some(FunnelState::ApprovedNotActivated));
+
+    // it comes back: the worker delivers the outcome without a click
+    server.start_again().await;
+    until("the worker delivers the offline outcome", 30, || async {
+        server.projection().residents[&resident_id].status == Some(FunnelState::ActivatedLevel1)
+    })
+    .await;
+
+    // the other screens, at 360 px: new household, new resident with a field error
+    click(&c, "#back").await;
+    click(&c, "#back").await;
+    click(&c, "#add-household").await;
+    css(&c, "#hh-head").await;
+    shot(&c, "08-new-household").await;
+    select(&c, "#hh-hamlet", "03445-02").await;
+    type_into(&c, "#hh-address", "Cạnh trường tiểu học").await;
+    type_into(&c, "#hh-head", "Đỗ Thị Hoa").await;
+    click(&c, "#hh-save").await;
+    click(&c, "#add-resident").await;
+    type_into(&c, "#res-name", "Đỗ Thị Hoa").await;
+    type_into(&c, "#res-birth-year", "1990").await;
+    select(&c, "#res-sex", "female").await;
+    type_into(&c, "#res-cccd", "012189000123").await;
+    click(&c, "#res-save").await;
+    let error = css(&c, ".field-error[data-field='cccd']").await;
+    assert!(error.text().await.unwrap().contains("1989"), "the CCCD/birth-year mismatch is explained");
+    shot(&c, "09-new-resident-error").await;
+    c.close().await.unwrap();
+}
+
+#[test]
+fn without_a_display_the_app_says_so_and_exits_non_zero() {
+    let out = Command::new(app_bin())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("GOCUA_DEVICE_DB", std::env::temp_dir().join(format!("gocua-nodisplay-{}.sqlite", Uuid::now_v7())))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "one clear line: {stderr}");
+    assert!(stderr.contains("display"), "{stderr}");
+}

@@ -1,0 +1,253 @@
+// The whole app against a fake backend: the screens, the router and the E2E hooks.
+import { fireEvent, render, waitFor } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { HouseholdSummary } from './bindings/HouseholdSummary';
+import type { Household } from './bindings/Household';
+import type { Resident } from './bindings/Resident';
+import type { Visit } from './bindings/Visit';
+
+type Handler = (args: Record<string, any> | undefined) => unknown;
+const backend = new Map<string, Handler>();
+const calls: Array<[string, unknown]> = [];
+vi.mock('./ipc', () => ({
+  call: async (command: string, args?: Record<string, unknown>) => {
+    calls.push([command, args]);
+    const handler = backend.get(command);
+    if (!handler) throw { kind: 'internal', message: `no ${command}`, fields: [] };
+    return handler(args);
+  },
+}));
+
+const { default: App } = await import('./App.svelte');
+const { setLocale } = await import('./i18n/index.svelte');
+const { homeFilters } = await import('./lib/homeState.svelte');
+
+const enrollment = { server_url: 'http://127.0.0.1:1', user_name: 'Lò Thị Hoa', role: 'volunteer', scope_code: '03445', scope_name: 'Xã Mường Tè' };
+
+let households: Household[];
+let residents: Resident[];
+let visits: Visit[];
+let enrolled: boolean;
+
+function setup(): void {
+  enrolled = true;
+  households = [];
+  residents = [];
+  visits = [];
+  calls.length = 0;
+  backend.clear();
+  backend.set('app_info', () => ({ enrollment: enrolled ? enrollment : null, default_server_url: 'http://127.0.0.1:1', version: '0.1.0' }));
+  backend.set('enroll', (a) => {
+    if (a!.code !== 'ABCD-EFGH') throw { kind: 'refused', message: 'Mã đăng ký không đúng / Wrong code', fields: [] };
+    enrolled = true;
+    return enrollment;
+  });
+  backend.set('list_hamlets', () => [
+    { code: '03445-01', name: 'Bản Nà Khương', level: 'hamlet', division_type: 'bản', parent_code: '03445' },
+    { code: '03445-02', name: 'Bản Pa Ủ', level: 'hamlet', division_type: 'bản', parent_code: '03445' },
+  ]);
+  backend.set('list_reasons', () => [
+    { code: 'away', label_vi: 'Đi làm ăn xa', label_en: 'Away for work', can_activate_later: true, police_only: false, requires_note: false, province_code: null, sort_order: 1 },
+    { code: 'in_prison', label_vi: 'Đang chấp hành án', label_en: 'In prison', can_activate_later: false, police_only: true, requires_note: false, province_code: null, sort_order: 2 },
+  ]);
+  backend.set('search_households', (): HouseholdSummary[] =>
+    households.map((h) => {
+      const rs = residents.filter((r) => r.household_id === h.id);
+      return { household: h, residents: rs.length, visited: rs.filter((r) => r.status).length, activated: rs.filter((r) => r.status === 'used_portal').length };
+    }),
+  );
+  backend.set('create_household', (a) => {
+    const f = a!.form;
+    if (f.address.trim() === '') {
+      throw { kind: 'invalid', message: 'Dữ liệu chưa hợp lệ / Some fields need fixing', fields: [{ field: 'address', code: 'required', message_vi: 'Chưa nhập địa chỉ.', message_en: 'The address is missing.' }] };
+    }
+    const id = `h${households.length + 1}`;
+    households.push({ id, hamlet_code: f.hamlet_code, address: f.address, head_name: f.head_name, members: null, smartphones: null, has_internet_computer: null, version: 1, needs_review: false });
+    return id;
+  });
+  backend.set('get_household', (a) => {
+    const h = households.find((x) => x.id === a!.id);
+    if (!h) throw { kind: 'not_found', message: 'Không tìm thấy', fields: [] };
+    return { household: h, hamlet_name: 'Bản Nà Khương', residents: residents.filter((r) => r.household_id === h.id) };
+  });
+  backend.set('survey_household', (a) => {
+    Object.assign(households.find((x) => x.id === a!.survey.household_id)!, a!.survey);
+    return null;
+  });
+  backend.set('add_resident', (a) => {
+    const f = a!.form;
+    const id = `r${residents.length + 1}`;
+    residents.push({ id, household_id: f.household_id, full_name: f.full_name, birth_year: f.birth_year, sex: f.sex, cccd: f.cccd, phone: f.phone, version: 1, needs_review: false, status: null, reason_code: null, follow_up: null, deciding_visit: null, visit_count: 0 });
+    return id;
+  });
+  backend.set('get_resident', (a) => {
+    const r = residents.find((x) => x.id === a!.id)!;
+    return { resident: r, visits: visits.filter((v) => v.resident_id === r.id).slice().reverse() };
+  });
+  backend.set('record_visit', (a) => {
+    const f = a!.form;
+    const v: Visit = { id: `v${visits.length + 1}`, ...f, author: 'Lò Thị Hoa', device_id: 'd1', device_time: new Date().toISOString() };
+    visits.push(v);
+    const r = residents.find((x) => x.id === f.resident_id)!;
+    r.status = f.status;
+    r.reason_code = f.reason_code;
+    return v.id;
+  });
+  backend.set('sync_status', () => ({ phase: 'idle', unsent: visits.length + residents.length + households.length, rejected: 0, last_success: null, progress: null, message: null, next_retry_secs: null }));
+  backend.set('sync_now', () => null);
+}
+
+const last = <T>(xs: T[]): T | undefined => xs[xs.length - 1];
+const q = <T extends Element = HTMLElement>(sel: string) => document.querySelector<T>(sel);
+const need = async <T extends Element = HTMLElement>(sel: string): Promise<T> => {
+  await waitFor(() => expect(q(sel), sel).not.toBeNull());
+  return q<T>(sel)!;
+};
+const type = (sel: string, value: string) => fireEvent.input(q(sel)!, { target: { value } });
+const choose = (sel: string, value: string) => fireEvent.change(q(sel)!, { target: { value } });
+
+beforeEach(() => {
+  setup();
+  setLocale('vi');
+  homeFilters.text = '';
+  homeFilters.status = '';
+  homeFilters.hamlet = '';
+  window.scrollTo = vi.fn() as unknown as typeof window.scrollTo;
+  history.replaceState(null, '');
+});
+
+describe('App', () => {
+  it('enrolls, showing the error message on failure', async () => {
+    enrolled = false;
+    render(App);
+    const url = await need<HTMLInputElement>('#server-url');
+    expect(url.value).toBe('http://127.0.0.1:1');
+    expect(q('#sync-bar')).toBeNull();
+    expect(q('#back')).toBeNull();
+    expect(q('#lang-toggle')).not.toBeNull();
+
+    await type('#enroll-code', 'wxyz-0000');
+    await type('#device-name', 'Máy của Lan');
+    await fireEvent.click(q('#enroll-submit')!);
+    const err = await need('#enroll-error');
+    expect(err.textContent).toContain('Mã đăng ký không đúng');
+
+    await type('#enroll-code', 'abcd efgh');
+    await fireEvent.click(q('#enroll-submit')!);
+    await need('#user-name');
+    expect(calls).toContainEqual(['enroll', { serverUrl: 'http://127.0.0.1:1', code: 'ABCD-EFGH', deviceName: 'Máy của Lan' }]);
+    expect(q('#user-name')!.textContent).toBe('Lò Thị Hoa');
+    await need('#sync-bar');
+  });
+
+  it('walks household → resident → visit and back', async () => {
+    render(App);
+    await need('#user-name');
+    expect(q('#back')).toBeNull();
+    expect(document.body.textContent).toContain('Xã Mường Tè');
+    await waitFor(() => expect(q('#hamlet-filter')!.querySelectorAll('option')).toHaveLength(3));
+    const statusValues = [...q<HTMLSelectElement>('#status-filter')!.options].map((o) => o.value);
+    expect(statusValues).toEqual(['', 'unvisited', 'no_chip_cccd', 'not_registered', 'registered_pending', 'approved_not_activated', 'activated_level1', 'activated_level2', 'used_portal', 'cannot_activate']);
+
+    // New household: a backend field error shows next to its field.
+    await fireEvent.click(q('#add-household')!);
+    await need('#hh-save');
+    expect(q('#back')).not.toBeNull();
+    await choose('#hh-hamlet', '03445-01');
+    await type('#hh-head', 'Nguyễn Văn Thành');
+    await fireEvent.click(q('#hh-save')!);
+    const addrErr = await need('.field-error[data-field="address"]');
+    expect(addrErr.textContent).toContain('Chưa nhập địa chỉ.');
+    expect(addrErr.closest('.field')!.querySelector('#hh-address')).not.toBeNull();
+    await type('#hh-address', 'Số 12, xóm Đồi');
+    await fireEvent.click(q('#hh-save')!);
+
+    // The household opens; survey it.
+    const title = await need('#household-title');
+    expect(title.textContent).toContain('Nguyễn Văn Thành');
+    await type('#survey-members', '4');
+    await type('#survey-smartphones', '2');
+    await fireEvent.click(q('#survey-computer')!);
+    await fireEvent.click(q('#survey-save')!);
+    await need('#survey-saved');
+    expect(calls).toContainEqual(['survey_household', { survey: { household_id: 'h1', members: 4, smartphones: 2, has_internet_computer: true } }]);
+
+    // Add a resident; back on the household, they are listed.
+    await fireEvent.click(q('#add-resident')!);
+    await need('#res-save');
+    await type('#res-name', 'Lê Thị Mai');
+    await type('#res-birth-year', '1972');
+    await choose('#res-sex', 'female');
+    await type('#res-cccd', '001172004567');
+    await fireEvent.click(q('#res-save')!);
+    const item = await need('.resident-item');
+    expect(item.getAttribute('data-id')).toBe('r1');
+    expect(item.textContent).toContain('Chưa thăm');
+
+    // Record a visit.
+    await fireEvent.click(item);
+    const name = await need('#resident-name');
+    expect(name.textContent).toBe('Lê Thị Mai');
+    expect(document.body.textContent).toContain('********4567');
+    expect(document.body.textContent).not.toContain('001172004567');
+    // Police-only reasons are not offered to volunteers.
+    expect([...q<HTMLSelectElement>('#visit-reason')!.options].map((o) => o.value)).toEqual(['', 'away']);
+    await choose('#visit-status', 'not_registered');
+    await choose('#visit-reason', 'away');
+    await choose('#visit-action', 'guided_level1');
+    await type('#visit-note', 'Tết về');
+    await fireEvent.click(q('#visit-save')!);
+    await need('#visit-saved');
+    await waitFor(() => expect(document.querySelectorAll('.visit-item')).toHaveLength(1));
+    expect(q('.visit-item')!.textContent).toContain('Chưa đăng ký');
+    expect(q('.visit-item')!.textContent).toContain('Đi làm ăn xa');
+
+    // Back to the household (refreshed), then home.
+    await fireEvent.click(q('#back')!);
+    await need('.resident-item');
+    await waitFor(() => expect(q('.resident-item')!.textContent).toContain('Chưa đăng ký'));
+    await fireEvent.click(q('#back')!);
+    const hh = await need('.household-item');
+    expect(hh.getAttribute('data-id')).toBe('h1');
+    expect(hh.textContent).toContain('Đã kích hoạt 0/1');
+    expect(q('#back')).toBeNull();
+  });
+
+  it('sends filters to the search and switches language', async () => {
+    render(App);
+    await need('#user-name');
+    await choose('#status-filter', 'unvisited');
+    await waitFor(() => expect(last(calls)).toEqual(['search_households', { query: { text: '', hamlet_code: null, status: { kind: 'unvisited' }, limit: null } }]));
+    await choose('#status-filter', 'activated_level1');
+    await choose('#hamlet-filter', '03445-02');
+    await type('#search', 'thanh');
+    await waitFor(() =>
+      expect(last(calls.filter((c) => c[0] === 'search_households'))).toEqual([
+        'search_households',
+        { query: { text: 'thanh', hamlet_code: '03445-02', status: { kind: 'state', state: 'activated_level1' }, limit: null } },
+      ]),
+    );
+
+    expect(q('#add-household')!.textContent).toContain('Thêm hộ');
+    await fireEvent.click(q('#lang-toggle')!);
+    await waitFor(() => expect(q('#add-household')!.textContent).toContain('Add household'));
+    expect(localStorage.getItem('gocua.locale')).toBe('en');
+    expect(document.documentElement.lang).toBe('en');
+    await fireEvent.click(q('#lang-toggle')!);
+    await waitFor(() => expect(q('#add-household')!.textContent).toContain('Thêm hộ'));
+  });
+
+  it('debounces the search box', async () => {
+    render(App);
+    await need('#user-name');
+    await waitFor(() => expect(calls.some((c) => c[0] === 'search_households')).toBe(true));
+    const before = calls.filter((c) => c[0] === 'search_households').length;
+    await type('#search', 'n');
+    await type('#search', 'ng');
+    await type('#search', 'ngu');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls.filter((c) => c[0] === 'search_households').length).toBe(before);
+    await waitFor(() => expect(calls.filter((c) => c[0] === 'search_households').length).toBe(before + 1));
+    expect(last(calls.filter((c) => c[0] === 'search_households'))![1]).toMatchObject({ query: { text: 'ngu' } });
+  });
+});

@@ -1,0 +1,162 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Reason } from '../bindings/Reason';
+
+const recordVisit = vi.fn();
+vi.mock('../api/residents', () => ({ recordVisit: (...args: unknown[]) => recordVisit(...args) }));
+
+const { default: VisitForm } = await import('./VisitForm.svelte');
+const { setLocale } = await import('../i18n/index.svelte');
+
+const reason = (code: string, over: Partial<Reason> = {}): Reason => ({
+  code,
+  label_vi: `VI ${code}`,
+  label_en: `EN ${code}`,
+  can_activate_later: true,
+  police_only: false,
+  requires_note: false,
+  province_code: null,
+  sort_order: 1,
+  ...over,
+});
+
+const REASONS = [reason('away_for_work'), reason('no_phone', { can_activate_later: false, sort_order: 2 }), reason('other', { requires_note: true, sort_order: 3 })];
+
+const q = <T extends Element>(sel: string) => document.querySelector<T>(sel);
+
+async function choose(select: string, value: string): Promise<void> {
+  const el = q<HTMLSelectElement>(select)!;
+  el.value = value;
+  await fireEvent.change(el);
+}
+
+beforeEach(() => {
+  recordVisit.mockReset();
+  setLocale('vi');
+});
+
+describe('VisitForm', () => {
+  it('starts on "— chọn —" with all 7 states and the reason select shown', () => {
+    render(VisitForm, { residentId: 'r-1', reasons: REASONS });
+    const status = q<HTMLSelectElement>('#visit-status')!;
+    expect(status.value).toBe('');
+    expect(status.options[0].textContent).toBe('— chọn —');
+    expect([...status.options].slice(1).map((o) => o.value)).toHaveLength(7);
+    const reasonSelect = q<HTMLSelectElement>('#visit-reason')!;
+    expect(reasonSelect).not.toBeNull();
+    expect(reasonSelect.options[0].value).toBe('');
+    expect(reasonSelect.options[0].textContent).toBe('— không có —');
+    // Grouped: "can activate later" reasons first, then "cannot activate yet", each by sort order.
+    expect([...reasonSelect.options].map((o) => o.value)).toEqual(['', 'away_for_work', 'other', 'no_phone']);
+    expect([...reasonSelect.querySelectorAll('optgroup')].map((g) => g.label)).toEqual(['Có thể kích hoạt sau', 'Chưa thể kích hoạt']);
+    expect(reasonSelect.querySelector('option[value="away_for_work"]')!.textContent).toBe('VI away_for_work');
+  });
+
+  it('hides the reason select for activated states and shows it otherwise', async () => {
+    render(VisitForm, { residentId: 'r-1', reasons: REASONS });
+    for (const s of ['activated_level1', 'activated_level2', 'used_portal']) {
+      await choose('#visit-status', s);
+      expect(q('#visit-reason'), s).toBeNull();
+    }
+    for (const s of ['no_chip_cccd', 'not_registered', 'registered_pending', 'approved_not_activated']) {
+      await choose('#visit-status', s);
+      expect(q('#visit-reason'), s).not.toBeNull();
+    }
+  });
+
+  it('drops a chosen reason when the state becomes activated', async () => {
+    recordVisit.mockResolvedValue('v-1');
+    render(VisitForm, { residentId: 'r-1', reasons: REASONS });
+    await choose('#visit-status', 'approved_not_activated');
+    await choose('#visit-reason', 'no_phone');
+    await choose('#visit-status', 'activated_level2');
+    await fireEvent.submit(q('form')!);
+    await waitFor(() => expect(recordVisit).toHaveBeenCalledTimes(1));
+    expect(recordVisit.mock.calls[0][0]).toEqual({
+      resident_id: 'r-1',
+      status: 'activated_level2',
+      reason_code: null,
+      action: null,
+      follow_up: null,
+      note: null,
+    });
+  });
+
+  it('sends the whole form and confirms', async () => {
+    recordVisit.mockResolvedValue('v-2');
+    const onsaved = vi.fn();
+    render(VisitForm, { residentId: 'r-9', reasons: REASONS, onsaved });
+    await choose('#visit-status', 'not_registered');
+    await choose('#visit-reason', 'away_for_work');
+    await choose('#visit-action', 'guided_level1');
+    await fireEvent.input(q('#visit-follow-up')!, { target: { value: '2030-01-15' } });
+    await fireEvent.input(q('#visit-note')!, { target: { value: '  đi làm xa  ' } });
+    await fireEvent.click(q('#visit-save')!);
+    await waitFor(() => expect(q('#visit-saved')).not.toBeNull());
+    expect(recordVisit.mock.calls[0][0]).toEqual({
+      resident_id: 'r-9',
+      status: 'not_registered',
+      reason_code: 'away_for_work',
+      action: 'guided_level1',
+      follow_up: '2030-01-15',
+      note: 'đi làm xa',
+    });
+    expect(onsaved).toHaveBeenCalledWith('v-2');
+    expect(q<HTMLSelectElement>('#visit-status')!.value).toBe('');
+  });
+
+  it('renders field errors next to their fields, in the current language', async () => {
+    recordVisit.mockRejectedValue({
+      kind: 'invalid',
+      message: 'Dữ liệu chưa hợp lệ / Some fields need fixing',
+      fields: [
+        { field: 'note', code: 'too_long', message_vi: 'Ghi chú dài quá.', message_en: 'The note is too long.' },
+        { field: 'reason_code', code: 'unknown_reason', message_vi: 'Lý do không có.', message_en: 'Unknown reason.' },
+      ],
+    });
+    render(VisitForm, { residentId: 'r-1', reasons: REASONS });
+    await choose('#visit-status', 'not_registered');
+    await fireEvent.click(q('#visit-save')!);
+    await waitFor(() => expect(q('.field-error[data-field="note"]')).not.toBeNull());
+
+    const noteError = q('.field-error[data-field="note"]')!;
+    expect(noteError.textContent?.trim()).toBe('Ghi chú dài quá.');
+    expect(noteError.closest('.field')!.querySelector('#visit-note')).not.toBeNull();
+    expect(q('#visit-note')!.getAttribute('aria-invalid')).toBe('true');
+
+    const reasonError = q('.field-error[data-field="reason_code"]')!;
+    expect(reasonError.closest('.field')!.querySelector('#visit-reason')).not.toBeNull();
+    expect(q('#visit-saved')).toBeNull();
+    // All errors belong to shown fields: no form-level message.
+    expect(q('#form-error')).toBeNull();
+
+    setLocale('en');
+    await waitFor(() => expect(q('.field-error[data-field="note"]')!.textContent?.trim()).toBe('The note is too long.'));
+  });
+
+  it('asks for a state before sending', async () => {
+    render(VisitForm, { residentId: 'r-1', reasons: REASONS });
+    await fireEvent.click(q('#visit-save')!);
+    expect(recordVisit).not.toHaveBeenCalled();
+    const err = q('.field-error[data-field="status"]')!;
+    expect(err.closest('.field')!.querySelector('#visit-status')).not.toBeNull();
+  });
+
+  it('asks for a note when the reason requires one', async () => {
+    render(VisitForm, { residentId: 'r-1', reasons: REASONS });
+    await choose('#visit-status', 'no_chip_cccd');
+    await choose('#visit-reason', 'other');
+    expect(screen.getByText('Lý do này cần ghi chú cụ thể.')).toBeTruthy();
+    await fireEvent.click(q('#visit-save')!);
+    expect(recordVisit).not.toHaveBeenCalled();
+    expect(q('.field-error[data-field="note"]')).not.toBeNull();
+  });
+
+  it('shows a non-field error in #form-error', async () => {
+    recordVisit.mockRejectedValue('disk full');
+    render(VisitForm, { residentId: 'r-1', reasons: REASONS });
+    await choose('#visit-status', 'used_portal');
+    await fireEvent.click(q('#visit-save')!);
+    await waitFor(() => expect(q('#form-error')).not.toBeNull());
+  });
+});

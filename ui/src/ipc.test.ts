@@ -1,0 +1,65 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+const invoke = vi.fn();
+vi.mock('@tauri-apps/api/core', () => ({ invoke: (...args: unknown[]) => invoke(...args) }));
+
+const { call, toCommandError, isCommandError } = await import('./ipc');
+
+beforeEach(() => {
+  invoke.mockReset();
+});
+
+describe('call', () => {
+  it('passes the command and arguments to invoke', async () => {
+    invoke.mockResolvedValue({ ok: 1 });
+    await expect(call('get_household', { id: 'h1' })).resolves.toEqual({ ok: 1 });
+    expect(invoke).toHaveBeenCalledWith('get_household', { id: 'h1' });
+  });
+
+  it('rejects with the backend CommandError as is', async () => {
+    const err = {
+      kind: 'invalid',
+      message: 'Dữ liệu chưa hợp lệ / Some fields need fixing',
+      fields: [{ field: 'cccd', code: 'bad', message_vi: 'Sai', message_en: 'Wrong' }],
+    };
+    invoke.mockRejectedValue(err);
+    await expect(call('add_resident', {})).rejects.toEqual(err);
+  });
+
+  it('wraps a string rejection as an internal error', async () => {
+    invoke.mockRejectedValue('command enroll not found');
+    await expect(call('enroll')).rejects.toEqual({ kind: 'internal', message: 'command enroll not found', fields: [] });
+  });
+
+  it('wraps an Error rejection as an internal error', async () => {
+    invoke.mockRejectedValue(new Error('boom'));
+    await expect(call('app_info')).rejects.toEqual({ kind: 'internal', message: 'Error: boom', fields: [] });
+  });
+
+  it('wraps an invoke that throws synchronously', async () => {
+    invoke.mockImplementation(() => {
+      throw new TypeError('no __TAURI_INTERNALS__');
+    });
+    const err = await call('app_info').catch((e: unknown) => e);
+    expect(isCommandError(err)).toBe(true);
+    expect(err).toMatchObject({ kind: 'internal', fields: [] });
+  });
+});
+
+describe('toCommandError', () => {
+  it('wraps values without a kind', () => {
+    expect(toCommandError(null)).toEqual({ kind: 'internal', message: 'null', fields: [] });
+    expect(toCommandError(undefined)).toEqual({ kind: 'internal', message: 'undefined', fields: [] });
+    expect(toCommandError(42)).toEqual({ kind: 'internal', message: '42', fields: [] });
+    expect(toCommandError({ message: 'x' })).toEqual({ kind: 'internal', message: '[object Object]', fields: [] });
+  });
+
+  it('fills in missing parts of an object with a kind', () => {
+    expect(toCommandError({ kind: 'offline' })).toEqual({ kind: 'offline', message: '', fields: [] });
+    expect(toCommandError({ kind: 'invalid', message: 'm', fields: [{ field: 'note' }, 'junk'] })).toEqual({
+      kind: 'invalid',
+      message: 'm',
+      fields: [{ field: 'note', code: '', message_vi: '', message_en: '' }],
+    });
+  });
+});
