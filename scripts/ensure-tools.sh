@@ -61,6 +61,7 @@ ensure_window_test_tools() {
   local missing=()
   command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb xauth)
   command -v WebKitWebDriver >/dev/null 2>&1 || missing+=(webkit2gtk-driver)
+  command -v pgrep >/dev/null 2>&1 || missing+=(procps)
   if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
   fi
