@@ -97,6 +97,31 @@ impl TestServer {
         String::from_utf8(out.stdout).expect("utf-8").trim().to_owned()
     }
 
+    /// Loads the 2025 places and three made-up hamlets: two in Xã Mường Tè (`03445`), one in
+    /// Xã Mường Kim (`03637`), both in Lai Châu.
+    pub fn add_places(&self) {
+        assert_eq!(self.admin(&["import-places"]), "imported 3355 places");
+        for (code, name, parent) in [
+            ("03445-01", "Bản Nậm Củm", "03445"),
+            ("03445-02", "Bản Phìn Khò", "03445"),
+            ("03637-01", "Bản Mường Kim", "03637"),
+        ] {
+            self.admin(&[
+                "add-place",
+                "--code",
+                code,
+                "--name",
+                name,
+                "--level",
+                "hamlet",
+                "--parent",
+                parent,
+                "--division-type",
+                "bản",
+            ]);
+        }
+    }
+
     /// Adds a volunteer scoped to `commune` and returns a fresh one-time code for them.
     pub fn volunteer_code(&self, name: &str, commune: &str) -> String {
         let user = self.admin(&["add-user", "--name", name, "--role", "volunteer", "--scope", commune]);

@@ -207,31 +207,11 @@ async fn seed_households(server: &TestServer) -> Uuid {
     nguyen
 }
 
-/// The 2025 places, two hamlets of Xã Mường Tè, and a code for the app's volunteer.
-fn setup(server: &TestServer) -> String {
-    server.admin(&["import-places"]);
-    for (code, name) in [("03445-01", "Bản Nậm Củm"), ("03445-02", "Bản Phìn Khò")] {
-        server.admin(&[
-            "add-place",
-            "--code",
-            code,
-            "--name",
-            name,
-            "--level",
-            "hamlet",
-            "--parent",
-            "03445",
-            "--division-type",
-            "bản",
-        ]);
-    }
-    server.volunteer_code("Lò Thị Lan", "03445")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_volunteer_records_and_syncs_in_the_real_window() {
     let mut server = TestServer::start().await;
-    let code = setup(&server);
+    server.add_places();
+    let code = server.volunteer_code("Lò Thị Lan", "03445");
     let household_id = seed_households(&server).await;
     eprintln!("[window test] server and seed ready");
     let driver = start_driver(&server.url);

@@ -13,29 +13,6 @@ use uuid::Uuid;
 const COMMUNE_A: &str = "03445"; // Xã Mường Tè, Lai Châu
 const COMMUNE_B: &str = "03637"; // Xã Mường Kim, Lai Châu
 
-fn setup_places(server: &TestServer) {
-    assert_eq!(server.admin(&["import-places"]), "imported 3355 places");
-    for (code, name, parent) in [
-        ("03445-01", "Bản Nậm Củm", COMMUNE_A),
-        ("03445-02", "Bản Phìn Khò", COMMUNE_A),
-        ("03637-01", "Bản Mường Kim", COMMUNE_B),
-    ] {
-        server.admin(&[
-            "add-place",
-            "--code",
-            code,
-            "--name",
-            name,
-            "--level",
-            "hamlet",
-            "--parent",
-            parent,
-            "--division-type",
-            "bản",
-        ]);
-    }
-}
-
 /// Records 50 households (created, surveyed, 4 residents each) and 200 visits, offline.
 fn record_field_day(store: &mut DeviceStore, rng: &mut Rng) -> (usize, Vec<Uuid>) {
     let reasons = ["absent_unreachable", "needs_phone_update", "no_smartphone", "refused", "in_prison", "other"];
@@ -73,7 +50,7 @@ fn push_request(events: Vec<Event>) -> PushRequest {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_visits_sync_and_both_sides_derive_the_same_state() {
     let server = TestServer::start().await;
-    setup_places(&server);
+    server.add_places();
     let code = server.volunteer_code("Lò Thị Lan", COMMUNE_A);
     let (device, transport) = enrolled_device(&server, "phone-a.sqlite", &code).await;
 
@@ -118,7 +95,7 @@ async fn two_hundred_visits_sync_and_both_sides_derive_the_same_state() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_with_one_invalid_event_applies_the_rest_and_reports_it() {
     let server = TestServer::start().await;
-    setup_places(&server);
+    server.add_places();
     let code = server.volunteer_code("Lò Thị Lan", COMMUNE_A);
     let (device, transport) = enrolled_device(&server, "phone-a.sqlite", &code).await;
     let (device_id, author) = {
@@ -170,7 +147,7 @@ async fn a_batch_with_one_invalid_event_applies_the_rest_and_reports_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_device_of_another_commune_can_neither_push_into_nor_pull_from_the_first() {
     let server = TestServer::start().await;
-    setup_places(&server);
+    server.add_places();
     let (device_a, transport_a) =
         enrolled_device(&server, "phone-a.sqlite", &server.volunteer_code("Lò Thị Lan", COMMUNE_A)).await;
     let (_, residents_a) = record_field_day(&mut device_a.lock().unwrap(), &mut Rng::new(1));

@@ -104,6 +104,7 @@ pub struct HouseholdEdited {
 }
 
 /// The descriptive fields of a person.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResidentFields {
     /// Full name.

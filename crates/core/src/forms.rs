@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::error::Error;
 use crate::event::{HouseholdCreated, HouseholdSurveyed, Payload, ResidentAdded, ResidentFields, VisitRecorded};
 use crate::funnel::{FunnelState, VisitAction};
-use crate::model::{Household, Resident, Sex, Visit};
+use crate::model::{Household, Resident, Visit};
 use crate::store::DeviceStore;
 
 /// The "new household" form.
@@ -28,16 +28,10 @@ pub struct NewHousehold {
 pub struct NewResident {
     /// The household.
     pub household_id: Uuid,
-    /// Full name.
-    pub full_name: String,
-    /// Birth year.
-    pub birth_year: i32,
-    /// Sex.
-    pub sex: Sex,
-    /// CCCD number, if known.
-    pub cccd: Option<String>,
-    /// Phone, if known.
-    pub phone: Option<String>,
+    /// The person's details.
+    #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(flatten))]
+    pub fields: ResidentFields,
 }
 
 /// The "visit outcome" form.
@@ -109,11 +103,9 @@ impl DeviceStore {
             resident_id,
             household_id: form.household_id,
             fields: ResidentFields {
-                full_name: form.full_name,
-                birth_year: form.birth_year,
-                sex: form.sex,
-                cccd: blank_to_none(form.cccd),
-                phone: blank_to_none(form.phone),
+                cccd: blank_to_none(form.fields.cccd),
+                phone: blank_to_none(form.fields.phone),
+                ..form.fields
             },
         }))?;
         Ok(resident_id)
@@ -132,5 +124,74 @@ impl DeviceStore {
             note: blank_to_none(form.note),
         }))?;
         Ok(visit_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+    use crate::sync::protocol::{EnrollResponse, Role, UserInfo};
+
+    fn enrolled() -> DeviceStore {
+        let mut store = DeviceStore::open_in_memory().unwrap();
+        let places = fixtures::demo_places();
+        let reasons = store.reasons().unwrap().all().to_vec();
+        let response = EnrollResponse {
+            device_id: Uuid::now_v7(),
+            token: "t".into(),
+            user: UserInfo { id: Uuid::now_v7(), name: "Lò Thị Lan".into(), role: Role::Volunteer },
+            scope: places[1].clone(),
+            places,
+            reasons,
+            server_time: chrono::Utc::now(),
+        };
+        store.save_enrollment("http://127.0.0.1:9", &response).unwrap();
+        store
+    }
+
+    #[test]
+    fn forms_become_events_and_blank_optionals_are_dropped() {
+        let mut store = enrolled();
+        let household_id = store
+            .create_household(NewHousehold {
+                hamlet_code: "03445-03".into(),
+                address: "Bản Mường Tè".into(),
+                head_name: "Vũ Minh Khánh".into(),
+            })
+            .unwrap();
+        let resident_id = store
+            .add_resident(NewResident {
+                household_id,
+                fields: ResidentFields {
+                    full_name: "Vũ Minh Khánh".into(),
+                    birth_year: 1980,
+                    sex: crate::model::Sex::Male,
+                    cccd: Some("  ".into()),
+                    phone: Some("+84 912 345 678".into()),
+                },
+            })
+            .unwrap();
+        store
+            .record_visit(NewVisit {
+                resident_id,
+                status: FunnelState::ApprovedNotActivated,
+                reason_code: Some("no_smartphone".into()),
+                action: Some(VisitAction::ReferredLevel2),
+                follow_up: NaiveDate::from_ymd_opt(2026, 12, 1),
+                note: Some(" ".into()),
+            })
+            .unwrap();
+        let detail = store.household_detail(household_id).unwrap();
+        assert_eq!(detail.hamlet_name, "Bản Mường Tè");
+        let resident = &detail.residents[0];
+        assert_eq!((resident.cccd.as_deref(), resident.phone.as_deref()), (None, Some("0912345678")));
+        let visits = store.resident_detail(resident_id).unwrap().visits;
+        assert_eq!(visits.len(), 1);
+        assert_eq!(visits[0].note, None);
+        assert_eq!(visits[0].action, Some(VisitAction::ReferredLevel2));
+        assert_eq!(store.unsent_count().unwrap(), 3);
+        let missing = store.household_detail(Uuid::now_v7()).unwrap_err();
+        assert!(matches!(missing, Error::NotFound { what: "household", .. }), "{missing}");
     }
 }
