@@ -5,7 +5,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use gocua_core::store::DeviceStore;
-use gocua_core::sync::engine::{SyncError, SyncProgress, SyncReport, TransportError, sync_once_with_progress};
+use gocua_core::sync::engine::{
+    BatchSizer, SyncError, SyncProgress, SyncReport, TransportError, sync_once_with_progress,
+};
 use gocua_http_client::HttpTransport;
 use rand::Rng;
 use tokio::sync::mpsc;
@@ -119,6 +121,7 @@ async fn run(
     config: WorkerConfig,
 ) {
     let mut failures = 0u32;
+    let mut sizer = BatchSizer::default();
     let mut next = Instant::now();
     loop {
         tokio::select! {
@@ -130,7 +133,7 @@ async fn run(
         }
         // drain nudges that piled up while waiting: one round serves them all
         while rx.try_recv().is_ok() {}
-        let delay = match round(&store, &status).await {
+        let delay = match round(&store, &status, &mut sizer).await {
             Ok(Some(_)) | Ok(None) => {
                 failures = 0;
                 config.interval
@@ -170,10 +173,12 @@ fn offline_message(e: &TransportError) -> String {
     }
 }
 
-/// One round against the enrolled server; `Ok(None)` when the device is not enrolled.
+/// One round against the enrolled server; `Ok(None)` when the device is not enrolled. `sizer`
+/// carries the request sizes that suit the link from one round to the next.
 pub async fn round(
     store: &Arc<Mutex<DeviceStore>>,
     status: &Arc<Mutex<WorkerStatus>>,
+    sizer: &mut BatchSizer,
 ) -> Result<Option<SyncReport>, SyncError> {
     let enrollment = {
         let guard = store.lock().map_err(|_| gocua_core::Error::invalid_input("store lock poisoned"))?;
@@ -190,7 +195,7 @@ pub async fn round(
     let transport = HttpTransport::new(&enrollment.server_url)?.with_token(&enrollment.token);
     let status_for_progress = Arc::clone(status);
     let report =
-        sync_once_with_progress(store, &transport, move |p| set(&status_for_progress, |s| s.progress = Some(p)))
+        sync_once_with_progress(store, &transport, sizer, move |p| set(&status_for_progress, |s| s.progress = Some(p)))
             .await?;
     set(status, |s| {
         s.phase = SyncPhase::Idle;

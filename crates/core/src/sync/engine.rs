@@ -101,15 +101,49 @@ pub struct SyncProgress {
     pub pages: u64,
 }
 
-/// One full round: push until the outbox is empty, then pull until no page is left.
-pub async fn sync_once<T: Transport>(store: &Mutex<DeviceStore>, transport: &T) -> Result<SyncReport, SyncError> {
-    sync_once_with_progress(store, transport, |_| {}).await
+/// Request sizes that adapt to the link: halved after a failed request, doubled after a
+/// successful one, between 1 and the protocol's maximum. On a link that drops every connection
+/// after a few kilobytes, fixed 100-event batches would never get through; small ones do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchSizer {
+    /// Events in the next push.
+    pub push_events: usize,
+    /// Events asked for in the next pull page.
+    pub pull_limit: u32,
 }
 
-/// [`sync_once`], reporting progress after every request.
+impl Default for BatchSizer {
+    fn default() -> Self {
+        BatchSizer { push_events: MAX_PUSH_EVENTS, pull_limit: MAX_PULL_LIMIT }
+    }
+}
+
+impl BatchSizer {
+    fn push_failed(&mut self) {
+        self.push_events = (self.push_events / 2).max(1);
+    }
+    fn push_succeeded(&mut self) {
+        self.push_events = (self.push_events * 2).min(MAX_PUSH_EVENTS);
+    }
+    fn pull_failed(&mut self) {
+        self.pull_limit = (self.pull_limit / 2).max(1);
+    }
+    fn pull_succeeded(&mut self) {
+        self.pull_limit = (self.pull_limit * 2).min(MAX_PULL_LIMIT);
+    }
+}
+
+/// One full round: push until the outbox is empty, then pull until no page is left.
+pub async fn sync_once<T: Transport>(store: &Mutex<DeviceStore>, transport: &T) -> Result<SyncReport, SyncError> {
+    sync_once_with_progress(store, transport, &mut BatchSizer::default(), |_| {}).await
+}
+
+/// [`sync_once`] with request sizes kept across rounds in `sizer`, reporting progress after
+/// every request.
 pub async fn sync_once_with_progress<T: Transport>(
     store: &Mutex<DeviceStore>,
     transport: &T,
+    sizer: &mut BatchSizer,
     progress: impl Fn(SyncProgress) + Send,
 ) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
@@ -117,13 +151,20 @@ pub async fn sync_once_with_progress<T: Transport>(
     progress(SyncProgress { sent: 0, to_send, pages: 0 });
     let mut stalled = 0;
     loop {
-        let batch = locked(store, |s| s.outbox_batch(MAX_PUSH_EVENTS, MAX_PUSH_BYTES))?;
+        let batch = locked(store, |s| s.outbox_batch(sizer.push_events, MAX_PUSH_BYTES))?;
         if batch.is_empty() {
             break;
         }
         let request =
             PushRequest { schema_version: SCHEMA_VERSION, app_version: APP_VERSION.to_owned(), events: batch };
-        let response = transport.push(&request).await?;
+        let response = match transport.push(&request).await {
+            Ok(response) => response,
+            Err(e) => {
+                sizer.push_failed();
+                return Err(e.into());
+            }
+        };
+        sizer.push_succeeded();
         report.push_requests += 1;
         let ack = locked(store, |s| s.apply_push_response(&response))?;
         report.applied += ack.applied;
@@ -145,7 +186,14 @@ pub async fn sync_once_with_progress<T: Transport>(
     }
     loop {
         let cursor = locked(store, |s| s.pull_cursor())?;
-        let page = transport.pull(cursor, MAX_PULL_LIMIT).await?;
+        let page = match transport.pull(cursor, sizer.pull_limit).await {
+            Ok(page) => page,
+            Err(e) => {
+                sizer.pull_failed();
+                return Err(e.into());
+            }
+        };
+        sizer.pull_succeeded();
         report.pull_pages += 1;
         let more = page.has_more && page.cursor > cursor;
         report.pulled += locked(store, |s| s.apply_pull_page(&page))? as u64;
@@ -160,4 +208,27 @@ pub async fn sync_once_with_progress<T: Transport>(
     }
     locked(store, |s| s.mark_sync_success())?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_sizes_halve_on_failure_and_recover_on_success_within_bounds() {
+        let mut sizer = BatchSizer::default();
+        for _ in 0..20 {
+            sizer.push_failed();
+            sizer.pull_failed();
+        }
+        assert_eq!((sizer.push_events, sizer.pull_limit), (1, 1));
+        sizer.push_succeeded();
+        sizer.pull_succeeded();
+        assert_eq!((sizer.push_events, sizer.pull_limit), (2, 2));
+        for _ in 0..20 {
+            sizer.push_succeeded();
+            sizer.pull_succeeded();
+        }
+        assert_eq!(sizer, BatchSizer::default());
+    }
 }
