@@ -1,5 +1,7 @@
 //! The device's HTTP transport: enrollment and sync over reqwest, with zstd-compressed pushes.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use gocua_core::sync::engine::{Transport, TransportError};
@@ -18,6 +20,17 @@ pub struct HttpTransport {
     base_url: String,
     token: Option<String>,
     client: Client,
+    counts: Arc<ByteCounts>,
+}
+
+/// Body bytes this transport (and its clones) sent and received: what a phone's data plan pays
+/// for, less HTTP headers and TCP/IP overhead.
+#[derive(Debug, Default)]
+pub struct ByteCounts {
+    /// Request bodies, as sent (compressed).
+    pub up: AtomicU64,
+    /// Response bodies, as received.
+    pub down: AtomicU64,
 }
 
 impl HttpTransport {
@@ -29,7 +42,17 @@ impl HttpTransport {
             .user_agent(format!("gocua/{APP_VERSION}"))
             .build()
             .map_err(|e| TransportError::Protocol(e.to_string()))?;
-        Ok(HttpTransport { base_url: base_url.trim_end_matches('/').to_owned(), token: None, client })
+        Ok(HttpTransport {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            token: None,
+            client,
+            counts: Arc::default(),
+        })
+    }
+
+    /// Bytes sent and received so far.
+    pub fn counts(&self) -> &ByteCounts {
+        &self.counts
     }
 
     /// The same transport acting as an enrolled device.
@@ -39,8 +62,10 @@ impl HttpTransport {
     }
 
     fn request(&self, builder: RequestBuilder) -> RequestBuilder {
-        let builder =
-            builder.header("gocua-schema-version", SCHEMA_VERSION.to_string()).header("gocua-app-version", APP_VERSION);
+        let builder = builder
+            .header("gocua-schema-version", SCHEMA_VERSION.to_string())
+            .header("gocua-app-version", APP_VERSION)
+            .header("accept-encoding", "zstd");
         match &self.token {
             Some(token) => builder.bearer_auth(token),
             None => builder,
@@ -61,7 +86,7 @@ impl HttpTransport {
             .send()
             .await
             .map_err(offline)?;
-        decode(response).await
+        decode(response, &self.counts).await
     }
 }
 
@@ -69,9 +94,17 @@ fn offline(e: reqwest::Error) -> TransportError {
     TransportError::Offline(e.to_string())
 }
 
-async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, TransportError> {
+async fn decode<T: DeserializeOwned>(response: Response, counts: &ByteCounts) -> Result<T, TransportError> {
     let status = response.status();
-    let bytes = response.bytes().await.map_err(offline)?;
+    let zstd_body = response.headers().get("content-encoding").is_some_and(|v| v.as_bytes() == b"zstd");
+    let wire = response.bytes().await.map_err(offline)?;
+    counts.down.fetch_add(wire.len() as u64, Ordering::Relaxed);
+    // decompressed here rather than by reqwest, so the counter sees the bytes on the wire
+    let bytes = if zstd_body {
+        zstd::decode_all(wire.as_ref()).map_err(|e| TransportError::Protocol(format!("zstd: {e}")))?
+    } else {
+        wire.to_vec()
+    };
     if status == StatusCode::OK {
         return serde_json::from_slice(&bytes).map_err(|e| TransportError::Protocol(e.to_string()));
     }
@@ -91,11 +124,14 @@ impl Transport for HttpTransport {
             .request(self.client.post(format!("{}/api/v1/sync/push", self.base_url)))
             .header("content-type", "application/json")
             .header("content-encoding", "zstd")
-            .body(body)
+            .body({
+                self.counts.up.fetch_add(body.len() as u64, Ordering::Relaxed);
+                body
+            })
             .send()
             .await
             .map_err(offline)?;
-        decode(response).await
+        decode(response, &self.counts).await
     }
 
     async fn pull(&self, cursor: u64, limit: u32) -> Result<PullResponse, TransportError> {
@@ -105,6 +141,6 @@ impl Transport for HttpTransport {
             .send()
             .await
             .map_err(offline)?;
-        decode(response).await
+        decode(response, &self.counts).await
     }
 }

@@ -14,6 +14,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
 
 use crate::db::Db;
@@ -43,6 +44,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestDecompressionLayer::new().no_gzip().no_deflate().no_br())
+        // answers are zstd-compressed for clients that accept it (the app does)
+        .layer(CompressionLayer::new().no_gzip().no_deflate().no_br())
         .with_state(state)
 }
 

@@ -59,6 +59,17 @@ async fn health_answers() {
 }
 
 #[tokio::test]
+async fn answers_are_zstd_compressed_for_clients_that_accept_it() {
+    let app = app();
+    let request = Request::get("/api/v1/health").header(header::ACCEPT_ENCODING, "zstd").body(Body::empty()).unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.headers().get(header::CONTENT_ENCODING).unwrap(), "zstd");
+    let wire = response.into_body().collect().await.unwrap().to_bytes();
+    let body: Value = serde_json::from_slice(&zstd::decode_all(wire.as_ref()).unwrap()).unwrap();
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
 async fn a_code_enrolls_once_and_binds_role_scope_places_and_reasons() {
     let app = app();
     let (status, body) = enroll(&app, &app.codes[0].to_lowercase()).await;
