@@ -41,3 +41,13 @@ export function splitCommandError(error: CommandError | unknown, known: readonly
 
 /** No errors. */
 export const NO_ERRORS: FormErrors = { fields: [], other: [], message: null };
+
+/** After a failed save, moves focus (and the view) to the form's first invalid field or its
+ * form-level error, once the DOM shows them. `form` is a CSS selector of the form's root. */
+export function focusFirstError(form: string): void {
+  queueMicrotask(() => {
+    const el = document.querySelector<HTMLElement>(`${form} [aria-invalid="true"], ${form} #form-error`);
+    el?.focus?.();
+    el?.scrollIntoView?.({ block: 'center' });
+  });
+}
