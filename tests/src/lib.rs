@@ -97,6 +97,25 @@ impl TestServer {
         String::from_utf8(out.stdout).expect("utf-8").trim().to_owned()
     }
 
+    /// Runs `gocua-server admin --database DB import-bundle FILE --by BY`; refusals are expected
+    /// in tests, so this does not assert success.
+    pub fn import_bundle(&self, file: &Path, by: &str) -> AdminRun {
+        let out = Command::new(server_bin())
+            .args(["admin", "--database"])
+            .arg(&self.db_path)
+            .arg("import-bundle")
+            .arg(file)
+            .args(["--by", by])
+            .env("GOCUA_LOG", "warn")
+            .output()
+            .expect("run admin import-bundle");
+        AdminRun {
+            success: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        }
+    }
+
     /// Loads the 2025 places and three made-up hamlets: two in Xã Mường Tè (`03445`), one in
     /// Xã Mường Kim (`03637`), both in Lai Châu.
     pub fn add_places(&self) {
@@ -148,6 +167,17 @@ impl TestServer {
     }
 }
 
+/// The outcome of an admin command run as a process.
+#[derive(Debug, Clone)]
+pub struct AdminRun {
+    /// Exit status 0.
+    pub success: bool,
+    /// Standard output, trimmed.
+    pub stdout: String,
+    /// Standard error, trimmed.
+    pub stderr: String,
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.kill();
@@ -184,11 +214,13 @@ fn spawn_on(db_path: &Path, listen: &str) -> (Child, String) {
     (child, url)
 }
 
-/// A device store on a temp file, enrolled with `code` against `server`.
+/// A device store on a temp file, enrolled with `code` against `server` (with a bundle signing
+/// key, as the app enrolls).
 pub async fn enrolled_device(server: &TestServer, file: &str, code: &str) -> (Mutex<DeviceStore>, HttpTransport) {
     let mut store = DeviceStore::open(&server.temp_path(file)).expect("open device store");
     let transport = HttpTransport::new(&server.url).expect("transport");
-    let response = transport.enroll(code, file).await.expect("enroll");
+    let key = store.enrollment_key().expect("signing key");
+    let response = transport.enroll_with_key(code, file, Some(&key)).await.expect("enroll");
     let enrollment = store.save_enrollment(&server.url, &response).expect("save enrollment");
     (Mutex::new(store), transport.with_token(&enrollment.token))
 }

@@ -196,7 +196,7 @@ async fn a_device_of_another_commune_can_neither_push_into_nor_pull_from_the_fir
     let body: serde_json::Value = refused.json().await.unwrap();
     assert_eq!(body["kind"], "forbidden");
     assert!(body["message"].as_str().unwrap().contains(COMMUNE_A));
-    let own = transport_b.pull(0, 500).await.expect("own pull");
+    let own = transport_b.pull("", 0, 500).await.expect("own pull");
     assert!(own.events.is_empty(), "another commune's events never reach this device");
 
     // the 403s did not advance the device's sequence: its own first event is still seq 1

@@ -62,7 +62,7 @@ function setup(): void {
       throw { kind: 'invalid', message: 'Dữ liệu chưa hợp lệ / Some fields need fixing', fields: [{ field: 'address', code: 'required', message_vi: 'Chưa nhập địa chỉ.', message_en: 'The address is missing.' }] };
     }
     const id = `h${households.length + 1}`;
-    households.push({ id, hamlet_code: f.hamlet_code, address: f.address, head_name: f.head_name, members: null, smartphones: null, has_internet_computer: null, version: 1, needs_review: false });
+    households.push({ id, hamlet_code: f.hamlet_code, address: f.address, head_name: f.head_name, members: null, smartphones: null, has_internet_computer: null, version: 1, review: null, field_versions: {}, removed: null });
     return id;
   });
   backend.set('get_household', (a) => {
@@ -77,7 +77,7 @@ function setup(): void {
   backend.set('add_resident', (a) => {
     const f = a!.form;
     const id = `r${residents.length + 1}`;
-    residents.push({ id, household_id: f.household_id, full_name: f.full_name, birth_year: f.birth_year, sex: f.sex, cccd: f.cccd, phone: f.phone, version: 1, needs_review: false, status: null, reason_code: null, follow_up: null, deciding_visit: null, visit_count: 0 });
+    residents.push({ id, household_id: f.household_id, full_name: f.full_name, birth_year: f.birth_year, sex: f.sex, cccd: f.cccd, phone: f.phone, version: 1, review: null, field_versions: {}, status: null, reason_code: null, follow_up: null, deciding_visit: null, visit_count: 0 });
     return id;
   });
   backend.set('get_resident', (a) => {

@@ -37,6 +37,9 @@ pub enum Error {
     /// A stored JSON payload could not be (de)serialized.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    /// A sneakernet bundle could not be made or opened.
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
 }
 
 impl Error {

@@ -47,6 +47,15 @@ pub enum Payload {
     /// A visit outcome was recorded for a person.
     #[serde(rename = "visit_recorded.v1")]
     VisitRecorded(VisitRecorded),
+    /// Some of a household's descriptive fields were corrected (schema 2).
+    #[serde(rename = "household_edited.v2")]
+    HouseholdPatched(HouseholdPatch),
+    /// Some of a person's descriptive fields were corrected (schema 2).
+    #[serde(rename = "resident_edited.v2")]
+    ResidentPatched(ResidentPatch),
+    /// A household was removed (a duplicate, or it no longer exists): a tombstone (schema 2).
+    #[serde(rename = "household_removed.v1")]
+    HouseholdRemoved(HouseholdRemoved),
 }
 
 impl Payload {
@@ -59,6 +68,46 @@ impl Payload {
             Payload::ResidentAdded(_) => "resident_added.v1",
             Payload::ResidentEdited(_) => "resident_edited.v1",
             Payload::VisitRecorded(_) => "visit_recorded.v1",
+            Payload::HouseholdPatched(_) => "household_edited.v2",
+            Payload::ResidentPatched(_) => "resident_edited.v2",
+            Payload::HouseholdRemoved(_) => "household_removed.v1",
+        }
+    }
+
+    /// The lowest sync schema that knows this payload.
+    pub fn schema(&self) -> u32 {
+        match self {
+            Payload::HouseholdPatched(_) | Payload::ResidentPatched(_) | Payload::HouseholdRemoved(_) => 2,
+            _ => 1,
+        }
+    }
+
+    /// Whether the order of this event against others on the same record changes the result
+    /// (last-writer fields). Visits and creations commute; these do not.
+    pub fn order_sensitive(&self) -> bool {
+        matches!(
+            self,
+            Payload::HouseholdSurveyed(_)
+                | Payload::HouseholdEdited(_)
+                | Payload::ResidentEdited(_)
+                | Payload::HouseholdPatched(_)
+                | Payload::ResidentPatched(_)
+                | Payload::HouseholdRemoved(_)
+        )
+    }
+
+    /// The household or resident the event changes.
+    pub fn record_id(&self) -> Uuid {
+        match self {
+            Payload::HouseholdCreated(p) => p.household_id,
+            Payload::HouseholdSurveyed(p) => p.household_id,
+            Payload::HouseholdEdited(p) => p.household_id,
+            Payload::HouseholdPatched(p) => p.household_id,
+            Payload::HouseholdRemoved(p) => p.household_id,
+            Payload::ResidentAdded(p) => p.resident_id,
+            Payload::ResidentEdited(p) => p.resident_id,
+            Payload::ResidentPatched(p) => p.resident_id,
+            Payload::VisitRecorded(p) => p.resident_id,
         }
     }
 }
@@ -101,6 +150,60 @@ pub struct HouseholdEdited {
     pub address: String,
     /// New head of household.
     pub head_name: String,
+}
+
+/// `household_edited.v2`: only the fields the editor changed, and the version they saw. Two edits
+/// from the same version that change different fields both apply ("parallel update"); the same
+/// field changed twice keeps the later arrival and is flagged ("conflict").
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdPatch {
+    /// The household.
+    pub household_id: Uuid,
+    /// The version the editor saw.
+    pub base_version: u32,
+    /// New address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// New head of household.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_name: Option<String>,
+}
+
+/// `resident_edited.v2`: only the fields the editor changed. An empty `cccd` or `phone` clears it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResidentPatch {
+    /// The person.
+    pub resident_id: Uuid,
+    /// The version the editor saw.
+    pub base_version: u32,
+    /// New full name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<String>,
+    /// New birth year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_year: Option<i32>,
+    /// New sex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sex: Option<Sex>,
+    /// New CCCD number ("" clears it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cccd: Option<String>,
+    /// New phone ("" clears it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// `household_removed.v1`: a tombstone. The household stays in the projection, marked removed,
+/// so a visit recorded offline meanwhile is still kept.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdRemoved {
+    /// The household.
+    pub household_id: Uuid,
+    /// Why: `duplicate`, `moved_away` or `not_found`.
+    pub reason: String,
 }
 
 /// The descriptive fields of a person.

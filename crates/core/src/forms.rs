@@ -145,6 +145,7 @@ mod tests {
             places,
             reasons,
             server_time: chrono::Utc::now(),
+            server_key: None,
         };
         store.save_enrollment("http://127.0.0.1:9", &response).unwrap();
         store

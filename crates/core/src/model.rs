@@ -1,5 +1,7 @@
 //! Current-state records derived from events: households, residents and their visits.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -49,6 +51,31 @@ impl Sex {
     }
 }
 
+/// Why a record waits for a person's review.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Review {
+    /// Two edits from the same version changed different fields: both applied.
+    ParallelUpdate,
+    /// Two edits from the same version changed the same field: the later arrival won.
+    Conflict,
+}
+
+impl Review {
+    /// Stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Review::ParallelUpdate => "parallel_update",
+            Review::Conflict => "conflict",
+        }
+    }
+    /// Parses [`Review::code`].
+    pub fn from_code(code: &str) -> Option<Review> {
+        [Review::ParallelUpdate, Review::Conflict].into_iter().find(|r| r.code() == code)
+    }
+}
+
 /// A household (hộ): the survey unit.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,7 +97,12 @@ pub struct Household {
     /// Bumped by every change of the descriptive fields; edits name the version they saw.
     pub version: u32,
     /// Set when two edits were based on the same version: a person should review it.
-    pub needs_review: bool,
+    pub review: Option<Review>,
+    /// The version that last changed each descriptive field (to tell a conflict from a
+    /// parallel update).
+    pub field_versions: BTreeMap<String, u32>,
+    /// Set by a tombstone: why the household was removed.
+    pub removed: Option<String>,
 }
 
 /// A resident (nhân khẩu) and where they stand in the funnel.
@@ -94,7 +126,9 @@ pub struct Resident {
     /// Bumped by every edit of the fields above.
     pub version: u32,
     /// Set when two edits were based on the same version.
-    pub needs_review: bool,
+    pub review: Option<Review>,
+    /// The version that last changed each field above.
+    pub field_versions: BTreeMap<String, u32>,
     /// The funnel state of the deciding visit; `None` until visited.
     pub status: Option<FunnelState>,
     /// The cannot-activate reason of the deciding visit.

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::Error;
-use crate::event::{Event, Payload, ResidentFields};
-use crate::model::{Household, Resident, Visit};
+use crate::event::{Event, HouseholdPatch, Payload, ResidentFields, ResidentPatch};
+use crate::model::{Household, Resident, Review, Visit};
 use crate::places::{Place, PlaceLevel};
 use crate::reasons::{Reason, ReasonCatalog};
 use crate::validate::{self, FieldError};
@@ -40,6 +40,9 @@ pub enum Change {
     PutResident(Resident),
     /// Append a visit.
     AddVisit(Visit),
+    /// No change to state: the event earned this review (an edit from an old version). The
+    /// server answers it as `flagged`.
+    Flagged(Review),
 }
 
 /// Why `reduce` produced no changes.
@@ -105,7 +108,9 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
                 smartphones: None,
                 has_internet_computer: None,
                 version: 1,
-                needs_review: false,
+                review: None,
+                field_versions: BTreeMap::new(),
+                removed: None,
             })])
         }
         Payload::HouseholdSurveyed(p) => {
@@ -132,22 +137,30 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
             Ok(vec![Change::PutHousehold(household)])
         }
         Payload::HouseholdEdited(p) => {
+            // v1 carried every field: it reads as a patch of all of them.
+            let patch = HouseholdPatch {
+                household_id: p.household_id,
+                base_version: p.base_version,
+                address: Some(p.address.clone()),
+                head_name: Some(p.head_name.clone()),
+            };
+            household_patch(view, &patch)
+        }
+        Payload::HouseholdPatched(p) => household_patch(view, p),
+        Payload::HouseholdRemoved(p) => {
             let mut household = existing_household(view, p.household_id)?;
-            let mut errors = Vec::new();
-            let head = validate::full_name(&p.head_name).map_err(|mut e| {
-                e.field = "head_name".into();
-                e
-            });
-            let addr = address(&p.address);
-            field(head.clone(), &mut errors);
-            field(addr.clone(), &mut errors);
-            if !errors.is_empty() {
-                return Err(ReduceError::Rejected(errors));
+            if !REMOVAL_REASONS.contains(&p.reason.as_str()) {
+                return reject(
+                    "reason",
+                    "unknown_removal_reason",
+                    format!("Lý do xoá hộ \"{}\" không hợp lệ.", p.reason),
+                    format!("\"{}\" is not a reason to remove a household.", p.reason),
+                );
             }
-            household.needs_review |= p.base_version != household.version;
-            household.version += 1;
-            household.head_name = head.unwrap_or_default();
-            household.address = addr.unwrap_or_default();
+            if household.removed.is_some() {
+                return Ok(vec![]);
+            }
+            household.removed = Some(p.reason.clone());
             Ok(vec![Change::PutHousehold(household)])
         }
         Payload::ResidentAdded(p) => {
@@ -170,7 +183,8 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
                 cccd: fields.cccd,
                 phone: fields.phone,
                 version: 1,
-                needs_review: false,
+                review: None,
+                field_versions: BTreeMap::new(),
                 status: None,
                 reason_code: None,
                 follow_up: None,
@@ -179,17 +193,19 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
             })])
         }
         Payload::ResidentEdited(p) => {
-            let mut resident = existing_resident(view, p.resident_id)?;
-            let fields = resident_fields(&p.fields, event)?;
-            resident.needs_review |= p.base_version != resident.version;
-            resident.version += 1;
-            resident.full_name = fields.full_name;
-            resident.birth_year = fields.birth_year;
-            resident.sex = fields.sex;
-            resident.cccd = fields.cccd;
-            resident.phone = fields.phone;
-            Ok(vec![Change::PutResident(resident)])
+            let f = &p.fields;
+            let patch = ResidentPatch {
+                resident_id: p.resident_id,
+                base_version: p.base_version,
+                full_name: Some(f.full_name.clone()),
+                birth_year: Some(f.birth_year),
+                sex: Some(f.sex),
+                cccd: Some(f.cccd.clone().unwrap_or_default()),
+                phone: Some(f.phone.clone().unwrap_or_default()),
+            };
+            resident_patch(view, &patch, event)
         }
+        Payload::ResidentPatched(p) => resident_patch(view, p, event),
         Payload::VisitRecorded(p) => {
             let mut resident = existing_resident(view, p.resident_id)?;
             if view.visit_exists(p.visit_id)? {
@@ -274,6 +290,116 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
             Ok(vec![Change::PutResident(resident), Change::AddVisit(visit)])
         }
     }
+}
+
+/// Why a household may be removed.
+pub const REMOVAL_REASONS: [&str; 3] = ["duplicate", "moved_away", "not_found"];
+
+/// The review an edit based on `base` earns, given the record's version and which version last
+/// changed each field it changes. `None` when nobody changed the record since `base`.
+fn review_for(
+    base: u32,
+    version: u32,
+    field_versions: &BTreeMap<String, u32>,
+    changed: &[&'static str],
+) -> Option<Review> {
+    if base >= version {
+        return None;
+    }
+    if changed.iter().any(|f| field_versions.get(*f).copied().unwrap_or(1) > base) {
+        Some(Review::Conflict)
+    } else {
+        Some(Review::ParallelUpdate)
+    }
+}
+
+/// Bumps the version, stamps the changed fields with it and records the review earned.
+fn stamp(
+    version: &mut u32,
+    review: &mut Option<Review>,
+    field_versions: &mut BTreeMap<String, u32>,
+    base: u32,
+    changed: &[&'static str],
+) -> Option<Review> {
+    let earned = review_for(base, *version, field_versions, changed);
+    *review = (*review).max(earned);
+    *version += 1;
+    for f in changed {
+        field_versions.insert((*f).to_owned(), *version);
+    }
+    earned
+}
+
+fn household_patch(view: &impl StateView, p: &HouseholdPatch) -> Result<Vec<Change>, ReduceError> {
+    let mut household = existing_household(view, p.household_id)?;
+    let mut errors = Vec::new();
+    let mut changed = Vec::new();
+    if let Some(name) = &p.head_name {
+        match validate::full_name(name) {
+            Ok(name) if name != household.head_name => {
+                household.head_name = name;
+                changed.push("head_name");
+            }
+            Ok(_) => {}
+            Err(mut e) => {
+                e.field = "head_name".into();
+                errors.push(e);
+            }
+        }
+    }
+    if let Some(addr) = &p.address {
+        match address(addr) {
+            Ok(addr) if addr != household.address => {
+                household.address = addr;
+                changed.push("address");
+            }
+            Ok(_) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ReduceError::Rejected(errors));
+    }
+    let earned =
+        stamp(&mut household.version, &mut household.review, &mut household.field_versions, p.base_version, &changed);
+    Ok([Change::PutHousehold(household)].into_iter().chain(earned.map(Change::Flagged)).collect())
+}
+
+fn resident_patch(view: &impl StateView, p: &ResidentPatch, event: &Event) -> Result<Vec<Change>, ReduceError> {
+    let mut resident = existing_resident(view, p.resident_id)?;
+    let blank_to_none = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+    let merged = ResidentFields {
+        full_name: p.full_name.clone().unwrap_or_else(|| resident.full_name.clone()),
+        birth_year: p.birth_year.unwrap_or(resident.birth_year),
+        sex: p.sex.unwrap_or(resident.sex),
+        cccd: p.cccd.as_deref().map_or_else(|| resident.cccd.clone(), blank_to_none),
+        phone: p.phone.as_deref().map_or_else(|| resident.phone.clone(), blank_to_none),
+    };
+    let fields = resident_fields(&merged, event)?;
+    let mut changed = Vec::new();
+    if fields.full_name != resident.full_name {
+        changed.push("full_name");
+    }
+    if fields.birth_year != resident.birth_year {
+        changed.push("birth_year");
+    }
+    if fields.sex != resident.sex {
+        changed.push("sex");
+    }
+    if fields.cccd != resident.cccd {
+        changed.push("cccd");
+    }
+    if fields.phone != resident.phone {
+        changed.push("phone");
+    }
+    let earned =
+        stamp(&mut resident.version, &mut resident.review, &mut resident.field_versions, p.base_version, &changed);
+    resident.full_name = fields.full_name;
+    resident.birth_year = fields.birth_year;
+    resident.sex = fields.sex;
+    resident.cccd = fields.cccd;
+    resident.phone = fields.phone;
+    Ok([Change::PutResident(resident)].into_iter().chain(earned.map(Change::Flagged)).collect())
 }
 
 fn address(input: &str) -> Result<String, FieldError> {
@@ -374,6 +500,7 @@ impl Projection {
                 Change::AddVisit(v) => {
                     self.visits.insert(v.id, v);
                 }
+                Change::Flagged(_) => {}
             }
         }
     }

@@ -72,13 +72,26 @@ impl HttpTransport {
         }
     }
 
-    /// Redeems a one-time code.
+    /// Redeems a one-time code (without a bundle signing key: such a device cannot export
+    /// sneakernet bundles; see [`HttpTransport::enroll_with_key`]).
     pub async fn enroll(&self, code: &str, device_name: &str) -> Result<EnrollResponse, TransportError> {
+        self.enroll_with_key(code, device_name, None).await
+    }
+
+    /// Redeems a one-time code, sending the device's bundle signing key
+    /// (`DeviceStore::enrollment_key`).
+    pub async fn enroll_with_key(
+        &self,
+        code: &str,
+        device_name: &str,
+        signing_key: Option<&str>,
+    ) -> Result<EnrollResponse, TransportError> {
         let body = EnrollRequest {
             code: code.to_owned(),
             device_name: device_name.to_owned(),
             schema_version: SCHEMA_VERSION,
             app_version: APP_VERSION.to_owned(),
+            signing_key: signing_key.map(str::to_owned),
         };
         let response = self
             .request(self.client.post(format!("{}/api/v1/enroll", self.base_url)))
@@ -134,10 +147,10 @@ impl Transport for HttpTransport {
         decode(response, &self.counts).await
     }
 
-    async fn pull(&self, cursor: u64, limit: u32) -> Result<PullResponse, TransportError> {
+    async fn pull(&self, epoch: &str, cursor: u64, limit: u32) -> Result<PullResponse, TransportError> {
         let response = self
             .request(self.client.get(format!("{}/api/v1/sync/pull", self.base_url)))
-            .query(&[("cursor", cursor.to_string()), ("limit", limit.to_string())])
+            .query(&[("cursor", cursor.to_string()), ("limit", limit.to_string()), ("epoch", epoch.to_owned())])
             .send()
             .await
             .map_err(offline)?;

@@ -4,13 +4,18 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use gocua_core::sql;
-use gocua_core::store::migrations::COMMON;
+use gocua_core::store::migrations::{COMMON, COMMON_REVIEW};
 use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
 use crate::error::ApiError;
 
-const SERVER: [&str; 1] = [include_str!("../../../migrations/server/sqlite/0001_server.sql")];
+const SERVER: [&str; 4] = [
+    include_str!("../../../migrations/server/sqlite/0001_server.sql"),
+    COMMON_REVIEW,
+    include_str!("../../../migrations/server/sqlite/0002_flags_epoch.sql"),
+    include_str!("../../../migrations/server/sqlite/0003_keys.sql"),
+];
 
 /// The server's migration list: the common files, then the server's own.
 pub fn migrations() -> Migrations<'static> {

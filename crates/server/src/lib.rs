@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod bundle;
 pub mod db;
 pub mod error;
 pub mod sync;

@@ -124,6 +124,14 @@ enum AdminCommand {
     },
     /// Seed the demo commune and print fresh codes.
     Demo,
+    /// Import a device's sneakernet bundle (.gocua) as if the device had pushed it.
+    ImportBundle {
+        /// The bundle file.
+        file: PathBuf,
+        /// Who imports it, for the audit (free text; default: the login name).
+        #[arg(long)]
+        by: Option<String>,
+    },
 }
 
 fn open(database: &str) -> Result<rusqlite::Connection> {
@@ -208,8 +216,26 @@ fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
             println!("reason {code} saved");
         }
         AdminCommand::Demo => print_demo(&admin::seed_demo(&mut conn)?),
+        AdminCommand::ImportBundle { file, by } => import_bundle(&mut conn, &file, by)?,
     }
     Ok(())
+}
+
+fn import_bundle(conn: &mut rusqlite::Connection, file: &std::path::Path, by: Option<String>) -> Result<()> {
+    let cannot_read = || format!("không đọc được tệp / cannot read {}", file.display());
+    let size = std::fs::metadata(file).with_context(cannot_read)?.len();
+    if size > gocua_core::bundle::MAX_BUNDLE_BYTES as u64 {
+        bail!("{}", gocua_core::bundle::BundleError::TooLarge);
+    }
+    let bytes = std::fs::read(file).with_context(cannot_read)?;
+    let by = by.or_else(|| std::env::var("USER").ok()).or_else(|| std::env::var("LOGNAME").ok()).unwrap_or_default();
+    match gocua_server::bundle::import(conn, &bytes, &by) {
+        Ok(summary) => {
+            println!("{summary}");
+            Ok(())
+        }
+        Err(e) => bail!("không nhập được gói / bundle refused: {} [{}]: {e}", file.display(), e.kind()),
+    }
 }
 
 async fn shutdown_signal() {

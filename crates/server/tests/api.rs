@@ -45,6 +45,7 @@ async fn enroll(app: &App, code: &str) -> (StatusCode, Value) {
         device_name: "Điện thoại thử".into(),
         schema_version: SCHEMA_VERSION,
         app_version: APP_VERSION.into(),
+        signing_key: None,
     })
     .unwrap();
     call(app, post("/api/v1/enroll", None, body, false)).await
@@ -168,3 +169,149 @@ trait TakeBytes: std::io::Read + Sized {
     }
 }
 impl<R: std::io::Read> TakeBytes for R {}
+
+/// An enrolled demo phone: token, device id, author.
+struct Phone {
+    token: String,
+    device_id: uuid::Uuid,
+    author: uuid::Uuid,
+    seq: u64,
+}
+
+async fn phone(app: &App, code: usize) -> Phone {
+    let (_, enrolled) = enroll(app, &app.codes[code]).await;
+    Phone {
+        token: enrolled["token"].as_str().unwrap().into(),
+        device_id: enrolled["device_id"].as_str().unwrap().parse().unwrap(),
+        author: enrolled["user"]["id"].as_str().unwrap().parse().unwrap(),
+        seq: 0,
+    }
+}
+
+impl Phone {
+    fn event(&mut self, payload: gocua_core::event::Payload) -> gocua_core::event::Event {
+        self.seq += 1;
+        fixtures::event(self.device_id, self.author, self.seq, payload)
+    }
+    async fn push(&self, app: &App, schema: u32, events: &[gocua_core::event::Event]) -> (StatusCode, Value) {
+        let body =
+            serde_json::to_vec(&json!({"schema_version": schema, "app_version": "x", "events": events})).unwrap();
+        call(app, post("/api/v1/sync/push", Some(&self.token), body, false)).await
+    }
+    async fn pull(&self, app: &App, query: &str, schema: u32) -> (StatusCode, Value) {
+        let request = Request::get(format!("/api/v1/sync/pull?{query}"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header("gocua-schema-version", schema.to_string())
+            .body(Body::empty())
+            .unwrap();
+        call(app, request).await
+    }
+}
+
+#[tokio::test]
+async fn old_apps_still_push_but_must_upgrade_to_pull() {
+    let app = app();
+    let mut p = phone(&app, 0).await;
+    let (_, _, payloads) = fixtures::household_payloads(&mut fixtures::Rng::new(2), "03445-01", 1);
+    let events: Vec<_> = payloads.into_iter().map(|x| p.event(x)).collect();
+    // a schema-1 phone's unsent data is never stranded
+    let (status, body) = p.push(&app, 1, &events).await;
+    assert_eq!((status, body["last_seq"].as_u64()), (StatusCode::OK, Some(events.len() as u64)), "{body}");
+    // …but it cannot read schema-2 records (patch edits, tombstones), so its pulls are refused
+    let (status, body) = p.pull(&app, "cursor=0", 1).await;
+    assert_eq!((status, body["kind"].as_str()), (StatusCode::UPGRADE_REQUIRED, Some("upgrade_required")));
+    assert!(body["message"].as_str().unwrap().contains("cập nhật"), "{body}");
+    let (status, _) = p.pull(&app, "cursor=0", SCHEMA_VERSION).await;
+    assert_eq!(status, StatusCode::OK);
+    // a schema from the future is refused with a clear reason
+    let (status, body) = p.push(&app, SCHEMA_VERSION + 1, &[]).await;
+    assert_eq!((status, body["kind"].as_str()), (StatusCode::BAD_REQUEST, Some("unsupported_schema")), "{body}");
+}
+
+#[tokio::test]
+async fn a_clock_years_off_is_clamped_and_flagged_and_never_orders_anything() {
+    let app = app();
+    let mut p = phone(&app, 0).await;
+    let (_, _, payloads) = fixtures::household_payloads(&mut fixtures::Rng::new(3), "03445-01", 2);
+    let mut events: Vec<_> = payloads.into_iter().map(|x| p.event(x)).collect();
+    events[0].device_time = "1970-01-01T00:00:00Z".parse().unwrap();
+    events[1].device_time = "2031-05-01T08:00:00Z".parse().unwrap();
+    let (status, body) = p.push(&app, SCHEMA_VERSION, &events).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["results"][0]["status"], "flagged", "{body}");
+    assert_eq!(body["results"][0]["flags"], json!(["clock_behind"]));
+    assert_eq!(body["results"][1]["flags"], json!(["clock_ahead"]));
+    assert_eq!(body["results"][2]["status"], "applied", "{body}");
+    // the clamp itself: the time reports use is the server's receipt time
+    let now = chrono::Utc::now();
+    let (clamped, flag) = gocua_server::sync::push::effective_time(events[1].device_time, now);
+    assert_eq!((clamped, flag.map(|f| format!("{f:?}"))), (now, Some("ClockAhead".into())));
+    let honest = now - chrono::Duration::hours(3);
+    assert_eq!(gocua_server::sync::push::effective_time(honest, now), (honest, None));
+}
+
+#[tokio::test]
+async fn edits_from_one_version_are_flagged_parallel_update_or_conflict_by_field() {
+    use gocua_core::event::{Payload, ResidentPatch};
+    let app = app();
+    let mut a = phone(&app, 0).await;
+    let mut b = phone(&app, 1).await;
+    let (_, residents, payloads) = fixtures::household_payloads(&mut fixtures::Rng::new(4), "03445-01", 1);
+    let created: Vec<_> = payloads.into_iter().map(|x| a.event(x)).collect();
+    assert_eq!(a.push(&app, SCHEMA_VERSION, &created).await.0, StatusCode::OK);
+    let patch = |phone: Option<&str>, name: Option<&str>| {
+        Payload::ResidentPatched(ResidentPatch {
+            resident_id: residents[0],
+            base_version: 1,
+            phone: phone.map(Into::into),
+            full_name: name.map(Into::into),
+            ..ResidentPatch::default()
+        })
+    };
+    let first = a.event(patch(Some("0987654321"), None));
+    let (_, body) = a.push(&app, SCHEMA_VERSION, &[first]).await;
+    assert_eq!(body["results"][0]["status"], "applied", "{body}");
+    // another phone, from the same version, changes another field: both apply
+    let other_field = b.event(patch(None, Some("Vàng Thị Mỷ")));
+    let (_, body) = b.push(&app, SCHEMA_VERSION, &[other_field]).await;
+    assert_eq!(
+        (body["results"][0]["status"].as_str(), &body["results"][0]["flags"]),
+        (Some("flagged"), &json!(["parallel_update"]))
+    );
+    // and then the same field as the first edit: a conflict, the later arrival wins
+    let same_field = b.event(patch(Some("0911222333"), None));
+    let (_, body) = b.push(&app, SCHEMA_VERSION, &[same_field]).await;
+    assert_eq!(body["results"][0]["flags"], json!(["conflict"]), "{body}");
+}
+
+#[tokio::test]
+async fn a_replayed_rejected_event_is_still_rejected_with_its_reasons() {
+    let app = app();
+    let mut p = phone(&app, 0).await;
+    let bad = p.event(gocua_core::event::Payload::HouseholdRemoved(gocua_core::event::HouseholdRemoved {
+        household_id: uuid::Uuid::now_v7(),
+        reason: "duplicate".into(),
+    }));
+    let (_, first) = p.push(&app, SCHEMA_VERSION, std::slice::from_ref(&bad)).await;
+    let (_, again) = p.push(&app, SCHEMA_VERSION, &[bad]).await;
+    assert_eq!(first["results"][0]["status"], "rejected", "{first}");
+    assert_eq!(again["results"], first["results"], "a lost answer is harmless: the replay says the same");
+}
+
+#[tokio::test]
+async fn a_cursor_from_another_database_gets_a_reset() {
+    let app = app();
+    let p = phone(&app, 0).await;
+    let (status, page) = p.pull(&app, "cursor=0", SCHEMA_VERSION).await;
+    assert_eq!(status, StatusCode::OK);
+    let epoch = page["epoch"].as_str().unwrap().to_owned();
+    let cursor = page["cursor"].as_u64().unwrap();
+    assert!(page["reset"].is_null());
+    let (_, same) = p.pull(&app, &format!("cursor={cursor}&epoch={epoch}"), SCHEMA_VERSION).await;
+    assert!(same["reset"].is_null(), "{same}");
+    let (_, other) = p.pull(&app, &format!("cursor={cursor}&epoch=0123abcd"), SCHEMA_VERSION).await;
+    assert_eq!((other["reset"].as_str(), other["cursor"].as_u64()), (Some("other_epoch"), Some(0)), "{other}");
+    // restored from an older backup: the cursor points past the last event
+    let (_, ahead) = p.pull(&app, &format!("cursor={}&epoch={epoch}", cursor + 1000), SCHEMA_VERSION).await;
+    assert_eq!(ahead["reset"], "other_epoch", "{ahead}");
+}

@@ -7,10 +7,12 @@ use uuid::Uuid;
 
 use super::*;
 use crate::event::{
-    HouseholdCreated, HouseholdEdited, HouseholdSurveyed, ResidentAdded, ResidentEdited, VisitRecorded,
+    HouseholdCreated, HouseholdEdited, HouseholdPatch, HouseholdRemoved, HouseholdSurveyed, ResidentAdded,
+    ResidentEdited, ResidentPatch, VisitRecorded,
 };
 use crate::fixtures::{self, Rng};
 use crate::funnel::FunnelState;
+use crate::model::Review;
 use crate::model::Sex;
 use crate::store::DeviceStore;
 
@@ -303,10 +305,11 @@ fn edits_from_the_same_base_are_both_applied_and_flagged_for_review() {
         })
     };
     w.apply(edit(1, "Số 5")).unwrap();
-    assert!(!w.state.projection.households[&h].needs_review);
+    assert_eq!(w.state.projection.households[&h].review, None);
     w.apply(edit(1, "Số 7")).unwrap();
     let hh = &w.state.projection.households[&h];
-    assert_eq!((hh.version, hh.address.as_str(), hh.needs_review), (3, "Số 7", true));
+    // both v1 edits changed the address from version 1: the later arrival wins, flagged
+    assert_eq!((hh.version, hh.address.as_str(), hh.review), (3, "Số 7", Some(Review::Conflict)));
 
     let r = w.resident(h);
     let fields =
@@ -315,9 +318,82 @@ fn edits_from_the_same_base_are_both_applied_and_flagged_for_review() {
         };
     w.apply(Payload::ResidentEdited(ResidentEdited { resident_id: r, base_version: 1, fields: fields.clone() }))
         .unwrap();
-    assert!(!w.state.projection.residents[&r].needs_review);
+    assert_eq!(w.state.projection.residents[&r].review, None);
+    // the same values again from the same base: nothing differs, so not a conflict
     w.apply(Payload::ResidentEdited(ResidentEdited { resident_id: r, base_version: 1, fields })).unwrap();
-    assert!(w.state.projection.residents[&r].needs_review);
+    assert_eq!(w.state.projection.residents[&r].review, Some(Review::ParallelUpdate));
+}
+
+#[test]
+fn patches_of_different_fields_from_one_base_both_apply_as_a_parallel_update() {
+    let mut w = World::new();
+    let h = w.household();
+    let r = w.resident(h);
+    let patch = |p: ResidentPatch| Payload::ResidentPatched(ResidentPatch { resident_id: r, base_version: 1, ..p });
+    w.apply(patch(ResidentPatch { phone: Some("0987654321".into()), ..Default::default() })).unwrap();
+    w.apply(patch(ResidentPatch { full_name: Some("Lò Thị Hoa".into()), ..Default::default() })).unwrap();
+    let res = &w.state.projection.residents[&r];
+    assert_eq!(
+        (res.phone.as_deref(), res.full_name.as_str(), res.version, res.review),
+        (Some("0987654321"), "Lò Thị Hoa", 3, Some(Review::ParallelUpdate))
+    );
+    assert_eq!(res.field_versions.get("phone"), Some(&2));
+    assert_eq!(res.field_versions.get("full_name"), Some(&3));
+    // an edit based on the latest version earns no new review, and never clears one
+    let clear_phone =
+        ResidentPatch { resident_id: r, base_version: 3, phone: Some(String::new()), ..Default::default() };
+    w.apply(Payload::ResidentPatched(clear_phone)).unwrap();
+    let res = &w.state.projection.residents[&r];
+    assert_eq!((res.phone.as_deref(), res.review), (None, Some(Review::ParallelUpdate)));
+}
+
+#[test]
+fn patches_of_the_same_field_from_one_base_are_a_conflict_and_the_later_arrival_wins() {
+    let mut w = World::new();
+    let h = w.household();
+    let patch = |name: &str| {
+        Payload::HouseholdPatched(HouseholdPatch {
+            household_id: h,
+            base_version: 1,
+            head_name: Some(name.into()),
+            ..Default::default()
+        })
+    };
+    w.apply(patch("Lò Văn Pha")).unwrap();
+    w.apply(patch("Lò Văn Pháng")).unwrap();
+    let hh = &w.state.projection.households[&h];
+    assert_eq!((hh.head_name.as_str(), hh.review), ("Lò Văn Pháng", Some(Review::Conflict)));
+}
+
+#[test]
+fn a_patch_is_validated_on_the_merged_record() {
+    let mut w = World::new();
+    let h = w.household();
+    let r = w.resident(h);
+    // a CCCD whose century/sex digit contradicts the recorded birth year and sex
+    let err = w
+        .apply(Payload::ResidentPatched(ResidentPatch {
+            resident_id: r,
+            base_version: 1,
+            cccd: Some("012089000123".into()),
+            ..Default::default()
+        }))
+        .unwrap_err();
+    assert!(codes(&err).iter().all(|c| c.starts_with("cccd")), "{err:?}");
+}
+
+#[test]
+fn a_tombstone_marks_the_household_removed_and_later_visits_are_still_kept() {
+    let mut w = World::new();
+    let h = w.household();
+    let r = w.resident(h);
+    let remove = |reason: &str| Payload::HouseholdRemoved(HouseholdRemoved { household_id: h, reason: reason.into() });
+    assert_eq!(codes(&w.apply(remove("bored")).unwrap_err()), ["unknown_removal_reason"]);
+    w.apply(remove("duplicate")).unwrap();
+    w.apply(remove("moved_away")).unwrap();
+    assert_eq!(w.state.projection.households[&h].removed.as_deref(), Some("duplicate"));
+    w.visit(r, FunnelState::ActivatedLevel2, None, None).unwrap();
+    assert_eq!(w.state.projection.residents[&r].visit_count, 1);
 }
 
 #[test]

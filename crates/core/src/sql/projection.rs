@@ -1,5 +1,6 @@
 //! The reducer's projection in SQL: a [`StateView`] over a connection and the writer of changes.
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -8,7 +9,7 @@ use uuid::Uuid;
 
 use crate::error::Error;
 use crate::funnel::{FunnelState, VisitAction};
-use crate::model::{Household, Resident, Sex, Visit};
+use crate::model::{Household, Resident, Review, Sex, Visit};
 use crate::places::Place;
 use crate::reasons::Reason;
 use crate::reducer::{Change, Projection, StateView};
@@ -55,8 +56,8 @@ fn opt_status_at(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<F
     s.map(|s| FunnelState::from_code(&s).ok_or_else(|| bad(i, "funnel state", &s))).transpose()
 }
 
-const HOUSEHOLD_COLUMNS: &str =
-    "id, hamlet_code, address, head_name, members, smartphones, has_internet_computer, version, needs_review";
+const HOUSEHOLD_COLUMNS: &str = "id, hamlet_code, address, head_name, members, smartphones, has_internet_computer, version, review, \
+     field_versions, removed";
 
 /// Maps a row selected with the household columns.
 pub fn household_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Household> {
@@ -69,12 +70,28 @@ pub fn household_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Household
         smartphones: row.get(5)?,
         has_internet_computer: row.get(6)?,
         version: row.get(7)?,
-        needs_review: row.get(8)?,
+        review: opt_review_at(row, 8)?,
+        field_versions: field_versions_at(row, 9)?,
+        removed: row.get(10)?,
     })
 }
 
-const RESIDENT_COLUMNS: &str = "id, household_id, full_name, birth_year, sex, cccd, phone, version, needs_review, \
-     status, reason_code, follow_up, deciding_visit, visit_count";
+fn opt_review_at(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Review>> {
+    let s: Option<String> = row.get(i)?;
+    s.map(|s| Review::from_code(&s).ok_or_else(|| bad(i, "review", &s))).transpose()
+}
+
+fn field_versions_at(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<BTreeMap<String, u32>> {
+    let s: String = row.get(i)?;
+    serde_json::from_str(&s).map_err(|_| bad(i, "field versions", &s))
+}
+
+fn field_versions_json(map: &BTreeMap<String, u32>) -> Result<String, Error> {
+    Ok(serde_json::to_string(map)?)
+}
+
+const RESIDENT_COLUMNS: &str = "id, household_id, full_name, birth_year, sex, cccd, phone, version, review, \
+     status, reason_code, follow_up, deciding_visit, visit_count, field_versions";
 
 /// Maps a row selected with the resident columns.
 pub fn resident_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Resident> {
@@ -88,12 +105,13 @@ pub fn resident_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Resident> 
         cccd: row.get(5)?,
         phone: row.get(6)?,
         version: row.get(7)?,
-        needs_review: row.get(8)?,
+        review: opt_review_at(row, 8)?,
         status: opt_status_at(row, 9)?,
         reason_code: row.get(10)?,
         follow_up: opt_date_at(row, 11)?,
         deciding_visit: opt_uuid_at(row, 12)?,
         visit_count: row.get(13)?,
+        field_versions: field_versions_at(row, 14)?,
     })
 }
 
@@ -175,7 +193,7 @@ pub fn apply_changes(conn: &Connection, changes: &[Change]) -> Result<(), Error>
             Change::PutHousehold(h) => {
                 conn.prepare_cached(&format!(
                     "INSERT OR REPLACE INTO households ({HOUSEHOLD_COLUMNS}, search_key)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
                 ))?
                 .execute(params![
                     h.id.to_string(),
@@ -186,14 +204,16 @@ pub fn apply_changes(conn: &Connection, changes: &[Change]) -> Result<(), Error>
                     h.smartphones,
                     h.has_internet_computer,
                     h.version,
-                    h.needs_review,
+                    h.review.map(Review::code),
+                    field_versions_json(&h.field_versions)?,
+                    h.removed,
                     fold(&format!("{} {}", h.head_name, h.address)),
                 ])?;
             }
             Change::PutResident(r) => {
                 conn.prepare_cached(&format!(
                     "INSERT OR REPLACE INTO residents ({RESIDENT_COLUMNS}, search_key)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
                 ))?
                 .execute(params![
                     r.id.to_string(),
@@ -204,12 +224,13 @@ pub fn apply_changes(conn: &Connection, changes: &[Change]) -> Result<(), Error>
                     r.cccd,
                     r.phone,
                     r.version,
-                    r.needs_review,
+                    r.review.map(Review::code),
                     r.status.map(FunnelState::code),
                     r.reason_code,
                     r.follow_up.map(|d| d.to_string()),
                     r.deciding_visit.map(|v| v.to_string()),
                     r.visit_count,
+                    field_versions_json(&r.field_versions)?,
                     fold(&r.full_name),
                 ])?;
             }
@@ -230,8 +251,15 @@ pub fn apply_changes(conn: &Connection, changes: &[Change]) -> Result<(), Error>
                     v.device_time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                 ])?;
             }
+            Change::Flagged(_) => {}
         }
     }
+    Ok(())
+}
+
+/// Empties the projection (before replaying the event log in a new order).
+pub fn clear(conn: &Connection) -> Result<(), Error> {
+    conn.execute_batch("DELETE FROM visits; DELETE FROM residents; DELETE FROM households;")?;
     Ok(())
 }
 

@@ -8,8 +8,17 @@ pub const COMMON: [&str; 2] = [
     include_str!("../../../../migrations/common/0002_projection.sql"),
 ];
 
+/// Schema 2's projection change, shared by both sides; each list applies it after its own first
+/// file, so databases made before it keep their migration numbering.
+pub const COMMON_REVIEW: &str = include_str!("../../../../migrations/common/0003_review.sql");
+
 /// The device's own migrations, applied after [`COMMON`].
-const DEVICE: [&str; 1] = [include_str!("../../../../migrations/device/0001_device.sql")];
+const DEVICE: [&str; 4] = [
+    include_str!("../../../../migrations/device/0001_device.sql"),
+    COMMON_REVIEW,
+    include_str!("../../../../migrations/device/0002_server_order.sql"),
+    include_str!("../../../../migrations/device/0003_keys.sql"),
+];
 
 /// The full, ordered list for the device store.
 pub fn device() -> Migrations<'static> {

@@ -65,6 +65,8 @@ pub struct AckSummary {
     pub duplicates: u64,
     /// Rejected, kept on the device for a person to deal with.
     pub rejected: u64,
+    /// Of the applied ones, flagged for review.
+    pub flagged: u64,
 }
 
 /// A local event the server refused, with its reasons.
@@ -84,6 +86,8 @@ pub struct DeviceStore {
 
 const META_PULL_CURSOR: &str = "pull_cursor";
 const META_LAST_SUCCESS: &str = "last_success";
+const META_EPOCH: &str = "server_epoch";
+const META_REPLAY_AFTER_PULL: &str = "replay_after_pull";
 
 fn now_millis() -> DateTime<Utc> {
     let now = Utc::now();
@@ -190,6 +194,7 @@ impl DeviceStore {
                 enrollment.enrolled_at.to_rfc3339(),
             ],
         )?;
+        crate::bundle::on_enrolled(&tx, response)?;
         tx.commit()?;
         Ok(enrollment)
     }
@@ -252,15 +257,22 @@ impl DeviceStore {
     }
 
     /// Applies a push answer: acknowledged and rejected events leave the outbox in one
-    /// transaction; rejected ones stay in the log, marked, for a person to deal with.
+    /// transaction; rejected ones stay in the log, marked, for a person to deal with, and the
+    /// projection is replayed without them so it matches the server's.
     pub fn apply_push_response(&mut self, response: &PushResponse) -> Result<AckSummary, Error> {
         let tx = self.conn.transaction()?;
         let mut summary = AckSummary::default();
+        let mut replay = false;
         for result in &response.results {
             let id = result.event_id.to_string();
             let (state, errors) = match result.status {
                 EventStatus::Applied => {
                     summary.applied += 1;
+                    ("acknowledged", None)
+                }
+                EventStatus::Flagged => {
+                    summary.applied += 1;
+                    summary.flagged += 1;
                     ("acknowledged", None)
                 }
                 EventStatus::Duplicate => {
@@ -272,25 +284,38 @@ impl DeviceStore {
                     ("rejected", Some(serde_json::to_string(&result.errors)?))
                 }
             };
+            let flags = if result.flags.is_empty() { None } else { Some(serde_json::to_string(&result.flags)?) };
             let changed = tx.execute(
-                "UPDATE events SET sync_state = ?2, reject_errors = ?3 WHERE id = ?1 AND origin = 'local'",
-                params![id, state, errors],
+                "UPDATE events SET sync_state = ?2, reject_errors = ?3, server_seq = coalesce(?4, server_seq),
+                        flags = coalesce(?5, flags)
+                 WHERE id = ?1 AND origin = 'local' AND sync_state != 'rejected'",
+                params![id, state, errors, result.server_seq, flags],
             )?;
             if changed == 1 {
                 tx.execute("DELETE FROM outbox WHERE event_id = ?1", [&id])?;
+                replay |= result.status == EventStatus::Rejected;
             }
         }
         if let Some(expected) = response.expected_seq {
             requeue_from(&tx, expected)?;
         }
+        if replay {
+            replay_log(&tx)?;
+        }
         tx.commit()?;
         Ok(summary)
     }
 
-    /// Stores one pull page and its cursor in one transaction.
+    /// Stores one pull page and its cursor in one transaction. When a pulled edit belongs
+    /// before a local edit of the same record (the server got it first), or a local edit of the
+    /// record is still unsent, the projection is replayed in server order with the unsent
+    /// events on top: pulled data never overwrites a local unsent edit, and the device ends
+    /// where the server does.
     pub fn apply_pull_page(&mut self, page: &PullResponse) -> Result<usize, Error> {
         let tx = self.conn.transaction()?;
         let mut applied = 0;
+        let resetting = get_meta(&tx, META_REPLAY_AFTER_PULL)?.is_some();
+        let mut replay = resetting;
         for pulled in &page.events {
             let event = &pulled.event;
             let known = tx
@@ -298,6 +323,14 @@ impl DeviceStore {
                 .optional()?
                 .is_some();
             if known {
+                continue;
+            }
+            if !replay && event.payload.order_sensitive() && local_edit_after(&tx, event, pulled.server_seq)? {
+                replay = true;
+            }
+            if replay {
+                insert_event(&tx, event, "pulled", "acknowledged", None, Some(pulled.server_seq))?;
+                applied += 1;
                 continue;
             }
             match reduce(&SqlView::new(&tx), event) {
@@ -313,11 +346,37 @@ impl DeviceStore {
                 Err(ReduceError::Store(e)) => return Err(e),
             }
         }
+        if replay && !(resetting && page.has_more) {
+            replay_log(&tx)?;
+            tx.execute("DELETE FROM sync_meta WHERE key = ?1", [META_REPLAY_AFTER_PULL])?;
+        }
+        if !page.epoch.is_empty() {
+            set_meta(&tx, META_EPOCH, &page.epoch)?;
+        }
         // IMPORTANT: the cursor moves in the same transaction as the page it covers, so a crash
         // can never skip a page or store one twice.
         set_meta(&tx, META_PULL_CURSOR, &page.cursor.to_string())?;
         tx.commit()?;
         Ok(applied)
+    }
+
+    /// The server database the pull cursor belongs to ("" before the first pull).
+    pub fn server_epoch(&self) -> Result<String, Error> {
+        Ok(get_meta(&self.conn, META_EPOCH)?.unwrap_or_default())
+    }
+
+    /// The server said `reset`: forget what was pulled and where local events sat in the old
+    /// server order, and download the scope again from cursor 0. Local events are all kept
+    /// (unsent ones stay queued); the projection is replayed when the last page has arrived.
+    pub fn begin_reset(&mut self, epoch: &str) -> Result<(), Error> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM events WHERE origin = 'pulled'", [])?;
+        tx.execute("UPDATE events SET server_seq = NULL WHERE origin = 'local'", [])?;
+        set_meta(&tx, META_PULL_CURSOR, "0")?;
+        set_meta(&tx, META_EPOCH, epoch)?;
+        set_meta(&tx, META_REPLAY_AFTER_PULL, "1")?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Notes that a full sync round completed now.
@@ -388,6 +447,46 @@ impl DeviceStore {
     pub fn projection(&self) -> Result<Projection, Error> {
         sql::projection::dump(&self.conn)
     }
+}
+
+/// Whether this device has an edit of the same record that the server ordered after
+/// `server_seq`, or has not received yet.
+fn local_edit_after(tx: &Transaction<'_>, event: &Event, server_seq: u64) -> Result<bool, Error> {
+    let record = event.payload.record_id().to_string();
+    let mut stmt = tx.prepare_cached(
+        "SELECT payload FROM events
+         WHERE origin = 'local' AND sync_state != 'rejected' AND (server_seq IS NULL OR server_seq > ?1)
+           AND (instr(payload, ?2) > 0)",
+    )?;
+    let rows = stmt.query_map(params![server_seq, record], |r| r.get::<_, String>(0))?;
+    for payload in rows {
+        let payload: Payload = serde_json::from_str(&payload?)?;
+        if payload.order_sensitive() && payload.record_id() == event.payload.record_id() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Rebuilds the projection from the event log: first every event the server ordered (by
+/// `server_seq`), then local events it has not ordered yet (by sequence). Rejected events are
+/// left out; a local unsent event that no longer fits stays queued for the server to judge.
+fn replay_log(tx: &Transaction<'_>) -> Result<(), Error> {
+    sql::projection::clear(tx)?;
+    let mut stmt = tx.prepare(
+        "SELECT payload, id, device_id, seq, author, device_time FROM events
+         WHERE sync_state != 'rejected'
+         ORDER BY server_seq IS NULL, server_seq, seq",
+    )?;
+    let events: Vec<Event> = stmt.query_map([], event_from_row)?.collect::<Result<Result<_, _>, _>>()??;
+    for event in &events {
+        match reduce(&SqlView::new(tx), event) {
+            Ok(changes) => sql::projection::apply_changes(tx, &changes)?,
+            Err(ReduceError::Rejected(_)) => {}
+            Err(ReduceError::Store(e)) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Puts local events from `seq` on back into the outbox: the server says it lacks them

@@ -70,10 +70,10 @@ impl DeviceStore {
             FunnelState::ALL.into_iter().filter(|s| s.is_activated()).map(|s| format!("'{}'", s.code())).collect();
         let mut sql = format!(
             "SELECT h.id, h.hamlet_code, h.address, h.head_name, h.members, h.smartphones,
-                    h.has_internet_computer, h.version, h.needs_review,
+                    h.has_internet_computer, h.version, h.review, h.field_versions, h.removed,
                     count(r.id), count(r.status), sum(CASE WHEN r.status IN ({}) THEN 1 ELSE 0 END)
              FROM households h LEFT JOIN residents r ON r.household_id = h.id
-             WHERE 1 = 1",
+             WHERE h.removed IS NULL",
             activated.join(", ")
         );
         let mut args: Vec<String> = Vec::new();
@@ -111,9 +111,9 @@ impl DeviceStore {
         let rows = stmt.query_map(params_from_iter(args.iter()), |row| {
             Ok(HouseholdSummary {
                 household: projection::household_from_row(row)?,
-                residents: row.get(9)?,
-                visited: row.get(10)?,
-                activated: row.get::<_, Option<u32>>(11)?.unwrap_or(0),
+                residents: row.get(11)?,
+                visited: row.get(12)?,
+                activated: row.get::<_, Option<u32>>(13)?.unwrap_or(0),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -122,8 +122,8 @@ impl DeviceStore {
     /// A household's residents, by name.
     pub fn residents_of(&self, household_id: Uuid) -> Result<Vec<Resident>, Error> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, household_id, full_name, birth_year, sex, cccd, phone, version, needs_review,
-                    status, reason_code, follow_up, deciding_visit, visit_count
+            "SELECT id, household_id, full_name, birth_year, sex, cccd, phone, version, review,
+                    status, reason_code, follow_up, deciding_visit, visit_count, field_versions
              FROM residents WHERE household_id = ?1 ORDER BY search_key, id",
         )?;
         let rows = stmt.query_map([household_id.to_string()], projection::resident_from_row)?;

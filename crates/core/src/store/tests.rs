@@ -21,6 +21,7 @@ fn enroll_response(device_id: Uuid) -> EnrollResponse {
         places,
         reasons: DeviceStore::open_in_memory().unwrap().reasons().unwrap().all().to_vec(),
         server_time: Utc::now(),
+        server_key: None,
     }
 }
 
@@ -47,7 +48,17 @@ fn ack_all(store: &DeviceStore, status: EventStatus) -> PushResponse {
     let batch = store.outbox_batch(1000, usize::MAX).unwrap();
     PushResponse {
         last_seq: batch.last().map_or(0, |e| e.seq),
-        results: batch.iter().map(|e| EventResult { seq: e.seq, event_id: e.id, status, errors: vec![] }).collect(),
+        results: batch
+            .iter()
+            .map(|e| EventResult {
+                seq: e.seq,
+                event_id: e.id,
+                status,
+                errors: vec![],
+                flags: vec![],
+                server_seq: None,
+            })
+            .collect(),
         expected_seq: None,
     }
 }
@@ -119,7 +130,7 @@ fn a_push_answer_empties_the_outbox_and_keeps_rejected_events_for_a_person() {
     response.results[1].errors = vec![FieldError::new("hamlet_code", "unknown_hamlet", "x", "y")];
     response.results[2].status = EventStatus::Duplicate;
     let summary = store.apply_push_response(&response).unwrap();
-    assert_eq!(summary, AckSummary { applied: 1, duplicates: 1, rejected: 1 });
+    assert_eq!(summary, AckSummary { applied: 1, duplicates: 1, rejected: 1, flagged: 0 });
     assert_eq!(store.unsent_count().unwrap(), 0);
     let rejected = store.rejected_events().unwrap();
     assert_eq!(rejected.len(), 1);
@@ -157,7 +168,7 @@ fn a_pull_page_applies_foreign_events_once_and_moves_the_cursor_with_it() {
             event: fixtures::event(other_device, other_device, i as u64 + 1, p),
         })
         .collect();
-    let page = PullResponse { cursor: 12, has_more: false, events: events.clone() };
+    let page = PullResponse { cursor: 12, has_more: false, events: events.clone(), reset: None, epoch: "e1".into() };
     assert_eq!(store.apply_pull_page(&page).unwrap(), 3);
     assert_eq!(store.pull_cursor().unwrap(), 12);
     assert_eq!(store.apply_pull_page(&page).unwrap(), 0, "a replayed page changes nothing");
@@ -244,4 +255,87 @@ fn everything_survives_closing_and_reopening_the_file() {
     let mode: String = store.connection().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     let sync: i64 = store.connection().query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
     assert_eq!((mode.as_str(), sync), ("wal", 2));
+}
+
+/// Acknowledges every queued event as the server would, giving each its place in server order.
+fn ack_in_server_order(store: &mut DeviceStore, first_server_seq: u64) {
+    let mut response = ack_all(store, EventStatus::Applied);
+    for (i, r) in response.results.iter_mut().enumerate() {
+        r.server_seq = Some(first_server_seq + i as u64);
+    }
+    store.apply_push_response(&response).unwrap();
+}
+
+#[test]
+fn a_pulled_edit_never_overwrites_an_unsent_local_edit_and_both_sides_end_alike() {
+    let mut store = enrolled();
+    let h = household(&mut store, "Lò Văn Phóng");
+    ack_in_server_order(&mut store, 1);
+    let base = store.projection().unwrap().households[&h].version;
+    let patch = |address: &str| {
+        Payload::HouseholdPatched(crate::event::HouseholdPatch {
+            household_id: h,
+            base_version: base,
+            address: Some(address.into()),
+            head_name: None,
+        })
+    };
+    // this phone corrects the address offline…
+    store.record(patch("Số 9, Bản Nậm Củm")).unwrap();
+    // …while another phone's correction of the same field reached the server first
+    let other = Uuid::now_v7();
+    let page = PullResponse {
+        cursor: 2,
+        has_more: false,
+        events: vec![PulledEvent {
+            server_seq: 2,
+            event: fixtures::event(other, other, 1, patch("Số 4, Bản Nậm Củm")),
+        }],
+        reset: None,
+        epoch: "e1".into(),
+    };
+    store.apply_pull_page(&page).unwrap();
+    let local = store.projection().unwrap().households[&h].clone();
+    assert_eq!(local.address, "Số 9, Bản Nậm Củm", "the unsent local edit stays on top");
+    assert_eq!(local.review, Some(crate::model::Review::Conflict));
+    // the server applies this phone's edit after the other one: the same result
+    let mut server = crate::reducer::MemoryState::new(fixtures::demo_places(), store.reasons().unwrap());
+    for e in store.local_events().unwrap().iter().take(1) {
+        server.apply(e).unwrap();
+    }
+    server.apply(&page.events[0].event).unwrap();
+    server.apply(store.local_events().unwrap().last().unwrap()).unwrap();
+    ack_in_server_order(&mut store, 3);
+    assert_eq!(store.projection().unwrap().households[&h], server.projection.households[&h]);
+}
+
+#[test]
+fn a_reset_forgets_pulled_events_keeps_local_ones_and_replays_after_the_last_page() {
+    let mut store = enrolled();
+    let other = Uuid::now_v7();
+    let mut rng = Rng::new(5);
+    let (_, residents, payloads) = fixtures::household_payloads(&mut rng, "03445-01", 1);
+    let pulled: Vec<PulledEvent> = payloads
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| PulledEvent { server_seq: i as u64 + 1, event: fixtures::event(other, other, i as u64 + 1, p) })
+        .collect();
+    let page = |events: Vec<PulledEvent>, cursor, has_more, epoch: &str| PullResponse {
+        events,
+        cursor,
+        has_more,
+        reset: None,
+        epoch: epoch.into(),
+    };
+    store.apply_pull_page(&page(pulled.clone(), 3, false, "old")).unwrap();
+    let visit = fixtures::visit_payload(&mut rng, residents[0], &[]);
+    store.record(visit).unwrap();
+    let before = store.projection().unwrap();
+    store.begin_reset("new").unwrap();
+    assert_eq!((store.pull_cursor().unwrap(), store.server_epoch().unwrap().as_str()), (0, "new"));
+    assert_eq!(store.unsent_count().unwrap(), 1, "the unsent visit is kept");
+    // the new database sends the same facts in two pages; the visit is replayed on top
+    store.apply_pull_page(&page(pulled[..1].to_vec(), 1, true, "new")).unwrap();
+    store.apply_pull_page(&page(pulled[1..].to_vec(), 3, false, "new")).unwrap();
+    assert_eq!(store.projection().unwrap(), before);
 }

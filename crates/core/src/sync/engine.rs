@@ -20,8 +20,13 @@ use crate::store::DeviceStore;
 pub trait Transport {
     /// Sends one push batch.
     fn push(&self, request: &PushRequest) -> impl Future<Output = Result<PushResponse, TransportError>> + Send;
-    /// Asks for one pull page.
-    fn pull(&self, cursor: u64, limit: u32) -> impl Future<Output = Result<PullResponse, TransportError>> + Send;
+    /// Asks for one pull page after `cursor` of the server database `epoch` ("" before the first).
+    fn pull(
+        &self,
+        epoch: &str,
+        cursor: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<PullResponse, TransportError>> + Send;
 }
 
 /// Why a request did not get an answer the engine can use.
@@ -82,6 +87,8 @@ pub struct SyncReport {
     pub pull_pages: u64,
     /// Pulled events newly applied here.
     pub pulled: u64,
+    /// Times the server asked this device to download its scope again.
+    pub resets: u64,
 }
 
 fn locked<R>(store: &Mutex<DeviceStore>, f: impl FnOnce(&mut DeviceStore) -> Result<R, Error>) -> Result<R, Error> {
@@ -185,8 +192,8 @@ pub async fn sync_once_with_progress<T: Transport>(
         }
     }
     loop {
-        let cursor = locked(store, |s| s.pull_cursor())?;
-        let page = match transport.pull(cursor, sizer.pull_limit).await {
+        let (epoch, cursor) = locked(store, |s| Ok((s.server_epoch()?, s.pull_cursor()?)))?;
+        let page = match transport.pull(&epoch, cursor, sizer.pull_limit).await {
             Ok(page) => page,
             Err(e) => {
                 sizer.pull_failed();
@@ -195,6 +202,16 @@ pub async fn sync_once_with_progress<T: Transport>(
         };
         sizer.pull_succeeded();
         report.pull_pages += 1;
+        if let Some(reason) = page.reset {
+            report.resets += 1;
+            if report.resets > 3 {
+                return Err(
+                    TransportError::Protocol(format!("the server keeps asking for a reset ({reason:?})")).into()
+                );
+            }
+            locked(store, |s| s.begin_reset(&page.epoch))?;
+            continue;
+        }
         let more = page.has_more && page.cursor > cursor;
         report.pulled += locked(store, |s| s.apply_pull_page(&page))? as u64;
         progress(SyncProgress {

@@ -9,8 +9,9 @@ use crate::places::Place;
 use crate::reasons::Reason;
 use crate::validate::FieldError;
 
-/// The schema version of events and sync messages this build speaks.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema version of events and sync messages this build speaks. Schema 2 added patch edits
+/// (`*_edited.v2`), tombstones (`household_removed.v1`), the `flagged` status and pull resets.
+pub const SCHEMA_VERSION: u32 = 2;
 /// The version of this build, sent with every request.
 pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The most events a device sends in one push.
@@ -76,6 +77,10 @@ pub struct EnrollRequest {
     pub schema_version: u32,
     /// App version.
     pub app_version: String,
+    /// The device's ed25519 public key (base64) that signs its sneakernet bundles; older apps
+    /// send none and cannot export bundles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<String>,
 }
 
 /// The enrolled user.
@@ -106,6 +111,10 @@ pub struct EnrollResponse {
     pub reasons: Vec<Reason>,
     /// The server's clock.
     pub server_time: DateTime<Utc>,
+    /// The server's X25519 public key (base64) that sneakernet bundles are sealed to; older
+    /// servers send none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_key: Option<String>,
 }
 
 /// `POST /api/v1/sync/push`.
@@ -129,6 +138,23 @@ pub enum EventStatus {
     Duplicate,
     /// Permanently invalid: recorded as rejected, and the sequence advanced past it.
     Rejected,
+    /// Stored and reduced now, and flagged for a person's review (see the result's `flags`).
+    Flagged,
+}
+
+/// Why an applied event was flagged.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    /// An edit from an old version changed fields nobody else changed: both edits apply.
+    ParallelUpdate,
+    /// An edit from an old version changed a field someone else changed: arrival order won.
+    Conflict,
+    /// The device's clock was ahead of the server's: its time was clamped for reports.
+    ClockAhead,
+    /// The device's clock was before the campaigns began: its time was clamped for reports.
+    ClockBehind,
 }
 
 /// The answer for one event.
@@ -143,6 +169,13 @@ pub struct EventResult {
     /// Why it was rejected.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Why it was flagged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<Flag>,
+    /// Its place in the server's order (applied, flagged and duplicate events), which the
+    /// device replays its log by when edits interleave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_seq: Option<u64>,
 }
 
 /// Answer to a push.
@@ -175,6 +208,26 @@ pub struct PullResponse {
     pub cursor: u64,
     /// More pages wait.
     pub has_more: bool,
+    /// Set when the device must drop what it pulled and download its scope again from cursor 0
+    /// (its unsent events are kept and replayed on top).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset: Option<ResetReason>,
+    /// The server database's identity: a cursor only means something against the same one.
+    #[serde(default)]
+    pub epoch: String,
+}
+
+/// Why a pull answered `reset`.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetReason {
+    /// The cursor belongs to another server database (restored from a backup, or replaced).
+    OtherEpoch,
+    /// The device's scope changed: places left it or joined it.
+    ScopeChanged,
+    /// The device is further behind than the server keeps history for.
+    TooFarBehind,
 }
 
 /// The body of every error answer.

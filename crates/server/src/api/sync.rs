@@ -39,6 +39,8 @@ pub struct PullQuery {
     pub limit: Option<u32>,
     /// A place inside the device's scope (default: the whole scope).
     pub place: Option<String>,
+    /// The server database the cursor came from (see `PullResponse::epoch`).
+    pub epoch: Option<String>,
 }
 
 /// Returns one page of the device's scope.
@@ -58,7 +60,9 @@ pub async fn pull(
     let limit = query.limit.unwrap_or(MAX_PULL_LIMIT);
     let response = state
         .db
-        .call(move |conn| crate::sync::pull::pull(conn, &device, query.cursor, limit, query.place.as_deref()))
+        .call(move |conn| {
+            crate::sync::pull::pull(conn, &device, query.cursor, limit, query.place.as_deref(), query.epoch.as_deref())
+        })
         .await?;
     Ok(Json(response))
 }

@@ -1,6 +1,7 @@
 //! Enrollment: a one-time code becomes a device bound to a user, a role and a scope.
 
 use chrono::{DateTime, Utc};
+use gocua_core::bundle::DevicePublicKey;
 use gocua_core::places::Place;
 use gocua_core::sql::catalog;
 use gocua_core::sync::protocol::{EnrollRequest, EnrollResponse, Role, SCHEMA_VERSION, UserInfo};
@@ -25,6 +26,12 @@ pub fn enroll(conn: &mut Connection, request: &EnrollRequest) -> Result<EnrollRe
             "Tên thiết bị phải có từ 1 đến 80 ký tự / The device name must be 1 to 80 characters",
         ));
     }
+    let signing_key = request
+        .signing_key
+        .as_deref()
+        .map(|key| DevicePublicKey::parse(key).map(|k| k.to_base64()))
+        .transpose()
+        .map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))?;
     let code_hash = hash_secret(&normalize_code(&request.code));
     let tx = conn.transaction()?;
     let row = tx
@@ -73,6 +80,10 @@ pub fn enroll(conn: &mut Connection, request: &EnrollRequest) -> Result<EnrollRe
         "UPDATE enrollment_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
         params![code_hash, now.to_rfc3339(), device_id.to_string()],
     )?;
+    if signing_key.is_some() {
+        tx.execute("UPDATE devices SET signing_key = ?2 WHERE id = ?1", params![device_id.to_string(), signing_key])?;
+    }
+    let server_key = crate::bundle::current_key(&tx)?.public_key().to_base64();
     let role = Role::from_code(&role).ok_or_else(|| ApiError::internal(format!("unknown role {role}")))?;
     let lineage = catalog::lineage(&tx, &scope_code)?;
     let scope = lineage.last().cloned().ok_or_else(|| ApiError::internal("user scope is not a place"))?;
@@ -95,5 +106,6 @@ pub fn enroll(conn: &mut Connection, request: &EnrollRequest) -> Result<EnrollRe
         places,
         reasons,
         server_time: now,
+        server_key: Some(server_key),
     })
 }

@@ -5,23 +5,42 @@ use std::str::FromStr;
 use chrono::DateTime;
 use gocua_core::event::Event;
 use gocua_core::sql::catalog;
-use gocua_core::sync::protocol::{MAX_PULL_LIMIT, PullResponse, PulledEvent};
+use gocua_core::sync::protocol::{MAX_PULL_LIMIT, PullResponse, PulledEvent, ResetReason};
 use rusqlite::{Connection, params};
 use uuid::Uuid;
 
 use crate::auth::AuthDevice;
 use crate::error::ApiError;
 
+/// This database's identity, which cursors are tied to.
+pub fn epoch(conn: &Connection) -> Result<String, ApiError> {
+    Ok(conn.query_row("SELECT value FROM server_meta WHERE key = 'epoch'", [], |r| r.get(0))?)
+}
+
 /// One page after `cursor` under `place` (default: the device's scope), which must lie inside
-/// the device's scope.
+/// the device's scope. A cursor of another database (`epoch` differs, or it points past this
+/// database's last event: restored from a backup) answers `reset` instead.
 pub fn pull(
     conn: &Connection,
     device: &AuthDevice,
     cursor: u64,
     limit: u32,
     place: Option<&str>,
+    device_epoch: Option<&str>,
 ) -> Result<PullResponse, ApiError> {
     let limit = limit.clamp(1, MAX_PULL_LIMIT);
+    let epoch = epoch(conn)?;
+    let last: u64 = conn.query_row("SELECT coalesce(max(server_seq), 0) FROM events", [], |r| r.get(0))?;
+    let foreign_epoch = device_epoch.is_some_and(|e| !e.is_empty() && e != epoch);
+    if cursor > 0 && (foreign_epoch || cursor > last) {
+        return Ok(PullResponse {
+            events: vec![],
+            cursor: 0,
+            has_more: true,
+            reset: Some(ResetReason::OtherEpoch),
+            epoch,
+        });
+    }
     let path = match place {
         None => device.scope_path.clone(),
         Some(code) => {
@@ -68,5 +87,5 @@ pub fn pull(
     }
     let has_more = events.len() == limit as usize;
     let cursor = events.last().map_or(cursor, |e| e.server_seq);
-    Ok(PullResponse { events, cursor, has_more })
+    Ok(PullResponse { events, cursor, has_more, reset: None, epoch })
 }

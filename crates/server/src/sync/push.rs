@@ -1,10 +1,11 @@
 //! Push ingest: per-device sequence, duplicate / applied / rejected per event, gaps, scope.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use gocua_core::event::{Event, Payload};
-use gocua_core::reducer::{ReduceError, StateView, reduce};
+use gocua_core::model::Review;
+use gocua_core::reducer::{Change, ReduceError, StateView, reduce};
 use gocua_core::sql::{catalog, projection};
-use gocua_core::sync::protocol::{EventResult, EventStatus, PushRequest, PushResponse, SCHEMA_VERSION};
+use gocua_core::sync::protocol::{EventResult, EventStatus, Flag, PushRequest, PushResponse, SCHEMA_VERSION};
 use gocua_core::validate::FieldError;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
@@ -43,16 +44,17 @@ pub fn push(conn: &mut Connection, device: &AuthDevice, request: &PushRequest) -
         tx.query_row("SELECT last_seq FROM devices WHERE id = ?1", [device.device_id.to_string()], |r| r.get(0))?;
     let mut results = Vec::with_capacity(events.len());
     let mut expected_seq = None;
+    let now = Utc::now();
     for event in events {
         if event.seq <= last_seq {
-            results.push(result(event, EventStatus::Duplicate, vec![]));
+            results.push(replayed(&tx, event)?);
             continue;
         }
         if event.seq > last_seq + 1 {
             expected_seq = Some(last_seq + 1);
             break;
         }
-        let outcome = ingest_one(&tx, device, event)?;
+        let outcome = ingest_one(&tx, device, event, now)?;
         results.push(outcome);
         last_seq = event.seq;
     }
@@ -65,13 +67,58 @@ pub fn push(conn: &mut Connection, device: &AuthDevice, request: &PushRequest) -
 }
 
 fn result(event: &Event, status: EventStatus, errors: Vec<FieldError>) -> EventResult {
-    EventResult { seq: event.seq, event_id: event.id, status, errors }
+    EventResult { seq: event.seq, event_id: event.id, status, errors, flags: vec![], server_seq: None }
 }
 
-fn ingest_one(tx: &Transaction<'_>, device: &AuthDevice, event: &Event) -> Result<EventResult, ApiError> {
+/// The answer for an event the server already handled: the same as the first time (a rejected
+/// event stays rejected, with its reasons), so a lost response is harmless.
+fn replayed(tx: &Transaction<'_>, event: &Event) -> Result<EventResult, ApiError> {
+    let stored: Option<(u64, String, Option<String>)> = tx
+        .prepare_cached("SELECT server_seq, status, errors FROM events WHERE id = ?1")?
+        .query_row([event.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    Ok(match stored {
+        Some((_, status, errors)) if status == "rejected" => {
+            let errors = errors.map(|e| serde_json::from_str(&e)).transpose()?.unwrap_or_default();
+            result(event, EventStatus::Rejected, errors)
+        }
+        Some((server_seq, _, _)) => {
+            EventResult { server_seq: Some(server_seq), ..result(event, EventStatus::Duplicate, vec![]) }
+        }
+        None => result(event, EventStatus::Duplicate, vec![]),
+    })
+}
+
+/// How far ahead of the server's clock a device may be before its time is clamped.
+const CLOCK_AHEAD_TOLERANCE_MINUTES: i64 = 10;
+/// Times before this are a phone that lost its clock (campaigns began in 2025).
+const EARLIEST_PLAUSIBLE: &str = "2025-01-01T00:00:00Z";
+
+/// The time reports use for an event, and why it differs from the device's clock. A phone set
+/// years ahead (or reset to 1970) is clamped to the server's receipt time: it never moves
+/// anyone's "last week" and never orders anything (arrival order does).
+pub fn effective_time(device_time: DateTime<Utc>, received: DateTime<Utc>) -> (DateTime<Utc>, Option<Flag>) {
+    let earliest = DateTime::parse_from_rfc3339(EARLIEST_PLAUSIBLE).map(|t| t.to_utc()).unwrap_or(received);
+    if device_time > received + chrono::Duration::minutes(CLOCK_AHEAD_TOLERANCE_MINUTES) {
+        (received, Some(Flag::ClockAhead))
+    } else if device_time < earliest {
+        (received, Some(Flag::ClockBehind))
+    } else {
+        (device_time, None)
+    }
+}
+
+fn ingest_one(
+    tx: &Transaction<'_>,
+    device: &AuthDevice,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> Result<EventResult, ApiError> {
     let reject = |tx: &Transaction<'_>, errors: Vec<FieldError>, store: bool| -> Result<EventResult, ApiError> {
         if store {
-            insert_event(tx, event, None, "rejected", Some(&serde_json::to_string(&errors)?))?;
+            let stored =
+                Stored { status: "rejected", errors: Some(&serde_json::to_string(&errors)?), ..Stored::new(now) };
+            insert_event(tx, event, &stored)?;
         }
         Ok(result(event, EventStatus::Rejected, errors))
     };
@@ -105,9 +152,29 @@ fn ingest_one(tx: &Transaction<'_>, device: &AuthDevice, event: &Event) -> Resul
     }
     match reduce(&projection::SqlView::new(tx), event) {
         Ok(changes) => {
-            insert_event(tx, event, place_path.as_deref(), "applied", None)?;
+            let mut flags: Vec<Flag> = changes
+                .iter()
+                .filter_map(|c| match c {
+                    Change::Flagged(Review::ParallelUpdate) => Some(Flag::ParallelUpdate),
+                    Change::Flagged(Review::Conflict) => Some(Flag::Conflict),
+                    _ => None,
+                })
+                .collect();
+            let (effective, clock) = effective_time(event.device_time, now);
+            flags.extend(clock);
+            let flags_json = if flags.is_empty() { None } else { Some(serde_json::to_string(&flags)?) };
+            let stored = Stored {
+                place_path: place_path.as_deref(),
+                status: "applied",
+                errors: None,
+                flags: flags_json.as_deref(),
+                effective_time: effective,
+                received_at: now,
+            };
+            let server_seq = insert_event(tx, event, &stored)?;
             projection::apply_changes(tx, &changes)?;
-            Ok(result(event, EventStatus::Applied, vec![]))
+            let status = if flags.is_empty() { EventStatus::Applied } else { EventStatus::Flagged };
+            Ok(EventResult { flags, server_seq: Some(server_seq), ..result(event, status, vec![]) })
         }
         Err(ReduceError::Rejected(errors)) => reject(tx, errors, true),
         Err(ReduceError::Store(e)) => Err(e.into()),
@@ -131,32 +198,50 @@ fn event_place(tx: &Transaction<'_>, event: &Event) -> Result<Option<String>, Ap
         Payload::ResidentAdded(p) => household(p.household_id),
         Payload::ResidentEdited(p) => resident_household(p.resident_id),
         Payload::VisitRecorded(p) => resident_household(p.resident_id),
+        Payload::HouseholdPatched(p) => household(p.household_id),
+        Payload::HouseholdRemoved(p) => household(p.household_id),
+        Payload::ResidentPatched(p) => resident_household(p.resident_id),
     }
 }
 
-fn insert_event(
-    tx: &Transaction<'_>,
-    event: &Event,
-    place_path: Option<&str>,
-    status: &str,
-    errors: Option<&str>,
-) -> Result<(), ApiError> {
+/// What the server adds to an event it stores.
+struct Stored<'a> {
+    place_path: Option<&'a str>,
+    status: &'a str,
+    errors: Option<&'a str>,
+    flags: Option<&'a str>,
+    effective_time: DateTime<Utc>,
+    received_at: DateTime<Utc>,
+}
+
+impl Stored<'_> {
+    fn new(now: DateTime<Utc>) -> Self {
+        Stored { place_path: None, status: "applied", errors: None, flags: None, effective_time: now, received_at: now }
+    }
+}
+
+/// Stores the event and returns its `server_seq`.
+fn insert_event(tx: &Transaction<'_>, event: &Event, stored: &Stored<'_>) -> Result<u64, ApiError> {
+    let micros = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     tx.prepare_cached(
-        "INSERT INTO events (id, device_id, seq, author, device_time, received_at, type, payload, place_path, status, errors)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO events (id, device_id, seq, author, device_time, received_at, type, payload, place_path,
+                             status, errors, flags, effective_time)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         event.id.to_string(),
         event.device_id.to_string(),
         event.seq,
         event.author.to_string(),
-        event.device_time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        Utc::now().to_rfc3339(),
+        micros(event.device_time),
+        micros(stored.received_at),
         event.payload.type_name(),
         serde_json::to_string(&event.payload)?,
-        place_path,
-        status,
-        errors,
+        stored.place_path,
+        stored.status,
+        stored.errors,
+        stored.flags,
+        micros(stored.effective_time),
     ])?;
-    Ok(())
+    Ok(tx.last_insert_rowid() as u64)
 }

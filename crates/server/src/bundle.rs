@@ -1,0 +1,350 @@
+//! Sneakernet bundle import: the server's sealing key, and `import`, which opens a device's bundle
+//! and feeds its events through the same ingest as a push, audited in `bundle_imports`.
+//!
+//! Ingest is `sync::push::push` itself, in batches of at most `MAX_PUSH_EVENTS` with the device's
+//! own `AuthDevice`, so sequence numbers, duplicates, rejections and scope behave exactly as if
+//! the phone had pushed the same events in the same batches: a replayed bundle is all duplicates,
+//! and an event outside the device's scope refuses its batch (earlier batches stay applied, as
+//! they would have after earlier pushes).
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::Utc;
+use gocua_core::bundle::{self, BundleError, DevicePublicKey, Header, ServerKey};
+use gocua_core::sql::catalog;
+use gocua_core::sync::protocol::{EventStatus, MAX_PUSH_EVENTS, PushRequest, Role};
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::auth::AuthDevice;
+use crate::error::ApiError;
+
+/// The server's current sealing key, made on first use (an enrollment or an import).
+pub fn current_key(conn: &Connection) -> Result<ServerKey, ApiError> {
+    if let Some(key) = stored_key(conn, None)? {
+        return Ok(key);
+    }
+    let key = ServerKey::generate();
+    let public = key.public_key();
+    // OR IGNORE: another process (the server and an admin command) may have made it meanwhile.
+    conn.execute(
+        "INSERT OR IGNORE INTO server_keys (id, fingerprint, public_key, secret_key, created_at)
+         VALUES (1, ?1, ?2, ?3, ?4)",
+        params![public.fingerprint(), public.to_base64(), key.secret_bytes().to_vec(), Utc::now().to_rfc3339()],
+    )?;
+    stored_key(conn, None)?.ok_or_else(|| ApiError::internal("the server key was not stored"))
+}
+
+/// The key with this fingerprint, or the current one (row 1) when `fingerprint` is `None`.
+fn stored_key(conn: &Connection, fingerprint: Option<&str>) -> Result<Option<ServerKey>, ApiError> {
+    let secret: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT secret_key FROM server_keys WHERE CASE WHEN ?1 IS NULL THEN id = 1 ELSE fingerprint = ?1 END",
+            [fingerprint],
+            |r| r.get(0),
+        )
+        .optional()?;
+    secret.map(|s| ServerKey::from_secret_bytes(&s).map_err(ApiError::internal)).transpose()
+}
+
+/// What an import did, by event.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    /// Newly applied (including flagged).
+    pub applied: u64,
+    /// Applied and flagged for review.
+    pub flagged: u64,
+    /// Already on the server.
+    pub duplicates: u64,
+    /// Rejected as permanently invalid (the sequence advanced past them, as in a push).
+    pub rejected: u64,
+}
+
+/// A successful import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Hex SHA-256 of the file.
+    pub sha256: String,
+    /// The device that made the bundle.
+    pub device_id: Uuid,
+    /// Events in the bundle.
+    pub events: u64,
+    /// What became of them.
+    pub counts: ImportCounts,
+}
+
+impl fmt::Display for ImportSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.counts;
+        let (flag_vi, flag_en) = if c.flagged > 0 {
+            (format!(", {} cần xem lại", c.flagged), format!(", {} flagged", c.flagged))
+        } else {
+            (String::new(), String::new())
+        };
+        write!(
+            f,
+            "Đã nhập gói {sha} của thiết bị {device}: {n} bản ghi — {a} mới, {d} đã có, {r} bị từ chối{flag_vi} / \
+             imported bundle {sha} of device {device}: {n} events — {a} applied, {d} duplicates, {r} rejected{flag_en}",
+            sha = &self.sha256[..12],
+            device = self.device_id,
+            n = self.events,
+            a = c.applied,
+            d = c.duplicates,
+            r = c.rejected,
+        )
+    }
+}
+
+/// Why an import was refused. Messages are Vietnamese, then English.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The bundle could not be opened or verified; nothing was applied.
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    /// The ingest refused a batch, as it would have refused the push (e.g. `forbidden`: an event
+    /// outside the device's scope); earlier batches stay applied.
+    #[error("{message}{}", earlier(.counts))]
+    Refused {
+        /// The push error's kind.
+        kind: &'static str,
+        /// The push error's message.
+        message: String,
+        /// What earlier batches did.
+        counts: ImportCounts,
+    },
+    /// The server lacks earlier events of the device than the bundle holds.
+    #[error(
+        "Máy chủ còn thiếu bản ghi số {expected} của thiết bị, gói không có: hãy để thiết bị đồng bộ hoặc xuất lại gói / \
+         the server lacks the device's event {expected}, which the bundle does not hold: let the device sync or export again{}",
+        earlier(.counts)
+    )]
+    Gap {
+        /// The sequence number the server expects next.
+        expected: u64,
+        /// What earlier batches did.
+        counts: ImportCounts,
+    },
+    /// The server failed (detail in the log).
+    #[error("{0}")]
+    Internal(String),
+}
+
+fn earlier(counts: &ImportCounts) -> String {
+    let done = counts.applied + counts.duplicates + counts.rejected;
+    if done == 0 {
+        " — không có bản ghi nào được nhập / nothing was imported".into()
+    } else {
+        format!(" — {done} bản ghi của các lô trước đã được xử lý / {done} events of earlier batches were processed")
+    }
+}
+
+impl ImportError {
+    /// A stable code for the audit and callers.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ImportError::Bundle(e) => e.kind(),
+            ImportError::Refused { kind, .. } => kind,
+            ImportError::Gap { .. } => "gap",
+            ImportError::Internal(_) => "internal",
+        }
+    }
+
+    fn from_push(e: ApiError, counts: ImportCounts) -> Self {
+        if e.status.is_server_error() {
+            ImportError::Internal(e.message)
+        } else {
+            ImportError::Refused { kind: e.kind, message: e.message, counts }
+        }
+    }
+}
+
+impl From<rusqlite::Error> for ImportError {
+    fn from(e: rusqlite::Error) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl From<ApiError> for ImportError {
+    fn from(e: ApiError) -> Self {
+        ImportError::from_push(e, ImportCounts::default())
+    }
+}
+
+/// A device as an import sees it.
+#[derive(Debug)]
+struct BundleDevice {
+    auth: AuthDevice,
+    revoked: bool,
+    signing_key: Option<String>,
+}
+
+fn load_device(conn: &Connection, device_id: Uuid) -> Result<Option<BundleDevice>, ApiError> {
+    let row = conn
+        .query_row(
+            "SELECT d.user_id, u.role, u.scope_code, d.revoked_at IS NOT NULL, d.signing_key
+             FROM devices d JOIN users u ON u.id = d.user_id WHERE d.id = ?1",
+            [device_id.to_string()],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, bool>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((user_id, role, scope_code, revoked, signing_key)) = row else {
+        return Ok(None);
+    };
+    let scope_path = catalog::place_path(conn, &scope_code)?
+        .ok_or_else(|| ApiError::internal(format!("scope {scope_code} of a device is not a known place")))?;
+    Ok(Some(BundleDevice {
+        auth: AuthDevice {
+            device_id,
+            user_id: Uuid::from_str(&user_id).map_err(ApiError::internal)?,
+            role: Role::from_code(&role).ok_or_else(|| ApiError::internal(format!("unknown role {role}")))?,
+            scope_code,
+            scope_path,
+        },
+        revoked,
+        signing_key,
+    }))
+}
+
+/// Imports a bundle file's bytes: opens and verifies it, then ingests its events as the device's
+/// pushes would be. Every attempt, accepted or refused, leaves one row in `bundle_imports`
+/// (hash, device, counts, `imported_by`, times, outcome, reason code: no personal values).
+pub fn import(conn: &mut Connection, bytes: &[u8], imported_by: &str) -> Result<ImportSummary, ImportError> {
+    let imported_by: String = match imported_by.trim() {
+        "" => "unknown".into(),
+        by => by.chars().take(100).collect(),
+    };
+    let sha256 = hex::encode(Sha256::digest(bytes));
+    let claimed = bundle::read_header(bytes).ok();
+    conn.execute(
+        "INSERT INTO bundle_imports (sha256, device_id, events, imported_by, started_at, outcome)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'started')",
+        params![
+            sha256,
+            claimed.as_ref().map(|h| h.device_id.to_string()),
+            claimed.as_ref().map(|h| h.events),
+            imported_by,
+            Utc::now().to_rfc3339()
+        ],
+    )?;
+    let audit_id = conn.last_insert_rowid();
+    let mut counts = ImportCounts::default();
+    let mut seqs = None;
+    let outcome = ingest(conn, bytes, &mut counts, &mut seqs);
+    let (status, reason) = match &outcome {
+        Ok(_) => ("imported", None),
+        Err(e) => ("refused", Some(e.kind())),
+    };
+    conn.execute(
+        "UPDATE bundle_imports SET applied = ?2, flagged = ?3, duplicates = ?4, rejected = ?5, first_seq = ?6,
+             last_seq = ?7, finished_at = ?8, outcome = ?9, reason = ?10
+         WHERE id = ?1",
+        params![
+            audit_id,
+            counts.applied,
+            counts.flagged,
+            counts.duplicates,
+            counts.rejected,
+            seqs.map(|(first, _)| first),
+            seqs.map(|(_, last)| last),
+            Utc::now().to_rfc3339(),
+            status,
+            reason
+        ],
+    )?;
+    let header = outcome?;
+    Ok(ImportSummary { sha256, device_id: header.device_id, events: header.events, counts })
+}
+
+fn ingest(
+    conn: &mut Connection,
+    bytes: &[u8],
+    counts: &mut ImportCounts,
+    seqs: &mut Option<(u64, u64)>,
+) -> Result<Header, ImportError> {
+    let header = bundle::read_header(bytes)?;
+    let key = match stored_key(conn, Some(&header.server_key))? {
+        Some(key) => key,
+        None => {
+            let ours = current_key(conn)?.public_key().fingerprint();
+            return Err(BundleError::OtherServer { bundle: header.server_key, server: ours }.into());
+        }
+    };
+    let device = load_device(conn, header.device_id)?;
+    let opened = bundle::open(bytes, &key, |id| match &device {
+        Some(d) if d.auth.device_id == id => {
+            if d.revoked {
+                return Err(BundleError::DeviceRevoked(id));
+            }
+            DevicePublicKey::parse(d.signing_key.as_deref().ok_or(BundleError::NoDeviceKey(id))?)
+        }
+        _ => Err(BundleError::UnknownDevice(id)),
+    })?;
+    let Some(device) = device else { return Err(BundleError::UnknownDevice(header.device_id).into()) };
+    *seqs = opened.events.iter().map(|e| e.seq).min().zip(opened.events.iter().map(|e| e.seq).max());
+    for batch in opened.events.chunks(MAX_PUSH_EVENTS) {
+        let request = PushRequest {
+            schema_version: opened.schema_version,
+            app_version: opened.app_version.clone(),
+            events: batch.to_vec(),
+        };
+        let response =
+            crate::sync::push::push(conn, &device.auth, &request).map_err(|e| ImportError::from_push(e, *counts))?;
+        for result in &response.results {
+            match result.status {
+                EventStatus::Applied => counts.applied += 1,
+                EventStatus::Flagged => {
+                    counts.applied += 1;
+                    counts.flagged += 1;
+                }
+                EventStatus::Duplicate => counts.duplicates += 1,
+                EventStatus::Rejected => counts.rejected += 1,
+            }
+        }
+        if let Some(expected) = response.expected_seq {
+            return Err(ImportError::Gap { expected, counts: *counts });
+        }
+    }
+    Ok(opened.header)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_key_is_made_once_and_kept() {
+        let conn = crate::db::open_sqlite(std::path::Path::new(":memory:")).unwrap();
+        let first = current_key(&conn).unwrap();
+        let again = current_key(&conn).unwrap();
+        assert_eq!(first.public_key(), again.public_key());
+        let found = stored_key(&conn, Some(&first.public_key().fingerprint())).unwrap().unwrap();
+        assert_eq!(found.public_key(), first.public_key());
+        assert!(stored_key(&conn, Some("00")).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_bundle_is_refused_and_audited() {
+        let mut conn = crate::db::open_sqlite(std::path::Path::new(":memory:")).unwrap();
+        let err = import(&mut conn, b"hello", "  ").unwrap_err();
+        assert_eq!(err.kind(), "not_a_bundle");
+        let (outcome, reason, by, device): (String, String, String, Option<String>) = conn
+            .query_row("SELECT outcome, reason, imported_by, device_id FROM bundle_imports", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .unwrap();
+        assert_eq!(
+            (outcome.as_str(), reason.as_str(), by.as_str(), device),
+            ("refused", "not_a_bundle", "unknown", None)
+        );
+    }
+}
