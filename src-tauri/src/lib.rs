@@ -52,6 +52,7 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context
             commands::sync::sync_status,
             commands::sync::sync_now,
             commands::sync::list_rejected,
+            commands::sync::export_bundle,
         ])
         .build(context)
 }

@@ -83,3 +83,13 @@ pub struct SyncView {
     /// Seconds until the next automatic try.
     pub next_retry_secs: Option<u64>,
 }
+
+/// A sneakernet bundle written to disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct BundleExport {
+    /// Where the file is.
+    pub path: String,
+    /// How many records it carries.
+    pub events: u64,
+}

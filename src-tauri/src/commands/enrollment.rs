@@ -54,7 +54,9 @@ pub async fn enroll_with(
     if code.trim().is_empty() {
         return Err(CommandError::new("invalid", "Chưa nhập mã đăng ký / The enrollment code is missing"));
     }
-    let response = HttpTransport::new(&server_url)?.enroll(code, device_name).await?;
+    // the key that will sign this phone's sneakernet bundles
+    let key = state.with_store(|store| store.enrollment_key()).await?;
+    let response = HttpTransport::new(&server_url)?.enroll_with_key(code, device_name, Some(&key)).await?;
     let view = state
         .with_store(move |store| {
             store.save_enrollment(&server_url, &response)?;

@@ -2,7 +2,7 @@
 // each) and by the crate (tests check them against the capability file and the handler).
 // Keep in step with `generate_handler!` in src/lib.rs.
 /// Every command the UI may invoke.
-pub const COMMANDS: [&str; 14] = [
+pub const COMMANDS: [&str; 15] = [
     "app_info",
     "enroll",
     "list_hamlets",
@@ -17,4 +17,5 @@ pub const COMMANDS: [&str; 14] = [
     "sync_status",
     "sync_now",
     "list_rejected",
+    "export_bundle",
 ];

@@ -4,9 +4,11 @@ import type { SyncView } from '../bindings/SyncView';
 
 const syncStatus = vi.fn();
 const syncNow = vi.fn();
+const exportBundle = vi.fn();
 vi.mock('../api/sync', () => ({
   syncStatus: (...a: unknown[]) => syncStatus(...a),
   syncNow: (...a: unknown[]) => syncNow(...a),
+  exportBundle: (...a: unknown[]) => exportBundle(...a),
 }));
 
 const { default: SyncBar } = await import('./SyncBar.svelte');
@@ -38,6 +40,23 @@ afterEach(() => {
 });
 
 describe('SyncBar', () => {
+  it('offers the hand-carried file only when offline with unsent records, and says where it went', async () => {
+    syncStatus.mockResolvedValue(view({ phase: 'idle', unsent: 3 }));
+    const { unmount } = render(SyncBar);
+    await waitFor(() => expect(q('#sync-unsent')!.textContent).toContain('3'));
+    expect(q('#export-bundle')).toBeNull();
+    unmount();
+    syncStatus.mockResolvedValue(view({ phase: 'offline', unsent: 3 }));
+    exportBundle.mockResolvedValue({ path: '/sdcard/Download/gocua-20261122.gocua', events: 3 });
+    render(SyncBar);
+    await waitFor(() => expect(q('#export-bundle')).not.toBeNull());
+    (q('#export-bundle') as HTMLButtonElement).click();
+    await waitFor(() => expect(q('#export-result')!.textContent).toContain('/sdcard/Download/gocua-20261122.gocua'));
+    expect(q('#export-result')!.textContent).toContain('Đã lưu 3 bản ghi');
+    expect(exportBundle).toHaveBeenCalledTimes(1);
+  });
+
+
   it('shows the unsent count, never-synced and the sync button', async () => {
     syncStatus.mockResolvedValue(view({ unsent: 7 }));
     render(SyncBar);

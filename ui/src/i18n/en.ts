@@ -113,6 +113,8 @@ export const en: Messages = {
   'sync.progress': 'Sent {sent}/{total}',
   'sync.offline': 'No connection — your data is safe on this device',
   'sync.retry_in': 'Retrying in {n} s',
+  'sync.export': 'Export a file to hand over (no signal)',
+  'sync.exported': 'Saved {n} records to {path}. Hand this file to the commune police; the records still sync when there is signal.',
   'sync.refused': 'The server refused to sync.',
   'sync.just_now': 'just now',
   'sync.minutes_ago': '{n} min ago',

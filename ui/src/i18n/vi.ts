@@ -113,6 +113,8 @@ export const vi = {
   'sync.progress': 'Đã gửi {sent}/{total}',
   'sync.offline': 'Không có kết nối — dữ liệu vẫn an toàn trên máy',
   'sync.retry_in': 'Tự thử lại sau {n} giây',
+  'sync.export': 'Xuất tệp gửi tay (khi không có sóng)',
+  'sync.exported': 'Đã lưu {n} bản ghi vào tệp {path}. Chuyển tệp này cho Công an xã; bản ghi vẫn được gửi khi có sóng.',
   'sync.refused': 'Máy chủ từ chối đồng bộ.',
   'sync.just_now': 'vừa xong',
   'sync.minutes_ago': '{n} phút trước',
