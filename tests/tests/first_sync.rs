@@ -6,7 +6,7 @@ use gocua_core::fixtures::{self, Rng};
 use gocua_core::funnel::FunnelState;
 use gocua_core::store::DeviceStore;
 use gocua_core::sync::engine::{Transport, TransportError, sync_once};
-use gocua_core::sync::protocol::{APP_VERSION, EventStatus, PushRequest, SCHEMA_VERSION};
+use gocua_core::sync::protocol::{APP_VERSION, EventStatus, PullRequest, PushRequest, SCHEMA_VERSION};
 use gocua_e2e::{TestServer, enrolled_device};
 use uuid::Uuid;
 
@@ -196,7 +196,7 @@ async fn a_device_of_another_commune_can_neither_push_into_nor_pull_from_the_fir
     let body: serde_json::Value = refused.json().await.unwrap();
     assert_eq!(body["kind"], "forbidden");
     assert!(body["message"].as_str().unwrap().contains(COMMUNE_A));
-    let own = transport_b.pull("", 0, 500).await.expect("own pull");
+    let own = transport_b.pull(&PullRequest { limit: 500, ..PullRequest::default() }).await.expect("own pull");
     assert!(own.events.is_empty(), "another commune's events never reach this device");
 
     // the 403s did not advance the device's sequence: its own first event is still seq 1

@@ -18,7 +18,7 @@ use gocua_core::reducer::Projection;
 use gocua_core::store::DeviceStore;
 use gocua_core::sync::engine::{Transport, TransportError, sync_once};
 use gocua_core::sync::protocol::{
-    APP_VERSION, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, Role, SCHEMA_VERSION,
+    APP_VERSION, EnrollResponse, ErrorBody, PullRequest, PullResponse, PushRequest, PushResponse, Role, SCHEMA_VERSION,
 };
 use gocua_server::{AppState, admin, db};
 use proptest::prelude::*;
@@ -158,8 +158,9 @@ impl Transport for InProcess {
         let body = self.send(self.request("POST", "/api/v1/sync/push", serde_json::to_vec(request).unwrap())).await?;
         Ok(serde_json::from_slice(&body).expect("push answer"))
     }
-    async fn pull(&self, epoch: &str, cursor: u64, limit: u32) -> Result<PullResponse, TransportError> {
-        let uri = format!("/api/v1/sync/pull?cursor={cursor}&limit={limit}&epoch={epoch}");
+    async fn pull(&self, r: &PullRequest) -> Result<PullResponse, TransportError> {
+        let uri =
+            format!("/api/v1/sync/pull?cursor={}&limit={}&epoch={}&scope={}", r.cursor, r.limit, r.epoch, r.scope);
         let body = self.send(self.request("GET", &uri, vec![])).await?;
         Ok(serde_json::from_slice(&body).expect("pull answer"))
     }

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use gocua_core::sync::engine::{Transport, TransportError};
 use gocua_core::sync::protocol::{
-    APP_VERSION, EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, SCHEMA_VERSION,
+    APP_VERSION, EnrollRequest, EnrollResponse, ErrorBody, PullRequest, PullResponse, PushRequest, PushResponse,
+    SCHEMA_VERSION,
 };
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -147,10 +148,15 @@ impl Transport for HttpTransport {
         decode(response, &self.counts).await
     }
 
-    async fn pull(&self, epoch: &str, cursor: u64, limit: u32) -> Result<PullResponse, TransportError> {
+    async fn pull(&self, request: &PullRequest) -> Result<PullResponse, TransportError> {
         let response = self
             .request(self.client.get(format!("{}/api/v1/sync/pull", self.base_url)))
-            .query(&[("cursor", cursor.to_string()), ("limit", limit.to_string()), ("epoch", epoch.to_owned())])
+            .query(&[
+                ("cursor", request.cursor.to_string()),
+                ("limit", request.limit.to_string()),
+                ("epoch", request.epoch.clone()),
+                ("scope", request.scope.clone()),
+            ])
             .send()
             .await
             .map_err(offline)?;

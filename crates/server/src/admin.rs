@@ -86,6 +86,31 @@ pub fn add_user(conn: &Connection, name: &str, role: Role, scope_code: &str) -> 
     Ok(id)
 }
 
+/// Reassigns a user to another place (e.g. the commune police move a volunteer to another
+/// hamlet). Their phones learn it on the next pull, which answers `reset` with the new scope:
+/// records of places that left the scope leave the phone, those of the new scope arrive. Unsent
+/// records from the former place are still accepted.
+pub fn set_scope(conn: &mut Connection, user_id: Uuid, scope_code: &str) -> Result<(), AdminError> {
+    if catalog::place(conn, scope_code)?.is_none() {
+        return Err(AdminError::Invalid(format!("không có địa bàn {scope_code} / unknown scope place {scope_code}")));
+    }
+    let tx = conn.transaction()?;
+    let current: Option<String> =
+        tx.query_row("SELECT scope_code FROM users WHERE id = ?1", [user_id.to_string()], |r| r.get(0)).optional()?;
+    let Some(current) = current else {
+        return Err(AdminError::Invalid(format!("không có người dùng {user_id} / unknown user {user_id}")));
+    };
+    if current != scope_code {
+        tx.execute(
+            "INSERT OR REPLACE INTO former_scopes (user_id, scope_code, until) VALUES (?1, ?2, ?3)",
+            params![user_id.to_string(), current, Utc::now().to_rfc3339()],
+        )?;
+        tx.execute("UPDATE users SET scope_code = ?2 WHERE id = ?1", params![user_id.to_string(), scope_code])?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 /// Issues a one-time enrollment code for a user, valid for `hours`; only its hash is stored.
 pub fn create_code(conn: &Connection, user_id: Uuid, hours: i64) -> Result<String, AdminError> {
     let known =
@@ -203,6 +228,7 @@ fn seed_demo_households(conn: &mut Connection, police_user: Uuid, commune_code: 
         role: Role::CommunePolice,
         scope_code: commune_code.to_owned(),
         scope_path: catalog::place_path(conn, commune_code)?.unwrap_or_default(),
+        former_paths: vec![],
     };
     let mut rng = fixtures::Rng::new(2025);
     let hamlets: Vec<String> = catalog::children(conn, commune_code)?.into_iter().map(|p| p.code).collect();

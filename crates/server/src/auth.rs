@@ -55,6 +55,16 @@ pub struct AuthDevice {
     pub scope_code: String,
     /// The scope's `/…/code/` path.
     pub scope_path: String,
+    /// Paths of places the user worked in before a reassignment (see `admin::set_scope`).
+    pub former_paths: Vec<String>,
+}
+
+impl AuthDevice {
+    /// Whether a record at `path` may be pushed: inside the scope, or inside a former one (it
+    /// was recorded while the user worked there).
+    pub fn may_push_at(&self, path: &str) -> bool {
+        std::iter::once(&self.scope_path).chain(&self.former_paths).any(|scope| path.starts_with(scope.as_str()))
+    }
 }
 
 /// Looks a token up; `None` if unknown. A revoked device is an error of its own kind.
@@ -83,13 +93,27 @@ pub fn device_for_token(conn: &Connection, token: &str) -> Result<Option<AuthDev
     }
     let scope_path = gocua_core::sql::catalog::place_path(conn, &scope_code)?
         .ok_or_else(|| ApiError::internal(format!("scope {scope_code} of a device is not a known place")))?;
+    let former_paths = former_paths(conn, &user_id)?;
     Ok(Some(AuthDevice {
         device_id: Uuid::from_str(&device_id).map_err(ApiError::internal)?,
         user_id: Uuid::from_str(&user_id).map_err(ApiError::internal)?,
         role: Role::from_code(&role).ok_or_else(|| ApiError::internal(format!("unknown role {role}")))?,
         scope_code,
         scope_path,
+        former_paths,
     }))
+}
+
+/// The paths of the places a user worked in before a reassignment.
+pub fn former_paths(conn: &Connection, user_id: &str) -> Result<Vec<String>, ApiError> {
+    let mut paths = Vec::new();
+    let mut stmt = conn.prepare_cached("SELECT scope_code FROM former_scopes WHERE user_id = ?1")?;
+    for code in stmt.query_map([user_id], |r| r.get::<_, String>(0))? {
+        if let Some(path) = gocua_core::sql::catalog::place_path(conn, &code?)? {
+            paths.push(path);
+        }
+    }
+    Ok(paths)
 }
 
 impl FromRequestParts<AppState> for AuthDevice {

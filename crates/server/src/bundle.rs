@@ -205,6 +205,7 @@ fn load_device(conn: &Connection, device_id: Uuid) -> Result<Option<BundleDevice
     Ok(Some(BundleDevice {
         auth: AuthDevice {
             device_id,
+            former_paths: crate::auth::former_paths(conn, &user_id)?,
             user_id: Uuid::from_str(&user_id).map_err(ApiError::internal)?,
             role: Role::from_code(&role).ok_or_else(|| ApiError::internal(format!("unknown role {role}")))?,
             scope_code,

@@ -10,11 +10,12 @@ use rusqlite_migration::{M, Migrations};
 
 use crate::error::ApiError;
 
-const SERVER: [&str; 4] = [
+const SERVER: [&str; 5] = [
     include_str!("../../../migrations/server/sqlite/0001_server.sql"),
     COMMON_REVIEW,
     include_str!("../../../migrations/server/sqlite/0002_flags_epoch.sql"),
     include_str!("../../../migrations/server/sqlite/0003_keys.sql"),
+    include_str!("../../../migrations/server/sqlite/0004_former_scopes.sql"),
 ];
 
 /// The server's migration list: the common files, then the server's own.

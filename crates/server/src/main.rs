@@ -92,6 +92,14 @@ enum AdminCommand {
         #[arg(long)]
         scope: String,
     },
+    /// Reassign a user to another place; their phones follow on their next sync.
+    SetScope {
+        #[arg(long)]
+        user: uuid::Uuid,
+        /// The place code the user works in from now on.
+        #[arg(long)]
+        scope: String,
+    },
     /// Issue a one-time enrollment code for a user; prints the code.
     CreateCode {
         #[arg(long)]
@@ -188,6 +196,10 @@ fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
         }
         AdminCommand::AddUser { name, role: r, scope } => {
             println!("{}", admin::add_user(&conn, &name, role(r), &scope)?)
+        }
+        AdminCommand::SetScope { user, scope } => {
+            admin::set_scope(&mut conn, user, &scope)?;
+            println!("user {user} now works in {scope}");
         }
         AdminCommand::CreateCode { user, hours } => println!("{}", admin::create_code(&conn, user, hours)?),
         AdminCommand::AddReason {

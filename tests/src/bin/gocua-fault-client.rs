@@ -27,7 +27,7 @@ use gocua_core::store::DeviceStore;
 use gocua_core::sync::engine::{
     BatchSizer, SyncError, SyncProgress, SyncReport, Transport, TransportError, sync_once_with_progress,
 };
-use gocua_core::sync::protocol::{PullResponse, PushRequest, PushResponse};
+use gocua_core::sync::protocol::{PullRequest, PullResponse, PushRequest, PushResponse};
 use gocua_http_client::HttpTransport;
 
 /// Reason codes the made-up visits use (both exist in every province's default list).
@@ -147,8 +147,9 @@ impl Transport for Capped {
         self.inner.push(&request).await
     }
 
-    async fn pull(&self, epoch: &str, cursor: u64, limit: u32) -> Result<PullResponse, TransportError> {
-        self.inner.pull(epoch, cursor, limit.min(self.cap as u32)).await
+    async fn pull(&self, request: &PullRequest) -> Result<PullResponse, TransportError> {
+        let capped = PullRequest { limit: request.limit.min(self.cap as u32), ..request.clone() };
+        self.inner.pull(&capped).await
     }
 }
 

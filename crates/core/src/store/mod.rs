@@ -15,7 +15,8 @@ use uuid::Uuid;
 
 use crate::error::Error;
 use crate::event::{Event, Payload};
-use crate::reducer::{Projection, ReduceError, reduce};
+use crate::places::Place;
+use crate::reducer::{Projection, ReduceError, StateView, reduce};
 use crate::sql::{self, catalog, projection::SqlView};
 use crate::sync::protocol::{EnrollResponse, EventStatus, PullResponse, PushResponse, Role};
 use crate::validate::FieldError;
@@ -379,6 +380,17 @@ impl DeviceStore {
         Ok(())
     }
 
+    /// The server moved this device's user to another place: remember the new scope and its
+    /// places. What left the scope leaves the projection at the replay that ends the reset
+    /// that comes with it (see [`DeviceStore::begin_reset`]).
+    pub fn change_scope(&mut self, scope: &Place, places: &[Place]) -> Result<(), Error> {
+        let tx = self.conn.transaction()?;
+        catalog::upsert_places(&tx, places)?;
+        tx.execute("UPDATE enrollment SET scope_code = ?1 WHERE singleton = 1", [&scope.code])?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Notes that a full sync round completed now.
     pub fn mark_sync_success(&self) -> Result<(), Error> {
         set_meta(&self.conn, META_LAST_SUCCESS, &Utc::now().to_rfc3339())
@@ -484,6 +496,48 @@ fn replay_log(tx: &Transaction<'_>) -> Result<(), Error> {
             Ok(changes) => sql::projection::apply_changes(tx, &changes)?,
             Err(ReduceError::Rejected(_)) => {}
             Err(ReduceError::Store(e)) => return Err(e),
+        }
+    }
+    drop_outside_scope(tx)
+}
+
+/// "Left your scope": removes from the projection the households outside the device's scope
+/// (this phone's own acknowledged records of a place it no longer works in), with their
+/// residents and visits, unless an unsent local event still needs them. The event log keeps
+/// everything.
+fn drop_outside_scope(tx: &Transaction<'_>) -> Result<(), Error> {
+    let Some(scope) = tx.query_row("SELECT scope_code FROM enrollment", [], |r| r.get::<_, String>(0)).optional()?
+    else {
+        return Ok(());
+    };
+    let Some(scope_path) = catalog::place_path(tx, &scope)? else { return Ok(()) };
+    let view = SqlView::new(tx);
+    let mut needed = std::collections::HashSet::new();
+    let mut stmt = tx.prepare("SELECT e.payload FROM outbox o JOIN events e ON e.id = o.event_id")?;
+    for payload in stmt.query_map([], |r| r.get::<_, String>(0))? {
+        let payload: Payload = serde_json::from_str(&payload?)?;
+        let record = payload.record_id();
+        needed.insert(record);
+        if let Some(resident) = view.resident(record)? {
+            needed.insert(resident.household_id);
+        }
+        if let Payload::ResidentAdded(p) = &payload {
+            needed.insert(p.household_id);
+        }
+    }
+    let mut stmt = tx.prepare("SELECT id, hamlet_code FROM households")?;
+    let households: Vec<(String, String)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    for (id, hamlet) in households {
+        let inside = catalog::place_path(tx, &hamlet)?.is_some_and(|p| p.starts_with(&scope_path));
+        let keep = inside || Uuid::from_str(&id).is_ok_and(|id| needed.contains(&id));
+        if !keep {
+            tx.execute(
+                "DELETE FROM visits WHERE resident_id IN (SELECT id FROM residents WHERE household_id = ?1)",
+                [&id],
+            )?;
+            tx.execute("DELETE FROM residents WHERE household_id = ?1", [&id])?;
+            tx.execute("DELETE FROM households WHERE id = ?1", [&id])?;
         }
     }
     Ok(())

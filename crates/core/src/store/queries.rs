@@ -152,6 +152,12 @@ impl DeviceStore {
     pub fn hamlets(&self) -> Result<Vec<Place>, Error> {
         let scope = self.require_enrollment()?.scope_code;
         let mut out = Vec::new();
+        // a phone scoped to one hamlet works in that hamlet
+        if let Some(place) = catalog::place(&self.conn, &scope)?
+            && place.level == crate::places::PlaceLevel::Hamlet
+        {
+            out.push(place);
+        }
         let mut stack = vec![scope];
         while let Some(code) = stack.pop() {
             for child in catalog::children(&self.conn, &code)? {

@@ -168,7 +168,14 @@ fn a_pull_page_applies_foreign_events_once_and_moves_the_cursor_with_it() {
             event: fixtures::event(other_device, other_device, i as u64 + 1, p),
         })
         .collect();
-    let page = PullResponse { cursor: 12, has_more: false, events: events.clone(), reset: None, epoch: "e1".into() };
+    let page = PullResponse {
+        cursor: 12,
+        has_more: false,
+        events: events.clone(),
+        reset: None,
+        epoch: "e1".into(),
+        ..Default::default()
+    };
     assert_eq!(store.apply_pull_page(&page).unwrap(), 3);
     assert_eq!(store.pull_cursor().unwrap(), 12);
     assert_eq!(store.apply_pull_page(&page).unwrap(), 0, "a replayed page changes nothing");
@@ -293,6 +300,7 @@ fn a_pulled_edit_never_overwrites_an_unsent_local_edit_and_both_sides_end_alike(
         }],
         reset: None,
         epoch: "e1".into(),
+        ..Default::default()
     };
     store.apply_pull_page(&page).unwrap();
     let local = store.projection().unwrap().households[&h].clone();
@@ -326,6 +334,7 @@ fn a_reset_forgets_pulled_events_keeps_local_ones_and_replays_after_the_last_pag
         has_more,
         reset: None,
         epoch: epoch.into(),
+        ..Default::default()
     };
     store.apply_pull_page(&page(pulled.clone(), 3, false, "old")).unwrap();
     let visit = fixtures::visit_payload(&mut rng, residents[0], &[]);

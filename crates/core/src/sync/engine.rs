@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::protocol::{
-    APP_VERSION, MAX_PULL_LIMIT, MAX_PUSH_BYTES, MAX_PUSH_EVENTS, PullResponse, PushRequest, PushResponse,
+    APP_VERSION, MAX_PULL_LIMIT, MAX_PUSH_BYTES, MAX_PUSH_EVENTS, PullRequest, PullResponse, PushRequest, PushResponse,
     SCHEMA_VERSION,
 };
 use crate::error::Error;
@@ -20,13 +20,8 @@ use crate::store::DeviceStore;
 pub trait Transport {
     /// Sends one push batch.
     fn push(&self, request: &PushRequest) -> impl Future<Output = Result<PushResponse, TransportError>> + Send;
-    /// Asks for one pull page after `cursor` of the server database `epoch` ("" before the first).
-    fn pull(
-        &self,
-        epoch: &str,
-        cursor: u64,
-        limit: u32,
-    ) -> impl Future<Output = Result<PullResponse, TransportError>> + Send;
+    /// Asks for one pull page.
+    fn pull(&self, request: &PullRequest) -> impl Future<Output = Result<PullResponse, TransportError>> + Send;
 }
 
 /// Why a request did not get an answer the engine can use.
@@ -192,8 +187,16 @@ pub async fn sync_once_with_progress<T: Transport>(
         }
     }
     loop {
-        let (epoch, cursor) = locked(store, |s| Ok((s.server_epoch()?, s.pull_cursor()?)))?;
-        let page = match transport.pull(&epoch, cursor, sizer.pull_limit).await {
+        let request = locked(store, |s| {
+            Ok(PullRequest {
+                epoch: s.server_epoch()?,
+                cursor: s.pull_cursor()?,
+                limit: sizer.pull_limit,
+                scope: s.enrollment()?.map(|e| e.scope_code).unwrap_or_default(),
+            })
+        })?;
+        let cursor = request.cursor;
+        let page = match transport.pull(&request).await {
             Ok(page) => page,
             Err(e) => {
                 sizer.pull_failed();
@@ -209,7 +212,12 @@ pub async fn sync_once_with_progress<T: Transport>(
                     TransportError::Protocol(format!("the server keeps asking for a reset ({reason:?})")).into()
                 );
             }
-            locked(store, |s| s.begin_reset(&page.epoch))?;
+            locked(store, |s| {
+                if let Some(scope) = &page.scope {
+                    s.change_scope(scope, &page.places)?;
+                }
+                s.begin_reset(&page.epoch)
+            })?;
             continue;
         }
         let more = page.has_more && page.cursor > cursor;

@@ -200,7 +200,7 @@ pub struct PulledEvent {
 }
 
 /// Answer to `GET /api/v1/sync/pull?cursor=…&limit=…`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullResponse {
     /// Applied events in the device's scope after the cursor, by other devices.
     pub events: Vec<PulledEvent>,
@@ -215,6 +215,25 @@ pub struct PullResponse {
     /// The server database's identity: a cursor only means something against the same one.
     #[serde(default)]
     pub epoch: String,
+    /// With `reset: scope_changed`: the device's new scope…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Place>,
+    /// …and its places (ancestors, then everything under it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub places: Vec<Place>,
+}
+
+/// What a device asks a pull for (`GET /api/v1/sync/pull?cursor=…&limit=…&epoch=…&scope=…`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    /// The server database the cursor came from ("" before the first pull).
+    pub epoch: String,
+    /// The last `server_seq` the device holds.
+    pub cursor: u64,
+    /// Page size.
+    pub limit: u32,
+    /// The scope the device believes it has; the server answers `reset` when it changed.
+    pub scope: String,
 }
 
 /// Why a pull answered `reset`.

@@ -41,6 +41,8 @@ pub struct PullQuery {
     pub place: Option<String>,
     /// The server database the cursor came from (see `PullResponse::epoch`).
     pub epoch: Option<String>,
+    /// The scope the device believes it has.
+    pub scope: Option<String>,
 }
 
 /// Returns one page of the device's scope.
@@ -61,7 +63,15 @@ pub async fn pull(
     let response = state
         .db
         .call(move |conn| {
-            crate::sync::pull::pull(conn, &device, query.cursor, limit, query.place.as_deref(), query.epoch.as_deref())
+            crate::sync::pull::pull(
+                conn,
+                &device,
+                query.cursor,
+                limit,
+                query.place.as_deref(),
+                query.epoch.as_deref(),
+                query.scope.as_deref(),
+            )
         })
         .await?;
     Ok(Json(response))

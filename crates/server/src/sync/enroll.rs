@@ -85,17 +85,8 @@ pub fn enroll(conn: &mut Connection, request: &EnrollRequest) -> Result<EnrollRe
     }
     let server_key = crate::bundle::current_key(&tx)?.public_key().to_base64();
     let role = Role::from_code(&role).ok_or_else(|| ApiError::internal(format!("unknown role {role}")))?;
-    let lineage = catalog::lineage(&tx, &scope_code)?;
-    let scope = lineage.last().cloned().ok_or_else(|| ApiError::internal("user scope is not a place"))?;
-    let mut places: Vec<Place> = lineage.clone();
-    let mut stack = vec![scope.code.clone()];
-    while let Some(code) = stack.pop() {
-        for child in catalog::children(&tx, &code)? {
-            stack.push(child.code.clone());
-            places.push(child);
-        }
-    }
-    let province = lineage.first().map(|p| p.code.clone()).unwrap_or_default();
+    let (scope, places) = scope_places(&tx, &scope_code)?;
+    let province = places.first().map(|p| p.code.clone()).unwrap_or_default();
     let reasons = catalog::reasons(&tx)?.for_province(&province).all().to_vec();
     tx.commit()?;
     Ok(EnrollResponse {
@@ -108,4 +99,20 @@ pub fn enroll(conn: &mut Connection, request: &EnrollRequest) -> Result<EnrollRe
         server_time: now,
         server_key: Some(server_key),
     })
+}
+
+/// A scope and the places a device needs for it: its ancestors (province first) and every place
+/// under it, parents before children.
+pub fn scope_places(conn: &Connection, scope_code: &str) -> Result<(Place, Vec<Place>), ApiError> {
+    let lineage = catalog::lineage(conn, scope_code)?;
+    let scope = lineage.last().cloned().ok_or_else(|| ApiError::internal("user scope is not a place"))?;
+    let mut places: Vec<Place> = lineage;
+    let mut stack = vec![scope.code.clone()];
+    while let Some(code) = stack.pop() {
+        for child in catalog::children(conn, &code)? {
+            stack.push(child.code.clone());
+            places.push(child);
+        }
+    }
+    Ok((scope, places))
 }

@@ -27,9 +27,24 @@ pub fn pull(
     limit: u32,
     place: Option<&str>,
     device_epoch: Option<&str>,
+    device_scope: Option<&str>,
 ) -> Result<PullResponse, ApiError> {
     let limit = limit.clamp(1, MAX_PULL_LIMIT);
     let epoch = epoch(conn)?;
+    if device_scope.is_some_and(|s| !s.is_empty() && s != device.scope_code) {
+        // reassigned: what left the scope must leave the phone, and the new scope's history
+        // lies before any cursor the phone has
+        let (scope, places) = super::enroll::scope_places(conn, &device.scope_code)?;
+        return Ok(PullResponse {
+            events: vec![],
+            cursor: 0,
+            has_more: true,
+            reset: Some(ResetReason::ScopeChanged),
+            epoch,
+            scope: Some(scope),
+            places,
+        });
+    }
     let last: u64 = conn.query_row("SELECT coalesce(max(server_seq), 0) FROM events", [], |r| r.get(0))?;
     let foreign_epoch = device_epoch.is_some_and(|e| !e.is_empty() && e != epoch);
     if cursor > 0 && (foreign_epoch || cursor > last) {
@@ -39,6 +54,8 @@ pub fn pull(
             has_more: true,
             reset: Some(ResetReason::OtherEpoch),
             epoch,
+            scope: None,
+            places: vec![],
         });
     }
     let path = match place {
@@ -87,5 +104,5 @@ pub fn pull(
     }
     let has_more = events.len() == limit as usize;
     let cursor = events.last().map_or(cursor, |e| e.server_seq);
-    Ok(PullResponse { events, cursor, has_more, reset: None, epoch })
+    Ok(PullResponse { events, cursor, has_more, reset: None, epoch, scope: None, places: vec![] })
 }

@@ -143,7 +143,7 @@ fn ingest_one(
         None => None,
     };
     if let Some(path) = &place_path
-        && !path.contains(&format!("/{}/", device.scope_code))
+        && !device.may_push_at(path)
     {
         return Err(ApiError::forbidden(format!(
             "Bản ghi {} nằm ngoài địa bàn của thiết bị ({}) / event {} is outside the device's scope",
