@@ -85,6 +85,7 @@ fn start_driver(server_url: &str) -> Driver {
         .env("XDG_CONFIG_HOME", home.path().join("config"))
         .env("XDG_CACHE_HOME", home.path().join("cache"))
         .env("GOCUA_DEVICE_DB", home.path().join("device.sqlite"))
+        .env("GOCUA_BUNDLE_DIR", home.path().join("bundles"))
         .env("GOCUA_SERVER_URL", server_url)
         .env("GOCUA_SYNC_INTERVAL_SECS", "2")
         .env("GOCUA_SYNC_MAX_BACKOFF_SECS", "2")
@@ -266,6 +267,7 @@ async fn a_volunteer_records_and_syncs_in_the_real_window() {
     shot(&c, "06-synced").await;
 
     // the server goes away; the volunteer keeps working
+    let applied_before = server.event_count("applied") + server.event_count("rejected");
     server.stop();
     select(&c, "#visit-status", FunnelState::ActivatedLevel1.code()).await;
     assert_eq!(count(&c, "#visit-reason").await, 0, "an activated outcome takes no reason");
@@ -277,12 +279,27 @@ async fn a_volunteer_records_and_syncs_in_the_real_window() {
     shot(&c, "07-offline").await;
     assert_eq!(server.projection().residents[&resident_id].status, Some(FunnelState::ApprovedNotActivated));
 
-    // it comes back: the worker delivers the outcome without a click
-    server.start_again().await;
-    until("the worker delivers the offline outcome", 30, || async {
-        server.projection().residents[&resident_id].status == Some(FunnelState::ActivatedLevel1)
+    // no signal for days: the volunteer exports a file for the commune office…
+    click(&c, "#export-bundle").await;
+    until("the app says where the file is", 15, || async {
+        css(&c, "#export-result").await.text().await.unwrap().contains(".gocua")
     })
     .await;
+    shot(&c, "07b-exported-bundle").await;
+    let bundles: Vec<_> = std::fs::read_dir(driver.home.path().join("bundles")).unwrap().flatten().collect();
+    assert_eq!(bundles.len(), 1, "one bundle file");
+    // …which imports it on the office computer
+    let import = server.import_bundle(&bundles[0].path(), "UBND xã Mường Tè");
+    assert!(import.success && import.stdout.contains("1 applied"), "{import:?}");
+    assert_eq!(server.projection().residents[&resident_id].status, Some(FunnelState::ActivatedLevel1));
+
+    // the signal comes back: the worker syncs without a click, and the server already had it
+    server.start_again().await;
+    until("the outbox empties (acknowledged as already imported)", 30, || async {
+        css(&c, "#sync-unsent").await.text().await.unwrap().contains('0')
+    })
+    .await;
+    assert_eq!(server.event_count("applied") + server.event_count("rejected"), applied_before + 1);
 
     // the other screens, at 360 px: new household, new resident with a field error
     click(&c, "#back").await;

@@ -245,8 +245,6 @@ pub enum ResetReason {
     OtherEpoch,
     /// The device's scope changed: places left it or joined it.
     ScopeChanged,
-    /// The device is further behind than the server keeps history for.
-    TooFarBehind,
 }
 
 /// The body of every error answer.
