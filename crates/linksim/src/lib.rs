@@ -68,12 +68,51 @@ pub struct Stats {
     pub cuts: AtomicU64,
 }
 
+impl Stats {
+    /// The counters' values now.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            bytes_up: self.bytes_up.load(Ordering::Relaxed),
+            bytes_down: self.bytes_down.load(Ordering::Relaxed),
+            connections: self.connections.load(Ordering::Relaxed),
+            cuts: self.cuts.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The counters of [`Stats`] at one moment: TCP payload bytes (HTTP headers and bodies, no
+/// TCP/IP overhead) that crossed the link each way, connections accepted and cuts made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    /// Bytes forwarded client → server.
+    pub bytes_up: u64,
+    /// Bytes forwarded server → client.
+    pub bytes_down: u64,
+    /// Connections accepted.
+    pub connections: u64,
+    /// Connections cut.
+    pub cuts: u64,
+}
+
+impl StatsSnapshot {
+    /// What happened between `earlier` and this snapshot.
+    pub fn since(self, earlier: StatsSnapshot) -> StatsSnapshot {
+        StatsSnapshot {
+            bytes_up: self.bytes_up.saturating_sub(earlier.bytes_up),
+            bytes_down: self.bytes_down.saturating_sub(earlier.bytes_down),
+            connections: self.connections.saturating_sub(earlier.connections),
+            cuts: self.cuts.saturating_sub(earlier.cuts),
+        }
+    }
+}
+
 /// A running proxy; dropping it stops accepting and cuts every connection.
 #[derive(Debug)]
 pub struct Proxy {
     addr: SocketAddr,
     stats: Arc<Stats>,
     offline: Arc<AtomicBool>,
+    drop_answer: Arc<AtomicBool>,
     cut_tx: watch::Sender<u64>,
     stop: Option<tokio::task::JoinHandle<()>>,
 }
@@ -85,10 +124,17 @@ impl Proxy {
         let addr = listener.local_addr()?;
         let stats = Arc::new(Stats::default());
         let offline = Arc::new(AtomicBool::new(false));
+        let drop_answer = Arc::new(AtomicBool::new(false));
         let (cut_tx, cut_rx) = watch::channel(0u64);
-        let accept =
-            tokio::spawn(accept_loop(listener, upstream, profile, Arc::clone(&stats), Arc::clone(&offline), cut_rx));
-        Ok(Proxy { addr, stats, offline, cut_tx, stop: Some(accept) })
+        let link = Link {
+            profile,
+            stats: Arc::clone(&stats),
+            offline: Arc::clone(&offline),
+            drop_answer: Arc::clone(&drop_answer),
+            cut_rx,
+        };
+        let accept = tokio::spawn(accept_loop(listener, upstream, link));
+        Ok(Proxy { addr, stats, offline, drop_answer, cut_tx, stop: Some(accept) })
     }
 
     /// The address clients connect to.
@@ -113,6 +159,13 @@ impl Proxy {
     pub fn cut_all(&self) {
         self.cut_tx.send_modify(|generation| *generation += 1);
     }
+
+    /// Loses the next answer: the next bytes a server sends, on any connection, are dropped
+    /// and that connection is cut. The request got through and was handled; the client never
+    /// learns it (the case where a retry resends what the server already has).
+    pub fn drop_next_answer(&self) {
+        self.drop_answer.store(true, Ordering::SeqCst);
+    }
 }
 
 impl Drop for Proxy {
@@ -124,39 +177,36 @@ impl Drop for Proxy {
     }
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    upstream: SocketAddr,
+/// What every connection of one proxy shares.
+#[derive(Debug, Clone)]
+struct Link {
     profile: Profile,
     stats: Arc<Stats>,
     offline: Arc<AtomicBool>,
+    drop_answer: Arc<AtomicBool>,
     cut_rx: watch::Receiver<u64>,
-) {
+}
+
+async fn accept_loop(listener: TcpListener, upstream: SocketAddr, link: Link) {
     loop {
         let Ok((client, _)) = listener.accept().await else { continue };
-        if offline.load(Ordering::SeqCst) {
+        if link.offline.load(Ordering::SeqCst) {
             drop(client);
             continue;
         }
-        stats.connections.fetch_add(1, Ordering::Relaxed);
-        let stats = Arc::clone(&stats);
-        let cut_rx = cut_rx.clone();
+        link.stats.connections.fetch_add(1, Ordering::Relaxed);
+        let link = link.clone();
         tokio::spawn(async move {
             if let Ok(server) = TcpStream::connect(upstream).await {
-                connection(client, server, profile, stats, cut_rx).await;
+                connection(client, server, link).await;
             }
         });
     }
 }
 
 /// Both directions of one connection; ends when either side closes or the link is cut.
-async fn connection(
-    client: TcpStream,
-    server: TcpStream,
-    profile: Profile,
-    stats: Arc<Stats>,
-    mut cut_rx: watch::Receiver<u64>,
-) {
+async fn connection(client: TcpStream, server: TcpStream, link: Link) {
+    let Link { profile, stats, drop_answer, mut cut_rx, .. } = link;
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
     let (client_r, client_w) = client.into_split();
@@ -171,10 +221,18 @@ async fn connection(
         profile.cut_after_bytes,
         Arc::clone(&carried),
         Arc::clone(&stats),
-        true,
+        None,
     );
-    let down =
-        pump(server_r, client_w, profile.down_bps, half, profile.cut_after_bytes, carried, Arc::clone(&stats), false);
+    let down = pump(
+        server_r,
+        client_w,
+        profile.down_bps,
+        half,
+        profile.cut_after_bytes,
+        carried,
+        Arc::clone(&stats),
+        Some(drop_answer),
+    );
     let generation = *cut_rx.borrow_and_update();
     let (mut up, mut down) = (Box::pin(up), Box::pin(down));
     let (mut up_open, mut down_open) = (true, true);
@@ -200,6 +258,7 @@ enum Flow {
 
 /// Copies one direction: each chunk leaves when the capped link has serialized it, plus the
 /// one-way latency; chunks are pipelined, so latency is paid once, not per chunk.
+/// `drop_answer` is given for the server → client direction only.
 #[allow(clippy::too_many_arguments)]
 async fn pump(
     mut from: OwnedReadHalf,
@@ -209,8 +268,9 @@ async fn pump(
     cut_after: Option<u64>,
     carried: Arc<AtomicU64>,
     stats: Arc<Stats>,
-    upward: bool,
+    drop_answer: Option<Arc<AtomicBool>>,
 ) -> Flow {
+    let upward = drop_answer.is_none();
     let (tx, mut rx) = mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
     let reader = async move {
         let mut link_free_at = Instant::now();
@@ -220,6 +280,9 @@ async fn pump(
                 Ok(0) | Err(_) => return Flow::Closed,
                 Ok(n) => n,
             };
+            if drop_answer.as_ref().is_some_and(|armed| armed.swap(false, Ordering::SeqCst)) {
+                return Flow::Cut;
+            }
             let mut chunk = buf[..n].to_vec();
             let mut flow = None;
             if let Some(limit) = cut_after {

@@ -70,6 +70,19 @@ async fn the_caps_and_the_latency_are_never_beaten() {
 }
 
 #[tokio::test]
+async fn snapshots_count_what_crossed_the_link_between_two_moments() {
+    let proxy = Proxy::start("127.0.0.1:0", echo_server().await, Profile::CLEAN).await.unwrap();
+    let first = payload(2_000);
+    assert_eq!(round_trip(proxy.addr(), &first).await.unwrap(), first);
+    let before = proxy.stats().snapshot();
+    assert_eq!((before.bytes_up, before.bytes_down, before.connections, before.cuts), (2_000, 2_000, 1, 0));
+    let second = payload(5_000);
+    assert_eq!(round_trip(proxy.addr(), &second).await.unwrap(), second);
+    let delta = proxy.stats().snapshot().since(before);
+    assert_eq!((delta.bytes_up, delta.bytes_down, delta.connections, delta.cuts), (5_000, 5_000, 1, 0));
+}
+
+#[tokio::test]
 async fn a_connection_is_cut_after_the_given_bytes() {
     let proxy = Proxy::start("127.0.0.1:0", echo_server().await, Profile::CLEAN.with_cuts(10_000)).await.unwrap();
     let data = payload(100_000);
@@ -81,6 +94,45 @@ async fn a_connection_is_cut_after_the_given_bytes() {
     // a new connection starts a fresh budget
     let small = payload(1_000);
     assert_eq!(round_trip(proxy.addr(), &small).await.unwrap(), small);
+}
+
+#[tokio::test]
+async fn a_dropped_answer_reaches_the_server_but_never_the_client() {
+    let (upstream, got) = counting_server().await;
+    let proxy = Proxy::start("127.0.0.1:0", upstream, Profile::CLEAN).await.unwrap();
+    proxy.drop_next_answer();
+    let answer = round_trip(proxy.addr(), b"one request").await.unwrap_or_default();
+    assert!(answer.is_empty(), "the answer must be lost: {answer:?}");
+    assert_eq!(got.load(Ordering::SeqCst), 11, "the server had the whole request");
+    assert_eq!(proxy.stats().cuts.load(Ordering::Relaxed), 1);
+    // armed once: the next answer goes through
+    assert_eq!(round_trip(proxy.addr(), b"again").await.unwrap(), b"again");
+}
+
+/// An echo server that also counts the bytes it received.
+async fn counting_server() -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let got = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&got);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let counter = std::sync::Arc::clone(&counter);
+            tokio::spawn(async move {
+                let mut buf = [0u8; 1024];
+                while let Ok(n) = socket.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                    counter.fetch_add(n, Ordering::SeqCst);
+                    if socket.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (addr, got)
 }
 
 #[tokio::test]
