@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gocua_core::sync::protocol::Role;
 use rand::Rng;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -67,41 +67,72 @@ impl AuthDevice {
     }
 }
 
-/// Looks a token up; `None` if unknown. A revoked device is an error of its own kind.
-pub fn device_for_token(conn: &Connection, token: &str) -> Result<Option<AuthDevice>, ApiError> {
+/// A device row as the server knows it: who it acts for, and its state.
+#[derive(Debug, Clone)]
+pub struct DeviceRecord {
+    /// Identity, role and scope.
+    pub auth: AuthDevice,
+    /// Revoked by the police: it may not sync or import.
+    pub revoked: bool,
+    /// Its bundle signing key (base64 ed25519), if it enrolled with one.
+    pub signing_key: Option<String>,
+}
+
+/// Which column finds a device.
+#[derive(Debug, Clone, Copy)]
+pub enum DeviceKey<'a> {
+    /// The SHA-256 of its bearer token.
+    TokenHash(&'a str),
+    /// Its id.
+    Id(Uuid),
+}
+
+/// Loads a device with its user's role and scope; `None` if unknown.
+pub fn load_device(conn: &Connection, key: DeviceKey<'_>) -> Result<Option<DeviceRecord>, ApiError> {
+    let (column, value) = match key {
+        DeviceKey::TokenHash(hash) => ("d.token_hash", hash.to_owned()),
+        DeviceKey::Id(id) => ("d.id", id.to_string()),
+    };
     let row = conn
-        .query_row(
-            "SELECT d.id, d.user_id, u.role, u.scope_code, d.revoked_at
-             FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = ?1",
-            params![hash_secret(token)],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                ))
-            },
-        )
+        .prepare_cached(&format!(
+            "SELECT d.id, d.user_id, u.role, u.scope_code, d.revoked_at IS NOT NULL, d.signing_key
+             FROM devices d JOIN users u ON u.id = d.user_id WHERE {column} = ?1"
+        ))?
+        .query_row([value], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, bool>(4)?,
+                r.get::<_, Option<String>>(5)?,
+            ))
+        })
         .optional()?;
-    let Some((device_id, user_id, role, scope_code, revoked_at)) = row else {
+    let Some((device_id, user_id, role, scope_code, revoked, signing_key)) = row else {
         return Ok(None);
     };
-    if revoked_at.is_some() {
-        return Err(ApiError::unauthorized("revoked", "Thiết bị này đã bị thu hồi / This device has been revoked"));
-    }
     let scope_path = gocua_core::sql::catalog::place_path(conn, &scope_code)?
         .ok_or_else(|| ApiError::internal(format!("scope {scope_code} of a device is not a known place")))?;
-    let former_paths = former_paths(conn, &user_id)?;
-    Ok(Some(AuthDevice {
+    let auth = AuthDevice {
         device_id: Uuid::from_str(&device_id).map_err(ApiError::internal)?,
+        former_paths: former_paths(conn, &user_id)?,
         user_id: Uuid::from_str(&user_id).map_err(ApiError::internal)?,
         role: Role::from_code(&role).ok_or_else(|| ApiError::internal(format!("unknown role {role}")))?,
         scope_code,
         scope_path,
-        former_paths,
-    }))
+    };
+    Ok(Some(DeviceRecord { auth, revoked, signing_key }))
+}
+
+/// Looks a token up; `None` if unknown. A revoked device is an error of its own kind.
+pub fn device_for_token(conn: &Connection, token: &str) -> Result<Option<AuthDevice>, ApiError> {
+    match load_device(conn, DeviceKey::TokenHash(&hash_secret(token)))? {
+        Some(record) if record.revoked => {
+            Err(ApiError::unauthorized("revoked", "Thiết bị này đã bị thu hồi / This device has been revoked"))
+        }
+        record => Ok(record.map(|r| r.auth)),
+    }
 }
 
 /// The paths of the places a user worked in before a reassignment.

@@ -8,17 +8,15 @@
 //! they would have after earlier pushes).
 
 use std::fmt;
-use std::str::FromStr;
 
 use chrono::Utc;
 use gocua_core::bundle::{self, BundleError, DevicePublicKey, Header, ServerKey};
-use gocua_core::sql::catalog;
-use gocua_core::sync::protocol::{EventStatus, MAX_PUSH_EVENTS, PushRequest, Role};
+use gocua_core::sync::protocol::{EventStatus, MAX_PUSH_EVENTS, PushRequest};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::auth::AuthDevice;
+use crate::auth::{DeviceKey, load_device};
 use crate::error::ApiError;
 
 /// The server's current sealing key, made on first use (an enrollment or an import).
@@ -172,50 +170,6 @@ impl From<ApiError> for ImportError {
     }
 }
 
-/// A device as an import sees it.
-#[derive(Debug)]
-struct BundleDevice {
-    auth: AuthDevice,
-    revoked: bool,
-    signing_key: Option<String>,
-}
-
-fn load_device(conn: &Connection, device_id: Uuid) -> Result<Option<BundleDevice>, ApiError> {
-    let row = conn
-        .query_row(
-            "SELECT d.user_id, u.role, u.scope_code, d.revoked_at IS NOT NULL, d.signing_key
-             FROM devices d JOIN users u ON u.id = d.user_id WHERE d.id = ?1",
-            [device_id.to_string()],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, bool>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((user_id, role, scope_code, revoked, signing_key)) = row else {
-        return Ok(None);
-    };
-    let scope_path = catalog::place_path(conn, &scope_code)?
-        .ok_or_else(|| ApiError::internal(format!("scope {scope_code} of a device is not a known place")))?;
-    Ok(Some(BundleDevice {
-        auth: AuthDevice {
-            device_id,
-            former_paths: crate::auth::former_paths(conn, &user_id)?,
-            user_id: Uuid::from_str(&user_id).map_err(ApiError::internal)?,
-            role: Role::from_code(&role).ok_or_else(|| ApiError::internal(format!("unknown role {role}")))?,
-            scope_code,
-            scope_path,
-        },
-        revoked,
-        signing_key,
-    }))
-}
-
 /// Imports a bundle file's bytes: opens and verifies it, then ingests its events as the device's
 /// pushes would be. Every attempt, accepted or refused, leaves one row in `bundle_imports`
 /// (hash, device, counts, `imported_by`, times, outcome, reason code: no personal values).
@@ -280,7 +234,7 @@ fn ingest(
             return Err(BundleError::OtherServer { bundle: header.server_key, server: ours }.into());
         }
     };
-    let device = load_device(conn, header.device_id)?;
+    let device = load_device(conn, DeviceKey::Id(header.device_id))?;
     let opened = bundle::open(bytes, &key, |id| match &device {
         Some(d) if d.auth.device_id == id => {
             if d.revoked {
