@@ -366,13 +366,16 @@ impl DeviceStore {
         Ok(get_meta(&self.conn, META_EPOCH)?.unwrap_or_default())
     }
 
-    /// The server said `reset`: forget what was pulled and where local events sat in the old
-    /// server order, and download the scope again from cursor 0. Local events are all kept
-    /// (unsent ones stay queued); the projection is replayed when the last page has arrived.
+    /// The server said `reset`: forget what was pulled, and download the scope again from
+    /// cursor 0. Local events are all kept (unsent ones stay queued); where they sit in the
+    /// server's order is kept too when the database is the same one (a scope change), and
+    /// forgotten when it is another. The projection is replayed when the last page has arrived.
     pub fn begin_reset(&mut self, epoch: &str) -> Result<(), Error> {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM events WHERE origin = 'pulled'", [])?;
-        tx.execute("UPDATE events SET server_seq = NULL WHERE origin = 'local'", [])?;
+        if get_meta(&tx, META_EPOCH)?.as_deref() != Some(epoch) {
+            tx.execute("UPDATE events SET server_seq = NULL WHERE origin = 'local'", [])?;
+        }
         set_meta(&tx, META_PULL_CURSOR, "0")?;
         set_meta(&tx, META_EPOCH, epoch)?;
         set_meta(&tx, META_REPLAY_AFTER_PULL, "1")?;

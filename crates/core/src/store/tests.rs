@@ -348,3 +348,18 @@ fn a_reset_forgets_pulled_events_keeps_local_ones_and_replays_after_the_last_pag
     store.apply_pull_page(&page(pulled[1..].to_vec(), 3, false, "new")).unwrap();
     assert_eq!(store.projection().unwrap(), before);
 }
+
+#[test]
+fn a_reset_keeps_the_server_order_of_local_events_only_for_the_same_database() {
+    let mut store = enrolled();
+    household(&mut store, "Lò Văn Phóng");
+    ack_in_server_order(&mut store, 7);
+    let server_seq = |s: &DeviceStore| -> Option<u64> {
+        s.connection().query_row("SELECT server_seq FROM events WHERE origin = 'local'", [], |r| r.get(0)).unwrap()
+    };
+    store.apply_pull_page(&PullResponse { cursor: 7, epoch: "db-1".into(), ..Default::default() }).unwrap();
+    store.begin_reset("db-1").unwrap();
+    assert_eq!(server_seq(&store), Some(7), "a scope change: same database, same order");
+    store.begin_reset("db-2").unwrap();
+    assert_eq!(server_seq(&store), None, "another database: the old order means nothing");
+}
