@@ -158,6 +158,23 @@ pub fn event(device_id: Uuid, author: Uuid, seq: u64, payload: Payload) -> Event
     Event { id: Uuid::now_v7(), device_id, seq, author, device_time: fixed_time(), payload }
 }
 
+/// A made-up enrollment answer for a volunteer of Xã Mường Tè (demo places, the reasons the
+/// store was seeded with, no server key): what tests enroll a store with.
+pub fn enroll_response(store: &crate::store::DeviceStore) -> crate::sync::protocol::EnrollResponse {
+    use crate::sync::protocol::{EnrollResponse, Role, UserInfo};
+    let places = demo_places();
+    EnrollResponse {
+        device_id: Uuid::now_v7(),
+        token: "test-token".into(),
+        user: UserInfo { id: Uuid::now_v7(), name: "Lò Thị Lan".into(), role: Role::Volunteer },
+        scope: places[1].clone(),
+        places,
+        reasons: store.reasons().map(|r| r.all().to_vec()).unwrap_or_default(),
+        server_time: Utc::now(),
+        server_key: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

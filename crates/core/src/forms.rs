@@ -131,22 +131,10 @@ impl DeviceStore {
 mod tests {
     use super::*;
     use crate::fixtures;
-    use crate::sync::protocol::{EnrollResponse, Role, UserInfo};
 
     fn enrolled() -> DeviceStore {
         let mut store = DeviceStore::open_in_memory().unwrap();
-        let places = fixtures::demo_places();
-        let reasons = store.reasons().unwrap().all().to_vec();
-        let response = EnrollResponse {
-            device_id: Uuid::now_v7(),
-            token: "t".into(),
-            user: UserInfo { id: Uuid::now_v7(), name: "Lò Thị Lan".into(), role: Role::Volunteer },
-            scope: places[1].clone(),
-            places,
-            reasons,
-            server_time: chrono::Utc::now(),
-            server_key: None,
-        };
+        let response = fixtures::enroll_response(&store);
         store.save_enrollment("http://127.0.0.1:9", &response).unwrap();
         store
     }

@@ -5,24 +5,14 @@ use uuid::Uuid;
 
 use super::*;
 use crate::fixtures::{self, Rng};
-use crate::sync::protocol::{Role, UserInfo};
 
 /// A device store enrolled with a server holding `server`, its key sent at enrollment; with
 /// `households` made-up households (one resident each) recorded and unsent.
 fn device(server: &ServerKey, households: usize) -> (DeviceStore, DevicePublicKey) {
     let mut store = DeviceStore::open_in_memory().unwrap();
     let sent_key = store.enrollment_key().unwrap();
-    let places = fixtures::demo_places();
-    let response = EnrollResponse {
-        device_id: Uuid::now_v7(),
-        token: "test-token".into(),
-        user: UserInfo { id: Uuid::now_v7(), name: "Lò Thị Lan".into(), role: Role::Volunteer },
-        scope: places[1].clone(),
-        places,
-        reasons: store.reasons().unwrap().all().to_vec(),
-        server_time: Utc::now(),
-        server_key: Some(server.public_key().to_base64()),
-    };
+    let response =
+        EnrollResponse { server_key: Some(server.public_key().to_base64()), ..fixtures::enroll_response(&store) };
     store.save_enrollment("http://127.0.0.1:9", &response).unwrap();
     let mut rng = Rng::new(11);
     for _ in 0..households {
@@ -255,17 +245,7 @@ fn export_needs_unsent_events_a_server_key_and_a_signing_key() {
 
     // enrolled with an older server (no key), without having made a signing key
     let mut old = DeviceStore::open_in_memory().unwrap();
-    let places = fixtures::demo_places();
-    let mut response = EnrollResponse {
-        device_id: Uuid::now_v7(),
-        token: "t".into(),
-        user: UserInfo { id: Uuid::now_v7(), name: "Hà Thị Nga".into(), role: Role::Volunteer },
-        scope: places[1].clone(),
-        places,
-        reasons: old.reasons().unwrap().all().to_vec(),
-        server_time: Utc::now(),
-        server_key: None,
-    };
+    let mut response = fixtures::enroll_response(&old);
     old.save_enrollment("http://127.0.0.1:9", &response).unwrap();
     let (_, _, payloads) = fixtures::household_payloads(&mut Rng::new(3), "03445-02", 0);
     old.record(payloads[0].clone()).unwrap();
@@ -290,17 +270,8 @@ fn each_enrollment_gets_its_own_signing_key() {
     assert_eq!(store.enrollment_key().unwrap(), first, "the pending key is kept until an enrollment uses it");
     assert!(DevicePublicKey::parse(&first).is_ok());
     let server = ServerKey::generate();
-    let places = fixtures::demo_places();
-    let mut response = EnrollResponse {
-        device_id: Uuid::now_v7(),
-        token: "t".into(),
-        user: UserInfo { id: Uuid::now_v7(), name: "Lò Thị Lan".into(), role: Role::Volunteer },
-        scope: places[1].clone(),
-        places,
-        reasons: store.reasons().unwrap().all().to_vec(),
-        server_time: Utc::now(),
-        server_key: Some(server.public_key().to_base64()),
-    };
+    let mut response =
+        EnrollResponse { server_key: Some(server.public_key().to_base64()), ..fixtures::enroll_response(&store) };
     store.save_enrollment("http://127.0.0.1:9", &response).unwrap();
     assert_eq!(store.server_key().unwrap(), Some(server.public_key()));
     let second = store.enrollment_key().unwrap();

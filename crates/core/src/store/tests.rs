@@ -1,6 +1,5 @@
 //! Device store: recording, the outbox, push answers, pull pages, search, persistence.
 
-use chrono::Utc;
 use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
@@ -9,20 +8,10 @@ use crate::event::{HouseholdCreated, ResidentAdded, ResidentFields, VisitRecorde
 use crate::fixtures::{self, Rng};
 use crate::funnel::FunnelState;
 use crate::model::Sex;
-use crate::sync::protocol::{EventResult, PulledEvent, UserInfo};
+use crate::sync::protocol::{EventResult, PulledEvent};
 
 fn enroll_response(device_id: Uuid) -> EnrollResponse {
-    let places = fixtures::demo_places();
-    EnrollResponse {
-        device_id,
-        token: "test-token".into(),
-        user: UserInfo { id: Uuid::now_v7(), name: "Lò Thị Lan".into(), role: Role::Volunteer },
-        scope: places[1].clone(),
-        places,
-        reasons: DeviceStore::open_in_memory().unwrap().reasons().unwrap().all().to_vec(),
-        server_time: Utc::now(),
-        server_key: None,
-    }
+    EnrollResponse { device_id, ..fixtures::enroll_response(&DeviceStore::open_in_memory().unwrap()) }
 }
 
 fn enrolled() -> DeviceStore {
