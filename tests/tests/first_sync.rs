@@ -78,7 +78,9 @@ async fn two_hundred_visits_sync_and_both_sides_derive_the_same_state() {
     let events = device.lock().unwrap().local_events().unwrap();
     for batch in events.chunks(100) {
         let response = transport.push(&push_request(batch.to_vec())).await.expect("replay");
-        assert!(response.results.iter().all(|r| r.status == EventStatus::Duplicate));
+        let results = response.all_results();
+        assert_eq!(results.len(), batch.len());
+        assert!(results.iter().all(|r| r.status == EventStatus::Duplicate));
         assert_eq!(response.last_seq, events.len() as u64);
     }
     assert_eq!(server.projection(), server_state);
@@ -126,11 +128,12 @@ async fn a_batch_with_one_invalid_event_applies_the_rest_and_reports_it() {
     events.push(fixtures::event(device_id, author, 5, visit(FunnelState::ActivatedLevel1, None)));
 
     let response = transport.push(&push_request(events)).await.expect("push");
-    let statuses: Vec<_> = response.results.iter().map(|r| r.status).collect();
+    let results = response.all_results();
+    let statuses: Vec<_> = results.iter().map(|r| r.status).collect();
     use EventStatus::{Applied, Rejected};
     assert_eq!(statuses, [Applied, Applied, Applied, Rejected, Applied]);
-    assert_eq!(response.results[3].errors[0].code, "unknown_reason");
-    assert_eq!(response.results[3].errors[0].field, "reason_code");
+    assert_eq!(results[3].errors[0].code, "unknown_reason");
+    assert_eq!(results[3].errors[0].field, "reason_code");
     assert_eq!(response.last_seq, 5, "the rejected event advanced the sequence");
     assert_eq!((server.event_count("applied"), server.event_count("rejected")), (4, 1));
     let state = server.projection();
@@ -140,7 +143,7 @@ async fn a_batch_with_one_invalid_event_applies_the_rest_and_reports_it() {
     // a gap is answered with the sequence the server expects, and nothing after it is applied
     let late = fixtures::event(device_id, author, 9, visit(FunnelState::UsedPortal, None));
     let response = transport.push(&push_request(vec![late])).await.expect("push");
-    assert_eq!((response.results.len(), response.expected_seq, response.last_seq), (0, Some(6), 5));
+    assert_eq!((response.all_results().len(), response.expected_seq, response.last_seq), (0, Some(6), 5));
     assert_eq!(server.projection(), state);
 }
 
@@ -205,7 +208,7 @@ async fn a_device_of_another_commune_can_neither_push_into_nor_pull_from_the_fir
         .push(&push_request(vec![fixtures::event(device_id, author, 1, mine[0].clone())]))
         .await
         .expect("own push");
-    assert_eq!(response.results[0].status, EventStatus::Applied);
+    assert_eq!(response.all_results()[0].status, EventStatus::Applied);
     let own_sync = sync_once(&device_b, &transport_b).await.expect("b syncs");
     assert_eq!(own_sync.pulled, 0);
 }

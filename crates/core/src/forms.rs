@@ -81,7 +81,7 @@ fn blank_to_none(value: Option<String>) -> Option<String> {
 impl DeviceStore {
     /// Creates a household; returns its id.
     pub fn create_household(&mut self, form: NewHousehold) -> Result<Uuid, Error> {
-        let household_id = Uuid::now_v7();
+        let household_id = self.new_record_id()?;
         self.record(Payload::HouseholdCreated(HouseholdCreated {
             household_id,
             hamlet_code: form.hamlet_code,
@@ -98,7 +98,7 @@ impl DeviceStore {
 
     /// Adds a person to a household; returns their id.
     pub fn add_resident(&mut self, form: NewResident) -> Result<Uuid, Error> {
-        let resident_id = Uuid::now_v7();
+        let resident_id = self.new_record_id()?;
         self.record(Payload::ResidentAdded(ResidentAdded {
             resident_id,
             household_id: form.household_id,
@@ -113,7 +113,7 @@ impl DeviceStore {
 
     /// Records a visit outcome; returns the visit's id.
     pub fn record_visit(&mut self, form: NewVisit) -> Result<Uuid, Error> {
-        let visit_id = Uuid::now_v7();
+        let visit_id = self.new_record_id()?;
         self.record(Payload::VisitRecorded(VisitRecorded {
             visit_id,
             resident_id: form.resident_id,

@@ -8,6 +8,7 @@ pub mod event;
 pub mod fixtures;
 pub mod forms;
 pub mod funnel;
+pub mod ids;
 pub mod model;
 pub mod places;
 pub mod reasons;

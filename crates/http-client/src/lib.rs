@@ -1,9 +1,10 @@
-//! The device's HTTP transport: enrollment and sync over reqwest, with zstd-compressed pushes.
+//! The device's HTTP transport: enrollment and sync over reqwest, with dictionary-compressed (`dcz`) pushes and zstd answers.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use gocua_core::sync::dcz;
 use gocua_core::sync::engine::{Transport, TransportError};
 use gocua_core::sync::protocol::{
     APP_VERSION, EnrollRequest, EnrollResponse, ErrorBody, PullRequest, PullResponse, PushRequest, PushResponse,
@@ -11,9 +12,6 @@ use gocua_core::sync::protocol::{
 };
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
-
-/// zstd level for push bodies: cheap on a low-end phone, most of the gain on JSON.
-const ZSTD_LEVEL: i32 = 3;
 
 /// A transport bound to one server and (once enrolled) one device token.
 #[derive(Debug, Clone)]
@@ -132,12 +130,11 @@ async fn decode<T: DeserializeOwned>(response: Response, counts: &ByteCounts) ->
 impl Transport for HttpTransport {
     async fn push(&self, request: &PushRequest) -> Result<PushResponse, TransportError> {
         let json = serde_json::to_vec(request).map_err(|e| TransportError::Protocol(e.to_string()))?;
-        let body =
-            zstd::encode_all(json.as_slice(), ZSTD_LEVEL).map_err(|e| TransportError::Protocol(e.to_string()))?;
+        let body = dcz::encode(&json).map_err(|e| TransportError::Protocol(e.to_string()))?;
         let response = self
             .request(self.client.post(format!("{}/api/v1/sync/push", self.base_url)))
             .header("content-type", "application/json")
-            .header("content-encoding", "zstd")
+            .header("content-encoding", dcz::CONTENT_ENCODING)
             .body({
                 self.counts.up.fetch_add(body.len() as u64, Ordering::Relaxed);
                 body

@@ -37,6 +37,10 @@ impl ApiError {
     pub fn too_large(message: impl Into<String>) -> Self {
         ApiError { status: StatusCode::PAYLOAD_TOO_LARGE, kind: "payload_too_large", message: message.into() }
     }
+    /// 415: a body compressed in a way the server cannot read.
+    pub fn unsupported_encoding(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::UNSUPPORTED_MEDIA_TYPE, kind: "unsupported_encoding", message: message.into() }
+    }
     /// 426: the app must be upgraded before this request can be served.
     pub fn upgrade_required(message: impl Into<String>) -> Self {
         ApiError { status: StatusCode::UPGRADE_REQUIRED, kind: "upgrade_required", message: message.into() }

@@ -16,6 +16,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
 use tower_http::decompression::RequestDecompressionLayer;
 
 use crate::db::Db;
@@ -23,6 +24,10 @@ use crate::error::ApiError;
 
 /// The largest request body accepted, measured after zstd decompression.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Answers smaller than this go uncompressed: `content-encoding`, `vary` and chunked framing
+/// would cost more on a 2G link than zstd saves on a compact push answer.
+pub const MIN_COMPRESSED_ANSWER_BYTES: u16 = 512;
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -44,9 +49,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/sync/pull", get(api::sync::pull))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(RequestDecompressionLayer::new().no_gzip().no_deflate().no_br())
-        // answers are zstd-compressed for clients that accept it (the app does)
-        .layer(CompressionLayer::new().no_gzip().no_deflate().no_br())
+        // zstd is unpacked here; `dcz` (dictionary zstd) and unknown codings reach the handlers,
+        // which unpack the first and refuse the rest (`api::json_body`)
+        .layer(RequestDecompressionLayer::new().no_gzip().no_deflate().no_br().pass_through_unaccepted(true))
+        // answers are zstd-compressed for clients that accept it (the app does), unless they are
+        // so small that the headers compression adds cost more than it saves
+        .layer(
+            CompressionLayer::new()
+                .no_gzip()
+                .no_deflate()
+                .no_br()
+                .compress_when(DefaultPredicate::new().and(SizeAbove::new(MIN_COMPRESSED_ANSWER_BYTES))),
+        )
         .with_state(state)
 }
 

@@ -3,7 +3,10 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use gocua_core::fixtures;
-use gocua_core::sync::protocol::{APP_VERSION, EnrollRequest, EnrollResponse, SCHEMA_VERSION};
+use gocua_core::sync::dcz;
+use gocua_core::sync::protocol::{
+    APP_VERSION, EnrollRequest, EnrollResponse, PushRequest, PushResponse, SCHEMA_VERSION,
+};
 use gocua_server::db::{Db, open_sqlite};
 use gocua_server::{AppState, admin, router};
 use http_body_util::BodyExt;
@@ -29,12 +32,16 @@ async fn call(app: &App, request: Request<Body>) -> (StatusCode, Value) {
 }
 
 fn post(uri: &str, token: Option<&str>, body: Vec<u8>, zstd: bool) -> Request<Body> {
+    post_encoded(uri, token, body, zstd.then_some("zstd"))
+}
+
+fn post_encoded(uri: &str, token: Option<&str>, body: Vec<u8>, encoding: Option<&str>) -> Request<Body> {
     let mut b = Request::post(uri).header(header::CONTENT_TYPE, "application/json");
     if let Some(t) = token {
         b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
     }
-    if zstd {
-        b = b.header(header::CONTENT_ENCODING, "zstd");
+    if let Some(encoding) = encoding {
+        b = b.header(header::CONTENT_ENCODING, encoding);
     }
     b.body(Body::from(body)).unwrap()
 }
@@ -60,14 +67,29 @@ async fn health_answers() {
 }
 
 #[tokio::test]
-async fn answers_are_zstd_compressed_for_clients_that_accept_it() {
+async fn answers_are_zstd_compressed_for_clients_that_accept_it_unless_tiny() {
     let app = app();
     let request = Request::get("/api/v1/health").header(header::ACCEPT_ENCODING, "zstd").body(Body::empty()).unwrap();
     let response = app.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.headers().get(header::CONTENT_ENCODING), None, "a tiny answer is sent as it is");
+
+    let body = serde_json::to_vec(&EnrollRequest {
+        code: app.codes[0].clone(),
+        device_name: "Điện thoại thử".into(),
+        schema_version: SCHEMA_VERSION,
+        app_version: APP_VERSION.into(),
+        signing_key: None,
+    })
+    .unwrap();
+    let mut request = post("/api/v1/enroll", None, body, false);
+    request.headers_mut().insert(header::ACCEPT_ENCODING, "zstd".parse().unwrap());
+    let response = app.router.clone().oneshot(request).await.unwrap();
     assert_eq!(response.headers().get(header::CONTENT_ENCODING).unwrap(), "zstd");
     let wire = response.into_body().collect().await.unwrap().to_bytes();
-    let body: Value = serde_json::from_slice(&zstd::decode_all(wire.as_ref()).unwrap()).unwrap();
-    assert_eq!(body["status"], "ok");
+    let body = zstd::decode_all(wire.as_ref()).unwrap();
+    assert!(body.len() > usize::from(gocua_server::MIN_COMPRESSED_ANSWER_BYTES));
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["scope"]["code"], "03445");
 }
 
 #[tokio::test]
@@ -163,6 +185,69 @@ async fn a_compressed_push_is_applied() {
     assert_eq!(body["results"][1]["status"], "applied");
 }
 
+#[tokio::test]
+async fn a_current_app_pushes_dcz_and_hears_runs_while_an_old_one_hears_every_result() {
+    let app = app();
+    let (mut new, mut old) = (phone(&app, 0).await, phone(&app, 1).await);
+    let (_, _, payloads) = fixtures::household_payloads(&mut fixtures::Rng::new(5), "03445-01", 4);
+    let events: Vec<_> = payloads.into_iter().map(|x| new.event(x)).collect();
+    let request = PushRequest { schema_version: SCHEMA_VERSION, app_version: APP_VERSION.into(), events };
+    let packed = dcz::encode(&serde_json::to_vec(&request).unwrap()).unwrap();
+    let (status, body) =
+        call(&app, post_encoded("/api/v1/sync/push", Some(&new.token), packed, Some(dcz::CONTENT_ENCODING))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let first_server_seq = body["applied"][0][2].as_u64().unwrap();
+    assert_eq!(body, json!({"results": [], "applied": [[1, 5, first_server_seq]], "last_seq": 5}));
+
+    let (_, _, payloads) = fixtures::household_payloads(&mut fixtures::Rng::new(6), "03445-01", 4);
+    let events: Vec<_> = payloads.into_iter().map(|x| old.event(x)).collect();
+    let body = serde_json::to_vec(&json!({"schema_version": 2, "app_version": "x", "events": events})).unwrap();
+    let (status, body) = call(&app, post("/api/v1/sync/push", Some(&old.token), body, false)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body.get("applied"), None);
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 5);
+    for (result, event) in results.iter().zip(&events) {
+        assert_eq!((&result["event_id"], &result["status"]), (&json!(event.id), &json!("applied")), "{result}");
+    }
+}
+
+#[tokio::test]
+async fn bad_dcz_bodies_and_unknown_encodings_get_specific_errors() {
+    let app = app();
+    let p = phone(&app, 0).await;
+    let push = |body: Vec<u8>, encoding: &str| {
+        call(&app, post_encoded("/api/v1/sync/push", Some(&p.token), body, Some(encoding)))
+    };
+    let json = br#"{"schema_version":3,"app_version":"x","events":[]}"#.to_vec();
+    let packed = dcz::encode(&json).unwrap();
+
+    let mut foreign = packed.clone();
+    foreign[8] ^= 1; // the dictionary's hash
+    let (status, body) = push(foreign, "dcz").await;
+    assert_eq!((status, body["kind"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")));
+    assert!(body["message"].as_str().unwrap().contains("unknown compression dictionary"), "{body}");
+
+    let (status, body) = push(packed[..packed.len() - 4].to_vec(), "dcz").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("damaged"), "{body}");
+
+    let (status, body) = push(zstd::encode_all(&json[..], 3).unwrap(), "dcz").await;
+    assert!(body["message"].as_str().unwrap().contains("not dcz"), "{status} {body}");
+
+    let bomb = dcz::encode(&vec![b' '; gocua_server::MAX_BODY_BYTES + 1]).unwrap();
+    assert!(bomb.len() < 64 * 1024);
+    let (status, body) = push(bomb, "dcz").await;
+    assert_eq!((status, body["kind"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")), "{body}");
+
+    let (status, body) = push(json.clone(), "br").await;
+    assert_eq!((status, body["kind"].as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_encoding")));
+    assert!(body["message"].as_str().unwrap().contains("br"), "{body}");
+
+    let (status, body) = push(packed, "dcz").await;
+    assert_eq!((status, body["last_seq"].as_u64()), (StatusCode::OK, Some(0)), "{body}");
+}
+
 trait TakeBytes: std::io::Read + Sized {
     fn take_bytes(self, n: u64) -> std::io::Take<Self> {
         self.take(n)
@@ -193,10 +278,16 @@ impl Phone {
         self.seq += 1;
         fixtures::event(self.device_id, self.author, self.seq, payload)
     }
+    /// Pushes as an app of `schema` does; the answer's `results` with runs of applied events
+    /// unfolded, as the app reads them.
     async fn push(&self, app: &App, schema: u32, events: &[gocua_core::event::Event]) -> (StatusCode, Value) {
         let body =
             serde_json::to_vec(&json!({"schema_version": schema, "app_version": "x", "events": events})).unwrap();
-        call(app, post("/api/v1/sync/push", Some(&self.token), body, false)).await
+        let (status, mut body) = call(app, post("/api/v1/sync/push", Some(&self.token), body, false)).await;
+        if let Ok(answer) = serde_json::from_value::<PushResponse>(body.clone()) {
+            body["results"] = serde_json::to_value(answer.all_results()).unwrap();
+        }
+        (status, body)
     }
     async fn pull(&self, app: &App, query: &str, schema: u32) -> (StatusCode, Value) {
         let request = Request::get(format!("/api/v1/sync/pull?{query}"))

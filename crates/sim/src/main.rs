@@ -7,7 +7,7 @@
 
 mod openrosa;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
 use clap::{Parser, ValueEnum};
 use gocua_core::event::{HouseholdCreated, Payload, ResidentAdded, VisitRecorded};
 use gocua_core::fixtures::{self, Rng};
@@ -192,6 +193,47 @@ pub struct HouseholdVisit {
     pub residents: Vec<ResidentAdded>,
     /// `visit_recorded.v1`, in resident order.
     pub visits: Vec<VisitRecorded>,
+}
+
+/// Device times spaced as a volunteer's day spaces them (made-up gaps: 3–8 minutes before a
+/// household, 30–120 s before each step inside it), ending before the server's clock.
+#[derive(Debug)]
+struct FieldClock {
+    rng: Rng,
+    at: DateTime<Utc>,
+}
+
+impl FieldClock {
+    fn new(seed: u64, households: usize) -> Self {
+        let longest_household = 480 + 8 * 120;
+        let start = Utc::now().timestamp() - households as i64 * longest_household;
+        FieldClock { rng: Rng::new(seed), at: DateTime::from_timestamp(start, 0).unwrap_or_else(Utc::now) }
+    }
+    fn after(&mut self, least: u64, spread: u64) -> DateTime<Utc> {
+        self.at += chrono::Duration::seconds((least + self.rng.below(spread)) as i64);
+        self.at
+    }
+}
+
+/// Records one household as the app does (ids from the phone's counter, one event per step);
+/// returns the number of events.
+fn record_household(store: &mut DeviceStore, h: &HouseholdVisit, clock: &mut FieldClock) -> Result<usize> {
+    let household_id = store.new_record_id()?;
+    let created = HouseholdCreated { household_id, ..h.household.clone() };
+    store.record_at(Payload::HouseholdCreated(created), clock.after(180, 300))?;
+    let mut ids = HashMap::new();
+    for r in &h.residents {
+        let resident_id = store.new_record_id()?;
+        ids.insert(r.resident_id, resident_id);
+        let added = ResidentAdded { resident_id, household_id, ..r.clone() };
+        store.record_at(Payload::ResidentAdded(added), clock.after(30, 90))?;
+    }
+    for v in &h.visits {
+        let resident_id = *ids.get(&v.resident_id).context("a visit of a resident not in the household")?;
+        let visit = VisitRecorded { visit_id: store.new_record_id()?, resident_id, ..v.clone() };
+        store.record_at(Payload::VisitRecorded(visit), clock.after(30, 90))?;
+    }
+    Ok(1 + h.residents.len() + h.visits.len())
 }
 
 /// The made-up households for `visits` visits from `seed`, spread over `hamlets` in turn.
@@ -437,19 +479,13 @@ async fn one_device(cli: &Cli, index: usize, code: &str, dir: &tempfile::TempDir
     let store = Mutex::new(store);
     let per_sync = if cli.sync_every == 0 { households.len().max(1) } else { cli.sync_every };
     let (mut record_time, mut sync_time) = (Duration::ZERO, Duration::ZERO);
+    let mut clock = FieldClock::new(cli.seed.wrapping_add(index as u64), households.len());
     for (i, group) in households.chunks(per_sync).enumerate() {
         let recording = Instant::now();
         {
             let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
             for h in group {
-                store.record(Payload::HouseholdCreated(h.household.clone()))?;
-                for r in &h.residents {
-                    store.record(Payload::ResidentAdded(r.clone()))?;
-                }
-                for v in &h.visits {
-                    store.record(Payload::VisitRecorded(v.clone()))?;
-                }
-                totals.events_sent += (1 + h.residents.len() + h.visits.len()) as u64;
+                totals.events_sent += record_household(&mut store, h, &mut clock)? as u64;
             }
         }
         record_time += recording.elapsed();

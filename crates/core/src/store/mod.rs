@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::error::Error;
 use crate::event::{Event, Payload};
+use crate::ids;
 use crate::places::Place;
 use crate::reducer::{Projection, ReduceError, StateView, reduce};
 use crate::sql::{self, catalog, projection::SqlView};
@@ -89,10 +90,19 @@ const META_PULL_CURSOR: &str = "pull_cursor";
 const META_LAST_SUCCESS: &str = "last_success";
 const META_EPOCH: &str = "server_epoch";
 const META_REPLAY_AFTER_PULL: &str = "replay_after_pull";
+/// How many household, resident and visit ids this device has made.
+const META_RECORD_COUNTER: &str = "record_counter";
 
 fn now_millis() -> DateTime<Utc> {
     let now = Utc::now();
     DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+}
+
+/// The time stamped on a recorded event: whole seconds, which is all a report needs and keeps
+/// push bodies small.
+fn now_seconds() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
 }
 
 impl DeviceStore {
@@ -204,7 +214,7 @@ impl DeviceStore {
     /// for the server and updates the projection, all in one transaction. Invalid input is
     /// refused with field errors and stores nothing.
     pub fn record(&mut self, payload: Payload) -> Result<Event, Error> {
-        self.record_at(payload, now_millis())
+        self.record_at(payload, now_seconds())
     }
 
     /// [`DeviceStore::record`] with an explicit device time (tests, imports).
@@ -216,10 +226,11 @@ impl DeviceStore {
             [enrollment.device_id.to_string()],
             |r| r.get(0),
         )?;
+        let seq = last.unwrap_or(0) + 1;
         let event = Event {
-            id: Uuid::now_v7(),
+            id: ids::event_id(enrollment.device_id, seq),
             device_id: enrollment.device_id,
-            seq: last.unwrap_or(0) + 1,
+            seq,
             author: enrollment.user_id,
             device_time,
             payload,
@@ -234,6 +245,17 @@ impl DeviceStore {
         sql::projection::apply_changes(&tx, &changes)?;
         tx.commit()?;
         Ok(event)
+    }
+
+    /// A new id for a household, resident or visit this device creates (see [`ids::record_id`]):
+    /// the next value of a counter kept in the database.
+    pub fn new_record_id(&mut self) -> Result<Uuid, Error> {
+        let enrollment = self.require_enrollment()?;
+        let tx = self.conn.transaction()?;
+        let next = get_meta(&tx, META_RECORD_COUNTER)?.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + 1;
+        set_meta(&tx, META_RECORD_COUNTER, &next.to_string())?;
+        tx.commit()?;
+        Ok(ids::record_id(enrollment.device_id, next))
     }
 
     /// The next batch to push: outbox events in sequence order, at most `max_events` and about
@@ -261,11 +283,11 @@ impl DeviceStore {
     /// transaction; rejected ones stay in the log, marked, for a person to deal with, and the
     /// projection is replayed without them so it matches the server's.
     pub fn apply_push_response(&mut self, response: &PushResponse) -> Result<AckSummary, Error> {
+        let device_id = self.require_enrollment()?.device_id.to_string();
         let tx = self.conn.transaction()?;
         let mut summary = AckSummary::default();
         let mut replay = false;
-        for result in &response.results {
-            let id = result.event_id.to_string();
+        for result in &response.all_results() {
             let (state, errors) = match result.status {
                 EventStatus::Applied => {
                     summary.applied += 1;
@@ -286,14 +308,15 @@ impl DeviceStore {
                 }
             };
             let flags = if result.flags.is_empty() { None } else { Some(serde_json::to_string(&result.flags)?) };
+            // by sequence number: a compact answer names no ids
             let changed = tx.execute(
-                "UPDATE events SET sync_state = ?2, reject_errors = ?3, server_seq = coalesce(?4, server_seq),
-                        flags = coalesce(?5, flags)
-                 WHERE id = ?1 AND origin = 'local' AND sync_state != 'rejected'",
-                params![id, state, errors, result.server_seq, flags],
+                "UPDATE events SET sync_state = ?3, reject_errors = ?4, server_seq = coalesce(?5, server_seq),
+                        flags = coalesce(?6, flags)
+                 WHERE device_id = ?1 AND seq = ?2 AND origin = 'local' AND sync_state != 'rejected'",
+                params![device_id, result.seq, state, errors, result.server_seq, flags],
             )?;
             if changed == 1 {
-                tx.execute("DELETE FROM outbox WHERE event_id = ?1", [&id])?;
+                tx.execute("DELETE FROM outbox WHERE seq = ?1", [result.seq])?;
                 replay |= result.status == EventStatus::Rejected;
             }
         }

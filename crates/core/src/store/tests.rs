@@ -41,13 +41,14 @@ fn ack_all(store: &DeviceStore, status: EventStatus) -> PushResponse {
             .iter()
             .map(|e| EventResult {
                 seq: e.seq,
-                event_id: e.id,
+                event_id: Some(e.id),
                 status,
                 errors: vec![],
                 flags: vec![],
                 server_seq: None,
             })
             .collect(),
+        applied: vec![],
         expected_seq: None,
     }
 }
@@ -79,6 +80,49 @@ fn records_get_gap_free_sequences_and_wait_in_the_outbox() {
     assert_eq!(store.unsent_count().unwrap(), 5);
     assert_eq!(store.outbox_batch(2, usize::MAX).unwrap().len(), 2);
     assert_eq!(store.outbox_batch(100, 1).unwrap().len(), 1, "a byte cap still sends one event");
+}
+
+#[test]
+fn ids_follow_from_the_device_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("phone.sqlite");
+    let device_id = Uuid::now_v7();
+    let mut store = DeviceStore::open(&path).unwrap();
+    store.save_enrollment("http://127.0.0.1:9/", &enroll_response(device_id)).unwrap();
+    let first = store.new_record_id().unwrap();
+    assert_eq!(first, crate::ids::record_id(device_id, 1));
+    household(&mut store, "Lò Văn Páo");
+    let event = store.local_events().unwrap().remove(0);
+    assert_eq!(event.id, crate::ids::event_id(device_id, 1), "an event's id is its device's and sequence's");
+    assert_eq!(event.device_time.timestamp_subsec_nanos(), 0, "times are kept to the second");
+    drop(store);
+    let mut store = DeviceStore::open(&path).unwrap();
+    assert_eq!(store.new_record_id().unwrap(), crate::ids::record_id(device_id, 2), "the counter is kept");
+}
+
+#[test]
+fn a_compact_answer_acknowledges_by_sequence() {
+    let mut store = enrolled();
+    for head in ["A", "B", "C"] {
+        household(&mut store, head);
+    }
+    let mut full = ack_all(&store, EventStatus::Applied);
+    for (i, result) in full.results.iter_mut().enumerate() {
+        result.server_seq = Some(10 + i as u64);
+    }
+    full.results[1].flags = vec![crate::sync::protocol::Flag::ClockAhead];
+    full.results[1].status = EventStatus::Flagged;
+    let compact = full.clone().compacted();
+    assert_eq!(
+        compact.applied,
+        [crate::sync::protocol::AppliedRun(1, 1, 10), crate::sync::protocol::AppliedRun(3, 1, 12)]
+    );
+    assert_eq!(compact.results.len(), 1);
+    let summary = store.apply_push_response(&compact).unwrap();
+    assert_eq!((summary.applied, summary.flagged, store.unsent_count().unwrap()), (3, 1, 0));
+    let mut stmt = store.conn.prepare("SELECT server_seq FROM events ORDER BY seq").unwrap();
+    let seqs: Vec<u64> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    assert_eq!(seqs, [10, 11, 12]);
 }
 
 #[test]
@@ -138,7 +182,9 @@ fn a_gap_answer_requeues_what_the_server_lost() {
     store.apply_push_response(&ack_all(&store, EventStatus::Applied)).unwrap();
     assert_eq!(store.unsent_count().unwrap(), 0);
     // the server was restored from an older backup: it only knows up to seq 2
-    store.apply_push_response(&PushResponse { results: vec![], last_seq: 2, expected_seq: Some(3) }).unwrap();
+    store
+        .apply_push_response(&PushResponse { results: vec![], applied: vec![], last_seq: 2, expected_seq: Some(3) })
+        .unwrap();
     let seqs: Vec<_> = store.outbox_batch(100, usize::MAX).unwrap().iter().map(|e| e.seq).collect();
     assert_eq!(seqs, [3, 4]);
 }

@@ -10,8 +10,9 @@ use crate::reasons::Reason;
 use crate::validate::FieldError;
 
 /// The schema version of events and sync messages this build speaks. Schema 2 added patch edits
-/// (`*_edited.v2`), tombstones (`household_removed.v1`), the `flagged` status and pull resets.
-pub const SCHEMA_VERSION: u32 = 2;
+/// (`*_edited.v2`), tombstones (`household_removed.v1`), the `flagged` status and pull resets;
+/// schema 3 the compact push (`wire`, derived ids, `dcz` bodies) and compact push answers.
+pub const SCHEMA_VERSION: u32 = 3;
 /// The version of this build, sent with every request.
 pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The most events a device sends in one push.
@@ -117,8 +118,10 @@ pub struct EnrollResponse {
     pub server_key: Option<String>,
 }
 
-/// `POST /api/v1/sync/push`.
+/// `POST /api/v1/sync/push`. On the wire the envelope the events share is said once
+/// (`super::wire::PushBody`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "super::wire::PushBody", into = "super::wire::PushBody")]
 pub struct PushRequest {
     /// Schema version of the events.
     pub schema_version: u32,
@@ -162,8 +165,9 @@ pub enum Flag {
 pub struct EventResult {
     /// The event's sequence number.
     pub seq: u64,
-    /// The event's id.
-    pub event_id: Uuid,
+    /// The event's id (left out inside an [`AppliedRun`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<Uuid>,
     /// Outcome.
     pub status: EventStatus,
     /// Why it was rejected.
@@ -178,16 +182,68 @@ pub struct EventResult {
     pub server_seq: Option<u64>,
 }
 
+/// Consecutive events that were simply applied, said in three numbers on the wire
+/// (`[first_seq, count, first_server_seq]`): events `first_seq…` got `first_server_seq…`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedRun(pub u64, pub u64, pub u64);
+
 /// Answer to a push.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushResponse {
-    /// One result per event handled, in order; events after a gap are not handled.
+    /// One result per event handled, in order; events after a gap are not handled. In a compact
+    /// answer (schema 3) only those not in `applied`.
     pub results: Vec<EventResult>,
+    /// In a compact answer, the plainly applied events (no flags, consecutive server order).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied: Vec<AppliedRun>,
     /// The device's last sequence the server now holds.
     pub last_seq: u64,
     /// Set when the batch skipped a sequence number: the one the server expects next.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_seq: Option<u64>,
+}
+
+impl PushResponse {
+    /// The same answer with plainly applied events folded into runs: a batch of 100 applied
+    /// events is answered in a few bytes instead of 100 results.
+    pub fn compacted(mut self) -> Self {
+        let mut rest = Vec::new();
+        for result in self.results.drain(..) {
+            let plain = result.status == EventStatus::Applied && result.flags.is_empty() && result.errors.is_empty();
+            match (plain, result.server_seq, self.applied.last_mut()) {
+                (true, Some(server_seq), Some(AppliedRun(first, count, first_server)))
+                    if *first + *count == result.seq && *first_server + *count == server_seq =>
+                {
+                    *count += 1;
+                }
+                (true, Some(server_seq), _) => self.applied.push(AppliedRun(result.seq, 1, server_seq)),
+                _ => rest.push(result),
+            }
+        }
+        self.results = rest;
+        self
+    }
+
+    /// Every result, runs unfolded, in sequence order (ids are left out of unfolded runs).
+    pub fn all_results(&self) -> Vec<EventResult> {
+        let mut all: Vec<EventResult> = self
+            .applied
+            .iter()
+            .flat_map(|&AppliedRun(first, count, first_server)| {
+                (0..count).map(move |i| EventResult {
+                    seq: first + i,
+                    event_id: None,
+                    status: EventStatus::Applied,
+                    errors: vec![],
+                    flags: vec![],
+                    server_seq: Some(first_server + i),
+                })
+            })
+            .chain(self.results.iter().cloned())
+            .collect();
+        all.sort_by_key(|r| r.seq);
+        all
+    }
 }
 
 /// One event in a pull page, with its place in the server's order.
@@ -251,7 +307,7 @@ pub enum ResetReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// Machine-readable kind: `invalid_request`, `unauthorized`, `forbidden`, `not_found`,
-    /// `payload_too_large`, `upgrade_required`, `internal`.
+    /// `payload_too_large`, `unsupported_encoding`, `upgrade_required`, `internal`.
     pub kind: String,
     /// What was wrong, for people.
     pub message: String,

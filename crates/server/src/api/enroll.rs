@@ -4,6 +4,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::http::HeaderMap;
 use gocua_core::sync::protocol::{EnrollRequest, EnrollResponse};
 
 use crate::AppState;
@@ -12,9 +13,10 @@ use crate::error::ApiError;
 /// Enrolls a device.
 pub async fn enroll(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
-    let request: EnrollRequest = super::json_body(body)?;
+    let request: EnrollRequest = super::json_body(&headers, body)?;
     let response = state.db.call(move |conn| crate::sync::enroll::enroll(conn, &request)).await?;
     tracing::info!(device = %response.device_id, role = response.user.role.code(), scope = %response.scope.code, "device enrolled");
     Ok(Json(response))

@@ -20,13 +20,15 @@ pub const SCHEMA_HEADER: &str = "gocua-schema-version";
 pub async fn push(
     State(state): State<AppState>,
     device: AuthDevice,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<PushResponse>, ApiError> {
-    let request: PushRequest = super::json_body(body)?;
-    let device_id = device.device_id;
+    let request: PushRequest = super::json_body(&headers, body)?;
+    let (device_id, schema, handled) = (device.device_id, request.schema_version, request.events.len());
     let response = state.db.call(move |conn| crate::sync::push::push(conn, &device, &request)).await?;
-    tracing::info!(device = %device_id, handled = response.results.len(), last_seq = response.last_seq, "push");
-    Ok(Json(response))
+    tracing::info!(device = %device_id, handled, last_seq = response.last_seq, "push");
+    // apps from schema 3 on read applied events as runs; older ones need every result
+    Ok(Json(if schema >= 3 { response.compacted() } else { response }))
 }
 
 /// Query of a pull.

@@ -63,11 +63,11 @@ pub fn push(conn: &mut Connection, device: &AuthDevice, request: &PushRequest) -
         params![device.device_id.to_string(), last_seq, Utc::now().to_rfc3339(), request.app_version],
     )?;
     tx.commit()?;
-    Ok(PushResponse { results, last_seq, expected_seq })
+    Ok(PushResponse { results, applied: vec![], last_seq, expected_seq })
 }
 
 fn result(event: &Event, status: EventStatus, errors: Vec<FieldError>) -> EventResult {
-    EventResult { seq: event.seq, event_id: event.id, status, errors, flags: vec![], server_seq: None }
+    EventResult { seq: event.seq, event_id: Some(event.id), status, errors, flags: vec![], server_seq: None }
 }
 
 /// The answer for an event the server already handled: the same as the first time (a rejected
