@@ -1,5 +1,6 @@
 //! Read-side queries of the device store: household search, residents, visits, catalog.
 
+use chrono::NaiveDate;
 use rusqlite::params_from_iter;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -27,6 +28,12 @@ pub enum StatusFilter {
     State(FunnelState),
     /// Someone in the household has a cannot-activate reason.
     CannotActivate,
+    /// Someone in the household is due a return visit: their follow-up date is today
+    /// ([`HouseholdQuery::today`]) or earlier.
+    FollowUpDue,
+    /// Everyone in the household is settled: activated, or classified with a reason, and no
+    /// return visit is planned.
+    Done,
 }
 
 /// A household search.
@@ -42,6 +49,16 @@ pub struct HouseholdQuery {
     pub status: Option<StatusFilter>,
     /// At most this many (default 200).
     pub limit: Option<u32>,
+    /// The volunteer's date, for [`StatusFilter::FollowUpDue`] (default: today in Vietnam,
+    /// UTC+7).
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    pub today: Option<NaiveDate>,
+}
+
+/// Today's date in Vietnam (UTC+7, no daylight saving), for when the app does not say.
+pub fn vietnam_today() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
 }
 
 /// A household with counts for the list screen.
@@ -104,6 +121,20 @@ impl DeviceStore {
             Some(StatusFilter::CannotActivate) => sql.push_str(
                 " AND EXISTS (SELECT 1 FROM residents x WHERE x.household_id = h.id AND x.reason_code IS NOT NULL)",
             ),
+            Some(StatusFilter::FollowUpDue) => {
+                args.push(query.today.unwrap_or_else(vietnam_today).to_string());
+                sql.push_str(&format!(
+                    " AND EXISTS (SELECT 1 FROM residents x WHERE x.household_id = h.id AND x.follow_up <= ?{})",
+                    args.len()
+                ));
+            }
+            Some(StatusFilter::Done) => sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM residents x WHERE x.household_id = h.id)
+                  AND NOT EXISTS (SELECT 1 FROM residents x WHERE x.household_id = h.id
+                    AND (x.follow_up IS NOT NULL OR (x.reason_code IS NULL AND (x.status IS NULL
+                         OR x.status NOT IN ({})))))",
+                activated.join(", ")
+            )),
         }
         args.push(query.limit.unwrap_or(200).to_string());
         sql.push_str(&format!(" GROUP BY h.id ORDER BY h.hamlet_code, h.search_key, h.id LIMIT ?{}", args.len()));

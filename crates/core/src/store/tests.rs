@@ -273,6 +273,52 @@ fn search_ignores_diacritics_case_and_normalization_form() {
 }
 
 #[test]
+fn follow_up_due_and_done_filters_follow_the_volunteer_s_date() {
+    use crate::forms::{NewResident, NewVisit};
+    let mut store = enrolled();
+    let person = |store: &mut DeviceStore, head: &str, visit: Option<(FunnelState, Option<&str>, Option<&str>)>| {
+        let household_id = household(store, head);
+        let fields = ResidentFields { full_name: head.into(), birth_year: 1990, sex: Sex::Male, cccd: None, phone: None };
+        let resident_id = store.add_resident(NewResident { household_id, fields }).unwrap();
+        if let Some((status, reason, follow_up)) = visit {
+            store
+                .record_visit(NewVisit {
+                    resident_id,
+                    status,
+                    reason_code: reason.map(Into::into),
+                    action: None,
+                    follow_up: follow_up.map(|d| d.parse().unwrap()),
+                    note: None,
+                })
+                .unwrap();
+        }
+        household_id
+    };
+    let pending = person(&mut store, "Chờ Duyệt", Some((FunnelState::RegisteredPending, None, Some("2026-11-20"))));
+    let activated = person(&mut store, "Đã Xong", Some((FunnelState::ActivatedLevel1, None, None)));
+    let absent = person(
+        &mut store,
+        "Vắng Nhà",
+        Some((FunnelState::NotRegistered, Some("absent_unreachable"), Some("2026-11-30"))),
+    );
+    let refused = person(&mut store, "Từ Chối", Some((FunnelState::NotRegistered, Some("refused"), None)));
+    person(&mut store, "Chưa Thăm", None);
+    let list = |store: &DeviceStore, status, today: &str| -> Vec<Uuid> {
+        let query = HouseholdQuery { status: Some(status), today: Some(today.parse().unwrap()), ..Default::default() };
+        let mut ids: Vec<Uuid> = store.households(&query).unwrap().iter().map(|h| h.household.id).collect();
+        ids.sort();
+        ids
+    };
+    let sorted = |mut v: Vec<Uuid>| {
+        v.sort();
+        v
+    };
+    assert_eq!(list(&store, StatusFilter::FollowUpDue, "2026-11-22"), [pending]);
+    assert_eq!(list(&store, StatusFilter::FollowUpDue, "2026-11-30"), sorted(vec![pending, absent]), "due on its day");
+    assert_eq!(list(&store, StatusFilter::Done, "2026-11-22"), sorted(vec![activated, refused]));
+}
+
+#[test]
 fn re_enrolling_with_unsent_records_is_refused() {
     let mut store = enrolled();
     household(&mut store, "Hà Văn Chiến");
