@@ -38,6 +38,7 @@ impl From<gocua_core::Error> for CommandError {
             E::NotFound { .. } => CommandError::new("not_found", e.to_string()),
             E::UnsentData { .. } => CommandError::new("unsent_data", e.to_string()),
             E::InvalidInput(_) => CommandError::new("invalid", e.to_string()),
+            E::Sandbox => CommandError::new("sandbox", e.to_string()),
             other => CommandError::new("internal", format!("Lỗi bộ nhớ máy / Device storage error: {other}")),
         }
     }

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use gocua_core::store::DeviceStore;
 use tauri::{Manager, Runtime};
 
-use crate::state::AppState;
+use crate::state::{AppState, StorePaths};
 
 /// Where the device database lives: `$GOCUA_DEVICE_DB`, else `gocua.sqlite` in the app's data
 /// folder (which follows `XDG_DATA_HOME` on Linux).
@@ -30,9 +30,11 @@ fn database_path<R: Runtime>(app: &tauri::App<R>) -> Result<PathBuf, Box<dyn std
 pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context<R>) -> tauri::Result<tauri::App<R>> {
     builder
         .setup(|app| {
-            let store = Arc::new(Mutex::new(DeviceStore::open(&database_path(app)?)?));
+            let paths = StorePaths::beside(database_path(app)?);
+            // the app always starts on real data; training mode is entered on purpose
+            let store = Arc::new(Mutex::new(DeviceStore::open(&paths.real)?));
             let sync = worker::spawn(Arc::clone(&store), worker::WorkerConfig::from_env());
-            let state = AppState { store, sync };
+            let state = AppState { store, sync, paths: Arc::new(paths) };
             app.manage(state.clone());
             auto_enroll(state);
             Ok(())
@@ -53,6 +55,9 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context
             commands::sync::sync_now,
             commands::sync::list_rejected,
             commands::sync::export_bundle,
+            commands::sandbox::enter_sandbox,
+            commands::sandbox::reset_sandbox,
+            commands::sandbox::leave_sandbox,
         ])
         .build(context)
 }

@@ -45,6 +45,8 @@ pub struct AppInfo {
     pub default_server_url: Option<String>,
     /// App version.
     pub version: String,
+    /// Training mode: the open database is the trainer's sandbox of made-up data.
+    pub sandbox: bool,
 }
 
 /// What the sync worker is doing.
@@ -62,6 +64,8 @@ pub enum SyncPhase {
     Offline,
     /// The server refused (e.g. revoked, forbidden, upgrade required).
     Refused,
+    /// Training mode: the sandbox never syncs.
+    Sandbox,
 }
 
 /// The sync bar's content.

@@ -138,6 +138,14 @@ async fn run(
                 failures = 0;
                 config.interval
             }
+            Err(SyncError::Store(gocua_core::Error::Sandbox)) => {
+                failures = 0;
+                set(&status, |s| {
+                    s.phase = SyncPhase::Sandbox;
+                    s.message = Some(gocua_core::Error::Sandbox.to_string());
+                });
+                config.interval
+            }
             Err(SyncError::Transport(e)) if e.is_transient() => {
                 failures += 1;
                 let delay = config.backoff(failures);
@@ -182,6 +190,8 @@ pub async fn round(
 ) -> Result<Option<SyncReport>, SyncError> {
     let enrollment = {
         let guard = store.lock().map_err(|_| gocua_core::Error::invalid_input("store lock poisoned"))?;
+        // training mode: say so at once rather than flash "syncing" (the engine refuses too)
+        guard.refuse_in_sandbox()?;
         guard.enrollment()?
     };
     let Some(enrollment) = enrollment else {

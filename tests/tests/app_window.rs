@@ -323,6 +323,85 @@ async fn a_volunteer_records_and_syncs_in_the_real_window() {
     c.close().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trainer_s_sandbox_never_reaches_the_server() {
+    let server = TestServer::start().await;
+    server.add_places();
+    let code = server.volunteer_code("Lò Thị Lan", "03445");
+    let driver = start_driver(&server.url);
+    let c = connect(&driver).await;
+    c.set_window_size(360, 740).await.expect("360 px wide window");
+
+    // a trainer demonstrates on a phone that is enrolled for real and online
+    css(&c, "#enroll-code").await;
+    type_into(&c, "#server-url", &server.url).await;
+    type_into(&c, "#enroll-code", &code).await;
+    type_into(&c, "#device-name", "Máy tập huấn").await;
+    click(&c, "#enroll-submit").await;
+    css(&c, "#search").await;
+    click(&c, "#sandbox-enter").await;
+    css(&c, "#sandbox-banner").await;
+    until("the sample commune is listed", 20, || async { count(&c, ".household-item").await > 10 }).await;
+    assert!(css(&c, "#scope-name").await.text().await.unwrap().contains("Xã Sìn Hồ"));
+    shot(&c, "20-sandbox-home").await;
+    select(&c, "#status-filter", "follow_up_due").await;
+    until("some follow-ups are due in the sample", 10, || async {
+        let n = count(&c, ".household-item").await;
+        n > 0 && n < 40
+    })
+    .await;
+
+    // a trainee records an outcome and presses "Đồng bộ ngay"
+    click(&c, ".household-item").await;
+    click(&c, ".resident-item").await;
+    css(&c, "#resident-name").await;
+    select(&c, "#visit-status", FunnelState::ActivatedLevel1.code()).await;
+    click(&c, "#visit-save").await;
+    css(&c, "#visit-saved").await;
+    click(&c, "#sync-now").await;
+    until("the sync bar says training data never syncs", 20, || async {
+        css(&c, "#sync-bar").await.attr("data-phase").await.unwrap().as_deref() == Some("sandbox")
+    })
+    .await;
+    assert!(css(&c, "#sync-message").await.text().await.unwrap().contains("không bao giờ"));
+    assert!(css(&c, "#sync-unsent").await.text().await.unwrap().contains('1'), "the trainee's record waits, unsent");
+    shot(&c, "21-sandbox-sync-refused").await;
+    click(&c, "#lang-toggle").await;
+    until("English", 5, || async { css(&c, "#sync-message").await.text().await.unwrap().contains("never syncs") })
+        .await;
+    shot(&c, "21-sandbox-sync-refused-en").await;
+    click(&c, "#lang-toggle").await;
+    // give the worker a few more rounds (every 2 s here) to misbehave
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(server.event_count("applied") + server.event_count("rejected"), 0, "the server received nothing");
+    assert!(server.projection().households.is_empty());
+
+    // every screen says it is training; one tap on the home screen starts the sample over
+    let tag = css(&c, "#sandbox-tag").await.prop("textContent").await.unwrap().unwrap_or_default();
+    assert!(tag.contains("Tập huấn"), "{tag:?}");
+    click(&c, "#back").await;
+    click(&c, "#back").await;
+    click(&c, "#sandbox-reset").await;
+    until("the reset sample has nothing unsent", 20, || async {
+        css(&c, "#sync-unsent").await.text().await.unwrap().contains('0')
+    })
+    .await;
+    shot(&c, "22-sandbox-reset").await;
+    // leaving returns to the real data, which does sync
+    click(&c, "#sandbox-leave").await;
+    until("back to the real volunteer", 10, || async { count(&c, "#sandbox-banner").await == 0 }).await;
+    assert!(css(&c, "#scope-name").await.text().await.unwrap().contains("Mường Tè"));
+    click(&c, "#add-household").await;
+    select(&c, "#hh-hamlet", "03445-01").await;
+    type_into(&c, "#hh-address", "Số 3, Bản Nậm Củm").await;
+    type_into(&c, "#hh-head", "Vàng A Dơ").await;
+    click(&c, "#hh-save").await;
+    click(&c, "#sync-now").await;
+    until("the real household reaches the server", 30, || async { server.projection().households.len() == 1 }).await;
+    assert_eq!(server.event_count("applied"), 1, "only the real record, nothing of the sandbox");
+    c.close().await.unwrap();
+}
+
 #[test]
 fn without_a_display_the_app_says_so_and_exits_non_zero() {
     let out = Command::new(app_bin())

@@ -21,6 +21,7 @@ vi.mock('./ipc', () => ({
 const { default: App } = await import('./App.svelte');
 const { setLocale } = await import('./i18n/index.svelte');
 const { homeFilters } = await import('./lib/homeState.svelte');
+const { localDate } = await import('./api/households');
 
 const enrollment = { server_url: 'http://127.0.0.1:1', user_name: 'Lò Thị Hoa', role: 'volunteer', scope_code: '03445', scope_name: 'Xã Mường Tè' };
 
@@ -147,7 +148,7 @@ describe('App', () => {
     expect(document.body.textContent).toContain('Xã Mường Tè');
     await waitFor(() => expect(q('#hamlet-filter')!.querySelectorAll('option')).toHaveLength(3));
     const statusValues = [...q<HTMLSelectElement>('#status-filter')!.options].map((o) => o.value);
-    expect(statusValues).toEqual(['', 'unvisited', 'no_chip_cccd', 'not_registered', 'registered_pending', 'approved_not_activated', 'activated_level1', 'activated_level2', 'used_portal', 'cannot_activate']);
+    expect(statusValues).toEqual(['', 'unvisited', 'follow_up_due', 'done', 'no_chip_cccd', 'not_registered', 'registered_pending', 'approved_not_activated', 'activated_level1', 'activated_level2', 'used_portal', 'cannot_activate']);
 
     // New household: a backend field error shows next to its field.
     await fireEvent.click(q('#add-household')!);
@@ -217,14 +218,22 @@ describe('App', () => {
     render(App);
     await need('#user-name');
     await choose('#status-filter', 'unvisited');
-    await waitFor(() => expect(last(calls)).toEqual(['search_households', { query: { text: '', hamlet_code: null, status: { kind: 'unvisited' }, limit: null } }]));
+    await waitFor(() => expect(last(calls)).toEqual(['search_households', { query: { text: '', hamlet_code: null, status: { kind: 'unvisited' }, limit: null, today: localDate() } }]));
     await choose('#status-filter', 'activated_level1');
     await choose('#hamlet-filter', '03445-02');
     await type('#search', 'thanh');
     await waitFor(() =>
       expect(last(calls.filter((c) => c[0] === 'search_households'))).toEqual([
         'search_households',
-        { query: { text: 'thanh', hamlet_code: '03445-02', status: { kind: 'state', state: 'activated_level1' }, limit: null } },
+        {
+          query: {
+            text: 'thanh',
+            hamlet_code: '03445-02',
+            status: { kind: 'state', state: 'activated_level1' },
+            limit: null,
+            today: localDate(),
+          },
+        },
       ]),
     );
 
@@ -249,5 +258,45 @@ describe('App', () => {
     expect(calls.filter((c) => c[0] === 'search_households').length).toBe(before);
     await waitFor(() => expect(calls.filter((c) => c[0] === 'search_households').length).toBe(before + 1));
     expect(last(calls.filter((c) => c[0] === 'search_households'))![1]).toMatchObject({ query: { text: 'ngu' } });
+  });
+
+  it('enters training mode, shows it on every screen, resets and leaves it', async () => {
+    const trainer = { server_url: '', user_name: 'Giảng viên tập huấn', role: 'trainer', scope_code: '03478', scope_name: 'Xã Sìn Hồ' };
+    const sandboxInfo = { enrollment: trainer, default_server_url: null, version: '0.1.0', sandbox: true };
+    backend.set('enter_sandbox', () => sandboxInfo);
+    backend.set('reset_sandbox', () => sandboxInfo);
+    backend.set('leave_sandbox', () => ({ enrollment, default_server_url: null, version: '0.1.0', sandbox: false }));
+    backend.set('sync_status', () => ({ phase: 'sandbox', unsent: 0, rejected: 0, last_success: null, progress: null, message: null, next_retry_secs: null }));
+    render(App);
+    await need('#user-name');
+    expect(q('#sandbox-banner')).toBeNull();
+    homeFilters.hamlet = '03445-02';
+    await fireEvent.click(q('#sandbox-enter')!);
+    await need('#sandbox-banner');
+    expect(q('#user-name')!.textContent).toBe('Giảng viên tập huấn');
+    expect(q('#sandbox-enter')).toBeNull();
+    // a real hamlet filter does not carry into the sample commune
+    expect(homeFilters.hamlet).toBe('');
+    await waitFor(() => expect(q('#sync-message')?.textContent).toContain('không bao giờ được đồng bộ'));
+    await fireEvent.click(q('#sandbox-reset')!);
+    await waitFor(() => expect(calls.map((c) => c[0])).toContain('reset_sandbox'));
+    await fireEvent.click(q('#sandbox-leave')!);
+    await waitFor(() => expect(q('#sandbox-banner')).toBeNull());
+    expect(q('#user-name')!.textContent).toBe('Lò Thị Hoa');
+  });
+
+  it('training mode can be entered before any enrollment', async () => {
+    enrolled = false;
+    backend.set('enter_sandbox', () => ({
+      enrollment: { server_url: '', user_name: 'Giảng viên tập huấn', role: 'trainer', scope_code: '03478', scope_name: 'Xã Sìn Hồ' },
+      default_server_url: null,
+      version: '0.1.0',
+      sandbox: true,
+    }));
+    render(App);
+    await need('#enroll-code');
+    await fireEvent.click(q('#sandbox-enter')!);
+    await need('#sandbox-banner');
+    expect(document.body.textContent).toContain('Xã Sìn Hồ');
   });
 });

@@ -530,6 +530,7 @@ impl DeviceStore {
     ///
     /// [`export_bundle`]: DeviceStore::export_bundle
     pub fn export_bundle_of(&self, events: &[Event], now: DateTime<Utc>) -> Result<Vec<u8>, Error> {
+        self.refuse_in_sandbox()?;
         let device_id = self.enrollment()?.ok_or(Error::NotEnrolled)?.device_id;
         let conn = self.connection();
         let server: Option<String> =

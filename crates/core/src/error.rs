@@ -28,6 +28,9 @@ pub enum Error {
         /// How many.
         count: u64,
     },
+    /// The store is a trainer's sandbox: its data never leaves it and nothing real enters it.
+    #[error("dữ liệu tập huấn không bao giờ được đồng bộ hay gửi đi / training data never syncs or leaves the device")]
+    Sandbox,
     /// The device store could not be read or written.
     #[error("database: {0}")]
     Db(#[from] rusqlite::Error),

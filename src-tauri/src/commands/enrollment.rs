@@ -12,11 +12,12 @@ use crate::views::{AppInfo, EnrollmentView};
 /// The enrollment (if any) and defaults for the first screen.
 #[tauri::command]
 pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {
-    let enrollment = state.with_store(current_enrollment).await?;
+    let (enrollment, sandbox) = state.with_store(|s| Ok((current_enrollment(s)?, s.is_sandbox()?))).await?;
     Ok(AppInfo {
         enrollment,
         default_server_url: std::env::var("GOCUA_SERVER_URL").ok(),
         version: APP_VERSION.to_owned(),
+        sandbox,
     })
 }
 

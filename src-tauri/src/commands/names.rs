@@ -2,7 +2,7 @@
 // each) and by the crate (tests check them against the capability file and the handler).
 // Keep in step with `generate_handler!` in src/lib.rs.
 /// Every command the UI may invoke.
-pub const COMMANDS: [&str; 15] = [
+pub const COMMANDS: [&str; 18] = [
     "app_info",
     "enroll",
     "list_hamlets",
@@ -18,4 +18,7 @@ pub const COMMANDS: [&str; 15] = [
     "sync_now",
     "list_rejected",
     "export_bundle",
+    "enter_sandbox",
+    "reset_sandbox",
+    "leave_sandbox",
 ];

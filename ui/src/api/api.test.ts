@@ -27,6 +27,20 @@ describe('app commands', () => {
     expect(lastCall()).toEqual(['enroll', { serverUrl: 'https://gocua.example', code: 'ABCD-EFGH', deviceName: 'Điện thoại của Lan' }]);
   });
 
+  it('training mode commands take no arguments', async () => {
+    await app.enterSandbox();
+    expect(lastCall()).toEqual(['enter_sandbox']);
+    await app.resetSandbox();
+    expect(lastCall()).toEqual(['reset_sandbox']);
+    await app.leaveSandbox();
+    expect(lastCall()).toEqual(['leave_sandbox']);
+  });
+
+  it('the follow-up date is the phone\'s own calendar day', () => {
+    expect(households.localDate(new Date(2026, 10, 2, 23, 59))).toBe('2026-11-02');
+    expect(households.localDate(new Date(2027, 0, 31, 0, 1))).toBe('2027-01-31');
+  });
+
   it('list_hamlets and list_reasons take no arguments', async () => {
     await app.listHamlets();
     expect(lastCall()).toEqual(['list_hamlets']);
@@ -40,13 +54,16 @@ describe('search_households', () => {
     await households.searchHouseholds({ text: 'nguyen van' });
     expect(lastCall()).toEqual([
       'search_households',
-      { query: { text: 'nguyen van', hamlet_code: null, status: null, limit: null } },
+      { query: { text: 'nguyen van', hamlet_code: null, status: null, limit: null, today: households.localDate() } },
     ]);
   });
 
   it('sends an empty query with no search', async () => {
     await households.searchHouseholds();
-    expect(lastCall()).toEqual(['search_households', { query: { text: '', hamlet_code: null, status: null, limit: null } }]);
+    expect(lastCall()).toEqual([
+      'search_households',
+      { query: { text: '', hamlet_code: null, status: null, limit: null, today: households.localDate() } },
+    ]);
   });
 
   it('maps the status choices to StatusFilter', async () => {
@@ -54,6 +71,10 @@ describe('search_households', () => {
     expect(lastCall()[1].query.status).toEqual({ kind: 'unvisited' });
     await households.searchHouseholds({ text: '', status: 'cannot_activate' });
     expect(lastCall()[1].query.status).toEqual({ kind: 'cannot_activate' });
+    await households.searchHouseholds({ text: '', status: 'follow_up_due' });
+    expect(lastCall()[1].query.status).toEqual({ kind: 'follow_up_due' });
+    await households.searchHouseholds({ text: '', status: 'done' });
+    expect(lastCall()[1].query.status).toEqual({ kind: 'done' });
     await households.searchHouseholds({ text: '', status: 'registered_pending' });
     expect(lastCall()[1].query.status).toEqual({ kind: 'state', state: 'registered_pending' });
     await households.searchHouseholds({ text: '', status: '' });
@@ -66,7 +87,15 @@ describe('search_households', () => {
     await households.searchHouseholds({ text: ' hoa ', hamlet: '03445-01', status: 'used_portal', limit: 50 });
     expect(lastCall()).toEqual([
       'search_households',
-      { query: { text: 'hoa', hamlet_code: '03445-01', status: { kind: 'state', state: 'used_portal' }, limit: 50 } },
+      {
+        query: {
+          text: 'hoa',
+          hamlet_code: '03445-01',
+          status: { kind: 'state', state: 'used_portal' },
+          limit: 50,
+          today: households.localDate(),
+        },
+      },
     ]);
   });
 });

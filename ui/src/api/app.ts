@@ -14,6 +14,21 @@ export function enroll(serverUrl: string, code: string, deviceName: string): Pro
   return call<EnrollmentView>('enroll', { serverUrl, code, deviceName });
 }
 
+/** Switches to training mode: the sandbox of made-up data, which never syncs. */
+export function enterSandbox(): Promise<AppInfo> {
+  return call<AppInfo>('enter_sandbox');
+}
+
+/** Throws the training data away and makes a fresh sample ("Làm lại dữ liệu mẫu"). */
+export function resetSandbox(): Promise<AppInfo> {
+  return call<AppInfo>('reset_sandbox');
+}
+
+/** Leaves training mode, back to the real data. */
+export function leaveSandbox(): Promise<AppInfo> {
+  return call<AppInfo>('leave_sandbox');
+}
+
 /** The hamlets of this device's scope. */
 export function listHamlets(): Promise<Place[]> {
   return call<Place[]>('list_hamlets');

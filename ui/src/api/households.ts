@@ -9,8 +9,8 @@ import type { NewHousehold } from '../bindings/NewHousehold';
 import type { StatusFilter } from '../bindings/StatusFilter';
 
 /**
- * The value of the status filter select: "" (all), "unvisited", "cannot_activate" or a
- * FunnelState code.
+ * The value of the status filter select: "" (all), "unvisited", "follow_up_due", "done",
+ * "cannot_activate" or a FunnelState code.
  */
 export type StatusChoice = string;
 
@@ -18,6 +18,8 @@ export type StatusChoice = string;
 export function statusFilterFrom(choice: StatusChoice): StatusFilter | null {
   if (choice === 'unvisited') return { kind: 'unvisited' };
   if (choice === 'cannot_activate') return { kind: 'cannot_activate' };
+  if (choice === 'follow_up_due') return { kind: 'follow_up_due' };
+  if (choice === 'done') return { kind: 'done' };
   if (isFunnelState(choice)) return { kind: 'state', state: choice };
   return null;
 }
@@ -30,13 +32,20 @@ export interface HouseholdSearch {
   limit?: number | null;
 }
 
+/** The phone's own date (YYYY-MM-DD), which decides what follow-up is due today. */
+export function localDate(now: Date = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
 /** Builds the exact query the backend expects, with nulls for unused parts. */
-export function buildQuery(search: HouseholdSearch = {}): HouseholdQuery {
+export function buildQuery(search: HouseholdSearch = {}, now: Date = new Date()): HouseholdQuery {
   return {
     text: (search.text ?? '').trim(),
     hamlet_code: search.hamlet ? search.hamlet : null,
     status: statusFilterFrom(search.status ?? ''),
     limit: search.limit ?? null,
+    today: localDate(now),
   };
 }
 

@@ -16,4 +16,8 @@ default_server_url: string | null,
 /**
  * App version.
  */
-version: string, };
+version: string, 
+/**
+ * Training mode: the open database is the trainer's sandbox of made-up data.
+ */
+sandbox: boolean, };

@@ -21,4 +21,9 @@ status: StatusFilter | null,
 /**
  * At most this many (default 200).
  */
-limit: number | null, };
+limit: number | null, 
+/**
+ * The volunteer's date, for [`StatusFilter::FollowUpDue`] (default: today in Vietnam,
+ * UTC+7).
+ */
+today?: string | null, };

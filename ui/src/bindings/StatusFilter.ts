@@ -4,4 +4,4 @@ import type { FunnelState } from "./FunnelState";
 /**
  * Which households to list, by the state of their residents.
  */
-export type StatusFilter = { "kind": "unvisited" } | { "kind": "state", "state": FunnelState } | { "kind": "cannot_activate" };
+export type StatusFilter = { "kind": "unvisited" } | { "kind": "state", "state": FunnelState } | { "kind": "cannot_activate" } | { "kind": "follow_up_due" } | { "kind": "done" };

@@ -3,4 +3,4 @@
 /**
  * What the sync worker is doing.
  */
-export type SyncPhase = "not_enrolled" | "idle" | "syncing" | "offline" | "refused";
+export type SyncPhase = "not_enrolled" | "idle" | "syncing" | "offline" | "refused" | "sandbox";

@@ -2,8 +2,9 @@
 
 pub mod migrations;
 mod queries;
+pub mod sandbox;
 
-pub use queries::{HouseholdQuery, HouseholdSummary, StatusFilter};
+pub use queries::{HouseholdQuery, HouseholdSummary, StatusFilter, vietnam_today};
 
 use std::path::Path;
 use std::str::FromStr;
@@ -173,6 +174,11 @@ impl DeviceStore {
     /// Stores a successful enrollment with its places and reasons. Refused while events of an
     /// earlier enrollment are unsent: nothing unsent is ever dropped by re-enrolling.
     pub fn save_enrollment(&mut self, server_url: &str, response: &EnrollResponse) -> Result<Enrollment, Error> {
+        self.refuse_in_sandbox()?;
+        self.save_enrollment_unchecked(server_url, response)
+    }
+
+    fn save_enrollment_unchecked(&mut self, server_url: &str, response: &EnrollResponse) -> Result<Enrollment, Error> {
         let unsent = self.unsent_count()?;
         if unsent > 0 {
             return Err(Error::UnsentData { count: unsent });
@@ -261,6 +267,7 @@ impl DeviceStore {
     /// The next batch to push: outbox events in sequence order, at most `max_events` and about
     /// `max_bytes` of JSON (always at least one event if any is queued).
     pub fn outbox_batch(&self, max_events: usize, max_bytes: usize) -> Result<Vec<Event>, Error> {
+        self.refuse_in_sandbox()?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT e.payload, e.id, e.device_id, e.seq, e.author, e.device_time
              FROM outbox o JOIN events e ON e.id = o.event_id ORDER BY o.seq LIMIT ?1",
@@ -283,6 +290,7 @@ impl DeviceStore {
     /// transaction; rejected ones stay in the log, marked, for a person to deal with, and the
     /// projection is replayed without them so it matches the server's.
     pub fn apply_push_response(&mut self, response: &PushResponse) -> Result<AckSummary, Error> {
+        self.refuse_in_sandbox()?;
         let device_id = self.require_enrollment()?.device_id.to_string();
         let tx = self.conn.transaction()?;
         let mut summary = AckSummary::default();
@@ -336,6 +344,7 @@ impl DeviceStore {
     /// events on top: pulled data never overwrites a local unsent edit, and the device ends
     /// where the server does.
     pub fn apply_pull_page(&mut self, page: &PullResponse) -> Result<usize, Error> {
+        self.refuse_in_sandbox()?;
         let tx = self.conn.transaction()?;
         let mut applied = 0;
         let resetting = get_meta(&tx, META_REPLAY_AFTER_PULL)?.is_some();
@@ -394,6 +403,7 @@ impl DeviceStore {
     /// server's order is kept too when the database is the same one (a scope change), and
     /// forgotten when it is another. The projection is replayed when the last page has arrived.
     pub fn begin_reset(&mut self, epoch: &str) -> Result<(), Error> {
+        self.refuse_in_sandbox()?;
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM events WHERE origin = 'pulled'", [])?;
         if get_meta(&tx, META_EPOCH)?.as_deref() != Some(epoch) {
@@ -410,6 +420,7 @@ impl DeviceStore {
     /// places. What left the scope leaves the projection at the replay that ends the reset
     /// that comes with it (see [`DeviceStore::begin_reset`]).
     pub fn change_scope(&mut self, scope: &Place, places: &[Place]) -> Result<(), Error> {
+        self.refuse_in_sandbox()?;
         let tx = self.conn.transaction()?;
         catalog::upsert_places(&tx, places)?;
         tx.execute("UPDATE enrollment SET scope_code = ?1 WHERE singleton = 1", [&scope.code])?;

@@ -278,7 +278,8 @@ fn follow_up_due_and_done_filters_follow_the_volunteer_s_date() {
     let mut store = enrolled();
     let person = |store: &mut DeviceStore, head: &str, visit: Option<(FunnelState, Option<&str>, Option<&str>)>| {
         let household_id = household(store, head);
-        let fields = ResidentFields { full_name: head.into(), birth_year: 1990, sex: Sex::Male, cccd: None, phone: None };
+        let fields =
+            ResidentFields { full_name: head.into(), birth_year: 1990, sex: Sex::Male, cccd: None, phone: None };
         let resident_id = store.add_resident(NewResident { household_id, fields }).unwrap();
         if let Some((status, reason, follow_up)) = visit {
             store

@@ -149,6 +149,8 @@ pub async fn sync_once_with_progress<T: Transport>(
     progress: impl Fn(SyncProgress) + Send,
 ) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
+    // a trainer's sandbox never talks to a server: refused before any request is made
+    locked(store, |s| s.refuse_in_sandbox())?;
     let to_send = locked(store, |s| s.unsent_count())?;
     progress(SyncProgress { sent: 0, to_send, pages: 0 });
     let mut stalled = 0;
