@@ -58,6 +58,8 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context
             commands::sandbox::enter_sandbox,
             commands::sandbox::reset_sandbox,
             commands::sandbox::leave_sandbox,
+            commands::today::get_today,
+            commands::today::set_daily_quota,
         ])
         .build(context)
 }

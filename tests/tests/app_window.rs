@@ -155,7 +155,10 @@ async fn type_into(c: &Client, selector: &str, text: &str) {
 }
 
 async fn select(c: &Client, selector: &str, value: &str) {
-    css(c, selector).await.select_by_value(value).await.unwrap_or_else(|e| panic!("{selector} = {value}: {e}"));
+    let el = css(c, selector).await;
+    let arg = serde_json::to_value(&el).unwrap();
+    c.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await.unwrap();
+    el.select_by_value(value).await.unwrap_or_else(|e| panic!("{selector} = {value}: {e}"));
 }
 
 async fn shot(c: &Client, name: &str) {
@@ -165,6 +168,14 @@ async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.expect("screenshot");
     assert!(png.starts_with(b"\x89PNG"), "a PNG");
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+/// The text of an element, or "" while it is missing or being re-rendered (for `until`).
+async fn text(c: &Client, selector: &str) -> String {
+    match c.find(Locator::Css(selector)).await {
+        Ok(el) => el.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
 }
 
 async fn count(c: &Client, selector: &str) -> usize {
@@ -323,6 +334,127 @@ async fn a_volunteer_records_and_syncs_in_the_real_window() {
     c.close().await.unwrap();
 }
 
+/// Adds a household with one resident through the screens and opens the resident.
+async fn household_with_resident(c: &Client, head: &str, cccd: &str) {
+    click(c, "#add-household").await;
+    select(c, "#hh-hamlet", "03445-01").await;
+    type_into(c, "#hh-address", "Bản Nậm Củm").await;
+    type_into(c, "#hh-head", head).await;
+    click(c, "#hh-save").await;
+    click(c, "#add-resident").await;
+    type_into(c, "#res-name", head).await;
+    type_into(c, "#res-birth-year", "1985").await;
+    select(c, "#res-sex", "male").await;
+    type_into(c, "#res-cccd", cccd).await;
+    click(c, "#res-save").await;
+    click(c, ".resident-item").await;
+    css(c, "#resident-name").await;
+}
+
+/// Records an outcome on the open resident screen; `follow_up` is set as the date picker would.
+async fn record_outcome(c: &Client, status: FunnelState, reason: Option<&str>, follow_up: Option<&str>) {
+    select(c, "#visit-status", status.code()).await;
+    if let Some(reason) = reason {
+        select(c, "#visit-reason", reason).await;
+    }
+    if let Some(date) = follow_up {
+        let input = serde_json::to_value(css(c, "#visit-follow-up").await).unwrap();
+        c.execute(
+            "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![input, serde_json::json!(date)],
+        )
+        .await
+        .unwrap();
+    }
+    click(c, "#visit-save").await;
+    css(c, "#visit-saved").await;
+}
+
+async fn home(c: &Client) {
+    while count(c, "#back").await > 0 {
+        click(c, "#back").await;
+    }
+    css(c, "#today").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_volunteer_s_whole_day() {
+    let server = TestServer::start().await;
+    server.add_places();
+    let code = server.volunteer_code("Lò Thị Lan", "03445");
+    let driver = start_driver(&server.url);
+    let c = connect(&driver).await;
+    c.set_window_size(360, 740).await.expect("360 px wide window");
+    css(&c, "#enroll-code").await;
+    type_into(&c, "#server-url", &server.url).await;
+    type_into(&c, "#enroll-code", &code).await;
+    type_into(&c, "#device-name", "Điện thoại của Lan").await;
+    click(&c, "#enroll-submit").await;
+
+    // the morning: the team leader said three activations today
+    css(&c, "#today").await;
+    click(&c, "#quota-edit").await;
+    type_into(&c, "#quota-input", "3").await;
+    click(&c, "#quota-save").await;
+    until("the quota shows", 10, || async { text(&c, "#today-activated").await.contains("0/3") }).await;
+    shot(&c, "30-today-morning").await;
+    let today: String = c
+        .execute("const d = new Date(); return d.getFullYear() + '-' + String(d.getMonth() + 1).padStart(2, '0') + '-' + String(d.getDate()).padStart(2, '0');", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // three households: one activated, one absent (come back today), one cannot activate
+    household_with_resident(&c, "Vàng A Páo", "012085000101").await;
+    record_outcome(&c, FunnelState::ActivatedLevel1, None, None).await;
+    home(&c).await;
+    household_with_resident(&c, "Lầu Thị Mỷ", "012085000202").await;
+    record_outcome(&c, FunnelState::NotRegistered, Some("absent_unreachable"), Some(&today)).await;
+    home(&c).await;
+    household_with_resident(&c, "Thào A Dơ", "012085000303").await;
+    record_outcome(&c, FunnelState::ApprovedNotActivated, Some("no_smartphone"), None).await;
+    home(&c).await;
+    until("one of three activated, only activations count", 10, || async {
+        text(&c, "#today-activated").await.contains("1/3")
+    })
+    .await;
+    assert!(text(&c, "#today-visited").await.contains('3'));
+    assert_eq!(count(&c, ".follow-up-item").await, 1, "the absent person is due back today");
+    assert!(text(&c, ".follow-up-item").await.contains("Lầu Thị Mỷ"));
+    shot(&c, "31-today-follow-up-due").await;
+    click(&c, "#lang-toggle").await;
+    until("English", 5, || async { text(&c, "#today-title").await == "Today" }).await;
+    shot(&c, "31-today-follow-up-due-en").await;
+    click(&c, "#lang-toggle").await;
+
+    // filters: done = settled households (activated, or classified with no return planned)
+    select(&c, "#status-filter", "done").await;
+    until("two households are done", 10, || async { count(&c, ".household-item").await == 2 }).await;
+    select(&c, "#status-filter", "follow_up_due").await;
+    until("one household is due", 10, || async { count(&c, ".household-item").await == 1 }).await;
+    select(&c, "#status-filter", "").await;
+
+    // the afternoon: back at the absent person's house, the account gets activated
+    css(&c, ".follow-up-item").await;
+    click(&c, ".follow-up-item").await;
+    css(&c, "#resident-name").await;
+    record_outcome(&c, FunnelState::ActivatedLevel1, None, None).await;
+    home(&c).await;
+    until("two of three, nobody left to revisit", 10, || async {
+        text(&c, "#today-activated").await.contains("2/3") && count(&c, ".follow-up-item").await == 0
+    })
+    .await;
+    click(&c, "#sync-now").await;
+    until("the server has the day", 30, || async { server.projection().visits.len() == 4 }).await;
+    let state = server.projection();
+    let activated = state.residents.values().filter(|r| r.status.is_some_and(FunnelState::is_activated)).count();
+    assert_eq!((state.households.len(), activated), (3, 2));
+    shot(&c, "32-today-evening").await;
+    c.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trainer_s_sandbox_never_reaches_the_server() {
     let server = TestServer::start().await;
@@ -342,7 +474,7 @@ async fn a_trainer_s_sandbox_never_reaches_the_server() {
     click(&c, "#sandbox-enter").await;
     css(&c, "#sandbox-banner").await;
     until("the sample commune is listed", 20, || async { count(&c, ".household-item").await > 10 }).await;
-    assert!(css(&c, "#scope-name").await.text().await.unwrap().contains("Xã Sìn Hồ"));
+    assert!(text(&c, "#scope-name").await.contains("Xã Sìn Hồ"));
     shot(&c, "20-sandbox-home").await;
     select(&c, "#status-filter", "follow_up_due").await;
     until("some follow-ups are due in the sample", 10, || async {
@@ -363,12 +495,11 @@ async fn a_trainer_s_sandbox_never_reaches_the_server() {
         css(&c, "#sync-bar").await.attr("data-phase").await.unwrap().as_deref() == Some("sandbox")
     })
     .await;
-    assert!(css(&c, "#sync-message").await.text().await.unwrap().contains("không bao giờ"));
-    assert!(css(&c, "#sync-unsent").await.text().await.unwrap().contains('1'), "the trainee's record waits, unsent");
+    assert!(text(&c, "#sync-message").await.contains("không bao giờ"));
+    assert!(text(&c, "#sync-unsent").await.contains('1'), "the trainee's record waits, unsent");
     shot(&c, "21-sandbox-sync-refused").await;
     click(&c, "#lang-toggle").await;
-    until("English", 5, || async { css(&c, "#sync-message").await.text().await.unwrap().contains("never syncs") })
-        .await;
+    until("English", 5, || async { text(&c, "#sync-message").await.contains("never syncs") }).await;
     shot(&c, "21-sandbox-sync-refused-en").await;
     click(&c, "#lang-toggle").await;
     // give the worker a few more rounds (every 2 s here) to misbehave
@@ -382,15 +513,12 @@ async fn a_trainer_s_sandbox_never_reaches_the_server() {
     click(&c, "#back").await;
     click(&c, "#back").await;
     click(&c, "#sandbox-reset").await;
-    until("the reset sample has nothing unsent", 20, || async {
-        css(&c, "#sync-unsent").await.text().await.unwrap().contains('0')
-    })
-    .await;
+    until("the reset sample has nothing unsent", 20, || async { text(&c, "#sync-unsent").await.contains('0') }).await;
     shot(&c, "22-sandbox-reset").await;
     // leaving returns to the real data, which does sync
     click(&c, "#sandbox-leave").await;
     until("back to the real volunteer", 10, || async { count(&c, "#sandbox-banner").await == 0 }).await;
-    assert!(css(&c, "#scope-name").await.text().await.unwrap().contains("Mường Tè"));
+    assert!(text(&c, "#scope-name").await.contains("Mường Tè"));
     click(&c, "#add-household").await;
     select(&c, "#hh-hamlet", "03445-01").await;
     type_into(&c, "#hh-address", "Số 3, Bản Nậm Củm").await;

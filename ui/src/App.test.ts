@@ -21,7 +21,7 @@ vi.mock('./ipc', () => ({
 const { default: App } = await import('./App.svelte');
 const { setLocale } = await import('./i18n/index.svelte');
 const { homeFilters } = await import('./lib/homeState.svelte');
-const { localDate } = await import('./api/households');
+const { todayIso } = await import('./lib/format');
 
 const enrollment = { server_url: 'http://127.0.0.1:1', user_name: 'Lò Thị Hoa', role: 'volunteer', scope_code: '03445', scope_name: 'Xã Mường Tè' };
 
@@ -29,6 +29,8 @@ let households: Household[];
 let residents: Resident[];
 let visits: Visit[];
 let enrolled: boolean;
+let quota: number | null;
+let followUps: Array<Record<string, unknown>> = [];
 
 function setup(): void {
   enrolled = true;
@@ -42,6 +44,20 @@ function setup(): void {
     if (a!.code !== 'ABCD-EFGH') throw { kind: 'refused', message: 'Mã đăng ký không đúng / Wrong code', fields: [] };
     enrolled = true;
     return enrollment;
+  });
+  quota = null;
+  backend.set('get_today', (a) => ({
+    date: a!.date,
+    quota,
+    activated: visits.filter((v) => v.status === 'activated_level1' || v.status === 'used_portal').length,
+    visited: visits.length,
+    follow_ups: followUps,
+    follow_ups_due: followUps.length,
+    unsent: 0,
+  }));
+  backend.set('set_daily_quota', (a) => {
+    quota = a!.quota;
+    return null;
   });
   backend.set('list_hamlets', () => [
     { code: '03445-01', name: 'Bản Nà Khương', level: 'hamlet', division_type: 'bản', parent_code: '03445' },
@@ -218,7 +234,7 @@ describe('App', () => {
     render(App);
     await need('#user-name');
     await choose('#status-filter', 'unvisited');
-    await waitFor(() => expect(last(calls)).toEqual(['search_households', { query: { text: '', hamlet_code: null, status: { kind: 'unvisited' }, limit: null, today: localDate() } }]));
+    await waitFor(() => expect(last(calls)).toEqual(['search_households', { query: { text: '', hamlet_code: null, status: { kind: 'unvisited' }, limit: null, today: todayIso() } }]));
     await choose('#status-filter', 'activated_level1');
     await choose('#hamlet-filter', '03445-02');
     await type('#search', 'thanh');
@@ -231,7 +247,7 @@ describe('App', () => {
             hamlet_code: '03445-02',
             status: { kind: 'state', state: 'activated_level1' },
             limit: null,
-            today: localDate(),
+            today: todayIso(),
           },
         },
       ]),
@@ -298,5 +314,44 @@ describe('App', () => {
     await fireEvent.click(q('#sandbox-enter')!);
     await need('#sandbox-banner');
     expect(document.body.textContent).toContain('Xã Sìn Hồ');
+  });
+
+  it('shows the day: quota progress from activations only, the follow-ups due, and sets the quota', async () => {
+    followUps = [1, 2, 3, 4].map((n) => ({
+      resident_id: `r${n}`,
+      full_name: `Người số ${n}`,
+      household_id: 'h1',
+      head_name: 'Lò Văn Páo',
+      address: 'Số 5',
+      hamlet_code: '03445-01',
+      status: 'registered_pending',
+      reason_code: n === 1 ? 'away' : null,
+      action: null,
+      due: '2026-11-20',
+    }));
+    residents.push({ id: 'r1', household_id: 'h1', full_name: 'Người số 1', birth_year: 1990, sex: 'female', cccd: null, phone: null, version: 1, review: null, field_versions: {}, status: 'registered_pending', reason_code: null, follow_up: '2026-11-20', deciding_visit: null, visit_count: 1 });
+    render(App);
+    await need('#today');
+    await waitFor(() => expect(q('#today-activated')!.textContent).toContain('Đã kích hoạt 0 tài khoản'));
+    expect(calls).toContainEqual(['get_today', { date: todayIso(), utcOffsetMinutes: -new Date().getTimezoneOffset() }]);
+    expect(document.querySelectorAll('.follow-up-item')).toHaveLength(3);
+    expect(q('.follow-up-item')!.textContent).toContain('Đi làm ăn xa');
+    await fireEvent.click(q('#quota-edit')!);
+    await fireEvent.input(q('#quota-input')!, { target: { value: '0' } });
+    await fireEvent.submit(q('#quota-input')!.closest('form')!);
+    await need('.field-error');
+    await fireEvent.input(q('#quota-input')!, { target: { value: '20' } });
+    await fireEvent.submit(q('#quota-input')!.closest('form')!);
+    await waitFor(() => expect(q('#today-activated')!.textContent).toContain('0/20'));
+    expect(calls).toContainEqual(['set_daily_quota', { quota: 20 }]);
+    await fireEvent.click(q('#today-show-all')!);
+    await waitFor(() => expect(q<HTMLSelectElement>('#status-filter')!.value).toBe('follow_up_due'));
+    expect(q('#today'), 'the card gives way to the filtered list').toBeNull();
+    homeFilters.status = '';
+    await need('.follow-up-item');
+    await fireEvent.click(q('.follow-up-item')!);
+    await need('#resident-name');
+    expect(q('#resident-name')!.textContent).toContain('Người số 1');
+    followUps = [];
   });
 });

@@ -9,6 +9,7 @@ pub mod households;
 pub mod residents;
 pub mod sandbox;
 pub mod sync;
+pub mod today;
 
 #[cfg(test)]
 mod tests {

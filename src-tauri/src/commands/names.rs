@@ -2,7 +2,7 @@
 // each) and by the crate (tests check them against the capability file and the handler).
 // Keep in step with `generate_handler!` in src/lib.rs.
 /// Every command the UI may invoke.
-pub const COMMANDS: [&str; 18] = [
+pub const COMMANDS: [&str; 20] = [
     "app_info",
     "enroll",
     "list_hamlets",
@@ -21,4 +21,6 @@ pub const COMMANDS: [&str; 18] = [
     "enter_sandbox",
     "reset_sandbox",
     "leave_sandbox",
+    "get_today",
+    "set_daily_quota",
 ];

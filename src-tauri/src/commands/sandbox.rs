@@ -1,8 +1,8 @@
 //! Training mode: the trainer's sandbox of made-up data, entered, reset in one tap and left.
 //! That it never syncs is enforced by the store (`DeviceStore::refuse_in_sandbox`), not here.
 
+use chrono::NaiveDate;
 use gocua_core::store::DeviceStore;
-use gocua_core::store::vietnam_today;
 use tauri::State;
 
 use crate::error::CommandError;
@@ -14,18 +14,19 @@ fn fresh_seed() -> u64 {
     chrono::Utc::now().timestamp_micros().unsigned_abs()
 }
 
-/// Switches to the sandbox, making it on first use.
+/// Switches to the sandbox, making it on first use; `today` (the phone's date) places the
+/// sample's follow-ups.
 #[tauri::command]
-pub async fn enter_sandbox(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {
+pub async fn enter_sandbox(state: State<'_, AppState>, today: NaiveDate) -> Result<AppInfo, CommandError> {
     state
-        .switch_store(|paths| {
+        .switch_store(move |paths| {
             if paths.sandbox.exists() {
                 let store = DeviceStore::open(&paths.sandbox)?;
                 if store.is_sandbox()? {
                     return Ok(store);
                 }
             }
-            DeviceStore::create_sandbox(&paths.sandbox, fresh_seed(), vietnam_today())
+            DeviceStore::create_sandbox(&paths.sandbox, fresh_seed(), today)
         })
         .await?;
     state.sync.nudge();
@@ -34,14 +35,14 @@ pub async fn enter_sandbox(state: State<'_, AppState>) -> Result<AppInfo, Comman
 
 /// Throws the sandbox away and makes a new one ("Làm lại dữ liệu mẫu"); only in training mode.
 #[tauri::command]
-pub async fn reset_sandbox(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {
+pub async fn reset_sandbox(state: State<'_, AppState>, today: NaiveDate) -> Result<AppInfo, CommandError> {
     if !state.with_store(|s| s.is_sandbox()).await? {
         return Err(CommandError::new(
             "invalid",
             "Chỉ làm lại được dữ liệu tập huấn / Only training data can be reset",
         ));
     }
-    state.switch_store(|paths| DeviceStore::create_sandbox(&paths.sandbox, fresh_seed(), vietnam_today())).await?;
+    state.switch_store(move |paths| DeviceStore::create_sandbox(&paths.sandbox, fresh_seed(), today)).await?;
     super::enrollment::app_info(state).await
 }
 

@@ -8,6 +8,7 @@ const households = await import('./households');
 const residents = await import('./residents');
 const sync = await import('./sync');
 const { onLocalChange } = await import('../lib/changes');
+const { todayIso } = await import('../lib/format');
 
 beforeEach(() => {
   call.mockReset();
@@ -27,18 +28,13 @@ describe('app commands', () => {
     expect(lastCall()).toEqual(['enroll', { serverUrl: 'https://gocua.example', code: 'ABCD-EFGH', deviceName: 'Điện thoại của Lan' }]);
   });
 
-  it('training mode commands take no arguments', async () => {
+  it('training mode commands send the phone\'s date', async () => {
     await app.enterSandbox();
-    expect(lastCall()).toEqual(['enter_sandbox']);
+    expect(lastCall()).toEqual(['enter_sandbox', { today: todayIso() }]);
     await app.resetSandbox();
-    expect(lastCall()).toEqual(['reset_sandbox']);
+    expect(lastCall()).toEqual(['reset_sandbox', { today: todayIso() }]);
     await app.leaveSandbox();
     expect(lastCall()).toEqual(['leave_sandbox']);
-  });
-
-  it('the follow-up date is the phone\'s own calendar day', () => {
-    expect(households.localDate(new Date(2026, 10, 2, 23, 59))).toBe('2026-11-02');
-    expect(households.localDate(new Date(2027, 0, 31, 0, 1))).toBe('2027-01-31');
   });
 
   it('list_hamlets and list_reasons take no arguments', async () => {
@@ -54,7 +50,7 @@ describe('search_households', () => {
     await households.searchHouseholds({ text: 'nguyen van' });
     expect(lastCall()).toEqual([
       'search_households',
-      { query: { text: 'nguyen van', hamlet_code: null, status: null, limit: null, today: households.localDate() } },
+      { query: { text: 'nguyen van', hamlet_code: null, status: null, limit: null, today: todayIso() } },
     ]);
   });
 
@@ -62,7 +58,7 @@ describe('search_households', () => {
     await households.searchHouseholds();
     expect(lastCall()).toEqual([
       'search_households',
-      { query: { text: '', hamlet_code: null, status: null, limit: null, today: households.localDate() } },
+      { query: { text: '', hamlet_code: null, status: null, limit: null, today: todayIso() } },
     ]);
   });
 
@@ -93,7 +89,7 @@ describe('search_households', () => {
           hamlet_code: '03445-01',
           status: { kind: 'state', state: 'used_portal' },
           limit: 50,
-          today: households.localDate(),
+          today: todayIso(),
         },
       },
     ]);

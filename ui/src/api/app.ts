@@ -1,4 +1,5 @@
 import { call } from '../ipc';
+import { todayIso } from '../lib/format';
 import type { AppInfo } from '../bindings/AppInfo';
 import type { EnrollmentView } from '../bindings/EnrollmentView';
 import type { Place } from '../bindings/Place';
@@ -16,12 +17,12 @@ export function enroll(serverUrl: string, code: string, deviceName: string): Pro
 
 /** Switches to training mode: the sandbox of made-up data, which never syncs. */
 export function enterSandbox(): Promise<AppInfo> {
-  return call<AppInfo>('enter_sandbox');
+  return call<AppInfo>('enter_sandbox', { today: todayIso() });
 }
 
 /** Throws the training data away and makes a fresh sample ("Làm lại dữ liệu mẫu"). */
 export function resetSandbox(): Promise<AppInfo> {
-  return call<AppInfo>('reset_sandbox');
+  return call<AppInfo>('reset_sandbox', { today: todayIso() });
 }
 
 /** Leaves training mode, back to the real data. */

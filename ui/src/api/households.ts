@@ -1,5 +1,6 @@
 import { call } from '../ipc';
 import { emitLocalChange } from '../lib/changes';
+import { todayIso } from '../lib/format';
 import { isFunnelState } from '../lib/funnel';
 import type { HouseholdDetail } from '../bindings/HouseholdDetail';
 import type { HouseholdQuery } from '../bindings/HouseholdQuery';
@@ -32,12 +33,6 @@ export interface HouseholdSearch {
   limit?: number | null;
 }
 
-/** The phone's own date (YYYY-MM-DD), which decides what follow-up is due today. */
-export function localDate(now: Date = new Date()): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-}
-
 /** Builds the exact query the backend expects, with nulls for unused parts. */
 export function buildQuery(search: HouseholdSearch = {}, now: Date = new Date()): HouseholdQuery {
   return {
@@ -45,7 +40,8 @@ export function buildQuery(search: HouseholdSearch = {}, now: Date = new Date())
     hamlet_code: search.hamlet ? search.hamlet : null,
     status: statusFilterFrom(search.status ?? ''),
     limit: search.limit ?? null,
-    today: localDate(now),
+    // the phone's own calendar day decides which follow-ups are due
+    today: todayIso(now),
   };
 }
 

@@ -3,6 +3,7 @@
 pub mod migrations;
 mod queries;
 pub mod sandbox;
+pub mod today;
 
 pub use queries::{HouseholdQuery, HouseholdSummary, StatusFilter, vietnam_today};
 

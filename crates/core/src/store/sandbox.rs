@@ -86,6 +86,7 @@ impl DeviceStore {
         set_meta(&store.conn, META_SANDBOX, "1")?;
         store.enroll_sandbox()?;
         store.fill_sandbox(seed, today)?;
+        store.set_daily_quota(Some(10))?;
         Ok(store)
     }
 
