@@ -60,6 +60,7 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context
             commands::sandbox::leave_sandbox,
             commands::today::get_today,
             commands::today::set_daily_quota,
+            commands::today::get_team,
         ])
         .build(context)
 }

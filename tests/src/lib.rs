@@ -143,7 +143,13 @@ impl TestServer {
 
     /// Adds a volunteer scoped to `commune` and returns a fresh one-time code for them.
     pub fn volunteer_code(&self, name: &str, commune: &str) -> String {
-        let user = self.admin(&["add-user", "--name", name, "--role", "volunteer", "--scope", commune]);
+        self.code_for(name, "volunteer", commune)
+    }
+
+    /// A one-time code for a new user of `role` (as `gocua-server admin add-user --role` spells
+    /// it: `team-leader`, …) in `scope`.
+    pub fn code_for(&self, name: &str, role: &str, scope: &str) -> String {
+        let user = self.admin(&["add-user", "--name", name, "--role", role, "--scope", scope]);
         self.admin(&["create-code", "--user", &user])
     }
 

@@ -163,6 +163,14 @@ async fn select(c: &Client, selector: &str, value: &str) {
 
 async fn shot(c: &Client, name: &str) {
     eprintln!("[window test] screen {name}");
+    // WebKit captures the last painted frame: let two frames paint first
+    c.execute_async(
+        "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+        vec![],
+    )
+    .await
+    .expect("frames painted");
+    tokio::time::sleep(Duration::from_millis(150)).await;
     let dir = workspace().join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     let png = c.screenshot().await.expect("screenshot");
@@ -408,7 +416,15 @@ async fn a_volunteer_s_whole_day() {
 
     // three households: one activated, one absent (come back today), one cannot activate
     household_with_resident(&c, "Vàng A Páo", "012085000101").await;
-    record_outcome(&c, FunnelState::ActivatedLevel1, None, None).await;
+    // the guidance checklist, in the order it is taught: the outcome follows the ticks
+    for step in ["install_app", "register_level1", "face_check", "activate_sms"] {
+        click(&c, &format!("#step-{step}")).await;
+    }
+    let derived = css(&c, "#visit-status").await.prop("value").await.unwrap();
+    assert_eq!(derived.as_deref(), Some(FunnelState::ActivatedLevel1.code()), "not typed twice");
+    shot(&c, "30b-checklist").await;
+    click(&c, "#visit-save").await;
+    css(&c, "#visit-saved").await;
     home(&c).await;
     household_with_resident(&c, "Lầu Thị Mỷ", "012085000202").await;
     record_outcome(&c, FunnelState::NotRegistered, Some("absent_unreachable"), Some(&today)).await;
@@ -451,7 +467,161 @@ async fn a_volunteer_s_whole_day() {
     let state = server.projection();
     let activated = state.residents.values().filter(|r| r.status.is_some_and(FunnelState::is_activated)).count();
     assert_eq!((state.households.len(), activated), (3, 2));
+    let steps: Vec<_> = state.visits.values().filter(|v| !v.steps.is_empty()).map(|v| v.steps.len()).collect();
+    assert_eq!(steps, [4], "the four ticked steps reached the server");
     shot(&c, "32-today-evening").await;
+    c.close().await.unwrap();
+}
+
+/// A volunteer's phone (no window) records `activated` activations out of `people` today and
+/// syncs them.
+async fn volunteer_day(server: &TestServer, name: &str, file: &str, people: usize, activated: usize) {
+    let code = server.volunteer_code(name, "03445");
+    let (device, transport) = enrolled_device(server, file, &code).await;
+    {
+        let mut store = device.lock().unwrap();
+        let household_id = store.new_record_id().unwrap();
+        store
+            .record(Payload::HouseholdCreated(HouseholdCreated {
+                household_id,
+                hamlet_code: "03445-01".into(),
+                address: format!("Nhà của {name}"),
+                head_name: name.into(),
+            }))
+            .unwrap();
+        for i in 0..people {
+            let resident_id = store.new_record_id().unwrap();
+            let fields = ResidentFields {
+                full_name: format!("{name} {i}"),
+                birth_year: 1990,
+                sex: Sex::Female,
+                cccd: None,
+                phone: None,
+            };
+            store.record(Payload::ResidentAdded(ResidentAdded { resident_id, household_id, fields })).unwrap();
+            let status = if i < activated { FunnelState::ActivatedLevel1 } else { FunnelState::NoChipCccd };
+            let visit = gocua_core::event::VisitRecorded {
+                steps: Vec::new(),
+                visit_id: store.new_record_id().unwrap(),
+                resident_id,
+                status,
+                reason_code: None,
+                action: None,
+                follow_up: None,
+                note: None,
+            };
+            store.record(Payload::VisitRecorded(visit)).unwrap();
+        }
+    }
+    sync_once(&device, &transport).await.expect("volunteer syncs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_leader_sees_who_is_behind() {
+    let server = TestServer::start().await;
+    server.add_places();
+    volunteer_day(&server, "Lò Thị Lan", "lan.sqlite", 3, 2).await;
+    volunteer_day(&server, "Mùa A Mỏ", "mo.sqlite", 2, 0).await;
+    let code = server.code_for("Hà Văn Tổ", "team-leader", "03445");
+    let driver = start_driver(&server.url);
+    let c = connect(&driver).await;
+    c.set_window_size(360, 740).await.expect("360 px wide window");
+    css(&c, "#enroll-code").await;
+    type_into(&c, "#server-url", &server.url).await;
+    type_into(&c, "#enroll-code", &code).await;
+    type_into(&c, "#device-name", "Máy tổ trưởng").await;
+    click(&c, "#enroll-submit").await;
+    css(&c, "#today").await;
+    click(&c, "#quota-edit").await;
+    type_into(&c, "#quota-input", "2").await;
+    click(&c, "#quota-save").await;
+    until("the first sync pulls the team's work", 30, || async { count(&c, ".household-item").await == 2 }).await;
+    click(&c, "#open-team").await;
+    css(&c, "#team-title").await;
+    until("the team's activations", 10, || async { text(&c, "#team-activated").await.contains("2 hôm nay") }).await;
+    let behind = text(&c, "#team-behind").await;
+    assert!(behind.contains("Mùa A Mỏ") && behind.contains("0/2"), "{behind}");
+    assert!(!behind.contains("Lò Thị Lan"), "{behind}");
+    let on_track = text(&c, "#team-on-track").await;
+    assert!(on_track.contains("Lò Thị Lan") && on_track.contains("2/2"), "{on_track}");
+    shot(&c, "40-team").await;
+    click(&c, "#lang-toggle").await;
+    until("English", 5, || async { text(&c, "#team-title").await == "Team progress" }).await;
+    shot(&c, "40-team-en").await;
+    c.close().await.unwrap();
+}
+
+/// What is wider than it may be on the current screen: the page wider than the window, or an
+/// element whose content is cut off (text clipped by `overflow`, an ellipsis).
+async fn overflowing(c: &Client) -> Vec<String> {
+    let js = "const out = [];
+        if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push('page ' + document.documentElement.scrollWidth);
+        for (const el of document.querySelectorAll('body *')) {
+          if (['SELECT', 'OPTION', 'INPUT', 'TEXTAREA', 'PROGRESS'].includes(el.tagName)) continue;
+          if (el.closest('.visually-hidden')) continue; // for screen readers, clipped on purpose
+          const style = getComputedStyle(el);
+          const clips = style.overflowX !== 'visible' || style.textOverflow === 'ellipsis';
+          if (clips && el.scrollWidth > el.clientWidth + 1) out.push((el.id ? '#' + el.id : el.className || el.tagName) + ': ' + el.textContent.trim().slice(0, 40));
+        }
+        return out;";
+    let value = c.execute(js, vec![]).await.unwrap();
+    value.as_array().unwrap().iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect()
+}
+
+/// A screenshot in Vietnamese and one in English, each checked for overflow and clipped text.
+async fn both_languages(c: &Client, name: &str) {
+    for lang in ["vi", "en"] {
+        let current = c.execute("return document.documentElement.querySelector('.app').lang", vec![]).await.unwrap();
+        if current.as_str() != Some(lang) {
+            click(c, "#lang-toggle").await;
+            until("the language switches", 5, || async {
+                c.execute("return document.querySelector('.app').lang", vec![]).await.unwrap().as_str() == Some(lang)
+            })
+            .await;
+        }
+        shot(c, &format!("{name}-{lang}")).await;
+        let over = overflowing(c).await;
+        assert!(over.is_empty(), "{name} ({lang}) at 360 px: {over:?}");
+    }
+    click(c, "#lang-toggle").await; // back to Vietnamese
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_screen_fits_360_px_in_both_languages() {
+    let server = TestServer::start().await;
+    let driver = start_driver(&server.url);
+    let c = connect(&driver).await;
+    c.set_window_size(360, 740).await.expect("360 px wide window");
+    css(&c, "#enroll-code").await;
+    both_languages(&c, "50-enroll").await;
+    click(&c, "#sandbox-enter").await;
+    until("the sample commune", 20, || async { count(&c, ".household-item").await > 10 }).await;
+    both_languages(&c, "51-home-today").await;
+    click(&c, "#open-team").await;
+    css(&c, "#team-title").await;
+    both_languages(&c, "52-team").await;
+    click(&c, "#back").await;
+    select(&c, "#status-filter", "follow_up_due").await;
+    until("the due households", 10, || async { count(&c, ".household-item").await > 0 }).await;
+    both_languages(&c, "53-home-filtered").await;
+    click(&c, ".household-item").await;
+    css(&c, "#household-title").await;
+    both_languages(&c, "54-household").await;
+    click(&c, ".resident-item").await;
+    css(&c, "#resident-name").await;
+    both_languages(&c, "55-resident").await;
+    click(&c, "#back").await;
+    click(&c, "#add-resident").await;
+    css(&c, "#res-name").await;
+    click(&c, "#res-save").await;
+    css(&c, ".field-error").await;
+    both_languages(&c, "56-new-resident-errors").await;
+    click(&c, "#back").await;
+    click(&c, "#back").await;
+    select(&c, "#status-filter", "").await;
+    click(&c, "#add-household").await;
+    css(&c, "#hh-head").await;
+    both_languages(&c, "57-new-household").await;
     c.close().await.unwrap();
 }
 

@@ -110,6 +110,7 @@ async fn a_batch_with_one_invalid_event_applies_the_rest_and_reports_it() {
         payloads.into_iter().enumerate().map(|(i, p)| fixtures::event(device_id, author, i as u64 + 1, p)).collect();
     let visit = |status, reason: Option<&str>| {
         Payload::VisitRecorded(VisitRecorded {
+            steps: Vec::new(),
             visit_id: Uuid::now_v7(),
             resident_id: residents[0],
             status,
@@ -170,6 +171,7 @@ async fn a_device_of_another_commune_can_neither_push_into_nor_pull_from_the_fir
         head_name: "Hà Văn Chiến".into(),
     });
     let foreign_visit = Payload::VisitRecorded(VisitRecorded {
+        steps: Vec::new(),
         visit_id: Uuid::now_v7(),
         resident_id: residents_a[0],
         status: FunnelState::ActivatedLevel2,

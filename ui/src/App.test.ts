@@ -1,5 +1,5 @@
 // The whole app against a fake backend: the screens, the router and the E2E hooks.
-import { fireEvent, render, waitFor } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, waitFor } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HouseholdSummary } from './bindings/HouseholdSummary';
 import type { Household } from './bindings/Household';
@@ -353,5 +353,38 @@ describe('App', () => {
     await need('#resident-name');
     expect(q('#resident-name')!.textContent).toContain('Người số 1');
     followUps = [];
+  });
+
+  it('a team leader opens the team: who is behind comes first; a volunteer has no such button', async () => {
+    render(App);
+    await need('#today');
+    expect(q('#open-team')).toBeNull();
+    cleanup();
+    const leader = { ...enrollment, user_name: 'Hà Văn Tổ', role: 'team_leader' };
+    backend.set('app_info', () => ({ enrollment: leader, default_server_url: null, version: '0.1.0', sandbox: false }));
+    const member = (name: string, today: number, behind: boolean) => ({
+      user_id: name,
+      name,
+      role: 'volunteer',
+      activated_today: today,
+      activated_total: today + 5,
+      visited_today: today + 1,
+      follow_ups_due: 0,
+      behind,
+    });
+    backend.set('get_team', () => ({
+      date: '2026-11-22',
+      quota: 2,
+      members: [member('Mùa A Mỏ', 0, true), member('Lò Thị Lan', 2, false)],
+      activated_today: 2,
+      activated_total: 12,
+    }));
+    render(App);
+    await fireEvent.click(await need('#open-team'));
+    await need('#team-title');
+    await waitFor(() => expect(q('#team-behind')!.textContent).toContain('Mùa A Mỏ'));
+    expect(q('#team-behind')!.textContent).toContain('0/2');
+    expect(q('#team-on-track')!.textContent).toContain('Lò Thị Lan');
+    expect(q('#team-activated')!.textContent).toContain('2 hôm nay · 12 cả đợt');
   });
 });

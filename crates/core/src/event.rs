@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::funnel::{FunnelState, VisitAction};
+use crate::funnel::{ChecklistStep, FunnelState, VisitAction};
 use crate::model::Sex;
 
 /// One fact recorded on one device. Never edited; corrections are new events.
@@ -264,6 +264,10 @@ pub struct VisitRecorded {
     /// When to come back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_up: Option<NaiveDate>,
+    /// The guidance checklist's steps done during the visit (an additive field: older readers
+    /// ignore it; the status must not contradict it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<ChecklistStep>,
     /// Free-text note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,

@@ -143,6 +143,7 @@ pub fn visit_payload(rng: &mut Rng, resident_id: Uuid, reason_codes: &[&str]) ->
     let reason_code = (!status.is_activated() && rng.below(2) == 0 && !reason_codes.is_empty())
         .then(|| (*rng.pick(reason_codes)).to_owned());
     Payload::VisitRecorded(VisitRecorded {
+        steps: Vec::new(),
         visit_id: rng.uuid(),
         resident_id,
         status,

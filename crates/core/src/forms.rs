@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::error::Error;
 use crate::event::{HouseholdCreated, HouseholdSurveyed, Payload, ResidentAdded, ResidentFields, VisitRecorded};
-use crate::funnel::{FunnelState, VisitAction};
+use crate::funnel::{ChecklistStep, FunnelState, VisitAction};
 use crate::model::{Household, Resident, Visit};
 use crate::store::DeviceStore;
 
@@ -48,6 +48,9 @@ pub struct NewVisit {
     pub action: Option<VisitAction>,
     /// When to come back.
     pub follow_up: Option<NaiveDate>,
+    /// The guidance checklist's steps done (the status must not contradict them).
+    #[serde(default)]
+    pub steps: Vec<ChecklistStep>,
     /// Note.
     pub note: Option<String>,
 }
@@ -115,6 +118,7 @@ impl DeviceStore {
     pub fn record_visit(&mut self, form: NewVisit) -> Result<Uuid, Error> {
         let visit_id = self.new_record_id()?;
         self.record(Payload::VisitRecorded(VisitRecorded {
+            steps: form.steps,
             visit_id,
             resident_id: form.resident_id,
             status: form.status,
@@ -163,6 +167,7 @@ mod tests {
             .unwrap();
         store
             .record_visit(NewVisit {
+                steps: Vec::new(),
                 resident_id,
                 status: FunnelState::ApprovedNotActivated,
                 reason_code: Some("no_smartphone".into()),

@@ -115,9 +115,72 @@ impl VisitAction {
     }
 }
 
+/// One step of the guidance checklist, in the order volunteers teach it: install VNeID →
+/// register level 1 on the person's phone → face check → activate with the SMS code → log into
+/// the National Public Service Portal; or refer to the commune police for level 2.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChecklistStep {
+    /// Cài đặt ứng dụng VNeID.
+    InstallApp,
+    /// Đăng ký tài khoản mức 1 trên điện thoại của người dân.
+    RegisterLevel1,
+    /// Xác thực khuôn mặt.
+    FaceCheck,
+    /// Kích hoạt bằng mã SMS.
+    ActivateSms,
+    /// Đăng nhập Cổng Dịch vụ công quốc gia bằng VNeID.
+    PortalLogin,
+    /// Hướng dẫn đến Công an xã đăng ký mức 2.
+    ReferLevel2,
+}
+
+impl ChecklistStep {
+    /// Every step, in teaching order (the level-2 referral last: it replaces the others).
+    pub const ALL: [ChecklistStep; 6] = [
+        ChecklistStep::InstallApp,
+        ChecklistStep::RegisterLevel1,
+        ChecklistStep::FaceCheck,
+        ChecklistStep::ActivateSms,
+        ChecklistStep::PortalLogin,
+        ChecklistStep::ReferLevel2,
+    ];
+
+    /// The least funnel state a person has reached once this step is done, if it says one.
+    pub fn implies(self) -> Option<FunnelState> {
+        match self {
+            ChecklistStep::InstallApp | ChecklistStep::ReferLevel2 => None,
+            ChecklistStep::RegisterLevel1 | ChecklistStep::FaceCheck => Some(FunnelState::RegisteredPending),
+            ChecklistStep::ActivateSms => Some(FunnelState::ActivatedLevel1),
+            ChecklistStep::PortalLogin => Some(FunnelState::UsedPortal),
+        }
+    }
+
+    /// The outcome the ticked steps make: the furthest state they imply, `None` when they imply
+    /// none (the volunteer then says where the person stands).
+    pub fn outcome(steps: &[ChecklistStep]) -> Option<FunnelState> {
+        steps.iter().filter_map(|s| s.implies()).max()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_outcome_follows_the_furthest_ticked_step() {
+        use ChecklistStep::*;
+        assert_eq!(ChecklistStep::outcome(&[]), None);
+        assert_eq!(ChecklistStep::outcome(&[InstallApp]), None);
+        assert_eq!(
+            ChecklistStep::outcome(&[InstallApp, RegisterLevel1, FaceCheck]),
+            Some(FunnelState::RegisteredPending)
+        );
+        assert_eq!(ChecklistStep::outcome(&[FaceCheck, ActivateSms, InstallApp]), Some(FunnelState::ActivatedLevel1));
+        assert_eq!(ChecklistStep::outcome(&ChecklistStep::ALL), Some(FunnelState::UsedPortal));
+        assert_eq!(ChecklistStep::outcome(&[ReferLevel2]), None);
+    }
 
     #[test]
     fn codes_round_trip_and_are_unique() {

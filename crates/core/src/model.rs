@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::funnel::{FunnelState, VisitAction};
+use crate::funnel::{ChecklistStep, FunnelState, VisitAction};
 
 /// A person's sex as recorded (and as encoded in the CCCD number).
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
@@ -158,6 +158,9 @@ pub struct Visit {
     /// When to go back.
     pub follow_up: Option<NaiveDate>,
     /// Free-text note.
+    /// The guidance checklist's steps done.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<ChecklistStep>,
     pub note: Option<String>,
     /// Who recorded it.
     pub author: Uuid,

@@ -225,6 +225,18 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
                     format!("The note is longer than {MAX_NOTE} characters."),
                 );
             }
+            // the outcome follows the checklist: a status below what the ticked steps prove is a
+            // contradiction (typed twice, differently), never silently kept
+            if let Some(implied) = crate::funnel::ChecklistStep::outcome(&p.steps)
+                && p.status < implied
+            {
+                return reject(
+                    "status",
+                    "contradicts_checklist",
+                    format!("Các bước đã đánh dấu cho thấy \"{}\", không khớp tình trạng đã chọn.", implied.label_vi()),
+                    format!("The ticked steps mean \"{}\", which the chosen state contradicts.", implied.label_en()),
+                );
+            }
             if let Some(code) = &p.reason_code {
                 let Some(reason) = view.reason(code)? else {
                     return reject(
@@ -269,6 +281,7 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
                 reason_code: p.reason_code.clone(),
                 action: p.action,
                 follow_up: p.follow_up,
+                steps: p.steps.clone(),
                 note,
                 author: event.author,
                 device_id: event.device_id,

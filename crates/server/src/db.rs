@@ -4,18 +4,19 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use gocua_core::sql;
-use gocua_core::store::migrations::{COMMON, COMMON_REVIEW};
+use gocua_core::store::migrations::{COMMON, COMMON_REVIEW, COMMON_VISIT_STEPS};
 use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
 use crate::error::ApiError;
 
-const SERVER: [&str; 5] = [
+const SERVER: [&str; 6] = [
     include_str!("../../../migrations/server/sqlite/0001_server.sql"),
     COMMON_REVIEW,
     include_str!("../../../migrations/server/sqlite/0002_flags_epoch.sql"),
     include_str!("../../../migrations/server/sqlite/0003_keys.sql"),
     include_str!("../../../migrations/server/sqlite/0004_former_scopes.sql"),
+    COMMON_VISIT_STEPS,
 ];
 
 /// The server's migration list: the common files, then the server's own.

@@ -1,6 +1,8 @@
-//! The volunteer's day: quota progress, follow-ups due, unsent count.
+//! The volunteer's day (quota progress, follow-ups due, unsent count) and the team leader's
+//! view of the team.
 
 use chrono::NaiveDate;
+use gocua_core::store::team::TeamView;
 use gocua_core::store::today::TodayView;
 use tauri::State;
 
@@ -22,4 +24,15 @@ pub async fn get_today(
 #[tauri::command]
 pub async fn set_daily_quota(state: State<'_, AppState>, quota: Option<u32>) -> Result<(), CommandError> {
     state.with_store(move |s| s.set_daily_quota(quota)).await
+}
+
+/// The team's progress on the phone's calendar `date`: each person against the daily quota,
+/// those behind first.
+#[tauri::command]
+pub async fn get_team(
+    state: State<'_, AppState>,
+    date: NaiveDate,
+    utc_offset_minutes: i32,
+) -> Result<TeamView, CommandError> {
+    state.with_store(move |s| s.team(date, utc_offset_minutes)).await
 }

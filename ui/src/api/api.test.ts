@@ -136,6 +136,7 @@ describe('resident commands', () => {
       reason_code: 'away_for_work',
       action: 'guided_level1' as const,
       follow_up: '2025-12-01',
+      steps: ['install_app' as const],
       note: null,
     };
     await residents.recordVisit(form);
@@ -159,7 +160,7 @@ describe('local change signal', () => {
     await households.createHousehold({ hamlet_code: 'x', address: 'y', head_name: 'z' });
     expect(seen).toHaveBeenCalledTimes(1);
     call.mockRejectedValueOnce({ kind: 'invalid', message: 'm', fields: [] });
-    await expect(residents.recordVisit({ resident_id: 'r', status: 'used_portal', reason_code: null, action: null, follow_up: null, note: null })).rejects.toBeTruthy();
+    await expect(residents.recordVisit({ resident_id: 'r', status: 'used_portal', reason_code: null, action: null, follow_up: null, steps: [], note: null })).rejects.toBeTruthy();
     expect(seen).toHaveBeenCalledTimes(1);
     await households.getHousehold('h');
     expect(seen).toHaveBeenCalledTimes(1);

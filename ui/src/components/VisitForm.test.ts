@@ -7,6 +7,7 @@ vi.mock('../api/residents', () => ({ recordVisit: (...args: unknown[]) => record
 
 const { default: VisitForm } = await import('./VisitForm.svelte');
 const { setLocale } = await import('../i18n/index.svelte');
+const { todayIso } = await import('../lib/format');
 
 const reason = (code: string, over: Partial<Reason> = {}): Reason => ({
   code,
@@ -78,6 +79,7 @@ describe('VisitForm', () => {
       reason_code: null,
       action: null,
       follow_up: null,
+      steps: [],
       note: null,
     });
   });
@@ -99,6 +101,7 @@ describe('VisitForm', () => {
       reason_code: 'away_for_work',
       action: 'guided_level1',
       follow_up: '2030-01-15',
+      steps: [],
       note: 'đi làm xa',
     });
     expect(onsaved).toHaveBeenCalledWith('v-2');
@@ -158,5 +161,34 @@ describe('VisitForm', () => {
     await choose('#visit-status', 'used_portal');
     await fireEvent.click(q('#visit-save')!);
     await waitFor(() => expect(q('#form-error')).not.toBeNull());
+  });
+
+  it('derives the state from the ticked checklist steps and records each step', async () => {
+    recordVisit.mockResolvedValue('v-2');
+    render(VisitForm, { residentId: 'r-3', reasons: REASONS });
+    await fireEvent.click(q('#step-install_app')!);
+    expect(q<HTMLSelectElement>('#visit-status')!.value).toBe('');
+    await fireEvent.click(q('#step-register_level1')!);
+    await fireEvent.click(q('#step-face_check')!);
+    expect(q<HTMLSelectElement>('#visit-status')!.value).toBe('registered_pending');
+    expect(q('#checklist-outcome')!.textContent).toContain('chờ phê duyệt');
+    await fireEvent.click(q('#step-activate_sms')!);
+    expect(q<HTMLSelectElement>('#visit-status')!.value).toBe('activated_level1');
+    const below = [...q<HTMLSelectElement>('#visit-status')!.options].filter((o) => o.disabled).map((o) => o.value);
+    expect(below).toEqual(['no_chip_cccd', 'not_registered', 'registered_pending', 'approved_not_activated']);
+    await fireEvent.submit(q('form')!);
+    await waitFor(() => expect(recordVisit).toHaveBeenCalledTimes(1));
+    expect(recordVisit.mock.calls[0][0]).toMatchObject({
+      status: 'activated_level1',
+      steps: ['install_app', 'register_level1', 'face_check', 'activate_sms'],
+    });
+  });
+
+  it('a level-2 referral plans a return visit in a week', async () => {
+    render(VisitForm, { residentId: 'r-4', reasons: REASONS });
+    await fireEvent.click(q('#step-refer_level2')!);
+    const inAWeek = new Date();
+    inAWeek.setDate(inAWeek.getDate() + 7);
+    expect(q<HTMLInputElement>('#visit-follow-up')!.value).toBe(todayIso(inAWeek));
   });
 });

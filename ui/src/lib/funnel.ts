@@ -1,4 +1,5 @@
 // Funnel states and visit actions: order, "activated", and labels from the message files.
+import type { ChecklistStep } from '../bindings/ChecklistStep';
 import type { FunnelState } from '../bindings/FunnelState';
 import type { VisitAction } from '../bindings/VisitAction';
 import { t } from '../i18n/index.svelte';
@@ -62,4 +63,38 @@ export function funnelLabel(state: FunnelState, locale?: Locale): string {
 /** An action's label, in `locale` or the current locale. */
 export function actionLabel(action: VisitAction, locale?: Locale): string {
   return locale ? translate(locale, actionKey(action)) : t(actionKey(action));
+}
+
+// The least state each checklist step proves (mirrors ChecklistStep::implies in the core,
+// which refuses a status below it); null: the step proves none.
+const STEP_IMPLIES: Record<ChecklistStep, FunnelState | null> = {
+  install_app: null,
+  register_level1: 'registered_pending',
+  face_check: 'registered_pending',
+  activate_sms: 'activated_level1',
+  portal_login: 'used_portal',
+  refer_level2: null,
+};
+
+/** The guidance checklist, in the order volunteers teach it (the level-2 referral last). */
+export const CHECKLIST_STEPS: readonly ChecklistStep[] = Object.keys(STEP_IMPLIES) as ChecklistStep[];
+
+/** A state's place in the funnel (0 = no chip CCCD). */
+export function funnelRank(state: FunnelState): number {
+  return FUNNEL_STATES.indexOf(state);
+}
+
+/** The outcome the ticked steps make: the furthest state they prove, or null. */
+export function checklistOutcome(steps: readonly ChecklistStep[]): FunnelState | null {
+  let best: FunnelState | null = null;
+  for (const step of steps) {
+    const implied = STEP_IMPLIES[step];
+    if (implied && (best == null || funnelRank(implied) > funnelRank(best))) best = implied;
+  }
+  return best;
+}
+
+/** A step's label, in the current locale. */
+export function stepLabel(step: ChecklistStep): string {
+  return t(`step.${step}`);
 }

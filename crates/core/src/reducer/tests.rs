@@ -94,6 +94,7 @@ impl World {
         note: Option<&str>,
     ) -> Result<(), Vec<FieldError>> {
         self.apply(Payload::VisitRecorded(VisitRecorded {
+            steps: Vec::new(),
             visit_id: Uuid::now_v7(),
             resident_id,
             status,
@@ -157,6 +158,37 @@ fn every_funnel_state_can_be_recorded(
     assert_eq!(resident.status, Some(status));
     assert_eq!(resident.visit_count, 1);
     assert_eq!(w.state.projection.visits.len(), 1);
+}
+
+#[test]
+fn the_checklist_is_recorded_and_a_status_that_contradicts_it_is_refused() {
+    use crate::funnel::ChecklistStep::{ActivateSms, FaceCheck, InstallApp, RegisterLevel1};
+    let mut w = World::new();
+    let h = w.household();
+    let r = w.resident(h);
+    // activated with the SMS code, yet "not registered": typed twice, differently
+    let errors =
+        w.apply(visit_of(r, FunnelState::NotRegistered, vec![InstallApp, RegisterLevel1, FaceCheck, ActivateSms]));
+    assert_eq!(codes(&errors.unwrap_err()), ["contradicts_checklist"]);
+    w.apply(visit_of(r, FunnelState::RegisteredPending, vec![InstallApp, RegisterLevel1, FaceCheck])).unwrap();
+    assert_eq!(w.state.projection.residents[&r].status, Some(FunnelState::RegisteredPending));
+    let visit = w.state.projection.visits.values().next().unwrap();
+    assert_eq!(visit.steps, [InstallApp, RegisterLevel1, FaceCheck], "each ticked step is recorded");
+    // a level-2 account may have been made at the police counter whatever the phone steps say
+    w.apply(visit_of(r, FunnelState::ActivatedLevel2, vec![InstallApp, ActivateSms])).unwrap();
+}
+
+fn visit_of(resident_id: Uuid, status: FunnelState, steps: Vec<crate::funnel::ChecklistStep>) -> Payload {
+    Payload::VisitRecorded(VisitRecorded {
+        visit_id: Uuid::now_v7(),
+        resident_id,
+        status,
+        reason_code: None,
+        action: None,
+        follow_up: None,
+        steps,
+        note: None,
+    })
 }
 
 #[test]
@@ -415,6 +447,7 @@ fn a_duplicated_visit_id_is_refused() {
     let h = w.household();
     let r = w.resident(h);
     let visit = Payload::VisitRecorded(VisitRecorded {
+        steps: Vec::new(),
         visit_id: Uuid::now_v7(),
         resident_id: r,
         status: FunnelState::NotRegistered,

@@ -116,7 +116,7 @@ pub fn resident_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Resident> 
 }
 
 const VISIT_COLUMNS: &str =
-    "id, resident_id, status, reason_code, action, follow_up, note, author, device_id, device_time";
+    "id, resident_id, status, reason_code, action, follow_up, note, author, device_id, device_time, steps";
 
 fn visit_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
     let status: String = row.get(2)?;
@@ -140,6 +140,10 @@ fn visit_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
         device_time: DateTime::parse_from_rfc3339(&device_time)
             .map_err(|_| bad(9, "time", &device_time))?
             .with_timezone(&Utc),
+        steps: match row.get::<_, Option<String>>(10)? {
+            Some(json) => serde_json::from_str(&json).map_err(|_| bad(10, "checklist steps", &json))?,
+            None => Vec::new(),
+        },
     })
 }
 
@@ -236,7 +240,7 @@ pub fn apply_changes(conn: &Connection, changes: &[Change]) -> Result<(), Error>
             }
             Change::AddVisit(v) => {
                 conn.prepare_cached(&format!(
-                    "INSERT INTO visits ({VISIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                    "INSERT INTO visits ({VISIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
                 ))?
                 .execute(params![
                     v.id.to_string(),
@@ -249,6 +253,7 @@ pub fn apply_changes(conn: &Connection, changes: &[Change]) -> Result<(), Error>
                     v.author.to_string(),
                     v.device_id.to_string(),
                     v.device_time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                    if v.steps.is_empty() { None } else { Some(serde_json::to_string(&v.steps)?) },
                 ])?;
             }
             Change::Flagged(_) => {}

@@ -12,12 +12,18 @@ pub const COMMON: [&str; 2] = [
 /// file, so databases made before it keep their migration numbering.
 pub const COMMON_REVIEW: &str = include_str!("../../../../migrations/common/0003_review.sql");
 
+/// The guidance checklist's steps on visits (issue 5), shared by both sides, applied last.
+pub const COMMON_VISIT_STEPS: &str = include_str!("../../../../migrations/common/0004_visit_steps.sql");
+
 /// The device's own migrations, applied after [`COMMON`].
-const DEVICE: [&str; 4] = [
+const DEVICE: [&str; 7] = [
     include_str!("../../../../migrations/device/0001_device.sql"),
     COMMON_REVIEW,
     include_str!("../../../../migrations/device/0002_server_order.sql"),
     include_str!("../../../../migrations/device/0003_keys.sql"),
+    include_str!("../../../../migrations/device/0004_search.sql"),
+    include_str!("../../../../migrations/device/0005_people.sql"),
+    COMMON_VISIT_STEPS,
 ];
 
 /// The full, ordered list for the device store.

@@ -3,6 +3,7 @@
 pub mod migrations;
 mod queries;
 pub mod sandbox;
+pub mod team;
 pub mod today;
 
 pub use queries::{HouseholdQuery, HouseholdSummary, StatusFilter, vietnam_today};
@@ -347,6 +348,12 @@ impl DeviceStore {
     pub fn apply_pull_page(&mut self, page: &PullResponse) -> Result<usize, Error> {
         self.refuse_in_sandbox()?;
         let tx = self.conn.transaction()?;
+        for person in &page.people {
+            tx.execute(
+                "INSERT OR REPLACE INTO people (id, name, role) VALUES (?1, ?2, ?3)",
+                params![person.id.to_string(), person.name, person.role.code()],
+            )?;
+        }
         let mut applied = 0;
         let resetting = get_meta(&tx, META_REPLAY_AFTER_PULL)?.is_some();
         let mut replay = resetting;

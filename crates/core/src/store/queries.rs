@@ -83,69 +83,69 @@ fn like_pattern(word: &str) -> String {
 impl DeviceStore {
     /// Searches households (see [`HouseholdQuery`]), ordered by hamlet then head's name.
     pub fn households(&self, query: &HouseholdQuery) -> Result<Vec<HouseholdSummary>, Error> {
-        let activated: Vec<String> =
-            FunnelState::ALL.into_iter().filter(|s| s.is_activated()).map(|s| format!("'{}'", s.code())).collect();
-        let mut sql = format!(
-            "SELECT h.id, h.hamlet_code, h.address, h.head_name, h.members, h.smartphones,
-                    h.has_internet_computer, h.version, h.review, h.field_versions, h.removed,
-                    count(r.id), count(r.status), sum(CASE WHEN r.status IN ({}) THEN 1 ELSE 0 END)
-             FROM households h LEFT JOIN residents r ON r.household_id = h.id
-             WHERE h.removed IS NULL",
-            activated.join(", ")
+        // One walk of household_search (migrations/device/0004_search.sql) in list order that
+        // stops at the limit; only the page's households are then read.
+        /// Residents, visited and activated residents, from household_search's `statuses`.
+        fn counts(statuses: &str) -> (u32, u32, u32) {
+            let states: Vec<&str> = statuses.split('|').filter(|t| !t.is_empty()).collect();
+            let visited = states.iter().filter(|t| **t != "-").count();
+            let activated =
+                states.iter().filter(|t| FunnelState::from_code(t).is_some_and(|s| s.is_activated())).count();
+            let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+            (count(states.len()), count(visited), count(activated))
+        }
+        let mut page = String::from(
+            "SELECT s.household_id, s.statuses, s.hamlet_code, s.sort_key FROM household_search s WHERE 1 = 1",
         );
         let mut args: Vec<String> = Vec::new();
         for word in fold(&query.text).split(' ').filter(|w| !w.is_empty()) {
             args.push(like_pattern(word));
             let n = args.len();
-            sql.push_str(&format!(
-                " AND (h.search_key LIKE ?{n} ESCAPE '\\' OR EXISTS (SELECT 1 FROM residents x
-                   WHERE x.household_id = h.id AND x.search_key LIKE ?{n} ESCAPE '\\'))"
-            ));
+            // `names` holds each resident's key after a newline, which no folded word contains
+            page.push_str(&format!(" AND (s.sort_key LIKE ?{n} ESCAPE '\\' OR s.names LIKE ?{n} ESCAPE '\\')"));
         }
         if let Some(hamlet) = &query.hamlet_code {
             args.push(hamlet.clone());
-            sql.push_str(&format!(" AND h.hamlet_code = ?{}", args.len()));
+            page.push_str(&format!(" AND s.hamlet_code = ?{}", args.len()));
         }
         match query.status {
             None => {}
-            Some(StatusFilter::Unvisited) => {
-                sql.push_str(" AND EXISTS (SELECT 1 FROM residents x WHERE x.household_id = h.id AND x.status IS NULL)")
-            }
+            Some(StatusFilter::Unvisited) => page.push_str(" AND instr(s.statuses, '|-|') > 0"),
             Some(StatusFilter::State(state)) => {
-                args.push(state.code().to_owned());
-                sql.push_str(&format!(
-                    " AND EXISTS (SELECT 1 FROM residents x WHERE x.household_id = h.id AND x.status = ?{})",
-                    args.len()
-                ));
+                args.push(format!("|{}|", state.code()));
+                page.push_str(&format!(" AND instr(s.statuses, ?{}) > 0", args.len()));
             }
-            Some(StatusFilter::CannotActivate) => sql.push_str(
-                " AND EXISTS (SELECT 1 FROM residents x WHERE x.household_id = h.id AND x.reason_code IS NOT NULL)",
-            ),
+            Some(StatusFilter::CannotActivate) => page.push_str(" AND s.reasons > 0"),
             Some(StatusFilter::FollowUpDue) => {
                 args.push(query.today.unwrap_or_else(vietnam_today).to_string());
-                sql.push_str(&format!(
-                    " AND EXISTS (SELECT 1 FROM residents x WHERE x.household_id = h.id AND x.follow_up <= ?{})",
-                    args.len()
+                page.push_str(&format!(" AND s.next_follow_up <= ?{}", args.len()));
+            }
+            Some(StatusFilter::Done) => {
+                // someone lives there, no return visit is planned, and everyone without a reason
+                // is activated: removing the activated states leaves nothing of open_statuses
+                let settled = FunnelState::ALL
+                    .into_iter()
+                    .filter(|s| s.is_activated())
+                    .fold("s.open_statuses".to_owned(), |acc, s| format!("replace({acc}, '|{}|', '')", s.code()));
+                page.push_str(&format!(
+                    " AND s.statuses <> '' AND s.next_follow_up IS NULL AND instr(s.open_statuses, '|-|') = 0
+                      AND {settled} = ''"
                 ));
             }
-            Some(StatusFilter::Done) => sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM residents x WHERE x.household_id = h.id)
-                  AND NOT EXISTS (SELECT 1 FROM residents x WHERE x.household_id = h.id
-                    AND (x.follow_up IS NOT NULL OR (x.reason_code IS NULL AND (x.status IS NULL
-                         OR x.status NOT IN ({})))))",
-                activated.join(", ")
-            )),
         }
         args.push(query.limit.unwrap_or(200).to_string());
-        sql.push_str(&format!(" GROUP BY h.id ORDER BY h.hamlet_code, h.search_key, h.id LIMIT ?{}", args.len()));
+        page.push_str(&format!(" ORDER BY s.hamlet_code, s.sort_key, s.household_id LIMIT ?{}", args.len()));
+        let sql = format!(
+            "SELECT h.id, h.hamlet_code, h.address, h.head_name, h.members, h.smartphones,
+                    h.has_internet_computer, h.version, h.review, h.field_versions, h.removed, p.statuses
+             FROM ({page}) p JOIN households h ON h.id = p.household_id
+             WHERE h.removed IS NULL
+             ORDER BY p.hamlet_code, p.sort_key, p.household_id"
+        );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params_from_iter(args.iter()), |row| {
-            Ok(HouseholdSummary {
-                household: projection::household_from_row(row)?,
-                residents: row.get(11)?,
-                visited: row.get(12)?,
-                activated: row.get::<_, Option<u32>>(13)?.unwrap_or(0),
-            })
+            let (residents, visited, activated) = counts(&row.get::<_, String>(11)?);
+            Ok(HouseholdSummary { household: projection::household_from_row(row)?, residents, visited, activated })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -12,7 +12,7 @@ use super::{DeviceStore, get_meta, set_meta};
 use crate::error::Error;
 use crate::event::{HouseholdCreated, HouseholdSurveyed, Payload, ResidentAdded, VisitRecorded};
 use crate::fixtures::{self, Rng};
-use crate::funnel::{FunnelState, VisitAction};
+use crate::funnel::{ChecklistStep, FunnelState, VisitAction};
 use crate::places::{Place, PlaceLevel};
 use crate::sync::protocol::{EnrollResponse, Role, UserInfo};
 
@@ -124,6 +124,9 @@ impl DeviceStore {
         let reasons = ["absent_unreachable", "no_smartphone", "needs_phone_update", "refused", "abroad"];
         let hamlets: Vec<String> = self.hamlets()?.into_iter().map(|p| p.code).collect();
         for (i, hamlet) in hamlets.iter().cycle().take(hamlets.len() * HOUSEHOLDS_PER_HAMLET).enumerate() {
+            // the sample was recorded over the past week (09:00 in Vietnam): today starts at zero
+            let days_ago = 1 + (i % 7) as i64;
+            let when = (today - Duration::days(days_ago)).and_hms_opt(2, 0, 0).unwrap_or_default().and_utc();
             let residents = 2 + rng.below(4) as usize;
             let (_, _, payloads) = fixtures::household_payloads(&mut rng, hamlet, residents);
             let mut household_id = Uuid::nil();
@@ -132,24 +135,27 @@ impl DeviceStore {
                 match payload {
                     Payload::HouseholdCreated(h) => {
                         household_id = self.new_record_id()?;
-                        self.record(Payload::HouseholdCreated(HouseholdCreated { household_id, ..h }))?;
+                        self.record_at(Payload::HouseholdCreated(HouseholdCreated { household_id, ..h }), when)?;
                     }
                     Payload::ResidentAdded(r) => {
                         let resident_id = self.new_record_id()?;
                         resident_ids.push((resident_id, r.fields.cccd.is_some()));
-                        self.record(Payload::ResidentAdded(ResidentAdded { resident_id, household_id, ..r }))?;
+                        self.record_at(Payload::ResidentAdded(ResidentAdded { resident_id, household_id, ..r }), when)?;
                     }
                     _ => {}
                 }
             }
             if i % 3 == 0 {
                 let smartphones = resident_ids.len().saturating_sub(1) as u32;
-                self.record(Payload::HouseholdSurveyed(HouseholdSurveyed {
-                    household_id,
-                    members: resident_ids.len() as u32,
-                    smartphones,
-                    has_internet_computer: rng.below(4) == 0,
-                }))?;
+                self.record_at(
+                    Payload::HouseholdSurveyed(HouseholdSurveyed {
+                        household_id,
+                        members: resident_ids.len() as u32,
+                        smartphones,
+                        has_internet_computer: rng.below(4) == 0,
+                    }),
+                    when,
+                )?;
             }
             // about a third of the households not visited yet: work left for the trainees
             if i % 3 == 2 {
@@ -158,7 +164,7 @@ impl DeviceStore {
             for (resident_id, has_cccd) in resident_ids {
                 let visit = sample_visit(&mut rng, resident_id, has_cccd, today, &reasons);
                 let visit_id = self.new_record_id()?;
-                self.record(Payload::VisitRecorded(VisitRecorded { visit_id, ..visit }))?;
+                self.record_at(Payload::VisitRecorded(VisitRecorded { visit_id, ..visit }), when)?;
             }
         }
         let tx = self.conn.transaction()?;
@@ -178,10 +184,12 @@ fn sample_visit(rng: &mut Rng, resident_id: Uuid, has_cccd: bool, today: NaiveDa
         reason_code: None,
         action: None,
         follow_up: None,
+        steps: Vec::new(),
         note: None,
     };
     if !has_cccd {
         visit.action = Some(VisitAction::ReferredLevel2);
+        visit.steps = vec![ChecklistStep::ReferLevel2];
         visit.follow_up = Some(today + Duration::days(7));
         return visit;
     }
@@ -189,14 +197,17 @@ fn sample_visit(rng: &mut Rng, resident_id: Uuid, has_cccd: bool, today: NaiveDa
         0..=3 => {
             visit.status = FunnelState::ActivatedLevel1;
             visit.action = Some(VisitAction::GuidedActivation);
+            visit.steps = ChecklistStep::ALL[..4].to_vec();
         }
         4 => {
             visit.status = FunnelState::UsedPortal;
             visit.action = Some(VisitAction::GuidedPortal);
+            visit.steps = ChecklistStep::ALL[..5].to_vec();
         }
         5 => {
             visit.status = FunnelState::RegisteredPending;
             visit.action = Some(VisitAction::GuidedLevel1);
+            visit.steps = ChecklistStep::ALL[..3].to_vec();
             visit.follow_up = Some(today - Duration::days(1)); // due: approval should be in
         }
         6 | 7 => {
@@ -263,6 +274,9 @@ mod tests {
             assert!(filter(&store, status) > 0, "{status:?}");
         }
         assert_eq!(store.unsent_count().unwrap(), 0, "the sample reads as synced long ago");
+        let day = store.today(today(), crate::store::today::VIETNAM_UTC_OFFSET_MINUTES).unwrap();
+        assert_eq!((day.activated, day.quota), (0, Some(10)), "the sample is last week's: today starts at zero");
+        assert!(day.follow_ups_due > 0, "the trainer has people to revisit");
     }
 
     #[tokio::test]
@@ -272,6 +286,7 @@ mod tests {
         let resident = store.connection().query_row("SELECT id FROM residents LIMIT 1", [], |r| r.get::<_, String>(0));
         let resident_id = resident.unwrap().parse().unwrap();
         let visit = NewVisit {
+            steps: Vec::new(),
             resident_id,
             status: FunnelState::ActivatedLevel1,
             reason_code: None,

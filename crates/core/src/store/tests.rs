@@ -219,6 +219,7 @@ fn a_pull_page_applies_foreign_events_once_and_moves_the_cursor_with_it() {
     // the local device can now visit people it learned about from the server
     store
         .record(Payload::VisitRecorded(VisitRecorded {
+            steps: Vec::new(),
             visit_id: Uuid::now_v7(),
             resident_id: residents[0],
             status: FunnelState::ActivatedLevel1,
@@ -284,6 +285,7 @@ fn follow_up_due_and_done_filters_follow_the_volunteer_s_date() {
         if let Some((status, reason, follow_up)) = visit {
             store
                 .record_visit(NewVisit {
+                    steps: Vec::new(),
                     resident_id,
                     status,
                     reason_code: reason.map(Into::into),

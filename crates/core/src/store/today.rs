@@ -73,7 +73,7 @@ fn parse<T: serde::de::DeserializeOwned>(i: usize, text: String) -> rusqlite::Re
 
 /// The UTC bounds of the phone's calendar day (its clock `utc_offset_minutes` east of UTC), as
 /// the stored times are written.
-fn day_bounds(date: NaiveDate, utc_offset_minutes: i32) -> (String, String) {
+pub(super) fn day_bounds(date: NaiveDate, utc_offset_minutes: i32) -> (String, String) {
     let start = date.and_time(NaiveTime::MIN).and_utc() - Duration::minutes(i64::from(utc_offset_minutes));
     let fmt = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     (fmt(start), fmt(start + Duration::days(1)))
@@ -215,6 +215,7 @@ mod tests {
 
         fn visit(&mut self, person: usize, status: FunnelState, reason: Option<&str>, due: Option<&str>, time: &str) {
             let visit = VisitRecorded {
+                steps: Vec::new(),
                 visit_id: self.store.new_record_id().unwrap(),
                 resident_id: self.people[person],
                 status,

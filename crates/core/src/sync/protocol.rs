@@ -277,6 +277,10 @@ pub struct PullResponse {
     /// …and its places (ancestors, then everything under it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub places: Vec<Place>,
+    /// Who wrote this page's events (name and role), so a team leader's phone can say who did
+    /// what ("rõ người"). Volunteers' names only: nothing about the people they visit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub people: Vec<UserInfo>,
 }
 
 /// What a device asks a pull for (`GET /api/v1/sync/pull?cursor=…&limit=…&epoch=…&scope=…`).

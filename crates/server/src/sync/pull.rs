@@ -5,8 +5,8 @@ use std::str::FromStr;
 use chrono::DateTime;
 use gocua_core::event::Event;
 use gocua_core::sql::catalog;
-use gocua_core::sync::protocol::{MAX_PULL_LIMIT, PullResponse, PulledEvent, ResetReason};
-use rusqlite::{Connection, params};
+use gocua_core::sync::protocol::{MAX_PULL_LIMIT, PullResponse, PulledEvent, ResetReason, Role, UserInfo};
+use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::auth::AuthDevice;
@@ -43,6 +43,7 @@ pub fn pull(
             epoch,
             scope: Some(scope),
             places,
+            people: vec![],
         });
     }
     let last: u64 = conn.query_row("SELECT coalesce(max(server_seq), 0) FROM events", [], |r| r.get(0))?;
@@ -56,6 +57,7 @@ pub fn pull(
             epoch,
             scope: None,
             places: vec![],
+            people: vec![],
         });
     }
     let path = match place {
@@ -104,5 +106,21 @@ pub fn pull(
     }
     let has_more = events.len() == limit as usize;
     let cursor = events.last().map_or(cursor, |e| e.server_seq);
-    Ok(PullResponse { events, cursor, has_more, reset: None, epoch, scope: None, places: vec![] })
+    let people = authors(conn, &events)?;
+    Ok(PullResponse { events, cursor, has_more, reset: None, epoch, scope: None, places: vec![], people })
+}
+
+/// The users who wrote `events`, once each.
+fn authors(conn: &Connection, events: &[PulledEvent]) -> Result<Vec<UserInfo>, ApiError> {
+    let ids: std::collections::BTreeSet<String> = events.iter().map(|e| e.event.author.to_string()).collect();
+    let mut stmt = conn.prepare_cached("SELECT name, role FROM users WHERE id = ?1")?;
+    let mut people = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row: Option<(String, String)> = stmt.query_row([&id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        if let Some((name, role)) = row {
+            let role = Role::from_code(&role).ok_or_else(|| ApiError::internal(format!("role {role}")))?;
+            people.push(UserInfo { id: Uuid::from_str(&id).map_err(ApiError::internal)?, name, role });
+        }
+    }
+    Ok(people)
 }
