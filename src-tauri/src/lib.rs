@@ -42,6 +42,7 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context
         .invoke_handler(tauri::generate_handler![
             commands::enrollment::app_info,
             commands::enrollment::enroll,
+            commands::enrollment::mark_interactive,
             commands::households::list_hamlets,
             commands::households::search_households,
             commands::households::get_household,
@@ -79,9 +80,17 @@ fn auto_enroll(state: AppState) {
     });
 }
 
+static STARTED_AT: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// When the process started (the first call, from `main`, sets it).
+pub fn started_at() -> std::time::Instant {
+    *STARTED_AT.get_or_init(std::time::Instant::now)
+}
+
 /// Runs the desktop (or mobile) app.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    started_at();
     match build_app(tauri::Builder::default(), tauri::generate_context!()) {
         Ok(app) => app.run(|_, _| {}),
         Err(e) => {

@@ -2,6 +2,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
+    gocua_app_lib::started_at();
     #[cfg(target_os = "linux")]
     {
         let no_display = std::env::var_os("DISPLAY").is_none_or(|d| d.is_empty())

@@ -68,3 +68,16 @@ pub async fn enroll_with(
     state.sync.nudge();
     Ok(view)
 }
+
+/// The UI's first screen is up and answered its first data call: logs the start-to-interactive
+/// time (since the process started) for `scripts/bench-start.sh`, which sets
+/// `GOCUA_EXIT_WHEN_INTERACTIVE=1` to end the app right after.
+#[tauri::command]
+pub async fn mark_interactive() -> Result<(), CommandError> {
+    let since_start = crate::started_at().elapsed();
+    eprintln!("gocua-app: interactive {} ms after start", since_start.as_millis());
+    if std::env::var_os("GOCUA_EXIT_WHEN_INTERACTIVE").is_some() {
+        std::process::exit(0);
+    }
+    Ok(())
+}

@@ -2,7 +2,7 @@
 // each) and by the crate (tests check them against the capability file and the handler).
 // Keep in step with `generate_handler!` in src/lib.rs.
 /// Every command the UI may invoke.
-pub const COMMANDS: [&str; 21] = [
+pub const COMMANDS: [&str; 22] = [
     "app_info",
     "enroll",
     "list_hamlets",
@@ -24,4 +24,5 @@ pub const COMMANDS: [&str; 21] = [
     "get_today",
     "set_daily_quota",
     "get_team",
+    "mark_interactive",
 ];

@@ -10,6 +10,11 @@ export function appInfo(): Promise<AppInfo> {
   return call<AppInfo>('app_info');
 }
 
+/** Tells the shell the first screen is up (start-to-interactive time, `scripts/bench-start.sh`). */
+export async function markInteractive(): Promise<void> {
+  await call<null>('mark_interactive');
+}
+
 /** Joins a server with a one-time code. Needs the network. */
 export function enroll(serverUrl: string, code: string, deviceName: string): Promise<EnrollmentView> {
   return call<EnrollmentView>('enroll', { serverUrl, code, deviceName });
