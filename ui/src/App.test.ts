@@ -234,7 +234,7 @@ describe('App', () => {
     render(App);
     await need('#user-name');
     await choose('#status-filter', 'unvisited');
-    await waitFor(() => expect(last(calls)).toEqual(['search_households', { query: { text: '', hamlet_code: null, status: { kind: 'unvisited' }, limit: null, today: todayIso() } }]));
+    await waitFor(() => expect(last(calls)).toEqual(['search_households', { query: { text: '', hamlet_code: null, status: { kind: 'unvisited' }, limit: 100, offset: null, today: todayIso() } }]));
     await choose('#status-filter', 'activated_level1');
     await choose('#hamlet-filter', '03445-02');
     await type('#search', 'thanh');
@@ -246,7 +246,8 @@ describe('App', () => {
             text: 'thanh',
             hamlet_code: '03445-02',
             status: { kind: 'state', state: 'activated_level1' },
-            limit: null,
+            limit: 100,
+            offset: null,
             today: todayIso(),
           },
         },
@@ -386,5 +387,33 @@ describe('App', () => {
     expect(q('#team-behind')!.textContent).toContain('0/2');
     expect(q('#team-on-track')!.textContent).toContain('Lò Thị Lan');
     expect(q('#team-activated')!.textContent).toContain('2 hôm nay · 12 cả đợt');
+  });
+
+  it('pages the household list: the next 100 come on demand, with the right offset', async () => {
+    const many = Array.from({ length: 130 }, (_, n) => ({
+      id: `h${n}`,
+      hamlet_code: '03445-01',
+      address: `Số ${n}`,
+      head_name: `Chủ hộ ${n}`,
+      members: null,
+      smartphones: null,
+      has_internet_computer: null,
+      version: 1,
+      review: null,
+      field_versions: {},
+      removed: null,
+    }));
+    backend.set('search_households', (a) => {
+      const { limit, offset } = a!.query;
+      return many.slice(offset ?? 0, (offset ?? 0) + (limit ?? 200)).map((h) => ({ household: h, residents: 0, visited: 0, activated: 0 }));
+    });
+    render(App);
+    await waitFor(() => expect(document.querySelectorAll('.household-item')).toHaveLength(100));
+    expect(q('.list-count')!.textContent).toContain('100 hộ đầu tiên');
+    await fireEvent.click(q('#load-more')!);
+    await waitFor(() => expect(document.querySelectorAll('.household-item')).toHaveLength(130));
+    expect(last(calls.filter((c) => c[0] === 'search_households'))![1]).toMatchObject({ query: { limit: 100, offset: 100 } });
+    expect(q('#load-more')).toBeNull();
+    expect(q('.list-count')!.textContent).toContain('130 hộ');
   });
 });

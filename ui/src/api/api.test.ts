@@ -50,7 +50,7 @@ describe('search_households', () => {
     await households.searchHouseholds({ text: 'nguyen van' });
     expect(lastCall()).toEqual([
       'search_households',
-      { query: { text: 'nguyen van', hamlet_code: null, status: null, limit: null, today: todayIso() } },
+      { query: { text: 'nguyen van', hamlet_code: null, status: null, limit: null, offset: null, today: todayIso() } },
     ]);
   });
 
@@ -58,7 +58,7 @@ describe('search_households', () => {
     await households.searchHouseholds();
     expect(lastCall()).toEqual([
       'search_households',
-      { query: { text: '', hamlet_code: null, status: null, limit: null, today: todayIso() } },
+      { query: { text: '', hamlet_code: null, status: null, limit: null, offset: null, today: todayIso() } },
     ]);
   });
 
@@ -89,6 +89,7 @@ describe('search_households', () => {
           hamlet_code: '03445-01',
           status: { kind: 'state', state: 'used_portal' },
           limit: 50,
+          offset: null,
           today: todayIso(),
         },
       },

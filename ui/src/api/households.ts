@@ -31,6 +31,8 @@ export interface HouseholdSearch {
   hamlet?: string;
   status?: StatusChoice;
   limit?: number | null;
+  /** Households to skip: the next page as the volunteer scrolls. */
+  offset?: number | null;
 }
 
 /** Builds the exact query the backend expects, with nulls for unused parts. */
@@ -40,6 +42,7 @@ export function buildQuery(search: HouseholdSearch = {}, now: Date = new Date())
     hamlet_code: search.hamlet ? search.hamlet : null,
     status: statusFilterFrom(search.status ?? ''),
     limit: search.limit ?? null,
+    offset: search.offset ?? null,
     // the phone's own calendar day decides which follow-ups are due
     today: todayIso(now),
   };

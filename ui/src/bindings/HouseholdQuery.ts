@@ -23,6 +23,10 @@ status: StatusFilter | null,
  */
 limit: number | null, 
 /**
+ * Skip this many first (the list's next page as the volunteer scrolls).
+ */
+offset?: number | null, 
+/**
  * The volunteer's date, for [`StatusFilter::FollowUpDue`] (default: today in Vietnam,
  * UTC+7).
  */

@@ -76,6 +76,8 @@ export const en: Messages = {
   'step.activate_sms': 'Activate with the SMS code',
   'step.portal_login': 'Log into the Public Service Portal',
   'step.refer_level2': 'Refer to the commune police for level 2',
+  'home.count_more': 'First {n} households',
+  'home.load_more': 'Show more households',
   'home.title': 'Households',
   'home.search_label': 'Find a household',
   'home.search_placeholder': 'Search by name or address',

@@ -76,6 +76,8 @@ export const vi = {
   'step.activate_sms': 'Kích hoạt bằng mã SMS',
   'step.portal_login': 'Đăng nhập Cổng Dịch vụ công',
   'step.refer_level2': 'Hướng dẫn đến Công an xã đăng ký mức 2',
+  'home.count_more': '{n} hộ đầu tiên',
+  'home.load_more': 'Xem thêm hộ',
   'home.title': 'Hộ gia đình',
   'home.search_label': 'Tìm hộ',
   'home.search_placeholder': 'Tìm theo tên hoặc địa chỉ',

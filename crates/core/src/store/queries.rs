@@ -49,6 +49,10 @@ pub struct HouseholdQuery {
     pub status: Option<StatusFilter>,
     /// At most this many (default 200).
     pub limit: Option<u32>,
+    /// Skip this many first (the list's next page as the volunteer scrolls).
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    pub offset: Option<u32>,
     /// The volunteer's date, for [`StatusFilter::FollowUpDue`] (default: today in Vietnam,
     /// UTC+7).
     #[serde(default)]
@@ -134,7 +138,12 @@ impl DeviceStore {
             }
         }
         args.push(query.limit.unwrap_or(200).to_string());
-        page.push_str(&format!(" ORDER BY s.hamlet_code, s.sort_key, s.household_id LIMIT ?{}", args.len()));
+        args.push(query.offset.unwrap_or(0).to_string());
+        page.push_str(&format!(
+            " ORDER BY s.hamlet_code, s.sort_key, s.household_id LIMIT ?{} OFFSET ?{}",
+            args.len() - 1,
+            args.len()
+        ));
         let sql = format!(
             "SELECT h.id, h.hamlet_code, h.address, h.head_name, h.members, h.smartphones,
                     h.has_internet_computer, h.version, h.review, h.field_versions, h.removed, p.statuses

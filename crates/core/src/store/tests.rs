@@ -322,6 +322,22 @@ fn follow_up_due_and_done_filters_follow_the_volunteer_s_date() {
 }
 
 #[test]
+fn the_list_pages_in_order_without_gaps_or_repeats() {
+    let mut store = enrolled();
+    let mut all: Vec<Uuid> = (0..7).map(|i| household(&mut store, &format!("Chủ hộ {i}"))).collect();
+    all.sort_by_key(|id| {
+        store.households(&HouseholdQuery::default()).unwrap().iter().position(|h| h.household.id == *id)
+    });
+    let page = |offset| -> Vec<Uuid> {
+        let query = HouseholdQuery { limit: Some(3), offset: Some(offset), ..Default::default() };
+        store.households(&query).unwrap().iter().map(|h| h.household.id).collect()
+    };
+    let paged: Vec<Uuid> = [0, 3, 6].into_iter().flat_map(page).collect();
+    assert_eq!(paged, all);
+    assert!(page(9).is_empty());
+}
+
+#[test]
 fn re_enrolling_with_unsent_records_is_refused() {
     let mut store = enrolled();
     household(&mut store, "Hà Văn Chiến");
