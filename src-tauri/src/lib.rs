@@ -62,6 +62,9 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context
             commands::today::get_today,
             commands::today::set_daily_quota,
             commands::today::get_team,
+            commands::drafts::save_draft,
+            commands::drafts::load_draft,
+            commands::drafts::clear_draft,
         ])
         .build(context)
 }

@@ -626,6 +626,51 @@ async fn every_screen_fits_360_px_in_both_languages() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_input_survives_the_app_going_to_the_background_and_being_ended() {
+    let server = TestServer::start().await;
+    server.add_places();
+    let code = server.volunteer_code("Lò Thị Lan", "03445");
+    let driver = start_driver(&server.url);
+    let c = connect(&driver).await;
+    c.set_window_size(360, 740).await.expect("360 px wide window");
+    css(&c, "#enroll-code").await;
+    type_into(&c, "#server-url", &server.url).await;
+    type_into(&c, "#enroll-code", &code).await;
+    type_into(&c, "#device-name", "Điện thoại của Lan").await;
+    click(&c, "#enroll-submit").await;
+    click(&c, "#add-household").await;
+    select(&c, "#hh-hamlet", "03445-02").await;
+    type_into(&c, "#hh-address", "Cạnh cầu treo").await;
+    type_into(&c, "#hh-head", "Giàng A Sính").await;
+    // the phone puts the app in the background…
+    c.execute(
+        "Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});
+         document.dispatchEvent(new Event('visibilitychange'));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // …and ends it: the page and all its memory are gone
+    c.refresh().await.unwrap();
+    click(&c, "#add-household").await;
+    until("the draft comes back", 10, || async {
+        css(&c, "#hh-head").await.prop("value").await.unwrap().as_deref() == Some("Giàng A Sính")
+    })
+    .await;
+    assert_eq!(css(&c, "#hh-address").await.prop("value").await.unwrap().as_deref(), Some("Cạnh cầu treo"));
+    assert_eq!(css(&c, "#hh-hamlet").await.prop("value").await.unwrap().as_deref(), Some("03445-02"));
+    shot(&c, "60-draft-restored").await;
+    click(&c, "#hh-save").await;
+    css(&c, "#household-title").await;
+    click(&c, "#back").await;
+    click(&c, "#add-household").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(css(&c, "#hh-head").await.prop("value").await.unwrap().as_deref(), Some(""), "saved: the draft is gone");
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trainer_s_sandbox_never_reaches_the_server() {
     let server = TestServer::start().await;
     server.add_places();

@@ -4,6 +4,7 @@ mod names;
 
 pub use names::COMMANDS;
 
+pub mod drafts;
 pub mod enrollment;
 pub mod households;
 pub mod residents;

@@ -2,7 +2,7 @@
 // each) and by the crate (tests check them against the capability file and the handler).
 // Keep in step with `generate_handler!` in src/lib.rs.
 /// Every command the UI may invoke.
-pub const COMMANDS: [&str; 22] = [
+pub const COMMANDS: [&str; 25] = [
     "app_info",
     "enroll",
     "list_hamlets",
@@ -25,4 +25,7 @@ pub const COMMANDS: [&str; 22] = [
     "set_daily_quota",
     "get_team",
     "mark_interactive",
+    "save_draft",
+    "load_draft",
+    "clear_draft",
 ];

@@ -4,6 +4,12 @@ import type { Reason } from '../bindings/Reason';
 
 const recordVisit = vi.fn();
 vi.mock('../api/residents', () => ({ recordVisit: (...args: unknown[]) => recordVisit(...args) }));
+const drafts = { save: vi.fn(), load: vi.fn(), clear: vi.fn() };
+vi.mock('../api/drafts', () => ({
+  saveDraft: (...args: unknown[]) => drafts.save(...args),
+  loadDraft: (...args: unknown[]) => drafts.load(...args),
+  clearDraft: (...args: unknown[]) => drafts.clear(...args),
+}));
 
 const { default: VisitForm } = await import('./VisitForm.svelte');
 const { setLocale } = await import('../i18n/index.svelte');
@@ -33,6 +39,9 @@ async function choose(select: string, value: string): Promise<void> {
 
 beforeEach(() => {
   recordVisit.mockReset();
+  drafts.save.mockReset().mockResolvedValue(undefined);
+  drafts.load.mockReset().mockResolvedValue(null);
+  drafts.clear.mockReset().mockResolvedValue(undefined);
   setLocale('vi');
 });
 
@@ -190,5 +199,22 @@ describe('VisitForm', () => {
     const inAWeek = new Date();
     inAWeek.setDate(inAWeek.getDate() + 7);
     expect(q<HTMLInputElement>('#visit-follow-up')!.value).toBe(todayIso(inAWeek));
+  });
+
+  it('keeps a draft in the device store: restored on opening, saved as typed, forgotten once saved', async () => {
+    drafts.load.mockResolvedValue(JSON.stringify({ status: 'not_registered', note: 'Hẹn chiều quay lại', steps: ['install_app'] }));
+    recordVisit.mockResolvedValue('v-9');
+    render(VisitForm, { residentId: 'r-7', reasons: REASONS });
+    await waitFor(() => expect(q<HTMLTextAreaElement>('#visit-note')!.value).toBe('Hẹn chiều quay lại'));
+    expect(drafts.load).toHaveBeenCalledWith('visit:r-7');
+    expect(q<HTMLSelectElement>('#visit-status')!.value).toBe('not_registered');
+    expect(q<HTMLInputElement>('#step-install_app')!.checked).toBe(true);
+    await fireEvent.input(q('#visit-note')!, { target: { value: 'Hẹn chiều quay lại, mang CCCD' } });
+    await waitFor(() => expect(drafts.save).toHaveBeenCalled(), { timeout: 2000 });
+    const [key, value] = drafts.save.mock.calls[drafts.save.mock.calls.length - 1];
+    expect(key).toBe('visit:r-7');
+    expect(JSON.parse(value)).toMatchObject({ note: 'Hẹn chiều quay lại, mang CCCD', status: 'not_registered' });
+    await fireEvent.submit(q('form')!);
+    await waitFor(() => expect(drafts.clear).toHaveBeenCalledWith('visit:r-7'));
   });
 });

@@ -16,7 +16,7 @@ pub const COMMON_REVIEW: &str = include_str!("../../../../migrations/common/0003
 pub const COMMON_VISIT_STEPS: &str = include_str!("../../../../migrations/common/0004_visit_steps.sql");
 
 /// The device's own migrations, applied after [`COMMON`].
-const DEVICE: [&str; 7] = [
+const DEVICE: [&str; 8] = [
     include_str!("../../../../migrations/device/0001_device.sql"),
     COMMON_REVIEW,
     include_str!("../../../../migrations/device/0002_server_order.sql"),
@@ -24,6 +24,7 @@ const DEVICE: [&str; 7] = [
     include_str!("../../../../migrations/device/0004_search.sql"),
     include_str!("../../../../migrations/device/0005_people.sql"),
     COMMON_VISIT_STEPS,
+    include_str!("../../../../migrations/device/0006_drafts.sql"),
 ];
 
 /// The full, ordered list for the device store.

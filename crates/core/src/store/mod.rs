@@ -1,5 +1,6 @@
 //! The device store: the event log, the outbox, the projection and sync state in one SQLite file.
 
+pub mod drafts;
 pub mod migrations;
 mod queries;
 pub mod sandbox;
