@@ -342,6 +342,23 @@ async fn a_volunteer_records_and_syncs_in_the_real_window() {
     c.close().await.unwrap();
 }
 
+/// The app at a phone's 360 px width, with its own data folder, pointed at `server`.
+async fn phone_window(server: &TestServer) -> (Driver, Client) {
+    let driver = start_driver(&server.url);
+    let c = connect(&driver).await;
+    c.set_window_size(360, 740).await.expect("360 px wide window");
+    (driver, c)
+}
+
+/// Enrolls through the enroll screen with a one-time code.
+async fn enroll_on_screen(c: &Client, server: &TestServer, code: &str, device_name: &str) {
+    css(c, "#enroll-code").await;
+    type_into(c, "#server-url", &server.url).await;
+    type_into(c, "#enroll-code", code).await;
+    type_into(c, "#device-name", device_name).await;
+    click(c, "#enroll-submit").await;
+}
+
 /// Adds a household with one resident through the screens and opens the resident.
 async fn household_with_resident(c: &Client, head: &str, cccd: &str) {
     click(c, "#add-household").await;
@@ -390,14 +407,8 @@ async fn a_volunteer_s_whole_day() {
     let server = TestServer::start().await;
     server.add_places();
     let code = server.volunteer_code("Lò Thị Lan", "03445");
-    let driver = start_driver(&server.url);
-    let c = connect(&driver).await;
-    c.set_window_size(360, 740).await.expect("360 px wide window");
-    css(&c, "#enroll-code").await;
-    type_into(&c, "#server-url", &server.url).await;
-    type_into(&c, "#enroll-code", &code).await;
-    type_into(&c, "#device-name", "Điện thoại của Lan").await;
-    click(&c, "#enroll-submit").await;
+    let (_driver, c) = phone_window(&server).await;
+    enroll_on_screen(&c, &server, &code, "Điện thoại của Lan").await;
 
     // the morning: the team leader said three activations today
     css(&c, "#today").await;
@@ -523,14 +534,8 @@ async fn a_team_leader_sees_who_is_behind() {
     volunteer_day(&server, "Lò Thị Lan", "lan.sqlite", 3, 2).await;
     volunteer_day(&server, "Mùa A Mỏ", "mo.sqlite", 2, 0).await;
     let code = server.code_for("Hà Văn Tổ", "team-leader", "03445");
-    let driver = start_driver(&server.url);
-    let c = connect(&driver).await;
-    c.set_window_size(360, 740).await.expect("360 px wide window");
-    css(&c, "#enroll-code").await;
-    type_into(&c, "#server-url", &server.url).await;
-    type_into(&c, "#enroll-code", &code).await;
-    type_into(&c, "#device-name", "Máy tổ trưởng").await;
-    click(&c, "#enroll-submit").await;
+    let (_driver, c) = phone_window(&server).await;
+    enroll_on_screen(&c, &server, &code, "Máy tổ trưởng").await;
     css(&c, "#today").await;
     click(&c, "#quota-edit").await;
     type_into(&c, "#quota-input", "2").await;
@@ -589,9 +594,7 @@ async fn both_languages(c: &Client, name: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_screen_fits_360_px_in_both_languages() {
     let server = TestServer::start().await;
-    let driver = start_driver(&server.url);
-    let c = connect(&driver).await;
-    c.set_window_size(360, 740).await.expect("360 px wide window");
+    let (_driver, c) = phone_window(&server).await;
     css(&c, "#enroll-code").await;
     both_languages(&c, "50-enroll").await;
     click(&c, "#sandbox-enter").await;
@@ -630,14 +633,8 @@ async fn typed_input_survives_the_app_going_to_the_background_and_being_ended() 
     let server = TestServer::start().await;
     server.add_places();
     let code = server.volunteer_code("Lò Thị Lan", "03445");
-    let driver = start_driver(&server.url);
-    let c = connect(&driver).await;
-    c.set_window_size(360, 740).await.expect("360 px wide window");
-    css(&c, "#enroll-code").await;
-    type_into(&c, "#server-url", &server.url).await;
-    type_into(&c, "#enroll-code", &code).await;
-    type_into(&c, "#device-name", "Điện thoại của Lan").await;
-    click(&c, "#enroll-submit").await;
+    let (_driver, c) = phone_window(&server).await;
+    enroll_on_screen(&c, &server, &code, "Điện thoại của Lan").await;
     click(&c, "#add-household").await;
     select(&c, "#hh-hamlet", "03445-02").await;
     type_into(&c, "#hh-address", "Cạnh cầu treo").await;
@@ -675,16 +672,10 @@ async fn a_trainer_s_sandbox_never_reaches_the_server() {
     let server = TestServer::start().await;
     server.add_places();
     let code = server.volunteer_code("Lò Thị Lan", "03445");
-    let driver = start_driver(&server.url);
-    let c = connect(&driver).await;
-    c.set_window_size(360, 740).await.expect("360 px wide window");
+    let (_driver, c) = phone_window(&server).await;
 
     // a trainer demonstrates on a phone that is enrolled for real and online
-    css(&c, "#enroll-code").await;
-    type_into(&c, "#server-url", &server.url).await;
-    type_into(&c, "#enroll-code", &code).await;
-    type_into(&c, "#device-name", "Máy tập huấn").await;
-    click(&c, "#enroll-submit").await;
+    enroll_on_screen(&c, &server, &code, "Máy tập huấn").await;
     css(&c, "#search").await;
     click(&c, "#sandbox-enter").await;
     css(&c, "#sandbox-banner").await;
