@@ -263,6 +263,30 @@ describe('App', () => {
     await waitFor(() => expect(q('#add-household')!.textContent).toContain('Thêm hộ'));
   });
 
+  it('Telex and VNI composition: what the keyboard composes is what is searched and saved', async () => {
+    render(App);
+    await need('#user-name');
+    const box = q<HTMLInputElement>('#search')!;
+    // Telex "nguyeenx" composes to "nguyễn" through intermediate text, as Gboard and Laban Key do
+    await fireEvent.compositionStart(box);
+    for (const partial of ['n', 'ng', 'ngu', 'nguy', 'nguye', 'nguyê', 'nguyên', 'nguyễn']) {
+      box.value = partial;
+      await fireEvent.input(box, { isComposing: true });
+    }
+    await fireEvent.compositionEnd(box, { data: 'nguyễn' });
+    await waitFor(() =>
+      expect(last(calls.filter((c) => c[0] === 'search_households'))![1]).toMatchObject({ query: { text: 'nguyễn' } }),
+    );
+    expect(box.value).toBe('nguyễn');
+    // VNI on some keyboards sends decomposed marks (NFD): passed on as typed, the core folds both
+    const nfd = 'Nguyê\u0303n';
+    box.value = nfd;
+    await fireEvent.input(box);
+    await waitFor(() =>
+      expect(last(calls.filter((c) => c[0] === 'search_households'))![1]).toMatchObject({ query: { text: nfd } }),
+    );
+  });
+
   it('debounces the search box', async () => {
     render(App);
     await need('#user-name');
