@@ -5,6 +5,16 @@ pub mod projection;
 
 use rusqlite::Connection;
 
+use crate::funnel::FunnelState;
+
+/// The activated states as an SQL list (`'activated_level1', …`) for `status IN (…)`: only
+/// successful activations count toward quotas.
+pub fn activated_states() -> String {
+    let codes: Vec<String> =
+        FunnelState::ALL.into_iter().filter(|s| s.is_activated()).map(|s| format!("'{}'", s.code())).collect();
+    codes.join(", ")
+}
+
 /// Per-connection settings: WAL, `synchronous=FULL` (a confirmed write survives power loss),
 /// foreign keys on, and a busy timeout so a second connection waits instead of failing.
 pub fn configure(conn: &Connection) -> rusqlite::Result<()> {

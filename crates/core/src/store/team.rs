@@ -12,7 +12,6 @@ use uuid::Uuid;
 use super::DeviceStore;
 use super::today::day_bounds;
 use crate::error::Error;
-use crate::funnel::FunnelState;
 use crate::sync::protocol::Role;
 
 /// One person's progress.
@@ -75,15 +74,13 @@ impl DeviceStore {
         let me = self.require_enrollment()?;
         let (start, end) = day_bounds(date, utc_offset_minutes);
         let quota = self.daily_quota()?;
-        let activated: Vec<String> =
-            FunnelState::ALL.into_iter().filter(|s| s.is_activated()).map(|s| format!("'{}'", s.code())).collect();
+        let activated = crate::sql::activated_states();
         let mut members: BTreeMap<String, MemberProgress> = BTreeMap::new();
         member(&mut members, &me.user_id.to_string())?;
         // each person's first activation (SQLite returns the author of the min() row)
         let firsts = format!(
             "SELECT resident_id, author, min(device_time) AS at FROM visits
-             WHERE status IN ({}) GROUP BY resident_id",
-            activated.join(", ")
+             WHERE status IN ({activated}) GROUP BY resident_id"
         );
         let mut stmt = self
             .conn
@@ -144,6 +141,7 @@ mod tests {
     use super::*;
     use crate::event::{Event, Payload, VisitRecorded};
     use crate::fixtures::{self, Rng};
+    use crate::funnel::FunnelState;
     use crate::store::today::VIETNAM_UTC_OFFSET_MINUTES;
     use crate::sync::protocol::{PullResponse, PulledEvent, UserInfo};
 

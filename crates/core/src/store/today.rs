@@ -85,9 +85,7 @@ impl DeviceStore {
     pub fn today(&self, date: NaiveDate, utc_offset_minutes: i32) -> Result<TodayView, Error> {
         let me = self.require_enrollment()?.user_id.to_string();
         let (start, end) = day_bounds(date, utc_offset_minutes.clamp(-14 * 60, 14 * 60));
-        let activated_codes: Vec<String> =
-            FunnelState::ALL.into_iter().filter(|s| s.is_activated()).map(|s| format!("'{}'", s.code())).collect();
-        let activated_codes = activated_codes.join(", ");
+        let activated_codes = crate::sql::activated_states();
         // first activations only: a person already activated before today does not count again
         let activated: u32 = self.conn.query_row(
             &format!(

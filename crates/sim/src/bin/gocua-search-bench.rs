@@ -460,9 +460,7 @@ fn verify(store: &DeviceStore, query: &HouseholdQuery, found: &[HouseholdSummary
 /// The household search as it was written before `migrations/device/0004_search.sql`: every
 /// household joined with its residents, filtered by EXISTS subqueries, grouped and sorted.
 fn reference(store: &DeviceStore, query: &HouseholdQuery) -> Result<Vec<Listed>> {
-    let activated: Vec<String> =
-        FunnelState::ALL.into_iter().filter(|s| s.is_activated()).map(|s| format!("'{}'", s.code())).collect();
-    let activated = activated.join(", ");
+    let activated = gocua_core::sql::activated_states();
     let mut sql = format!(
         "SELECT h.id, count(r.id), count(r.status), sum(CASE WHEN r.status IN ({activated}) THEN 1 ELSE 0 END)
          FROM households h LEFT JOIN residents r ON r.household_id = h.id
