@@ -150,8 +150,16 @@ async fn click(c: &Client, selector: &str) {
 
 async fn type_into(c: &Client, selector: &str, text: &str) {
     let el = css(c, selector).await;
+    let arg = serde_json::to_value(&el).unwrap();
+    c.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await.unwrap();
     el.clear().await.unwrap();
-    el.send_keys(text).await.unwrap();
+    if text.is_empty() {
+        // WebDriver sends no keys for "": say the box changed as a person emptying it would
+        let arg = serde_json::to_value(&el).unwrap();
+        c.execute("arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", vec![arg]).await.unwrap();
+    } else {
+        el.send_keys(text).await.unwrap();
+    }
 }
 
 async fn select(c: &Client, selector: &str, value: &str) {
@@ -481,6 +489,48 @@ async fn a_volunteer_s_whole_day() {
     let steps: Vec<_> = state.visits.values().filter(|v| !v.steps.is_empty()).map(|v| v.steps.len()).collect();
     assert_eq!(steps, [4], "the four ticked steps reached the server");
     shot(&c, "32-today-evening").await;
+
+    // a return visit planned for tomorrow is not due today, and comes back due tomorrow
+    let tomorrow: String = c
+        .execute(
+            "const d = new Date(Date.now() + 86400000); return d.getFullYear() + '-' + \
+             String(d.getMonth() + 1).padStart(2, '0') + '-' + String(d.getDate()).padStart(2, '0');",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    type_into(&c, "#search", "Thào A Dơ").await;
+    until("the household is found", 10, || async { count(&c, ".household-item").await == 1 }).await;
+    click(&c, ".household-item").await;
+    click(&c, ".resident-item").await;
+    css(&c, "#resident-name").await;
+    record_outcome(&c, FunnelState::ApprovedNotActivated, Some("absent_unreachable"), Some(&tomorrow)).await;
+    while count(&c, "#back").await > 0 {
+        click(&c, "#back").await;
+    }
+    type_into(&c, "#search", "").await;
+    until("nobody is due today", 10, || async { text(&c, "#today").await.contains("Cần quay lại (0)") }).await;
+    // the phone's calendar turns over (its clock moves a day on), and the app opens again
+    c.execute(
+        "const Real = Date, shift = 86400000;
+         window.Date = class extends Real {
+           constructor(...a) { if (a.length) super(...a); else super(Real.now() + shift); }
+           static now() { return Real.now() + shift; }
+         };",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&c, ".household-item").await;
+    home(&c).await;
+    until("the return visit is due now", 10, || async {
+        count(&c, ".follow-up-item").await == 1 && text(&c, ".follow-up-item").await.contains("Thào A Dơ")
+    })
+    .await;
+    shot(&c, "33-follow-up-due-next-day").await;
     c.close().await.unwrap();
 }
 
