@@ -2,7 +2,7 @@
 //! successful activations count), the people due a return visit, and what is still unsent.
 
 use chrono::{Duration, NaiveDate, NaiveTime};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -74,6 +74,8 @@ fn parse<T: serde::de::DeserializeOwned>(i: usize, text: String) -> rusqlite::Re
 /// The UTC bounds of the phone's calendar day (its clock `utc_offset_minutes` east of UTC), as
 /// the stored times are written.
 pub(super) fn day_bounds(date: NaiveDate, utc_offset_minutes: i32) -> (String, String) {
+    // no clock on Earth is further than 14 hours from UTC
+    let utc_offset_minutes = utc_offset_minutes.clamp(-14 * 60, 14 * 60);
     let start = date.and_time(NaiveTime::MIN).and_utc() - Duration::minutes(i64::from(utc_offset_minutes));
     let fmt = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     (fmt(start), fmt(start + Duration::days(1)))
@@ -84,7 +86,7 @@ impl DeviceStore {
     /// `utc_offset_minutes` east of UTC ([`VIETNAM_UTC_OFFSET_MINUTES`] in Vietnam).
     pub fn today(&self, date: NaiveDate, utc_offset_minutes: i32) -> Result<TodayView, Error> {
         let me = self.require_enrollment()?.user_id.to_string();
-        let (start, end) = day_bounds(date, utc_offset_minutes.clamp(-14 * 60, 14 * 60));
+        let (start, end) = day_bounds(date, utc_offset_minutes);
         let activated_codes = crate::sql::activated_states();
         // first activations only: a person already activated before today does not count again
         let activated: u32 = self.conn.query_row(
@@ -159,7 +161,7 @@ impl DeviceStore {
             ))),
             Some(n) => set_meta(&self.conn, META_DAILY_QUOTA, &n.to_string()),
             None => {
-                self.conn.execute("DELETE FROM sync_meta WHERE key = ?1", [META_DAILY_QUOTA]).optional()?;
+                self.conn.execute("DELETE FROM sync_meta WHERE key = ?1", [META_DAILY_QUOTA])?;
                 Ok(())
             }
         }
