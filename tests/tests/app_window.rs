@@ -14,8 +14,10 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use gocua_core::event::{HouseholdCreated, Payload, ResidentAdded, ResidentFields};
 use gocua_core::funnel::FunnelState;
 use gocua_core::model::Sex;
+use gocua_core::store::DeviceStore;
 use gocua_core::sync::engine::sync_once;
 use gocua_e2e::{TestServer, enrolled_device};
+use gocua_http_client::HttpTransport;
 use uuid::Uuid;
 
 fn free_port() -> u16 {
@@ -198,6 +200,14 @@ async fn count(c: &Client, selector: &str) -> usize {
     c.find_all(Locator::Css(selector)).await.map(|v| v.len()).unwrap_or(0)
 }
 
+/// Households in the home list, drawn or not (the list draws only the rows near the screen).
+async fn listed(c: &Client) -> usize {
+    match c.find(Locator::Css("#household-list")).await {
+        Ok(list) => list.attr("data-rows").await.ok().flatten().and_then(|n| n.parse().ok()).unwrap_or(0),
+        Err(_) => 0,
+    }
+}
+
 /// Another volunteer's phone records two households and syncs them, so the app pulls them.
 async fn seed_households(server: &TestServer) -> Uuid {
     let code = server.volunteer_code("Hà Thị Nga", "03445");
@@ -256,12 +266,12 @@ async fn a_volunteer_records_and_syncs_in_the_real_window() {
     type_into(&c, "#device-name", "Điện thoại của Lan").await;
     click(&c, "#enroll-submit").await;
     css(&c, "#search").await;
-    until("the first sync pulls the seeded households", 30, || async { count(&c, ".household-item").await == 2 }).await;
+    until("the first sync pulls the seeded households", 30, || async { listed(&c).await == 2 }).await;
     shot(&c, "02-households").await;
 
     // find Nguyễn by typing nguyen
     type_into(&c, "#search", "nguyen").await;
-    until("search narrows to one household", 10, || async { count(&c, ".household-item").await == 1 }).await;
+    until("search narrows to one household", 10, || async { listed(&c).await == 1 }).await;
     let item = css(&c, ".household-item").await;
     assert_eq!(item.attr("data-id").await.unwrap().as_deref(), Some(household_id.to_string().as_str()));
     assert!(item.text().await.unwrap().contains("Nguyễn Văn An"));
@@ -466,9 +476,9 @@ async fn a_volunteer_s_whole_day() {
 
     // filters: done = settled households (activated, or classified with no return planned)
     select(&c, "#status-filter", "done").await;
-    until("two households are done", 10, || async { count(&c, ".household-item").await == 2 }).await;
+    until("two households are done", 10, || async { listed(&c).await == 2 }).await;
     select(&c, "#status-filter", "follow_up_due").await;
-    until("one household is due", 10, || async { count(&c, ".household-item").await == 1 }).await;
+    until("one household is due", 10, || async { listed(&c).await == 1 }).await;
     select(&c, "#status-filter", "").await;
 
     // the afternoon: back at the absent person's house, the account gets activated
@@ -503,7 +513,7 @@ async fn a_volunteer_s_whole_day() {
         .unwrap()
         .to_owned();
     type_into(&c, "#search", "Thào A Dơ").await;
-    until("the household is found", 10, || async { count(&c, ".household-item").await == 1 }).await;
+    until("the household is found", 10, || async { listed(&c).await == 1 }).await;
     click(&c, ".household-item").await;
     click(&c, ".resident-item").await;
     css(&c, "#resident-name").await;
@@ -590,7 +600,7 @@ async fn a_team_leader_sees_who_is_behind() {
     click(&c, "#quota-edit").await;
     type_into(&c, "#quota-input", "2").await;
     click(&c, "#quota-save").await;
-    until("the first sync pulls the team's work", 30, || async { count(&c, ".household-item").await == 2 }).await;
+    until("the first sync pulls the team's work", 30, || async { listed(&c).await == 2 }).await;
     click(&c, "#open-team").await;
     css(&c, "#team-title").await;
     until("the team's activations", 10, || async { text(&c, "#team-activated").await.contains("2 hôm nay") }).await;
@@ -648,14 +658,14 @@ async fn every_screen_fits_360_px_in_both_languages() {
     css(&c, "#enroll-code").await;
     both_languages(&c, "50-enroll").await;
     click(&c, "#sandbox-enter").await;
-    until("the sample commune", 20, || async { count(&c, ".household-item").await > 10 }).await;
+    until("the sample commune", 20, || async { listed(&c).await > 10 }).await;
     both_languages(&c, "51-home-today").await;
     click(&c, "#open-team").await;
     css(&c, "#team-title").await;
     both_languages(&c, "52-team").await;
     click(&c, "#back").await;
     select(&c, "#status-filter", "follow_up_due").await;
-    until("the due households", 10, || async { count(&c, ".household-item").await > 0 }).await;
+    until("the due households", 10, || async { listed(&c).await > 0 }).await;
     both_languages(&c, "53-home-filtered").await;
     click(&c, ".household-item").await;
     css(&c, "#household-title").await;
@@ -675,6 +685,109 @@ async fn every_screen_fits_360_px_in_both_languages() {
     click(&c, "#add-household").await;
     css(&c, "#hh-head").await;
     both_languages(&c, "57-new-household").await;
+    c.close().await.unwrap();
+}
+
+/// Another phone records `n` households in hamlet 03445-01 and syncs them.
+async fn seed_many_households(server: &TestServer, n: usize) -> (std::sync::Mutex<DeviceStore>, HttpTransport) {
+    let code = server.volunteer_code("Hà Thị Nga", "03445");
+    let (device, transport) = enrolled_device(server, "many-phone.sqlite", &code).await;
+    {
+        let mut store = device.lock().unwrap();
+        for i in 0..n {
+            let id = store.new_record_id().unwrap();
+            store
+                .record(Payload::HouseholdCreated(HouseholdCreated {
+                    household_id: id,
+                    hamlet_code: "03445-01".into(),
+                    address: format!("Số {i:05}, Bản Nậm Củm"),
+                    head_name: format!("Chủ hộ {i:05}"),
+                }))
+                .unwrap();
+        }
+    }
+    sync_once(&device, &transport).await.expect("seed sync");
+    (device, transport)
+}
+
+/// Rows drawn, the list's length, and the first and last drawn positions (1-based).
+async fn drawn_rows(c: &Client) -> (usize, usize, usize, usize) {
+    let v = c
+        .execute(
+            "const rows = document.querySelectorAll('#household-list li');
+             const list = document.querySelector('#household-list');
+             return [rows.length, Number(list ? list.dataset.rows : 0),
+                     Number(rows.length ? rows[0].getAttribute('aria-posinset') : 0),
+                     Number(rows.length ? rows[rows.length - 1].getAttribute('aria-posinset') : 0)];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let n = |i: usize| v[i].as_u64().unwrap() as usize;
+    (n(0), n(1), n(2), n(3))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_list_draws_only_the_rows_on_screen() {
+    const HOUSEHOLDS: usize = 1_500;
+    let server = TestServer::start().await;
+    server.add_places();
+    let (seed, seed_link) = seed_many_households(&server, HOUSEHOLDS).await;
+    let code = server.volunteer_code("Lò Thị Lan", "03445");
+    let (_driver, c) = phone_window(&server).await;
+    enroll_on_screen(&c, &server, &code, "Điện thoại của Lan").await;
+    until("the first page of households", 60, || async { drawn_rows(&c).await.1 == 100 }).await;
+    let (drawn, _, first, _) = drawn_rows(&c).await;
+    assert_eq!(first, 1);
+    assert!(drawn < 30, "a 740 px screen draws a screenful and a margin, not 100 rows: {drawn}");
+    // scrolling to the end brings the next pages, and the screen still holds only a window of rows
+    let mut most_drawn = drawn;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        c.execute("window.scrollTo(0, document.body.scrollHeight);", vec![]).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let (drawn, rows, _, _) = drawn_rows(&c).await;
+        most_drawn = most_drawn.max(drawn);
+        if rows == HOUSEHOLDS && count(&c, "#load-more").await == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "every page loaded by scrolling: {rows} rows so far");
+    }
+    assert!(most_drawn < 40, "never more than a window of rows in the page: {most_drawn}");
+    until("the last household drawn at the bottom", 10, || async {
+        c.execute("window.scrollTo(0, document.body.scrollHeight);", vec![]).await.unwrap();
+        drawn_rows(&c).await.3 == HOUSEHOLDS
+    })
+    .await;
+    assert!(text(&c, "#household-list li:last-child .item-title").await.contains("Chủ hộ 01499"));
+    shot(&c, "60-long-list-bottom").await;
+    // a sync bringing one more household reloads the list: every page stays, and the place on screen
+    {
+        let mut store = seed.lock().unwrap();
+        let id = store.new_record_id().unwrap();
+        store
+            .record(Payload::HouseholdCreated(HouseholdCreated {
+                household_id: id,
+                hamlet_code: "03445-01".into(),
+                address: "Số 01500, Bản Nậm Củm".into(),
+                head_name: "Chủ hộ 01500".into(),
+            }))
+            .unwrap();
+    }
+    sync_once(&seed, &seed_link).await.expect("one more household");
+    c.execute("document.querySelector('#sync-now').click();", vec![]).await.unwrap();
+    until("the new household listed", 30, || async { drawn_rows(&c).await.1 == HOUSEHOLDS + 1 }).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, _, first, _) = drawn_rows(&c).await;
+    assert!(first > HOUSEHOLDS - 40, "the screen stayed at the list's end, showing row {first} on");
+    // and back at the top, the first household is there again
+    c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+    until("the first household drawn at the top", 10, || async { drawn_rows(&c).await.2 == 1 }).await;
+    assert!(text(&c, "#household-list li:first-child .item-title").await.contains("Chủ hộ 00000"));
+    // the search goes through the index, not the drawn rows
+    type_into(&c, "#search", "chu ho 01234").await;
+    until("the one match", 10, || async { drawn_rows(&c).await.1 == 1 }).await;
+    assert!(text(&c, ".household-item .item-title").await.contains("Chủ hộ 01234"));
     c.close().await.unwrap();
 }
 
@@ -729,12 +842,12 @@ async fn a_trainer_s_sandbox_never_reaches_the_server() {
     css(&c, "#search").await;
     click(&c, "#sandbox-enter").await;
     css(&c, "#sandbox-banner").await;
-    until("the sample commune is listed", 20, || async { count(&c, ".household-item").await > 10 }).await;
+    until("the sample commune is listed", 20, || async { listed(&c).await > 10 }).await;
     assert!(text(&c, "#scope-name").await.contains("Xã Sìn Hồ"));
     shot(&c, "20-sandbox-home").await;
     select(&c, "#status-filter", "follow_up_due").await;
     until("some follow-ups are due in the sample", 10, || async {
-        let n = count(&c, ".household-item").await;
+        let n = listed(&c).await;
         n > 0 && n < 40
     })
     .await;

@@ -432,12 +432,26 @@ describe('App', () => {
       return many.slice(offset ?? 0, (offset ?? 0) + (limit ?? 200)).map((h) => ({ household: h, residents: 0, visited: 0, activated: 0 }));
     });
     render(App);
-    await waitFor(() => expect(document.querySelectorAll('.household-item')).toHaveLength(100));
-    expect(q('.list-count')!.textContent).toContain('100 hộ đầu tiên');
+    await waitFor(() => expect(q('.list-count')!.textContent).toContain('100 hộ đầu tiên'));
+    // only the rows near the screen are drawn; each says where it stands in the whole list
+    const drawn = document.querySelectorAll('#household-list li');
+    expect(drawn.length).toBeGreaterThan(3);
+    expect(drawn.length).toBeLessThan(40);
+    expect(drawn[0].getAttribute('aria-posinset')).toBe('1');
+    expect(drawn[0].getAttribute('aria-setsize')).toBe('100');
+    expect(q('#household-list')!.getAttribute('data-rows')).toBe('100');
     await fireEvent.click(q('#load-more')!);
-    await waitFor(() => expect(document.querySelectorAll('.household-item')).toHaveLength(130));
+    await waitFor(() => expect(q('#household-list')!.getAttribute('data-rows')).toBe('130'));
+    expect(document.querySelector('#household-list li')!.getAttribute('aria-setsize')).toBe('130');
     expect(last(calls.filter((c) => c[0] === 'search_households'))![1]).toMatchObject({ query: { limit: 100, offset: 100 } });
     expect(q('#load-more')).toBeNull();
     expect(q('.list-count')!.textContent).toContain('130 hộ');
+    // a sync finishing reloads the list as long as it was, not back to its first page
+    const before = calls.filter((c) => c[0] === 'search_households').length;
+    backend.set('sync_status', () => ({ phase: 'idle', unsent: 0, rejected: 0, last_success: '2026-11-22T08:00:00Z', progress: null, message: null, next_retry_secs: null }));
+    await fireEvent.click(q('#sync-now')!);
+    await waitFor(() => expect(calls.filter((c) => c[0] === 'search_households').length).toBeGreaterThan(before));
+    expect(last(calls.filter((c) => c[0] === 'search_households'))![1]).toMatchObject({ query: { limit: 200 } });
+    await waitFor(() => expect(q('#household-list')!.getAttribute('data-rows')).toBe('130'));
   });
 });
