@@ -16,7 +16,7 @@ build_ui
 cargo build -q --release --locked -p gocua-app
 app="${CARGO_TARGET_DIR:-target}/release/gocua-app"
 export APP="$app" RUNS="$runs"
-xvfb-run -a --server-args="-screen 0 1280x1024x24" bash -c '
+bash scripts/with-keyring.sh xvfb-run -a --server-args="-screen 0 1280x1024x24" bash -c '
   wall=() inapp=()
   for i in $(seq "$RUNS"); do
     home="$(mktemp -d)"

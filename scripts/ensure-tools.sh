@@ -62,6 +62,12 @@ ensure_window_test_tools() {
   command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb xauth)
   command -v WebKitWebDriver >/dev/null 2>&1 || missing+=(webkit2gtk-driver)
   command -v pgrep >/dev/null 2>&1 || missing+=(procps)
+  # the app keeps its database key in the Secret Service (scripts/with-keyring.sh)
+  command -v dbus-run-session >/dev/null 2>&1 || missing+=(dbus-daemon)
+  command -v gnome-keyring-daemon >/dev/null 2>&1 || missing+=(gnome-keyring)
+  command -v secret-tool >/dev/null 2>&1 || missing+=(libsecret-tools)
+  # the encryption test opens the device database with the plain sqlite3 shell
+  command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
   if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
   fi

@@ -42,6 +42,7 @@ if [ "$status" = 2 ]; then
   echo "Không có màn hình: máy chủ vẫn chạy tại $url / No display: the server keeps running at $url."
   echo "Mở ứng dụng trên máy có màn hình / open the app where there is a display:"
   echo "  GOCUA_SERVER_URL=$url GOCUA_ENROLL_CODE=$code $app"
-  echo "or in a virtual one: GOCUA_SERVER_URL=$url GOCUA_ENROLL_CODE=$code xvfb-run -a $app"
+  echo "or in a virtual one (with a throw-away key store for the database key):"
+  echo "  GOCUA_SERVER_URL=$url GOCUA_ENROLL_CODE=$code bash scripts/with-keyring.sh xvfb-run -a $app"
   wait "$server_pid"
 fi

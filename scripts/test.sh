@@ -28,7 +28,7 @@ echo "== cargo test"
 cargo test --workspace --all-targets --locked 2>&1 | tee -a "$log"
 echo "== the app in a real window"
 cargo build --locked -p gocua-app
-xvfb-run -a --server-args="-screen 0 1280x1024x24" \
+bash scripts/with-keyring.sh xvfb-run -a --server-args="-screen 0 1280x1024x24" \
   cargo test --locked -p gocua-e2e --features window-tests --test app_window 2>&1 | tee -a "$log"
 
 # One closing line over every runner (cargo prints one per test binary, vitest one in all).

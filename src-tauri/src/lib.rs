@@ -3,6 +3,7 @@
 
 pub mod commands;
 pub mod error;
+pub mod keyvault;
 pub mod state;
 pub mod views;
 pub mod worker;
@@ -10,10 +11,10 @@ pub mod worker;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use gocua_core::store::DeviceStore;
 use tauri::{Manager, Runtime};
 
-use crate::state::{AppState, StorePaths};
+use crate::keyvault::{KeyVault, OsKeyring};
+use crate::state::{AppState, StorePaths, open_real_store, wipe_real_store};
 
 /// Where the device database lives: `$GOCUA_DEVICE_DB`, else `gocua.sqlite` in the app's data
 /// folder (which follows `XDG_DATA_HOME` on Linux).
@@ -26,15 +27,31 @@ fn database_path<R: Runtime>(app: &tauri::App<R>) -> Result<PathBuf, Box<dyn std
     Ok(dir.join("gocua.sqlite"))
 }
 
+/// The exit status when the device database cannot be opened (no OS key store, lost key).
+pub const EXIT_NO_KEY_STORE: i32 = 3;
+
 /// Builds the app on any runtime (tests pass `tauri::test::mock_builder()`).
 pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context<R>) -> tauri::Result<tauri::App<R>> {
     builder
         .setup(|app| {
             let paths = StorePaths::beside(database_path(app)?);
             // the app always starts on real data; training mode is entered on purpose
-            let store = Arc::new(Mutex::new(DeviceStore::open(&paths.real)?));
-            let sync = worker::spawn(Arc::clone(&store), worker::WorkerConfig::from_env());
-            let state = AppState { store, sync, paths: Arc::new(paths) };
+            let vault: Arc<dyn KeyVault> = Arc::new(OsKeyring);
+            let store = match open_real_store(&paths.real, vault.as_ref()) {
+                Ok(store) => Arc::new(Mutex::new(store)),
+                Err(e) => {
+                    // nothing is opened or created without its key: say why and stop
+                    eprintln!("gocua-app: không mở được dữ liệu của máy / cannot open this device's data: {e}");
+                    std::process::exit(EXIT_NO_KEY_STORE);
+                }
+            };
+            let paths = Arc::new(paths);
+            let on_revoked: worker::OnRevoked = {
+                let (store, paths, vault) = (Arc::clone(&store), Arc::clone(&paths), Arc::clone(&vault));
+                Arc::new(move || wipe_real_store(&store, &paths, vault.as_ref()))
+            };
+            let sync = worker::spawn(Arc::clone(&store), worker::WorkerConfig::from_env(), on_revoked);
+            let state = AppState { store, sync, paths, vault };
             app.manage(state.clone());
             auto_enroll(state);
             Ok(())

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use gocua_core::store::DeviceStore;
 
 use crate::error::CommandError;
+use crate::keyvault::{KeyVault, key_name};
 use crate::worker::SyncHandle;
 
 /// Shared by every command.
@@ -17,6 +18,22 @@ pub struct AppState {
     pub sync: SyncHandle,
     /// Where the real database and the trainer's sandbox live.
     pub paths: Arc<StorePaths>,
+    /// The OS key store holding the real database's key.
+    pub vault: Arc<dyn KeyVault>,
+}
+
+/// Opens the real (encrypted) database with its key from `vault`, making the key on first use.
+/// A plaintext database from an older app is encrypted in place.
+pub fn open_real_store(path: &std::path::Path, vault: &dyn KeyVault) -> Result<DeviceStore, gocua_core::Error> {
+    let (key, new) =
+        vault.load_or_create(&key_name(path)).map_err(|e| gocua_core::Error::invalid_input(e.to_string()))?;
+    match DeviceStore::open_encrypted(path, &key) {
+        Err(gocua_core::Error::WrongKey) if new => Err(gocua_core::Error::invalid_input(
+            "Khoá của cơ sở dữ liệu đã mất khỏi kho khoá: không mở được dữ liệu cũ / the database key is \
+             gone from the key store: the existing data cannot be opened",
+        )),
+        other => other,
+    }
 }
 
 /// The two database files: real data, and the trainer's sandbox (never synced).
@@ -35,6 +52,29 @@ impl StorePaths {
         let sandbox = real.with_file_name(format!("{stem}-tap-huan.sqlite"));
         StorePaths { real, sandbox }
     }
+}
+
+/// Erases a revoked device: closes the open database, deletes the real database's files and
+/// its key (without the key, a copy of the file taken earlier cannot be read either), and opens
+/// a new empty database under a new key, so the app is back at the enrollment screen. A sandbox
+/// open at the time stays open (it holds only made-up data). Exported bundles are left where
+/// the user saved them: they are sealed to the server's key, so they tell a finder nothing.
+pub fn wipe_real_store(
+    store: &Mutex<DeviceStore>,
+    paths: &StorePaths,
+    vault: &dyn KeyVault,
+) -> Result<(), gocua_core::Error> {
+    let mut guard = store.lock().map_err(|_| gocua_core::Error::invalid_input("store lock poisoned"))?;
+    let in_sandbox = guard.is_sandbox()?;
+    if !in_sandbox {
+        *guard = DeviceStore::open_in_memory()?;
+    }
+    vault.delete(&key_name(&paths.real)).map_err(|e| gocua_core::Error::invalid_input(e.to_string()))?;
+    gocua_core::store::cipher::delete_database(&paths.real)?;
+    if !in_sandbox {
+        *guard = open_real_store(&paths.real, vault)?;
+    }
+    Ok(())
 }
 
 impl AppState {
@@ -57,14 +97,14 @@ impl AppState {
     /// thread; the old one is closed. The worker's next round sees the new one.
     pub async fn switch_store<F>(&self, open: F) -> Result<(), CommandError>
     where
-        F: FnOnce(&StorePaths) -> Result<DeviceStore, gocua_core::Error> + Send + 'static,
+        F: FnOnce(&StorePaths, &dyn KeyVault) -> Result<DeviceStore, gocua_core::Error> + Send + 'static,
     {
-        let (store, paths) = (Arc::clone(&self.store), Arc::clone(&self.paths));
+        let (store, paths, vault) = (Arc::clone(&self.store), Arc::clone(&self.paths), Arc::clone(&self.vault));
         tauri::async_runtime::spawn_blocking(move || {
             let mut guard = store.lock().map_err(|_| CommandError::new("internal", "store lock poisoned"))?;
             // close the old connection first: a sandbox reset deletes and re-creates its file
             *guard = DeviceStore::open_in_memory()?;
-            *guard = open(&paths)?;
+            *guard = open(&paths, vault.as_ref())?;
             Ok(())
         })
         .await

@@ -47,6 +47,8 @@ pub struct AppInfo {
     pub version: String,
     /// Training mode: the open database is the trainer's sandbox of made-up data.
     pub sandbox: bool,
+    /// The server revoked this device and its data was erased (said on the enrollment screen).
+    pub wiped: bool,
 }
 
 /// What the sync worker is doing.

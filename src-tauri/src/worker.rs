@@ -65,7 +65,19 @@ pub struct WorkerStatus {
     pub message: Option<String>,
     /// When the next automatic round starts.
     pub next_round: Option<Instant>,
+    /// The server revoked this device and its data was wiped (until the app restarts).
+    pub wiped: bool,
 }
+
+/// What the worker does when the server says the device is revoked: wipe its data and key.
+pub type OnRevoked = Arc<dyn Fn() -> Result<(), gocua_core::Error> + Send + Sync>;
+
+/// Said once a revoked device has wiped its data.
+pub const WIPED_MESSAGE: &str = "Máy chủ đã thu hồi thiết bị này; dữ liệu trên máy đã được xoá / The server revoked \
+     this device; its data has been erased";
+
+/// Said when a revoked device could not wipe its data (it tries again next round).
+pub const WIPE_FAILED_MESSAGE: &str = "Máy chủ đã thu hồi thiết bị này nhưng chưa xoá được dữ liệu / The server revoked this device but erasing its data failed";
 
 enum Command {
     SyncNow,
@@ -91,20 +103,22 @@ impl SyncHandle {
             progress: None,
             message: None,
             next_round: None,
+            wiped: false,
         })
     }
 }
 
 /// Starts the worker on the async runtime; it runs a first round at once.
-pub fn spawn(store: Arc<Mutex<DeviceStore>>, config: WorkerConfig) -> SyncHandle {
+pub fn spawn(store: Arc<Mutex<DeviceStore>>, config: WorkerConfig, on_revoked: OnRevoked) -> SyncHandle {
     let (tx, rx) = mpsc::unbounded_channel();
     let status = Arc::new(Mutex::new(WorkerStatus {
         phase: SyncPhase::Idle,
         progress: None,
         message: None,
         next_round: Some(Instant::now()),
+        wiped: false,
     }));
-    tauri::async_runtime::spawn(run(store, rx, Arc::clone(&status), config));
+    tauri::async_runtime::spawn(run(store, rx, Arc::clone(&status), config, on_revoked));
     SyncHandle { tx, status }
 }
 
@@ -119,6 +133,7 @@ async fn run(
     mut rx: mpsc::UnboundedReceiver<Command>,
     status: Arc<Mutex<WorkerStatus>>,
     config: WorkerConfig,
+    on_revoked: OnRevoked,
 ) {
     let mut failures = 0u32;
     let mut sizer = BatchSizer::default();
@@ -143,6 +158,28 @@ async fn run(
                 set(&status, |s| {
                     s.phase = SyncPhase::Sandbox;
                     s.message = Some(gocua_core::Error::Sandbox.to_string());
+                });
+                config.interval
+            }
+            Err(SyncError::Transport(e)) if e.is_revoked() => {
+                // a lost or stolen phone: nothing of the village stays on it
+                let wipe = Arc::clone(&on_revoked);
+                let wiped = tauri::async_runtime::spawn_blocking(move || wipe()).await;
+                failures = 0;
+                set(&status, |s| match wiped {
+                    Ok(Ok(())) => {
+                        s.phase = SyncPhase::NotEnrolled;
+                        s.message = Some(WIPED_MESSAGE.into());
+                        s.wiped = true;
+                    }
+                    Ok(Err(e)) => {
+                        s.phase = SyncPhase::Refused;
+                        s.message = Some(format!("{WIPE_FAILED_MESSAGE}: {e}"));
+                    }
+                    Err(e) => {
+                        s.phase = SyncPhase::Refused;
+                        s.message = Some(format!("{WIPE_FAILED_MESSAGE}: {e}"));
+                    }
                 });
                 config.interval
             }

@@ -50,6 +50,22 @@ impl TestServer {
         server
     }
 
+    /// Starts the binary with `GOCUA_LOG=level`, its stdout and stderr written to
+    /// [`TestServer::log_path`] (for tests that read what the server logs).
+    pub async fn start_logging(level: &str) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db_path = dir.path().join("server.sqlite");
+        let (child, url) = spawn_with(&db_path, "127.0.0.1:0", level, Some(&dir.path().join("server.log")));
+        let server = TestServer { child, url, db_path, dir };
+        server.wait_healthy().await;
+        server
+    }
+
+    /// Where [`TestServer::start_logging`] writes the server's output.
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
     /// Kills the process (SIGKILL), as a crash or a power cut would.
     pub fn stop(&mut self) {
         self.kill();
@@ -195,19 +211,35 @@ fn spawn(db_path: &Path) -> (Child, String) {
 }
 
 fn spawn_on(db_path: &Path, listen: &str) -> (Child, String) {
+    spawn_with(db_path, listen, "warn", None)
+}
+
+fn spawn_with(db_path: &Path, listen: &str, level: &str, log: Option<&Path>) -> (Child, String) {
+    let log = log.map(|path| std::fs::File::create(path).expect("server log file"));
     let mut child = Command::new(server_bin())
         .args(["serve", "--listen", listen, "--database"])
         .arg(db_path)
-        .env("GOCUA_LOG", "warn")
+        .env("GOCUA_LOG", level)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(match &log {
+            Some(file) => Stdio::from(file.try_clone().expect("log file")),
+            None => Stdio::inherit(),
+        })
         .spawn()
         .expect("spawn gocua-server");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
+    let mut log = log;
+    let mut keep = move |line: &str| {
+        if let Some(file) = log.as_mut() {
+            use std::io::Write;
+            let _ = writeln!(file, "{line}");
+        }
+    };
     let url = loop {
         match lines.next() {
             Some(Ok(line)) => {
+                keep(&line);
                 if let Some(url) = line.strip_prefix("gocua-server listening on ") {
                     break url.trim().to_owned();
                 }
@@ -215,8 +247,12 @@ fn spawn_on(db_path: &Path, listen: &str) -> (Child, String) {
             _ => panic!("gocua-server exited before printing its address"),
         }
     };
-    // keep draining stdout so the child never blocks on a full pipe
-    std::thread::spawn(move || for _ in lines {});
+    // keep draining stdout so the child never blocks on a full pipe (into the log, if any)
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            keep(&line);
+        }
+    });
     (child, url)
 }
 

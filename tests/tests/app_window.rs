@@ -15,6 +15,7 @@ use gocua_core::event::{HouseholdCreated, Payload, ResidentAdded, ResidentFields
 use gocua_core::funnel::FunnelState;
 use gocua_core::model::Sex;
 use gocua_core::store::DeviceStore;
+use gocua_core::store::cipher::DbKey;
 use gocua_core::sync::engine::sync_once;
 use gocua_e2e::{TestServer, enrolled_device};
 use gocua_http_client::HttpTransport;
@@ -268,6 +269,9 @@ async fn a_volunteer_records_and_syncs_in_the_real_window() {
     css(&c, "#search").await;
     until("the first sync pulls the seeded households", 30, || async { listed(&c).await == 2 }).await;
     shot(&c, "02-households").await;
+    // the pulled CCCD and names are on the phone, but not readable from its files
+    let db = driver.home.path().join("device.sqlite");
+    assert_encrypted(&db, &["012075000321", "Nguyễn Văn An", "Lò Văn Phóng"]);
 
     // find Nguyễn by typing nguyen
     type_into(&c, "#search", "nguyen").await;
@@ -358,6 +362,23 @@ async fn a_volunteer_records_and_syncs_in_the_real_window() {
     assert!(error.text().await.unwrap().contains("1989"), "the CCCD/birth-year mismatch is explained");
     shot(&c, "09-new-resident-error").await;
     c.close().await.unwrap();
+}
+
+/// The device database's files (main, WAL) hold none of `secrets`, and the plain `sqlite3`
+/// shell cannot read the database.
+fn assert_encrypted(db: &std::path::Path, secrets: &[&str]) {
+    let mut bytes = Vec::new();
+    for suffix in ["", "-wal"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        bytes.extend(std::fs::read(PathBuf::from(name)).unwrap_or_default());
+    }
+    assert!(bytes.len() > 4096, "the app wrote its database at {}", db.display());
+    for secret in secrets {
+        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret:?} is readable in the file");
+    }
+    let out = Command::new("sqlite3").arg(db).arg("SELECT count(*) FROM residents;").output().expect("sqlite3 shell");
+    assert!(!out.status.success(), "sqlite3 read the device database: {}", String::from_utf8_lossy(&out.stdout));
 }
 
 /// The app at a phone's 360 px width, with its own data folder, pointed at `server`.
@@ -911,4 +932,74 @@ fn without_a_display_the_app_says_so_and_exits_non_zero() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "one clear line: {stderr}");
     assert!(stderr.contains("display"), "{stderr}");
+}
+
+#[test]
+fn without_a_key_store_the_app_opens_no_data_and_says_why() {
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("device.sqlite");
+    let out = Command::new(app_bin())
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_RUNTIME_DIR", home.path())
+        .env("GOCUA_DEVICE_DB", &db)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("kho khoá") && stderr.contains("key store"), "{stderr}");
+    assert!(!db.exists(), "no database is made without a key to lock it");
+}
+
+/// The database key the app keeps for `db` in the Secret Service, as 64 hex digits.
+fn stored_key(db: &std::path::Path) -> Option<String> {
+    use sha2::Digest;
+    let name = format!("device-db-{}", &hex::encode(sha2::Sha256::digest(db.to_string_lossy().as_bytes()))[..32]);
+    let out = Command::new("secret-tool").args(["lookup", "service", "vn.gocua.app", "username", &name]).output();
+    let out = out.expect("secret-tool (libsecret-tools)");
+    let key = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    (out.status.success() && !key.is_empty()).then_some(key)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_phone_wipes_its_data_and_key_at_next_contact() {
+    let server = TestServer::start().await;
+    server.add_places();
+    let code = server.volunteer_code("Lò Thị Lan", "03445");
+    let (driver, c) = phone_window(&server).await;
+    enroll_on_screen(&c, &server, &code, "Máy bị mất").await;
+    household_with_resident(&c, "Vi Văn Sentinel", "001085012345").await;
+    click(&c, "#sync-now").await;
+    until("the household reaches the server", 30, || async { server.projection().households.len() == 1 }).await;
+    let db = driver.home.path().join("device.sqlite");
+    let old_key = stored_key(&db).expect("the app keeps its key in the Secret Service");
+    assert_eq!(old_key.len(), 64);
+    assert_encrypted(&db, &["001085012345", "Vi Văn Sentinel"]);
+
+    // the phone is lost: the commune police revoke it
+    let devices = server.admin(&["list-devices"]);
+    let line = devices.lines().find(|l| l.contains("Máy bị mất")).expect("the device is listed");
+    let device_id = line.split('\t').next().unwrap().to_owned();
+    assert!(line.ends_with("active"), "{line}");
+    let said = server.admin(&["revoke-device", "--device", &device_id]);
+    assert!(said.contains("revoked"), "{said}");
+    assert!(server.admin(&["list-devices"]).contains("revoked "));
+
+    // its next contact: told it is revoked, it erases everything and is back at enrollment
+    c.execute("document.querySelector('#sync-now')?.click();", vec![]).await.unwrap();
+    until("the wiped notice", 30, || async { count(&c, "#wiped-notice").await == 1 }).await;
+    assert!(text(&c, "#wiped-notice").await.contains("đã được xoá"));
+    css(&c, "#enroll-code").await;
+    c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+    shot(&c, "61-revoked-wiped").await;
+    let new_key = stored_key(&db).expect("a fresh key for the fresh, empty database");
+    assert_ne!(new_key, old_key, "the old key is gone from the key store");
+    let store = DeviceStore::open_encrypted(&db, &DbKey::from_hex(&new_key).unwrap()).expect("the fresh database");
+    assert!(store.enrollment().unwrap().is_none(), "no enrollment left");
+    assert_eq!(store.unsent_count().unwrap(), 0);
+    assert!(store.households(&Default::default()).unwrap().is_empty(), "no household left");
+    drop(store);
+    assert_encrypted(&db, &["001085012345", "Vi Văn Sentinel"]);
+    c.close().await.unwrap();
 }

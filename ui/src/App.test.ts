@@ -155,6 +155,18 @@ describe('App', () => {
     expect(calls).toContainEqual(['enroll', { serverUrl: 'http://127.0.0.1:1', code: 'ABCD-EFGH', deviceName: 'Máy của Lan' }]);
     expect(q('#user-name')!.textContent).toBe('Lò Thị Hoa');
     await need('#sync-bar');
+    expect(q('#wiped-notice')).toBeNull();
+  });
+
+  it('after the server revoked the device, the enroll screen says its data was erased', async () => {
+    enrolled = false;
+    backend.set('app_info', () => ({ enrollment: null, default_server_url: null, version: '0.1.0', sandbox: false, wiped: true }));
+    render(App);
+    const notice = await need('#wiped-notice');
+    expect(notice.getAttribute('role')).toBe('alert');
+    expect(notice.textContent).toContain('Máy chủ đã thu hồi thiết bị này');
+    expect(notice.textContent).toContain('mã đăng ký mới');
+    await need('#enroll-code');
   });
 
   it('walks household → resident → visit and back', async () => {

@@ -31,6 +31,9 @@ pub enum Error {
     /// The store is a trainer's sandbox: its data never leaves it and nothing real enters it.
     #[error("dữ liệu tập huấn không bao giờ được đồng bộ hay gửi đi / training data never syncs or leaves the device")]
     Sandbox,
+    /// The database key does not open the device store (or the file is not a database).
+    #[error("khoá không mở được cơ sở dữ liệu của máy / the key does not open this device's database")]
+    WrongKey,
     /// The device store could not be read or written.
     #[error("database: {0}")]
     Db(#[from] rusqlite::Error),

@@ -106,6 +106,16 @@ pub fn set_scope(conn: &mut Connection, user_id: Uuid, scope_code: &str) -> Resu
             params![user_id.to_string(), current, Utc::now().to_rfc3339()],
         )?;
         tx.execute("UPDATE users SET scope_code = ?2 WHERE id = ?1", params![user_id.to_string(), scope_code])?;
+        // who may read which households changed: that is access to personal data
+        crate::audit::append(
+            &tx,
+            &crate::audit::Entry {
+                actor_user: None,
+                actor_device: None,
+                action: "set_scope",
+                detail: serde_json::json!({ "user": user_id, "from": current, "to": scope_code }),
+            },
+        )?;
     }
     tx.commit()?;
     Ok(())
@@ -133,6 +143,75 @@ pub fn create_code(conn: &Connection, user_id: Uuid, hours: i64) -> Result<Strin
         ],
     )?;
     Ok(code)
+}
+
+/// One enrolled device, as `list-devices` prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRow {
+    /// Device id.
+    pub id: Uuid,
+    /// The name given at enrollment.
+    pub name: String,
+    /// Its user's id.
+    pub user_id: Uuid,
+    /// When it last synced, if ever.
+    pub last_seen_at: Option<String>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<String>,
+}
+
+/// The devices enrolled for `user` (or all), newest first.
+pub fn list_devices(conn: &Connection, user: Option<Uuid>) -> Result<Vec<DeviceRow>, AdminError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, name, user_id, last_seen_at, revoked_at FROM devices
+         WHERE ?1 IS NULL OR user_id = ?1 ORDER BY enrolled_at DESC, id",
+    )?;
+    let rows = stmt.query_map([user.map(|u| u.to_string())], |r| {
+        Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, name, user_id, last_seen_at, revoked_at) = row?;
+        out.push(DeviceRow {
+            id: id.parse().map_err(|_| AdminError::Invalid(format!("bad device id {id}")))?,
+            name,
+            user_id: user_id.parse().map_err(|_| AdminError::Invalid(format!("bad user id {user_id}")))?,
+            last_seen_at,
+            revoked_at,
+        });
+    }
+    Ok(out)
+}
+
+/// Revokes a device (a lost or stolen phone): its token stops working at once, and at its next
+/// contact the app is told so and wipes its database and key. Revoking twice keeps the first
+/// time. Returns whether this call revoked it.
+pub fn revoke_device(conn: &Connection, device_id: Uuid) -> Result<bool, AdminError> {
+    let known = conn.query_row("SELECT revoked_at IS NULL FROM devices WHERE id = ?1", [device_id.to_string()], |r| {
+        r.get::<_, bool>(0)
+    });
+    match known.optional()? {
+        None => Err(AdminError::Invalid(format!("không có thiết bị {device_id} / unknown device {device_id}"))),
+        Some(false) => Ok(false),
+        Some(true) => {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute(
+                "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![device_id.to_string(), Utc::now().to_rfc3339()],
+            )?;
+            crate::audit::append(
+                &tx,
+                &crate::audit::Entry {
+                    actor_user: None,
+                    actor_device: None,
+                    action: "revoke_device",
+                    detail: serde_json::json!({ "device": device_id }),
+                },
+            )?;
+            tx.commit()?;
+            Ok(true)
+        }
+    }
 }
 
 /// Adds a province's own cannot-activate reason (national codes cannot be overwritten).

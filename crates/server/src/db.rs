@@ -10,13 +10,14 @@ use rusqlite_migration::{M, Migrations};
 
 use crate::error::ApiError;
 
-const SERVER: [&str; 6] = [
+const SERVER: [&str; 7] = [
     include_str!("../../../migrations/server/sqlite/0001_server.sql"),
     COMMON_REVIEW,
     include_str!("../../../migrations/server/sqlite/0002_flags_epoch.sql"),
     include_str!("../../../migrations/server/sqlite/0003_keys.sql"),
     include_str!("../../../migrations/server/sqlite/0004_former_scopes.sql"),
     COMMON_VISIT_STEPS,
+    include_str!("../../../migrations/server/sqlite/0005_audit.sql"),
 ];
 
 /// The server's migration list: the common files, then the server's own.

@@ -130,6 +130,18 @@ enum AdminCommand {
         #[arg(long, default_value_t = 1000)]
         sort_order: i64,
     },
+    /// List enrolled devices (id, name, user, last sync, revoked), optionally of one user.
+    ListDevices {
+        #[arg(long)]
+        user: Option<uuid::Uuid>,
+    },
+    /// Revoke a lost or stolen device: it may no longer sync, and wipes its data at next contact.
+    RevokeDevice {
+        #[arg(long)]
+        device: uuid::Uuid,
+    },
+    /// Check the audit log's hash chain from its first entry; exits non-zero if it was altered.
+    VerifyAudit,
     /// Seed the demo commune and print fresh codes.
     Demo,
     /// Import a device's sneakernet bundle (.gocua) as if the device had pushed it.
@@ -227,6 +239,29 @@ fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
             )?;
             println!("reason {code} saved");
         }
+        AdminCommand::ListDevices { user } => {
+            for d in admin::list_devices(&conn, user)? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    d.id,
+                    d.name,
+                    d.user_id,
+                    d.last_seen_at.as_deref().unwrap_or("-"),
+                    d.revoked_at.map(|t| format!("revoked {t}")).unwrap_or_else(|| "active".into())
+                );
+            }
+        }
+        AdminCommand::RevokeDevice { device } => {
+            if admin::revoke_device(&conn, device)? {
+                println!("device {device} revoked: it wipes its data at its next contact");
+            } else {
+                println!("device {device} was already revoked");
+            }
+        }
+        AdminCommand::VerifyAudit => match gocua_server::audit::verify(&conn) {
+            Ok(v) => println!("audit log intact: {} entries, head {}", v.entries, v.head),
+            Err(broken) => bail!("{broken}"),
+        },
         AdminCommand::Demo => print_demo(&admin::seed_demo(&mut conn)?),
         AdminCommand::ImportBundle { file, by } => import_bundle(&mut conn, &file, by)?,
     }

@@ -18,6 +18,7 @@ pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandErro
         default_server_url: std::env::var("GOCUA_SERVER_URL").ok(),
         version: APP_VERSION.to_owned(),
         sandbox,
+        wiped: state.sync.status().wiped,
     })
 }
 

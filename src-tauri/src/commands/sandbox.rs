@@ -6,7 +6,7 @@ use gocua_core::store::DeviceStore;
 use tauri::State;
 
 use crate::error::CommandError;
-use crate::state::AppState;
+use crate::state::{AppState, open_real_store};
 use crate::views::AppInfo;
 
 /// A seed for each fresh sandbox, so two resets do not look alike.
@@ -19,7 +19,7 @@ fn fresh_seed() -> u64 {
 #[tauri::command]
 pub async fn enter_sandbox(state: State<'_, AppState>, today: NaiveDate) -> Result<AppInfo, CommandError> {
     state
-        .switch_store(move |paths| {
+        .switch_store(move |paths, _| {
             if paths.sandbox.exists() {
                 let store = DeviceStore::open(&paths.sandbox)?;
                 if store.is_sandbox()? {
@@ -42,14 +42,14 @@ pub async fn reset_sandbox(state: State<'_, AppState>, today: NaiveDate) -> Resu
             "Chỉ làm lại được dữ liệu tập huấn / Only training data can be reset",
         ));
     }
-    state.switch_store(move |paths| DeviceStore::create_sandbox(&paths.sandbox, fresh_seed(), today)).await?;
+    state.switch_store(move |paths, _| DeviceStore::create_sandbox(&paths.sandbox, fresh_seed(), today)).await?;
     super::enrollment::app_info(state).await
 }
 
 /// Back to the real data.
 #[tauri::command]
 pub async fn leave_sandbox(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {
-    state.switch_store(|paths| DeviceStore::open(&paths.real)).await?;
+    state.switch_store(|paths, vault| open_real_store(&paths.real, vault)).await?;
     state.sync.nudge();
     super::enrollment::app_info(state).await
 }

@@ -20,4 +20,8 @@ version: string,
 /**
  * Training mode: the open database is the trainer's sandbox of made-up data.
  */
-sandbox: boolean, };
+sandbox: boolean, 
+/**
+ * The server revoked this device and its data was erased (said on the enrollment screen).
+ */
+wiped: boolean, };

@@ -28,6 +28,8 @@ export const en: Messages = {
   'error.fix_fields': 'Please fix the marked fields.',
 
   'enroll.title': 'Enroll this device',
+  'enroll.wiped': 'The server revoked this device. All data on it has been erased.',
+  'enroll.wiped_hint': 'If this is a mistake, ask the officer in charge for a new enrollment code.',
   'enroll.intro': 'Enter the one-time enrollment code your coordinator gave you.',
   'enroll.network_note': 'This step needs the network. Once enrolled, the app works without signal.',
   'enroll.server_url': 'Server address',

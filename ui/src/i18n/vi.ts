@@ -28,6 +28,8 @@ export const vi = {
   'error.fix_fields': 'Vui lòng sửa các ô được đánh dấu.',
 
   'enroll.title': 'Đăng ký thiết bị',
+  'enroll.wiped': 'Máy chủ đã thu hồi thiết bị này. Toàn bộ dữ liệu trên máy đã được xoá.',
+  'enroll.wiped_hint': 'Nếu đây là nhầm lẫn, hãy xin cán bộ phụ trách một mã đăng ký mới.',
   'enroll.intro': 'Nhập mã đăng ký một lần do cán bộ phụ trách cấp cho bạn.',
   'enroll.network_note': 'Bước này cần có mạng. Sau khi đăng ký, ứng dụng vẫn dùng được khi không có sóng.',
   'enroll.server_url': 'Địa chỉ máy chủ',

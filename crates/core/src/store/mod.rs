@@ -1,5 +1,6 @@
 //! The device store: the event log, the outbox, the projection and sync state in one SQLite file.
 
+pub mod cipher;
 pub mod drafts;
 pub mod migrations;
 mod queries;
@@ -115,6 +116,18 @@ impl DeviceStore {
         Self::init(Connection::open(path)?)
     }
 
+    /// Opens (or creates) the store at `path` encrypted under `key` (SQLCipher). A plaintext
+    /// store left by an older app is encrypted in place first; a wrong key is
+    /// [`Error::WrongKey`] and changes nothing.
+    pub fn open_encrypted(path: &Path, key: &cipher::DbKey) -> Result<Self, Error> {
+        if cipher::is_plaintext(path)? {
+            cipher::encrypt_in_place(path, key)?;
+        }
+        let conn = Connection::open(path)?;
+        cipher::unlock(&conn, key)?;
+        Self::init(conn)
+    }
+
     /// An in-memory store, for tests and the trainer's throw-away sandbox.
     pub fn open_in_memory() -> Result<Self, Error> {
         Self::init(Connection::open_in_memory()?)
@@ -122,6 +135,9 @@ impl DeviceStore {
 
     fn init(mut conn: Connection) -> Result<Self, Error> {
         sql::configure(&conn)?;
+        // 16 MiB of pages kept in memory (SQLite's default is 2 MiB): a commune's working set
+        // stays cached, which matters most when every page read from disk must be decrypted
+        conn.pragma_update(None, "cache_size", -16_384)?;
         migrations::device().to_latest(&mut conn)?;
         Ok(DeviceStore { conn })
     }
@@ -662,5 +678,7 @@ fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), Error> {
     Ok(())
 }
 
+#[cfg(test)]
+mod cipher_tests;
 #[cfg(test)]
 mod tests;

@@ -46,6 +46,11 @@ pub enum TransportError {
 }
 
 impl TransportError {
+    /// The server revoked this device (a lost or stolen phone): it must wipe its data.
+    pub fn is_revoked(&self) -> bool {
+        matches!(self, TransportError::Refused { status: 401, kind, .. } if kind == "revoked")
+    }
+
     /// Worth retrying later without a person doing anything.
     pub fn is_transient(&self) -> bool {
         match self {

@@ -65,7 +65,7 @@ pub async fn pull(
     let response = state
         .db
         .call(move |conn| {
-            crate::sync::pull::pull(
+            let page = crate::sync::pull::pull(
                 conn,
                 &device,
                 query.cursor,
@@ -73,7 +73,22 @@ pub async fn pull(
                 query.place.as_deref(),
                 query.epoch.as_deref(),
                 query.scope.as_deref(),
-            )
+            )?;
+            if let (Some(first), Some(last)) = (page.events.first(), page.events.last()) {
+                // a page of the scope's records was read: which ones, by whom
+                let entry = crate::audit::Entry {
+                    actor_user: Some(device.user_id),
+                    actor_device: Some(device.device_id),
+                    action: "pull",
+                    detail: serde_json::json!({
+                        "events": page.events.len(),
+                        "server_seq": [first.server_seq, last.server_seq],
+                        "place": query.place.as_deref().unwrap_or(&device.scope_code),
+                    }),
+                };
+                crate::audit::append_now(conn, &entry)?;
+            }
+            Ok(page)
         })
         .await?;
     Ok(Json(response))

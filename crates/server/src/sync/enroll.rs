@@ -88,6 +88,16 @@ pub fn enroll(conn: &mut Connection, request: &EnrollRequest) -> Result<EnrollRe
     let (scope, places) = scope_places(&tx, &scope_code)?;
     let province = places.first().map(|p| p.code.clone()).unwrap_or_default();
     let reasons = catalog::reasons(&tx)?.for_province(&province).all().to_vec();
+    // a new device may now read its scope's households
+    crate::audit::append(
+        &tx,
+        &crate::audit::Entry {
+            actor_user: user_id.parse().ok(),
+            actor_device: Some(device_id),
+            action: "enroll",
+            detail: serde_json::json!({ "scope": scope_code }),
+        },
+    )?;
     tx.commit()?;
     Ok(EnrollResponse {
         device_id,

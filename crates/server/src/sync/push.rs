@@ -58,12 +58,32 @@ pub fn push(conn: &mut Connection, device: &AuthDevice, request: &PushRequest) -
         results.push(outcome);
         last_seq = event.seq;
     }
+    if !results.is_empty() {
+        crate::audit::append(&tx, &push_audit(device, &results))?;
+    }
     tx.execute(
         "UPDATE devices SET last_seq = ?2, last_seen_at = ?3, app_version = ?4 WHERE id = ?1",
         params![device.device_id.to_string(), last_seq, Utc::now().to_rfc3339(), request.app_version],
     )?;
     tx.commit()?;
     Ok(PushResponse { results, applied: vec![], last_seq, expected_seq })
+}
+
+/// The audit row of a push: counts by outcome and the `server_seq` range it stored.
+fn push_audit(device: &AuthDevice, results: &[EventResult]) -> crate::audit::Entry {
+    let count = |status: EventStatus| results.iter().filter(|r| r.status == status).count();
+    let stored: Vec<u64> = results.iter().filter_map(|r| r.server_seq).collect();
+    crate::audit::Entry {
+        actor_user: Some(device.user_id),
+        actor_device: Some(device.device_id),
+        action: "push",
+        detail: serde_json::json!({
+            "applied": count(EventStatus::Applied) + count(EventStatus::Flagged),
+            "duplicates": count(EventStatus::Duplicate),
+            "rejected": count(EventStatus::Rejected),
+            "server_seq": [stored.iter().min(), stored.iter().max()],
+        }),
+    }
 }
 
 fn result(event: &Event, status: EventStatus, errors: Vec<FieldError>) -> EventResult {

@@ -16,10 +16,12 @@ use clap::{Parser, ValueEnum};
 use gocua_core::event::Payload;
 use gocua_core::fixtures::{self, Rng};
 use gocua_core::funnel::FunnelState;
+use gocua_core::store::cipher::DbKey;
 use gocua_core::store::{DeviceStore, HouseholdQuery, HouseholdSummary, StatusFilter};
 use gocua_core::sync::protocol::{PullResponse, PulledEvent};
 use gocua_core::text::fold;
 use serde::Serialize;
+use sha2::Digest;
 use uuid::Uuid;
 
 /// Residents per made-up household.
@@ -61,6 +63,21 @@ struct Cli {
     /// pull page does) and time it: the write cost of keeping the search table in step.
     #[arg(long)]
     replay: bool,
+    /// Keep the store encrypted (SQLCipher, as the app does) under a key made from `--seed`: a
+    /// bench-only key, so a kept `--database` can be opened again by the next run.
+    #[arg(long)]
+    encrypted: bool,
+}
+
+/// Opens the bench's store, plain or encrypted as asked.
+fn open_store(path: &Path, cli: &Cli) -> Result<DeviceStore> {
+    let store = if cli.encrypted {
+        let digest = sha2::Sha256::digest(format!("gocua-search-bench key {}", cli.seed).as_bytes());
+        DeviceStore::open_encrypted(path, &DbKey::from_bytes(digest.into()))
+    } else {
+        DeviceStore::open(path)
+    };
+    store.with_context(|| format!("cannot open {}", path.display()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -194,6 +211,7 @@ struct Totals {
     visits: usize,
     queries: usize,
     fill: &'static str,
+    encrypted: bool,
     fill_seconds: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     replay_seconds: Option<f64>,
@@ -212,7 +230,7 @@ fn main() -> Result<()> {
     }
     let dir = tempfile::tempdir().context("no temp dir")?;
     let path = cli.database.clone().unwrap_or_else(|| dir.path().join("device.sqlite"));
-    let mut store = DeviceStore::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut store = open_store(&path, &cli)?;
     let (filled, fill_seconds, fill_label) = fill_or_reuse(&mut store, &cli)?;
     println!(
         "fill ({fill_label}): {} households, {} residents, {} visits in {fill_seconds:.1} s ({})",
@@ -224,7 +242,7 @@ fn main() -> Result<()> {
     let replay_seconds = if cli.replay { Some(replay(&mut store)?) } else { None };
     // a phone opens its store once and then searches: start from a fresh connection, as it does
     drop(store);
-    let store = DeviceStore::open(&path).context("cannot reopen the device store")?;
+    let store = open_store(&path, &cli).context("cannot reopen the device store")?;
 
     let timings = run_queries(&store, &filled, &cli)?;
     let all: Vec<Duration> = timings.values().flatten().copied().collect();
@@ -238,6 +256,7 @@ fn main() -> Result<()> {
         visits: filled.visits,
         queries: all.len(),
         fill: fill_label,
+        encrypted: cli.encrypted,
         fill_seconds: round1(fill_seconds),
         replay_seconds: replay_seconds.map(round1),
         database_bytes: database_size(&path),

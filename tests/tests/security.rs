@@ -1,0 +1,186 @@
+//! Security end to end against the real server process: the audit log records who read and
+//! changed which records (ids and counts only) and catches tampering; a revoked device is
+//! refused at its next contact; a sentinel CCCD sent through every path appears in no server
+//! log at any level.
+
+use std::process::Command;
+
+use gocua_core::event::{HouseholdCreated, Payload, ResidentAdded, ResidentFields};
+use gocua_core::model::Sex;
+use gocua_core::store::DeviceStore;
+use gocua_core::sync::engine::{SyncError, sync_once};
+use gocua_e2e::{TestServer, enrolled_device, server_bin};
+use uuid::Uuid;
+
+/// A valid CCCD made up for these tests (Thanh Hóa, a woman born in 1988); no real person's.
+const SENTINEL_CCCD: &str = "038188654321";
+const SENTINEL_NAME: &str = "Vi Thị Sentinel";
+const SENTINEL_PHONE: &str = "0987650321";
+
+fn record_sentinel(store: &mut DeviceStore) {
+    let household = store.new_record_id().unwrap();
+    store
+        .record(Payload::HouseholdCreated(HouseholdCreated {
+            household_id: household,
+            hamlet_code: "03445-01".into(),
+            address: "Bản Nậm Củm".into(),
+            head_name: SENTINEL_NAME.into(),
+        }))
+        .unwrap();
+    let resident = store.new_record_id().unwrap();
+    store
+        .record(Payload::ResidentAdded(ResidentAdded {
+            resident_id: resident,
+            household_id: household,
+            fields: ResidentFields {
+                full_name: SENTINEL_NAME.into(),
+                birth_year: 1988,
+                sex: Sex::Female,
+                cccd: Some(SENTINEL_CCCD.into()),
+                phone: Some(SENTINEL_PHONE.into()),
+            },
+        }))
+        .unwrap();
+}
+
+fn admin(server: &TestServer, args: &[&str]) -> std::process::Output {
+    Command::new(server_bin()).args(["admin", "--database"]).arg(&server.db_path).args(args).output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_says_who_read_and_changed_what_and_catches_tampering() {
+    let server = TestServer::start().await;
+    server.add_places();
+    let lan = server.volunteer_code("Lò Thị Lan", "03445");
+    let (writer, writer_link) = enrolled_device(&server, "writer.sqlite", &lan).await;
+    record_sentinel(&mut writer.lock().unwrap());
+    sync_once(&writer, &writer_link).await.unwrap();
+    let nga = server.volunteer_code("Hà Thị Nga", "03445");
+    let (reader, reader_link) = enrolled_device(&server, "reader.sqlite", &nga).await;
+    sync_once(&reader, &reader_link).await.unwrap();
+    let writer_id = writer.lock().unwrap().enrollment().unwrap().unwrap().device_id;
+    let reader_id = reader.lock().unwrap().enrollment().unwrap().unwrap().device_id;
+
+    let out = admin(&server, &["verify-audit"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.contains("audit log intact"),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let conn = rusqlite::Connection::open(&server.db_path).unwrap();
+    let rows: Vec<(String, Option<String>, String)> = conn
+        .prepare("SELECT action, actor_device, detail FROM audit_log ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let by = |action: &str, device: Uuid| {
+        rows.iter().filter(|(a, d, _)| a == action && d.as_deref() == Some(device.to_string().as_str())).count()
+    };
+    assert_eq!(by("enroll", writer_id), 1);
+    assert_eq!(by("push", writer_id), 1, "the writer's change: {rows:?}");
+    assert_eq!(by("enroll", reader_id), 1);
+    assert!(by("pull", reader_id) >= 1, "the reader's read of the household: {rows:?}");
+    let push = rows.iter().find(|(a, _, _)| a == "push").unwrap();
+    assert!(push.2.contains("\"applied\":2"), "{}", push.2);
+    for (_, _, detail) in &rows {
+        for secret in [SENTINEL_CCCD, SENTINEL_NAME, SENTINEL_PHONE, "Sentinel"] {
+            assert!(!detail.contains(secret), "personal data in the audit log: {detail}");
+        }
+    }
+
+    // someone with the database file edits the row of the read, to hide it
+    conn.execute_batch("DROP TRIGGER audit_log_no_update").unwrap();
+    let pull_seq: i64 =
+        conn.query_row("SELECT max(seq) FROM audit_log WHERE action = 'pull'", [], |r| r.get(0)).unwrap();
+    conn.execute(
+        "UPDATE audit_log SET actor_device = ?2 WHERE seq = ?1",
+        rusqlite::params![pull_seq, writer_id.to_string()],
+    )
+    .unwrap();
+    let out = admin(&server, &["verify-audit"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "verification must fail");
+    assert!(said.contains(&format!("altered at entry {pull_seq}")), "{said}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_device_is_told_so_at_its_next_contact() {
+    let server = TestServer::start().await;
+    server.add_places();
+    let code = server.volunteer_code("Lò Thị Lan", "03445");
+    let (device, link) = enrolled_device(&server, "lost.sqlite", &code).await;
+    sync_once(&device, &link).await.unwrap();
+    let id = device.lock().unwrap().enrollment().unwrap().unwrap().device_id;
+    let said = server.admin(&["revoke-device", "--device", &id.to_string()]);
+    assert!(said.contains("revoked"), "{said}");
+    assert!(server.admin(&["revoke-device", "--device", &id.to_string()]).contains("already"));
+    let unknown = admin(&server, &["revoke-device", "--device", &Uuid::now_v7().to_string()]);
+    assert!(!unknown.status.success() && String::from_utf8_lossy(&unknown.stderr).contains("unknown device"));
+
+    record_sentinel(&mut device.lock().unwrap());
+    match sync_once(&device, &link).await {
+        Err(SyncError::Transport(e)) => assert!(e.is_revoked(), "{e}"),
+        other => panic!("a revoked device must be refused: {other:?}"),
+    }
+    assert!(server.projection().households.is_empty(), "nothing from the revoked device was taken");
+    let conn = rusqlite::Connection::open(&server.db_path).unwrap();
+    let revokes: i64 =
+        conn.query_row("SELECT count(*) FROM audit_log WHERE action = 'revoke_device'", [], |r| r.get(0)).unwrap();
+    assert_eq!(revokes, 1, "revoking is audited once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sentinel_cccd_appears_in_no_server_log_at_any_level() {
+    for level in ["trace", "debug", "info", "warn"] {
+        let server = TestServer::start_logging(level).await;
+        server.add_places();
+        let lan = server.volunteer_code("Lò Thị Lan", "03445");
+        let (writer, writer_link) = enrolled_device(&server, "writer.sqlite", &lan).await;
+        record_sentinel(&mut writer.lock().unwrap());
+        sync_once(&writer, &writer_link).await.unwrap();
+        // the same records again (duplicates), another phone reading them, and broken requests
+        // that carry the CCCD where the server must refuse them
+        sync_once(&writer, &writer_link).await.unwrap();
+        let nga = server.volunteer_code("Hà Thị Nga", "03445");
+        let (reader, reader_link) = enrolled_device(&server, "reader.sqlite", &nga).await;
+        sync_once(&reader, &reader_link).await.unwrap();
+        let token = writer.lock().unwrap().enrollment().unwrap().unwrap().token;
+        let client = reqwest::Client::new();
+        for body in [
+            format!("{{\"schema_version\":3,\"events\":[{{\"type\":\"{SENTINEL_CCCD}\"}}]}}"),
+            format!("{{\"schema_version\":3,\"app_version\":\"{SENTINEL_CCCD}\",\"events\":\"{SENTINEL_NAME}\"}}"),
+            format!("not json {SENTINEL_CCCD}"),
+        ] {
+            let answer = client
+                .post(format!("{}/api/v1/sync/push", server.url))
+                .bearer_auth(&token)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 400, "refused");
+        }
+        let bad_token = client
+            .get(format!("{}/api/v1/sync/pull?scope={SENTINEL_CCCD}", server.url))
+            .bearer_auth(SENTINEL_CCCD)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad_token.status(), 401);
+
+        let log = std::fs::read_to_string(server.log_path()).unwrap();
+        assert!(log.contains("listening on"), "the log was captured at {level}");
+        if level == "trace" || level == "debug" {
+            assert!(log.lines().count() > 20, "{level} logs a lot: {} lines", log.lines().count());
+        }
+        for secret in [SENTINEL_CCCD, SENTINEL_NAME, SENTINEL_PHONE, "Sentinel"] {
+            let line = log.lines().find(|l| l.contains(secret));
+            assert!(line.is_none(), "{secret:?} in the server log at {level}: {line:?}");
+        }
+    }
+}
