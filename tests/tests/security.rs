@@ -184,3 +184,105 @@ async fn a_sentinel_cccd_appears_in_no_server_log_at_any_level() {
         }
     }
 }
+
+/// What one request got: the HTTP status.
+async fn push_household_at(server: &TestServer, code: &str, hamlet: &str) -> u16 {
+    let transport = gocua_http_client::HttpTransport::new(&server.url).unwrap();
+    let enrolled = transport.enroll_with_key(code, "matrix", None).await.expect("enroll");
+    let event = gocua_core::event::Event {
+        id: gocua_core::ids::event_id(enrolled.device_id, 1),
+        device_id: enrolled.device_id,
+        seq: 1,
+        author: enrolled.user.id,
+        device_time: chrono::Utc::now(),
+        payload: Payload::HouseholdCreated(HouseholdCreated {
+            household_id: Uuid::now_v7(),
+            hamlet_code: hamlet.into(),
+            address: "Số 1".into(),
+            head_name: "Hộ thử quyền".into(),
+        }),
+    };
+    let request = gocua_core::sync::protocol::PushRequest {
+        schema_version: gocua_core::sync::protocol::SCHEMA_VERSION,
+        app_version: "matrix".into(),
+        events: vec![event],
+    };
+    let answer = reqwest::Client::new()
+        .post(format!("{}/api/v1/sync/push", server.url))
+        .bearer_auth(&enrolled.token)
+        .json(&request)
+        .send()
+        .await
+        .unwrap();
+    answer.status().as_u16()
+}
+
+async fn pull_at(server: &TestServer, token: &str, place: Option<&str>) -> u16 {
+    let mut url = format!("{}/api/v1/sync/pull?cursor=0", server.url);
+    if let Some(place) = place {
+        url.push_str(&format!("&place={place}"));
+    }
+    reqwest::Client::new().get(url).bearer_auth(token).send().await.unwrap().status().as_u16()
+}
+
+/// Every role × every endpoint × own and foreign places, each allowed or denied as the policy
+/// says (`crates/server/src/policy.rs`), through real HTTP against the real server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_on_every_endpoint_in_its_own_and_foreign_places() {
+    let server = TestServer::start().await;
+    server.add_places();
+    // a hamlet in another province (Phường Ba Đình, Hà Nội)
+    server.admin(&[
+        "add-place",
+        "--code",
+        "00004-01",
+        "--name",
+        "Tổ dân phố 1",
+        "--level",
+        "hamlet",
+        "--parent",
+        "00004",
+        "--division-type",
+        "tổ dân phố",
+    ]);
+    const OK: u16 = 200;
+    const DENIED: u16 = 403;
+    // role (as the CLI spells it), scope, then: push at own hamlet 03445-01, at the
+    // neighbouring commune's 03637-01, at Hà Nội's 00004-01; pull of the whole scope, of
+    // 03445-01, of commune 03637, of commune 00004
+    let matrix: [(&str, &str, [u16; 3], [u16; 4]); 6] = [
+        ("volunteer", "03445", [OK, DENIED, DENIED], [OK, OK, DENIED, DENIED]),
+        ("team-leader", "03445", [OK, DENIED, DENIED], [OK, OK, DENIED, DENIED]),
+        ("commune-police", "03445", [OK, DENIED, DENIED], [OK, OK, DENIED, DENIED]),
+        ("province-police", "12", [DENIED, DENIED, DENIED], [OK, OK, OK, DENIED]),
+        ("trainer", "03445", [DENIED, DENIED, DENIED], [DENIED, DENIED, DENIED, DENIED]),
+        ("admin", "12", [DENIED, DENIED, DENIED], [DENIED, DENIED, DENIED, DENIED]),
+    ];
+    let mut seen = Vec::new();
+    for (role, scope, push, pull) in matrix {
+        let mut got_push = [0u16; 3];
+        for (i, hamlet) in ["03445-01", "03637-01", "00004-01"].into_iter().enumerate() {
+            let code = server.code_for(&format!("{role} {i}"), role, scope);
+            got_push[i] = push_household_at(&server, &code, hamlet).await;
+        }
+        let code = server.code_for(&format!("{role} reader"), role, scope);
+        let reader = gocua_http_client::HttpTransport::new(&server.url).unwrap();
+        let token = reader.enroll_with_key(&code, "matrix reader", None).await.expect("enroll").token;
+        let mut got_pull = [0u16; 4];
+        for (i, place) in [None, Some("03445-01"), Some("03637"), Some("00004")].into_iter().enumerate() {
+            got_pull[i] = pull_at(&server, &token, place).await;
+        }
+        seen.push((role, got_push, got_pull));
+        assert_eq!((got_push, got_pull), (push, pull), "{role} in {scope}: push and pull statuses");
+    }
+    assert_eq!(seen.len(), 6, "every role was tried");
+    // without a token, or with a made-up one, nothing at all
+    for token in ["", "not-a-token"] {
+        assert_eq!(pull_at(&server, token, None).await, 401, "pull with {token:?}");
+    }
+    let anonymous =
+        reqwest::Client::new().post(format!("{}/api/v1/sync/push", server.url)).body("{}").send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    // only the three households pushed in place were taken
+    assert_eq!(server.projection().households.len(), 3);
+}

@@ -245,6 +245,9 @@ fn ingest(
         _ => Err(BundleError::UnknownDevice(id)),
     })?;
     let Some(device) = device else { return Err(BundleError::UnknownDevice(header.device_id).into()) };
+    // a bundle speaks for its device: it may carry only what that device could push
+    crate::policy::require(&device.auth, crate::policy::Action::Push)
+        .map_err(|e| ImportError::from_push(e, *counts))?;
     *seqs = opened.events.iter().map(|e| e.seq).min().zip(opened.events.iter().map(|e| e.seq).max());
     for batch in opened.events.chunks(MAX_PUSH_EVENTS) {
         let request = PushRequest {

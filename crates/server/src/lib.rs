@@ -8,6 +8,7 @@ pub mod auth;
 pub mod bundle;
 pub mod db;
 pub mod error;
+pub mod policy;
 pub mod sync;
 
 use std::future::Future;

@@ -1,0 +1,70 @@
+//! Who may do what: each role's rights on the sync endpoints. The scope (which places) is
+//! checked where the records are (`AuthDevice::may_push_at`, the pull's place check); this is
+//! the role half of role × scope.
+//!
+//! | role            | push (record in the field) | pull (read its scope) |
+//! | --------------- | -------------------------- | --------------------- |
+//! | volunteer       | yes                        | yes                   |
+//! | team leader     | yes                        | yes                   |
+//! | commune police  | yes (spot-checks, fixes)   | yes                   |
+//! | province police | no (reads and reviews)     | yes                   |
+//! | trainer         | no: the sandbox only       | no                    |
+//! | admin           | no: the server's CLI       | no                    |
+
+use gocua_core::sync::protocol::Role;
+
+use crate::auth::AuthDevice;
+use crate::error::ApiError;
+
+/// What a device asks to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Send records (`POST /api/v1/sync/push`, and a bundle import in its name).
+    Push,
+    /// Read its scope's records (`GET /api/v1/sync/pull`).
+    Pull,
+}
+
+/// Whether `role` may do `action` at all (inside its scope).
+pub fn allows(role: Role, action: Action) -> bool {
+    match (role, action) {
+        (Role::Volunteer | Role::TeamLeader | Role::CommunePolice, Action::Push | Action::Pull) => true,
+        (Role::ProvincePolice, Action::Pull) => true,
+        (Role::ProvincePolice, Action::Push) => false,
+        (Role::Trainer | Role::Admin, _) => false,
+    }
+}
+
+/// Refuses (403, saying why) what the device's role may not do.
+pub fn require(device: &AuthDevice, action: Action) -> Result<(), ApiError> {
+    if allows(device.role, action) {
+        return Ok(());
+    }
+    let why = match (device.role, action) {
+        (Role::Trainer, _) => {
+            "Tài khoản giảng viên chỉ dùng dữ liệu tập huấn / a trainer's device works on training data only"
+        }
+        (Role::Admin, _) => {
+            "Quản trị dùng lệnh trên máy chủ, không đồng bộ từ thiết bị / administrators work on the server, not \
+             from a device"
+        }
+        (_, Action::Push) => {
+            "Vai trò này chỉ được xem, không được gửi dữ liệu / this role may read but not send records"
+        }
+        (_, Action::Pull) => "Vai trò này không được tải dữ liệu / this role may not download records",
+    };
+    Err(ApiError::forbidden(why))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_field_roles_push_and_only_they_and_province_police_pull() {
+        let pushers: Vec<Role> = Role::ALL.into_iter().filter(|r| allows(*r, Action::Push)).collect();
+        assert_eq!(pushers, [Role::Volunteer, Role::TeamLeader, Role::CommunePolice]);
+        let pullers: Vec<Role> = Role::ALL.into_iter().filter(|r| allows(*r, Action::Pull)).collect();
+        assert_eq!(pullers, [Role::Volunteer, Role::TeamLeader, Role::CommunePolice, Role::ProvincePolice]);
+    }
+}
