@@ -220,7 +220,7 @@ async fn run(ops: Vec<Op>, seed: u64) {
             admin::create_code(&conn, user, 1).unwrap()
         })
         .collect();
-    let router = gocua_server::router(AppState { db: db::Db::new(conn) });
+    let router = gocua_server::router(AppState::new(db::Db::new(conn)));
     let mut phones = Vec::new();
     for (i, code) in codes.iter().enumerate() {
         let path = dir.path().join(format!("phone-{i}.sqlite"));

@@ -380,7 +380,18 @@ pub fn seal(
         created_at,
         events: events.len() as u64,
     };
-    let mut signed = serde_json::to_vec(&body).map_err(|_| BundleError::UnreadableEvents)?;
+    let signed = serde_json::to_vec(&body).map_err(|_| BundleError::UnreadableEvents)?;
+    seal_signed_json(signed, &header, key, server)
+}
+
+/// Signs `json` (a body as [`seal`] writes it), compresses and seals it behind `header`. Public
+/// for the fuzz target that feeds [`open`] well-sealed bodies of any content (`fuzz/`).
+pub fn seal_signed_json(
+    mut signed: Vec<u8>,
+    header: &Header,
+    key: &DeviceKey,
+    server: &ServerPublicKey,
+) -> Result<Vec<u8>, BundleError> {
     let signature = key.0.sign(&[SIGNING_CONTEXT, &signed].concat());
     signed.extend_from_slice(&signature.to_bytes());
     let compressed = zstd::encode_all(&signed[..], ZSTD_LEVEL).map_err(|_| BundleError::TooLarge)?;

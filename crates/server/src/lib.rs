@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod db;
 pub mod error;
 pub mod policy;
+pub mod ratelimit;
 pub mod sync;
 
 use std::future::Future;
@@ -31,11 +32,23 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// would cost more on a 2G link than zstd saves on a compact push answer.
 pub const MIN_COMPRESSED_ANSWER_BYTES: u16 = 512;
 
+/// A request that takes longer than this (a stalled upload, a slow client) is answered 408.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// What every handler shares.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The database.
     pub db: Db,
+    /// Request budgets per device and for enrollment.
+    pub limits: std::sync::Arc<ratelimit::RateLimits>,
+}
+
+impl AppState {
+    /// State over `db` with the standard request budgets.
+    pub fn new(db: Db) -> Self {
+        AppState { db, limits: std::sync::Arc::new(ratelimit::RateLimits::default()) }
+    }
 }
 
 async fn not_found() -> ApiError {
@@ -51,6 +64,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/sync/pull", get(api::sync::pull))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         // zstd is unpacked here; `dcz` (dictionary zstd) and unknown codings reach the handlers,
         // which unpack the first and refuse the rest (`api::json_body`)
         .layer(RequestDecompressionLayer::new().no_gzip().no_deflate().no_br().pass_through_unaccepted(true))
@@ -64,6 +81,28 @@ pub fn router(state: AppState) -> Router {
                 .compress_when(DefaultPredicate::new().and(SizeAbove::new(MIN_COMPRESSED_ANSWER_BYTES))),
         )
         .with_state(state)
+}
+
+/// Serves HTTPS (rustls) with the PEM certificate chain and key until `shutdown` completes, then
+/// gives in-flight requests 10 s to finish.
+pub async fn serve_tls(
+    listener: std::net::TcpListener,
+    state: AppState,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    // one process-wide crypto provider: ring, as reqwest's rustls uses
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await?;
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    listener.set_nonblocking(true)?;
+    axum_server::from_tcp_rustls(listener, config)?.handle(handle).serve(router(state).into_make_service()).await
 }
 
 /// Serves until `shutdown` completes, then finishes in-flight requests.

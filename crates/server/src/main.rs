@@ -31,6 +31,15 @@ enum Command {
         /// Seed the 2025 places, a demo commune and demo users, and print fresh enrollment codes.
         #[arg(long)]
         demo: bool,
+        /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+        #[arg(long, env = "GOCUA_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, env = "GOCUA_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Serve plain HTTP on a non-loopback address anyway (behind a TLS proxy on the same host).
+        #[arg(long)]
+        insecure_http: bool,
     },
     /// Administer the database (the server may be running).
     Admin {
@@ -303,20 +312,45 @@ async fn shutdown_signal() {
     tokio::select! { () = ctrl_c => {}, () = term => {} }
 }
 
-async fn run_serve(listen: String, database: String, demo: bool) -> Result<()> {
+/// How `serve` speaks.
+struct Transport {
+    tls: Option<(PathBuf, PathBuf)>,
+    insecure_http: bool,
+}
+
+async fn run_serve(listen: String, database: String, demo: bool, transport: Transport) -> Result<()> {
+    let listener = TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    // personal data never crosses a network in the clear: plain HTTP only on this machine
+    if transport.tls.is_none() && !addr.ip().is_loopback() && !transport.insecure_http {
+        bail!(
+            "không phục vụ HTTP thường trên {addr}: hãy dùng --tls-cert và --tls-key (hoặc --insecure-http sau \
+             một proxy TLS trên cùng máy) / refusing plain HTTP on {addr}: use --tls-cert and --tls-key (or \
+             --insecure-http behind a TLS proxy on the same host)"
+        );
+    }
     let mut conn = open(&database)?;
     if demo {
         print_demo(&admin::seed_demo(&mut conn)?);
     }
-    let listener = TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-    let addr = listener.local_addr()?;
-    if !addr.ip().is_loopback() {
-        tracing::warn!("serving plain HTTP on a non-loopback address: put TLS in front of it");
+    let state = AppState::new(Db::new(conn));
+    match transport.tls {
+        Some((cert, key)) => {
+            // The tests and the run script read this exact line.
+            println!("gocua-server listening on https://{addr}");
+            let listener = listener.into_std()?;
+            gocua_server::serve_tls(listener, state, &cert, &key, shutdown_signal())
+                .await
+                .with_context(|| format!("TLS with {} and {}", cert.display(), key.display()))?;
+        }
+        None => {
+            if !addr.ip().is_loopback() {
+                tracing::warn!("serving plain HTTP on a non-loopback address (--insecure-http)");
+            }
+            println!("gocua-server listening on http://{addr}");
+            gocua_server::serve(listener, state, shutdown_signal()).await?;
+        }
     }
-    // The tests and the run script read this exact line.
-    println!("gocua-server listening on http://{addr}");
-    let state = AppState { db: Db::new(conn) };
-    gocua_server::serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }
 
@@ -327,9 +361,10 @@ fn main() -> Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { listen, database, demo } => {
+        Command::Serve { listen, database, demo, tls_cert, tls_key, insecure_http } => {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            rt.block_on(run_serve(listen, database, demo))
+            let transport = Transport { tls: tls_cert.zip(tls_key), insecure_http };
+            rt.block_on(run_serve(listen, database, demo, transport))
         }
         Command::Admin { database, command } => {
             if database.trim().is_empty() {

@@ -21,7 +21,7 @@ struct App {
 fn app() -> App {
     let mut conn = open_sqlite(std::path::Path::new(":memory:")).unwrap();
     let seed = admin::seed_demo(&mut conn).unwrap();
-    App { router: router(AppState { db: Db::new(conn) }), codes: seed.codes.into_iter().map(|c| c.2).collect() }
+    App { router: router(AppState::new(Db::new(conn))), codes: seed.codes.into_iter().map(|c| c.2).collect() }
 }
 
 async fn call(app: &App, request: Request<Body>) -> (StatusCode, Value) {
@@ -405,4 +405,38 @@ async fn a_cursor_from_another_database_gets_a_reset() {
     // restored from an older backup: the cursor points past the last event
     let (_, ahead) = p.pull(&app, &format!("cursor={}&epoch={epoch}", cursor + 1000), SCHEMA_VERSION).await;
     assert_eq!(ahead["reset"], "other_epoch", "{ahead}");
+}
+
+#[tokio::test]
+async fn over_budget_a_device_and_wrong_codes_get_429_with_retry_after() {
+    use gocua_server::ratelimit::{Budget, RateLimits};
+    let mut conn = open_sqlite(std::path::Path::new(":memory:")).unwrap();
+    let seed = admin::seed_demo(&mut conn).unwrap();
+    let mut state = AppState::new(Db::new(conn));
+    state.limits = std::sync::Arc::new(RateLimits::new(
+        Budget { burst: 3.0, per_second: 0.1 },
+        Budget { burst: 2.0, per_second: 0.1 },
+    ));
+    let app = App { router: router(state), codes: seed.codes.into_iter().map(|c| c.2).collect() };
+    // right codes cost nothing: every demo user enrolls
+    let (status, body) = enroll(&app, &app.codes[0]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for code in &app.codes[1..] {
+        assert_eq!(enroll(&app, code).await.0, StatusCode::OK);
+    }
+    let token = body["token"].as_str().unwrap().to_owned();
+    let pull = || Request::get("/api/v1/sync/pull?cursor=0").header(header::AUTHORIZATION, format!("Bearer {token}"));
+    for _ in 0..3 {
+        assert_eq!(call(&app, pull().body(Body::empty()).unwrap()).await.0, StatusCode::OK);
+    }
+    let response = app.router.clone().oneshot(pull().body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = response.headers()[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert!((1..=10).contains(&wait), "{wait}");
+    // two wrong codes use up the enrollment budget: then even trying waits
+    assert_eq!(enroll(&app, "WXYZ-0000").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(enroll(&app, "WXYZ-0001").await.0, StatusCode::UNAUTHORIZED);
+    let (status, body) = enroll(&app, "WXYZ-0002").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["kind"], "too_many_requests");
 }

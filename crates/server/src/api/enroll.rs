@@ -16,8 +16,17 @@ pub async fn enroll(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
+    state.limits.enrollment()?;
     let request: EnrollRequest = super::json_body(&headers, body)?;
-    let response = state.db.call(move |conn| crate::sync::enroll::enroll(conn, &request)).await?;
+    let response = match state.db.call(move |conn| crate::sync::enroll::enroll(conn, &request)).await {
+        Ok(response) => response,
+        Err(e) => {
+            if e.status.is_client_error() {
+                state.limits.enrollment_failed();
+            }
+            return Err(e);
+        }
+    };
     tracing::info!(device = %response.device_id, role = response.user.role.code(), scope = %response.scope.code, "device enrolled");
     Ok(Json(response))
 }

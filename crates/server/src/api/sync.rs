@@ -24,6 +24,7 @@ pub async fn push(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<PushResponse>, ApiError> {
     crate::policy::require(&device, crate::policy::Action::Push)?;
+    state.limits.device(device.device_id)?;
     let request: PushRequest = super::json_body(&headers, body)?;
     let (device_id, schema, handled) = (device.device_id, request.schema_version, request.events.len());
     let response = state.db.call(move |conn| crate::sync::push::push(conn, &device, &request)).await?;
@@ -56,6 +57,7 @@ pub async fn pull(
     Query(query): Query<PullQuery>,
 ) -> Result<Json<PullResponse>, ApiError> {
     crate::policy::require(&device, crate::policy::Action::Pull)?;
+    state.limits.device(device.device_id)?;
     let schema = headers.get(SCHEMA_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u32>().ok());
     if schema.is_some_and(|s| s < MIN_PULL_SCHEMA) {
         return Err(ApiError::upgrade_required(

@@ -1,0 +1,148 @@
+//! Request budgets: per device for the sync endpoints, and one shared budget for failed
+//! enrollment attempts (a wrong code costs time; a right one, which only an officer can issue,
+//! costs nothing). A token bucket each; an empty bucket answers 429 with
+//! how long to wait, which the app treats as "try again later".
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// A budget: `burst` requests at once, refilled at `per_second`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Budget {
+    /// Requests allowed in a burst.
+    pub burst: f64,
+    /// Requests regained per second.
+    pub per_second: f64,
+}
+
+/// A device syncing a whole commune (50 pull pages) and pushing in batches stays well inside;
+/// a runaway or hostile client does not.
+pub const DEVICE_BUDGET: Budget = Budget { burst: 120.0, per_second: 2.0 };
+/// Failed enrollment attempts, all clients together: a one-time code has 40 bits, and at this
+/// rate guessing one of a thousand live codes takes decades.
+pub const ENROLL_BUDGET: Budget = Budget { burst: 30.0, per_second: 1.0 };
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn full(budget: Budget, now: Instant) -> Self {
+        Bucket { tokens: budget.burst, at: now }
+    }
+
+    /// Whether a token is there (after refilling), or how long until one is back.
+    fn check(&mut self, budget: Budget, now: Instant) -> Result<(), Duration> {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * budget.per_second).min(budget.burst);
+        self.at = now;
+        if self.tokens >= 1.0 { Ok(()) } else { Err(Duration::from_secs_f64((1.0 - self.tokens) / budget.per_second)) }
+    }
+
+    /// Takes one token, or says how long until one is back.
+    fn take(&mut self, budget: Budget, now: Instant) -> Result<(), Duration> {
+        self.check(budget, now)?;
+        self.tokens -= 1.0;
+        Ok(())
+    }
+}
+
+/// Every bucket the server keeps.
+#[derive(Debug)]
+pub struct RateLimits {
+    device: Budget,
+    enroll: Budget,
+    devices: Mutex<HashMap<Uuid, Bucket>>,
+    enrollments: Mutex<Option<Bucket>>,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits::new(DEVICE_BUDGET, ENROLL_BUDGET)
+    }
+}
+
+impl RateLimits {
+    /// Buckets with these budgets (tests use small ones).
+    pub fn new(device: Budget, enroll: Budget) -> Self {
+        RateLimits { device, enroll, devices: Mutex::new(HashMap::new()), enrollments: Mutex::new(None) }
+    }
+
+    /// One request of `device`.
+    pub fn device(&self, device: Uuid) -> Result<(), ApiError> {
+        let now = Instant::now();
+        let mut buckets = self.devices.lock().map_err(|_| ApiError::internal("rate limit lock poisoned"))?;
+        // forget buckets that have long been full again, so the map stays as small as the
+        // devices active in the last minutes
+        if buckets.len() > 10_000 {
+            let full_after = Duration::from_secs_f64(self.device.burst / self.device.per_second);
+            buckets.retain(|_, b| now.saturating_duration_since(b.at) < full_after);
+        }
+        let bucket = buckets.entry(device).or_insert_with(|| Bucket::full(self.device, now));
+        bucket.take(self.device, now).map_err(too_many)
+    }
+
+    /// Whether an enrollment may be tried now (failed attempts have not used up the budget).
+    pub fn enrollment(&self) -> Result<(), ApiError> {
+        let now = Instant::now();
+        let mut bucket = self.enrollments.lock().map_err(|_| ApiError::internal("rate limit lock poisoned"))?;
+        bucket.get_or_insert_with(|| Bucket::full(self.enroll, now)).check(self.enroll, now).map_err(too_many)
+    }
+
+    /// Counts a failed enrollment attempt against the budget.
+    pub fn enrollment_failed(&self) {
+        let now = Instant::now();
+        if let Ok(mut bucket) = self.enrollments.lock() {
+            let _ = bucket.get_or_insert_with(|| Bucket::full(self.enroll, now)).take(self.enroll, now);
+        }
+    }
+}
+
+fn too_many(wait: Duration) -> ApiError {
+    let secs = (wait.as_secs_f64().ceil() as u64).max(1);
+    ApiError::too_many_requests(
+        secs,
+        format!("Quá nhiều yêu cầu, hãy thử lại sau {secs} giây / too many requests: try again in {secs} s"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_passes_then_the_rate_holds_and_devices_do_not_share() {
+        let limits = RateLimits::new(Budget { burst: 3.0, per_second: 1.0 }, Budget { burst: 1.0, per_second: 0.5 });
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        for _ in 0..3 {
+            limits.device(a).unwrap();
+        }
+        let refused = limits.device(a).unwrap_err();
+        assert_eq!(refused.status.as_u16(), 429);
+        assert_eq!(refused.retry_after, Some(1));
+        limits.device(b).expect("another device has its own budget");
+        // enrollments that succeed cost nothing; a failed one uses the budget up
+        limits.enrollment().unwrap();
+        limits.enrollment().unwrap();
+        limits.enrollment_failed();
+        assert_eq!(limits.enrollment().unwrap_err().retry_after, Some(2));
+    }
+
+    #[test]
+    fn tokens_come_back_with_time() {
+        let budget = Budget { burst: 2.0, per_second: 10.0 };
+        let start = Instant::now();
+        let mut bucket = Bucket::full(budget, start);
+        bucket.take(budget, start).unwrap();
+        bucket.take(budget, start).unwrap();
+        assert!(bucket.take(budget, start).is_err());
+        bucket.take(budget, start + Duration::from_millis(150)).expect("1.5 tokens back");
+    }
+}
