@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test: UI type check, unit tests and build; stale-bindings check; cargo
 # fmt and clippy; Rust unit, property and end-to-end tests (the real server binary on loopback);
-# and the real app in a real window under Xvfb (tauri-driver + WebKitWebDriver).
+# the real app in a real window under Xvfb (tauri-driver + WebKitWebDriver); and the dependency
+# audit (scripts/audit-deps.sh).
 # Installs what is missing first. Usage: bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,8 @@ echo "== the app in a real window"
 cargo build --locked -p gocua-app
 bash scripts/with-keyring.sh xvfb-run -a --server-args="-screen 0 1280x1024x24" \
   cargo test --locked -p gocua-e2e --features window-tests --test app_window 2>&1 | tee -a "$log"
+echo "== dependency audit (cargo audit against the local RustSec copy; npm audit)"
+bash scripts/audit-deps.sh
 
 # One closing line over every runner (cargo prints one per test binary, vitest one in all).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
