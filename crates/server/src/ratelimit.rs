@@ -22,7 +22,7 @@ pub struct Budget {
 
 /// A device syncing a whole commune (50 pull pages) and pushing in batches stays well inside;
 /// a runaway or hostile client does not.
-pub const DEVICE_BUDGET: Budget = Budget { burst: 120.0, per_second: 2.0 };
+pub const DEVICE_BUDGET: Budget = Budget { burst: 240.0, per_second: 4.0 };
 /// Failed enrollment attempts, all clients together: a one-time code has 40 bits, and at this
 /// rate guessing one of a thousand live codes takes decades.
 pub const ENROLL_BUDGET: Budget = Budget { burst: 30.0, per_second: 1.0 };

@@ -46,6 +46,12 @@ pub enum TransportError {
 }
 
 impl TransportError {
+    /// The server asked for fewer requests (429): wait, but do not shrink the batches, which
+    /// would only take more requests.
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self, TransportError::Refused { status: 429, .. })
+    }
+
     /// The server revoked this device (a lost or stolen phone): it must wipe its data.
     pub fn is_revoked(&self) -> bool {
         matches!(self, TransportError::Refused { status: 401, kind, .. } if kind == "revoked")
@@ -169,7 +175,10 @@ pub async fn sync_once_with_progress<T: Transport>(
         let response = match transport.push(&request).await {
             Ok(response) => response,
             Err(e) => {
-                sizer.push_failed();
+                // a smaller batch helps a failing link, not a server asking us to slow down
+                if !e.is_rate_limited() {
+                    sizer.push_failed();
+                }
                 return Err(e.into());
             }
         };
@@ -206,7 +215,9 @@ pub async fn sync_once_with_progress<T: Transport>(
         let page = match transport.pull(&request).await {
             Ok(page) => page,
             Err(e) => {
-                sizer.pull_failed();
+                if !e.is_rate_limited() {
+                    sizer.pull_failed();
+                }
                 return Err(e.into());
             }
         };
@@ -262,5 +273,41 @@ mod tests {
             sizer.pull_succeeded();
         }
         assert_eq!(sizer, BatchSizer::default());
+    }
+
+    /// A server that answers every request with `status`.
+    struct Answers(u16);
+
+    impl Transport for Answers {
+        fn push(&self, _: &PushRequest) -> impl Future<Output = Result<PushResponse, TransportError>> + Send {
+            let status = self.0;
+            async move { Err(TransportError::Refused { status, kind: "k".into(), message: String::new() }) }
+        }
+        fn pull(&self, _: &PullRequest) -> impl Future<Output = Result<PullResponse, TransportError>> + Send {
+            let status = self.0;
+            async move { Err(TransportError::Refused { status, kind: "k".into(), message: String::new() }) }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_server_asking_to_slow_down_does_not_shrink_the_batches_but_a_failure_does() {
+        let mut store = DeviceStore::open_in_memory().unwrap();
+        let response = crate::fixtures::enroll_response(&store);
+        store.save_enrollment("http://127.0.0.1:9/", &response).unwrap();
+        store
+            .record(crate::event::Payload::HouseholdCreated(crate::event::HouseholdCreated {
+                household_id: uuid::Uuid::now_v7(),
+                hamlet_code: "03445-01".into(),
+                address: "Bản Nậm Củm".into(),
+                head_name: "Hộ thử".into(),
+            }))
+            .unwrap();
+        let store = Mutex::new(store);
+        let mut sizer = BatchSizer::default();
+        let err = sync_once_with_progress(&store, &Answers(429), &mut sizer, |_| {}).await.unwrap_err();
+        assert!(matches!(&err, SyncError::Transport(e) if e.is_rate_limited() && e.is_transient()), "{err}");
+        assert_eq!(sizer, BatchSizer::default(), "429: same batch sizes");
+        let _ = sync_once_with_progress(&store, &Answers(503), &mut sizer, |_| {}).await.unwrap_err();
+        assert_eq!(sizer.push_events, MAX_PUSH_EVENTS / 2, "a failing server: smaller batches");
     }
 }
