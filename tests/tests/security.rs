@@ -5,42 +5,15 @@
 
 use std::process::Command;
 
-use gocua_core::event::{HouseholdCreated, Payload, ResidentAdded, ResidentFields};
-use gocua_core::model::Sex;
+use gocua_core::event::{HouseholdCreated, Payload};
+use gocua_core::fixtures::{SENTINEL_CCCD, SENTINEL_NAME, SENTINEL_PHONE, record_sentinel_household};
 use gocua_core::store::DeviceStore;
 use gocua_core::sync::engine::{SyncError, sync_once};
 use gocua_e2e::{TestServer, enrolled_device, server_bin};
 use uuid::Uuid;
 
-/// A valid CCCD made up for these tests (Thanh Hóa, a woman born in 1988); no real person's.
-const SENTINEL_CCCD: &str = "038188654321";
-const SENTINEL_NAME: &str = "Vi Thị Sentinel";
-const SENTINEL_PHONE: &str = "0987650321";
-
 fn record_sentinel(store: &mut DeviceStore) {
-    let household = store.new_record_id().unwrap();
-    store
-        .record(Payload::HouseholdCreated(HouseholdCreated {
-            household_id: household,
-            hamlet_code: "03445-01".into(),
-            address: "Bản Nậm Củm".into(),
-            head_name: SENTINEL_NAME.into(),
-        }))
-        .unwrap();
-    let resident = store.new_record_id().unwrap();
-    store
-        .record(Payload::ResidentAdded(ResidentAdded {
-            resident_id: resident,
-            household_id: household,
-            fields: ResidentFields {
-                full_name: SENTINEL_NAME.into(),
-                birth_year: 1988,
-                sex: Sex::Female,
-                cccd: Some(SENTINEL_CCCD.into()),
-                phone: Some(SENTINEL_PHONE.into()),
-            },
-        }))
-        .unwrap();
+    record_sentinel_household(store);
 }
 
 fn admin(server: &TestServer, args: &[&str]) -> std::process::Output {

@@ -176,6 +176,42 @@ pub fn enroll_response(store: &crate::store::DeviceStore) -> crate::sync::protoc
     }
 }
 
+/// A valid CCCD made up for the leak tests (Thanh Hóa, a woman born in 1988): no real person's.
+pub const SENTINEL_CCCD: &str = "038188654321";
+/// The sentinel resident's made-up name.
+pub const SENTINEL_NAME: &str = "Vi Thị Sentinel";
+/// The sentinel resident's made-up phone number.
+pub const SENTINEL_PHONE: &str = "0987650321";
+
+/// Records (on an enrolled store) a household in 03445-01 headed by the sentinel resident, who
+/// carries [`SENTINEL_CCCD`] and [`SENTINEL_PHONE`]; returns the household's id.
+pub fn record_sentinel_household(store: &mut crate::store::DeviceStore) -> Uuid {
+    let household = store.new_record_id().expect("record id");
+    store
+        .record(Payload::HouseholdCreated(HouseholdCreated {
+            household_id: household,
+            hamlet_code: "03445-01".into(),
+            address: "Bản Nậm Củm".into(),
+            head_name: SENTINEL_NAME.into(),
+        }))
+        .expect("sentinel household");
+    let resident = store.new_record_id().expect("record id");
+    store
+        .record(Payload::ResidentAdded(ResidentAdded {
+            resident_id: resident,
+            household_id: household,
+            fields: ResidentFields {
+                full_name: SENTINEL_NAME.into(),
+                birth_year: 1988,
+                sex: Sex::Female,
+                cccd: Some(SENTINEL_CCCD.into()),
+                phone: Some(SENTINEL_PHONE.into()),
+            },
+        }))
+        .expect("sentinel resident");
+    household
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

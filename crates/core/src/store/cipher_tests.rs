@@ -8,39 +8,13 @@ use uuid::Uuid;
 
 use super::cipher::{self, DbKey};
 use super::*;
-use crate::event::{HouseholdCreated, ResidentAdded, ResidentFields};
-use crate::model::Sex;
 
-/// A valid CCCD made up for these tests (Thanh Hóa, a woman born in 1988); no real person's.
-const SENTINEL_CCCD: &str = "038188654321";
-const SENTINEL_NAME: &str = "Vi Thị Sentinel";
+use crate::fixtures::{SENTINEL_CCCD, record_sentinel_household};
 
 fn seed(store: &mut DeviceStore) -> Uuid {
     let response = EnrollResponse { device_id: Uuid::now_v7(), ..crate::fixtures::enroll_response(store) };
     store.save_enrollment("http://127.0.0.1:9/", &response).unwrap();
-    let household = Uuid::now_v7();
-    store
-        .record(Payload::HouseholdCreated(HouseholdCreated {
-            household_id: household,
-            hamlet_code: "03445-01".into(),
-            address: "Bản Nậm Củm".into(),
-            head_name: SENTINEL_NAME.into(),
-        }))
-        .unwrap();
-    store
-        .record(Payload::ResidentAdded(ResidentAdded {
-            resident_id: Uuid::now_v7(),
-            household_id: household,
-            fields: ResidentFields {
-                full_name: SENTINEL_NAME.into(),
-                birth_year: 1988,
-                sex: Sex::Female,
-                cccd: Some(SENTINEL_CCCD.into()),
-                phone: Some("0912345678".into()),
-            },
-        }))
-        .unwrap();
-    household
+    record_sentinel_household(store)
 }
 
 /// Every file of the database (main, WAL, shared memory) as one byte string.
