@@ -10,6 +10,7 @@ use std::path::Path;
 
 use gocua_core::store::cipher::DbKey;
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 /// The service name the app's secrets are filed under in the OS key store.
 pub const SERVICE: &str = "vn.gocua.app";
@@ -27,14 +28,26 @@ pub enum VaultError {
     Damaged,
 }
 
-/// Keeps 256-bit database keys by name.
+/// Keeps secrets by name: 256-bit database keys, and the app lock's PIN record.
 pub trait KeyVault: Send + Sync + std::fmt::Debug {
-    /// The key filed under `name`, if there is one.
-    fn load(&self, name: &str) -> Result<Option<DbKey>, VaultError>;
-    /// Files `key` under `name`, replacing any.
-    fn store(&self, name: &str, key: &DbKey) -> Result<(), VaultError>;
-    /// Forgets the key under `name` (a wiped device); forgetting a missing key is fine.
+    /// The secret text filed under `name`, if there is one.
+    fn load_text(&self, name: &str) -> Result<Option<Zeroizing<String>>, VaultError>;
+    /// Files `text` under `name`, replacing any.
+    fn store_text(&self, name: &str, text: &str) -> Result<(), VaultError>;
+    /// Forgets what is under `name` (a wiped device); forgetting a missing entry is fine.
     fn delete(&self, name: &str) -> Result<(), VaultError>;
+
+    /// The key filed under `name`, if there is one.
+    fn load(&self, name: &str) -> Result<Option<DbKey>, VaultError> {
+        match self.load_text(name)? {
+            Some(text) => DbKey::from_hex(&text).map(Some).map_err(|_| VaultError::Damaged),
+            None => Ok(None),
+        }
+    }
+    /// Files `key` under `name`, replacing any.
+    fn store(&self, name: &str, key: &DbKey) -> Result<(), VaultError> {
+        self.store_text(name, &Zeroizing::new(key.to_hex()))
+    }
 
     /// The key under `name`, made and filed on first use. Returns whether it is new.
     fn load_or_create(&self, name: &str) -> Result<(DbKey, bool), VaultError> {
@@ -55,9 +68,18 @@ pub trait KeyVault: Send + Sync + std::fmt::Debug {
 /// The name a database's key is filed under: its absolute path, hashed (a path can hold a
 /// user name; the hash keeps it out of the key store's listing).
 pub fn key_name(database: &Path) -> String {
+    format!("device-db-{}", path_digest(database))
+}
+
+/// The name the app lock's PIN record for a database is filed under (see `applock`).
+pub fn pin_name(database: &Path) -> String {
+    format!("app-pin-{}", path_digest(database))
+}
+
+fn path_digest(database: &Path) -> String {
     let absolute = std::path::absolute(database).unwrap_or_else(|_| database.to_path_buf());
     let digest = Sha256::digest(absolute.to_string_lossy().as_bytes());
-    format!("device-db-{}", &hex::encode(digest)[..32])
+    hex::encode(digest)[..32].to_owned()
 }
 
 /// The platform's key store through the `keyring` crate.
@@ -73,23 +95,16 @@ impl OsKeyring {
 
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
 impl KeyVault for OsKeyring {
-    fn load(&self, name: &str) -> Result<Option<DbKey>, VaultError> {
+    fn load_text(&self, name: &str) -> Result<Option<Zeroizing<String>>, VaultError> {
         match Self::entry(name)?.get_password() {
-            Ok(mut text) => {
-                let key = DbKey::from_hex(&text).map_err(|_| VaultError::Damaged);
-                zeroize::Zeroize::zeroize(&mut text);
-                key.map(Some)
-            }
+            Ok(text) => Ok(Some(Zeroizing::new(text))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(VaultError::Unavailable(e.to_string())),
         }
     }
 
-    fn store(&self, name: &str, key: &DbKey) -> Result<(), VaultError> {
-        let mut text = key.to_hex();
-        let stored = Self::entry(name)?.set_password(&text);
-        zeroize::Zeroize::zeroize(&mut text);
-        stored.map_err(|e| VaultError::Unavailable(e.to_string()))
+    fn store_text(&self, name: &str, text: &str) -> Result<(), VaultError> {
+        Self::entry(name)?.set_password(text).map_err(|e| VaultError::Unavailable(e.to_string()))
     }
 
     fn delete(&self, name: &str) -> Result<(), VaultError> {
@@ -102,13 +117,33 @@ impl KeyVault for OsKeyring {
 
 #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
 impl KeyVault for OsKeyring {
-    fn load(&self, _name: &str) -> Result<Option<DbKey>, VaultError> {
+    fn load_text(&self, _name: &str) -> Result<Option<Zeroizing<String>>, VaultError> {
         Err(VaultError::Unavailable("Android Keystore vault not built yet".into()))
     }
-    fn store(&self, _name: &str, _key: &DbKey) -> Result<(), VaultError> {
+    fn store_text(&self, _name: &str, _text: &str) -> Result<(), VaultError> {
         Err(VaultError::Unavailable("Android Keystore vault not built yet".into()))
     }
     fn delete(&self, _name: &str) -> Result<(), VaultError> {
+        Ok(())
+    }
+}
+
+/// A vault in memory, for tests of what is built on the trait.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub struct MemoryVault(std::sync::Mutex<std::collections::HashMap<String, String>>);
+
+#[cfg(test)]
+impl KeyVault for MemoryVault {
+    fn load_text(&self, name: &str) -> Result<Option<Zeroizing<String>>, VaultError> {
+        Ok(self.0.lock().unwrap().get(name).cloned().map(Zeroizing::new))
+    }
+    fn store_text(&self, name: &str, text: &str) -> Result<(), VaultError> {
+        self.0.lock().unwrap().insert(name.to_owned(), text.to_owned());
+        Ok(())
+    }
+    fn delete(&self, name: &str) -> Result<(), VaultError> {
+        self.0.lock().unwrap().remove(name);
         Ok(())
     }
 }

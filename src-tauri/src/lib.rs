@@ -1,6 +1,7 @@
 //! The Gõ Cửa field app: a thin Tauri 2 shell. Commands live in `commands/`, the store and all
 //! rules in `gocua-core`; this file only wires them.
 
+pub mod applock;
 pub mod commands;
 pub mod error;
 pub mod keyvault;
@@ -11,6 +12,7 @@ pub mod worker;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use gocua_core::store::DeviceStore;
 use tauri::{Manager, Runtime};
 
 use crate::keyvault::{KeyVault, OsKeyring};
@@ -37,21 +39,30 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context
             let paths = StorePaths::beside(database_path(app)?);
             // the app always starts on real data; training mode is entered on purpose
             let vault: Arc<dyn KeyVault> = Arc::new(OsKeyring);
-            let store = match open_real_store(&paths.real, vault.as_ref()) {
-                Ok(store) => Arc::new(Mutex::new(store)),
-                Err(e) => {
-                    // nothing is opened or created without its key: say why and stop
-                    eprintln!("gocua-app: không mở được dữ liệu của máy / cannot open this device's data: {e}");
-                    std::process::exit(EXIT_NO_KEY_STORE);
-                }
+            // with a PIN set, the app starts locked: the database stays closed until the PIN
+            let opened = match applock::load_record(vault.as_ref(), &paths.real) {
+                Ok(Some(_)) => Ok((DeviceStore::open_in_memory(), true)),
+                Ok(None) => Ok((open_real_store(&paths.real, vault.as_ref()), false)),
+                Err(e) => Err(e.to_string()),
             };
+            let (store, has_pin) = match opened {
+                Ok((Ok(store), has_pin)) => (Arc::new(Mutex::new(store)), has_pin),
+                Ok((Err(e), _)) => no_key_store(&e.to_string()),
+                Err(e) => no_key_store(&e),
+            };
+            let lock = Arc::new(applock::AppLock::new(has_pin));
             let paths = Arc::new(paths);
             let on_revoked: worker::OnRevoked = {
-                let (store, paths, vault) = (Arc::clone(&store), Arc::clone(&paths), Arc::clone(&vault));
-                Arc::new(move || wipe_real_store(&store, &paths, vault.as_ref()))
+                let (store, paths, vault, lock) =
+                    (Arc::clone(&store), Arc::clone(&paths), Arc::clone(&vault), Arc::clone(&lock));
+                Arc::new(move || {
+                    wipe_real_store(&store, &paths, vault.as_ref())?;
+                    lock.set_has_pin(false);
+                    Ok(())
+                })
             };
             let sync = worker::spawn(Arc::clone(&store), worker::WorkerConfig::from_env(), on_revoked);
-            let state = AppState { store, sync, paths, vault };
+            let state = AppState { store, sync, paths, vault, lock };
             app.manage(state.clone());
             auto_enroll(state);
             Ok(())
@@ -82,8 +93,17 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context
             commands::drafts::save_draft,
             commands::drafts::load_draft,
             commands::drafts::clear_draft,
+            commands::lock::set_pin,
+            commands::lock::unlock,
+            commands::lock::lock_app,
         ])
         .build(context)
+}
+
+/// Nothing is opened or created without its key: says why and stops.
+fn no_key_store(reason: &str) -> ! {
+    eprintln!("gocua-app: không mở được dữ liệu của máy / cannot open this device's data: {reason}");
+    std::process::exit(EXIT_NO_KEY_STORE);
 }
 
 /// With `GOCUA_SERVER_URL` and `GOCUA_ENROLL_CODE` set (the run script does), a device that is
@@ -92,6 +112,9 @@ fn auto_enroll(state: AppState) {
     let (Ok(url), Ok(code)) = (std::env::var("GOCUA_SERVER_URL"), std::env::var("GOCUA_ENROLL_CODE")) else {
         return;
     };
+    if state.lock.is_locked() {
+        return; // a PIN is set: the device is enrolled already
+    }
     tauri::async_runtime::spawn(async move {
         let enrolled = state.with_store(|s| s.enrollment()).await.ok().flatten().is_some();
         if !enrolled && let Err(e) = commands::enrollment::enroll_with(&state, &url, &code, "Gõ Cửa desktop").await {

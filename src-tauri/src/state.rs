@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use gocua_core::store::DeviceStore;
 
+use crate::applock::AppLock;
 use crate::error::CommandError;
 use crate::keyvault::{KeyVault, key_name};
 use crate::worker::SyncHandle;
@@ -20,6 +21,9 @@ pub struct AppState {
     pub paths: Arc<StorePaths>,
     /// The OS key store holding the real database's key.
     pub vault: Arc<dyn KeyVault>,
+    /// The app lock: while locked, the database is closed and every command but unlocking is
+    /// refused.
+    pub lock: Arc<AppLock>,
 }
 
 /// Opens the real (encrypted) database with its key from `vault`, making the key on first use.
@@ -70,6 +74,7 @@ pub fn wipe_real_store(
         *guard = DeviceStore::open_in_memory()?;
     }
     vault.delete(&key_name(&paths.real)).map_err(|e| gocua_core::Error::invalid_input(e.to_string()))?;
+    crate::applock::delete_record(vault, &paths.real).map_err(|e| gocua_core::Error::invalid_input(e.to_string()))?;
     gocua_core::store::cipher::delete_database(&paths.real)?;
     if !in_sandbox {
         *guard = open_real_store(&paths.real, vault)?;
@@ -84,9 +89,14 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DeviceStore) -> Result<T, gocua_core::Error> + Send + 'static,
     {
-        let store = Arc::clone(&self.store);
+        let (store, lock) = (Arc::clone(&self.store), Arc::clone(&self.lock));
         tauri::async_runtime::spawn_blocking(move || {
             let mut guard = store.lock().map_err(|_| CommandError::new("internal", "store lock poisoned"))?;
+            // IMPORTANT: checked under the store's mutex, which locking takes to close the
+            // database: no command runs on it once the lock is on
+            if lock.is_locked() {
+                return Err(locked());
+            }
             f(&mut guard).map_err(CommandError::from)
         })
         .await
@@ -99,12 +109,56 @@ impl AppState {
     where
         F: FnOnce(&StorePaths, &dyn KeyVault) -> Result<DeviceStore, gocua_core::Error> + Send + 'static,
     {
-        let (store, paths, vault) = (Arc::clone(&self.store), Arc::clone(&self.paths), Arc::clone(&self.vault));
+        let (store, paths, vault, lock) =
+            (Arc::clone(&self.store), Arc::clone(&self.paths), Arc::clone(&self.vault), Arc::clone(&self.lock));
         tauri::async_runtime::spawn_blocking(move || {
             let mut guard = store.lock().map_err(|_| CommandError::new("internal", "store lock poisoned"))?;
+            if lock.is_locked() {
+                return Err(locked());
+            }
             // close the old connection first: a sandbox reset deletes and re-creates its file
             *guard = DeviceStore::open_in_memory()?;
             *guard = open(&paths, vault.as_ref())?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| CommandError::new("internal", e.to_string()))?
+    }
+
+    /// Locks the app: closes the open database (real or sandbox), so its key leaves memory.
+    /// Without a PIN there is nothing to unlock with, and nothing happens.
+    pub async fn lock_now(&self) -> Result<(), CommandError> {
+        if !self.lock.has_pin() || self.lock.is_locked() {
+            return Ok(());
+        }
+        let (store, lock) = (Arc::clone(&self.store), Arc::clone(&self.lock));
+        tauri::async_runtime::spawn_blocking(move || {
+            let mut guard = store.lock().map_err(|_| CommandError::new("internal", "store lock poisoned"))?;
+            let sandbox = guard.is_sandbox().unwrap_or(false);
+            lock.set_locked(sandbox);
+            *guard = DeviceStore::open_in_memory()?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| CommandError::new("internal", e.to_string()))?
+    }
+
+    /// Reopens what was open when the app locked, and lifts the lock (the PIN was checked).
+    pub async fn reopen_after_unlock(&self) -> Result<(), CommandError> {
+        let (store, lock, paths, vault) =
+            (Arc::clone(&self.store), Arc::clone(&self.lock), Arc::clone(&self.paths), Arc::clone(&self.vault));
+        tauri::async_runtime::spawn_blocking(move || {
+            let mut guard = store.lock().map_err(|_| CommandError::new("internal", "store lock poisoned"))?;
+            if !lock.is_locked() {
+                return Ok(());
+            }
+            let sandbox = lock.reopens_sandbox() && paths.sandbox.exists();
+            *guard = if sandbox {
+                DeviceStore::open(&paths.sandbox)?
+            } else {
+                open_real_store(&paths.real, vault.as_ref())?
+            };
+            lock.set_unlocked();
             Ok(())
         })
         .await
@@ -121,4 +175,9 @@ impl AppState {
         self.sync.nudge();
         Ok(out)
     }
+}
+
+/// The error every command but unlocking answers while the app is locked.
+pub fn locked() -> CommandError {
+    CommandError::new("locked", "Ứng dụng đang khoá: nhập mã PIN để mở / The app is locked: enter the PIN to open it")
 }

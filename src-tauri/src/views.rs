@@ -49,6 +49,23 @@ pub struct AppInfo {
     pub sandbox: bool,
     /// The server revoked this device and its data was erased (said on the enrollment screen).
     pub wiped: bool,
+    /// The app lock.
+    pub lock: LockView,
+    /// Records already acknowledged by the server leave the phone after this many days.
+    pub retention_days: u32,
+}
+
+/// The app lock, as the UI needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct LockView {
+    /// A PIN is set (an enrolled device without one is asked to set it).
+    pub has_pin: bool,
+    /// Locked: the database is closed until the PIN is entered.
+    pub locked: bool,
+    /// Lock after this many seconds without a touch or a key.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub idle_seconds: u64,
 }
 
 /// What the sync worker is doing.

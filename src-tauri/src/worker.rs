@@ -24,11 +24,24 @@ pub struct WorkerConfig {
     pub base_backoff: Duration,
     /// Longest retry delay.
     pub max_backoff: Duration,
+    /// Acknowledged events leave the phone after this many days (see `store::retention`).
+    pub retention_days: u32,
 }
 
+/// Days acknowledged events stay on the phone: `GOCUA_RETENTION_DAYS`, else 30.
+pub fn retention_days() -> u32 {
+    std::env::var("GOCUA_RETENTION_DAYS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(gocua_core::store::retention::DEFAULT_RETENTION_DAYS)
+}
+
+/// How often, at most, the worker folds old acknowledged events away.
+const PURGE_EVERY: Duration = Duration::from_secs(60 * 60);
+
 impl WorkerConfig {
-    /// 60 s rounds, backoff 5 s doubling to 5 min; `GOCUA_SYNC_INTERVAL_SECS` and
-    /// `GOCUA_SYNC_MAX_BACKOFF_SECS` override (tests use short ones).
+    /// 60 s rounds, backoff 5 s doubling to 5 min, 30 days' retention; `GOCUA_SYNC_INTERVAL_SECS`,
+    /// `GOCUA_SYNC_MAX_BACKOFF_SECS` and `GOCUA_RETENTION_DAYS` override (tests use short ones).
     pub fn from_env() -> Self {
         let secs = |name: &str, default: u64| {
             std::env::var(name)
@@ -41,6 +54,7 @@ impl WorkerConfig {
             interval: secs("GOCUA_SYNC_INTERVAL_SECS", 60).max(Duration::from_secs(1)),
             base_backoff: Duration::from_secs(5).min(max_backoff),
             max_backoff,
+            retention_days: retention_days(),
         }
     }
 
@@ -138,6 +152,7 @@ async fn run(
     let mut failures = 0u32;
     let mut sizer = BatchSizer::default();
     let mut next = Instant::now();
+    let mut last_purge: Option<Instant> = None;
     loop {
         tokio::select! {
             () = tokio::time::sleep_until(next) => {}
@@ -149,7 +164,16 @@ async fn run(
         // drain nudges that piled up while waiting: one round serves them all
         while rx.try_recv().is_ok() {}
         let delay = match round(&store, &status, &mut sizer).await {
-            Ok(Some(_)) | Ok(None) => {
+            Ok(Some(_)) => {
+                failures = 0;
+                // after a full round, what the server holds and is old leaves the phone
+                if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
+                    last_purge = Some(Instant::now());
+                    purge_old(&store, config.retention_days).await;
+                }
+                config.interval
+            }
+            Ok(None) => {
                 failures = 0;
                 config.interval
             }
@@ -209,6 +233,24 @@ async fn run(
     }
 }
 
+/// Folds acknowledged events older than `days` into the baseline, on a blocking thread. A
+/// failure is reported and retried at the next purge time; it never stops syncing.
+async fn purge_old(store: &Arc<Mutex<DeviceStore>>, days: u32) {
+    let store = Arc::clone(store);
+    let before = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
+    let purged = tauri::async_runtime::spawn_blocking(move || {
+        let mut guard = store.lock().map_err(|_| gocua_core::Error::invalid_input("store lock poisoned"))?;
+        guard.purge_acknowledged(before)
+    })
+    .await;
+    match purged {
+        Ok(Ok(0)) => {}
+        Ok(Ok(n)) => eprintln!("gocua-app: {n} old acknowledged records left the phone (retention {days} days)"),
+        Ok(Err(e)) => eprintln!("gocua-app: retention purge failed: {e}"),
+        Err(e) => eprintln!("gocua-app: retention purge failed: {e}"),
+    }
+}
+
 fn offline_message(e: &TransportError) -> String {
     match e {
         TransportError::Offline(_) => "Không có kết nối tới máy chủ; dữ liệu vẫn an toàn trên máy và sẽ tự gửi lại / \
@@ -261,6 +303,7 @@ mod tests {
             interval: Duration::from_secs(60),
             base_backoff: Duration::from_secs(5),
             max_backoff: Duration::from_secs(300),
+            retention_days: 30,
         };
         let first = config.backoff(1);
         assert!(first >= Duration::from_secs(4) && first <= Duration::from_secs(6), "{first:?}");

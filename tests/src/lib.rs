@@ -266,3 +266,24 @@ pub async fn enrolled_device(server: &TestServer, file: &str, code: &str) -> (Mu
     let enrollment = store.save_enrollment(&server.url, &response).expect("save enrollment");
     (Mutex::new(store), transport.with_token(&enrollment.token))
 }
+
+/// Asserts that a volunteer's phone holds the server's state as its role may see it: every
+/// record and field the same, except that a CCCD is either the server's (this phone typed it
+/// last) or the server's masked (`gocua_core::privacy`), and never anything else.
+pub fn assert_same_as_volunteer_sees(phone: &Projection, server: &Projection, what: &str) {
+    use gocua_core::privacy::mask_cccd;
+    let mut masked = 0;
+    let mut phone = phone.clone();
+    for (id, r) in phone.residents.iter_mut() {
+        let Some(on_server) = server.residents.get(id) else { continue };
+        match (r.cccd.as_deref(), on_server.cccd.as_deref()) {
+            (Some(mine), Some(theirs)) if mine != theirs => {
+                assert_eq!(mine, mask_cccd(theirs), "{what}: resident {id}'s CCCD is neither the server's nor masked");
+                r.cccd = on_server.cccd.clone();
+                masked += 1;
+            }
+            (mine, theirs) => assert_eq!(mine, theirs, "{what}: resident {id}'s CCCD"),
+        }
+    }
+    assert_eq!(&phone, server, "{what}: the same state but for masked CCCDs ({masked} masked)");
+}

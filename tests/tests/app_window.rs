@@ -78,6 +78,11 @@ impl Drop for Driver {
 
 /// Starts tauri-driver with a private data home for the app, and the sync timings short.
 fn start_driver(server_url: &str) -> Driver {
+    start_driver_with(server_url, &[])
+}
+
+/// [`start_driver`] with more variables for the app.
+fn start_driver_with(server_url: &str, env: &[(&str, &str)]) -> Driver {
     let home = tempfile::tempdir().unwrap();
     let log = std::fs::File::create(home.path().join("driver.log")).unwrap();
     let port = free_port();
@@ -93,6 +98,7 @@ fn start_driver(server_url: &str) -> Driver {
         .env("GOCUA_SYNC_INTERVAL_SECS", "2")
         .env("GOCUA_SYNC_MAX_BACKOFF_SECS", "2")
         .env_remove("GOCUA_ENROLL_CODE")
+        .envs(env.iter().copied())
         .stdout(Stdio::from(log.try_clone().unwrap()))
         .stderr(Stdio::from(log))
         .process_group(0)
@@ -265,6 +271,8 @@ async fn a_volunteer_records_and_syncs_in_the_real_window() {
     type_into(&c, "#server-url", &server.url).await;
     type_into(&c, "#enroll-code", &code).await;
     type_into(&c, "#device-name", "Điện thoại của Lan").await;
+    type_into(&c, "#enroll-pin", PIN).await;
+    type_into(&c, "#enroll-pin-confirm", PIN).await;
     click(&c, "#enroll-submit").await;
     css(&c, "#search").await;
     until("the first sync pulls the seeded households", 30, || async { listed(&c).await == 2 }).await;
@@ -395,8 +403,13 @@ async fn enroll_on_screen(c: &Client, server: &TestServer, code: &str, device_na
     type_into(c, "#server-url", &server.url).await;
     type_into(c, "#enroll-code", code).await;
     type_into(c, "#device-name", device_name).await;
+    type_into(c, "#enroll-pin", PIN).await;
+    type_into(c, "#enroll-pin-confirm", PIN).await;
     click(c, "#enroll-submit").await;
 }
+
+/// The app lock's PIN every window test enrolls with.
+const PIN: &str = "246810";
 
 /// Adds a household with one resident through the screens and opens the resident.
 async fn household_with_resident(c: &Client, head: &str, cccd: &str) {
@@ -954,12 +967,119 @@ fn without_a_key_store_the_app_opens_no_data_and_says_why() {
 
 /// The database key the app keeps for `db` in the Secret Service, as 64 hex digits.
 fn stored_key(db: &std::path::Path) -> Option<String> {
+    stored_secret(db, "device-db")
+}
+
+/// What the app keeps for `db` in the Secret Service under `kind` (`device-db`, `app-pin`).
+fn stored_secret(db: &std::path::Path, kind: &str) -> Option<String> {
     use sha2::Digest;
-    let name = format!("device-db-{}", &hex::encode(sha2::Sha256::digest(db.to_string_lossy().as_bytes()))[..32]);
+    let name = format!("{kind}-{}", &hex::encode(sha2::Sha256::digest(db.to_string_lossy().as_bytes()))[..32]);
     let out = Command::new("secret-tool").args(["lookup", "service", "vn.gocua.app", "username", &name]).output();
     let out = out.expect("secret-tool (libsecret-tools)");
     let key = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     (out.status.success() && !key.is_empty()).then_some(key)
+}
+
+/// Whether any process holds `db` (or its `-wal`, `-shm`) open.
+fn held_open(db: &std::path::Path) -> bool {
+    let prefix = db.to_string_lossy().into_owned();
+    let Ok(procs) = std::fs::read_dir("/proc") else { return false };
+    for proc_dir in procs.flatten() {
+        let Ok(fds) = std::fs::read_dir(proc_dir.path().join("fd")) else { continue };
+        for fd in fds.flatten() {
+            if std::fs::read_link(fd.path()).is_ok_and(|target| target.to_string_lossy().starts_with(&prefix)) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Calls a command from the page as the UI would; the error's `kind`, or "ok".
+async fn invoke_kind(c: &Client, command: &str) -> String {
+    let script = format!(
+        "const done = arguments[arguments.length - 1]; \
+         window.__TAURI_INTERNALS__.invoke('{command}', {{}}).then(() => done('ok'), (e) => done(String(e && e.kind)));"
+    );
+    c.execute_async(&script, vec![]).await.unwrap().as_str().unwrap_or_default().to_owned()
+}
+
+/// Types a PIN on the lock screen and taps "Mở khoá".
+async fn unlock_with(c: &Client, pin: &str) {
+    type_into(c, "#unlock-pin", pin).await;
+    click(c, "#unlock-submit").await;
+}
+
+/// The PIN set at enrollment: asked at start and after idle, with the database closed while
+/// locked; wrong tries bring a wait that a restart does not lift.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pin_lock_closes_the_database_and_its_wait_survives_a_restart() {
+    let server = TestServer::start().await;
+    server.add_places();
+    let code = server.volunteer_code("Lò Thị Lan", "03445");
+    let driver = start_driver_with(&server.url, &[("GOCUA_IDLE_LOCK_SECONDS", "6")]);
+    let c = connect(&driver).await;
+    c.set_window_size(360, 740).await.expect("360 px wide window");
+    let db = driver.home.path().join("device.sqlite");
+
+    // two different PINs are refused before the one-time code is spent
+    css(&c, "#enroll-code").await;
+    type_into(&c, "#server-url", &server.url).await;
+    type_into(&c, "#enroll-code", &code).await;
+    type_into(&c, "#device-name", "Điện thoại của Lan").await;
+    type_into(&c, "#enroll-pin", PIN).await;
+    type_into(&c, "#enroll-pin-confirm", "246811").await;
+    shot(&c, "70-enroll-pin").await;
+    click(&c, "#enroll-submit").await;
+    until("the PIN mismatch", 20, || async { text(&c, "#enroll-error").await.contains("không giống nhau") }).await;
+    type_into(&c, "#enroll-pin-confirm", PIN).await;
+    click(&c, "#enroll-submit").await;
+    css(&c, "#user-name").await;
+    assert!(stored_secret(&db, "app-pin").is_some_and(|r| r.contains("$argon2id$") && !r.contains(PIN)));
+    until("the database open while unlocked", 20, || async { held_open(&db) }).await;
+
+    // the lock button: the database closes and the page can read nothing
+    click(&c, "#lock-now").await;
+    css(&c, "#unlock-pin").await;
+    shot(&c, "71-locked").await;
+    until("the database closed when locked", 20, || async { !held_open(&db) }).await;
+    assert_eq!(invoke_kind(&c, "list_hamlets").await, "locked");
+    assert_eq!(count(&c, "#sync-bar").await, 0);
+    unlock_with(&c, "000000").await;
+    until("the wrong-PIN message", 20, || async { text(&c, "#unlock-error").await.contains("Còn 4 lần thử") }).await;
+    unlock_with(&c, PIN).await;
+    css(&c, "#user-name").await;
+    assert_eq!(invoke_kind(&c, "list_hamlets").await, "ok");
+    until("the database open again", 20, || async { held_open(&db) }).await;
+
+    // left alone for the idle time, it locks by itself
+    until("the idle lock", 30, || async { count(&c, "#unlock-pin").await == 1 }).await;
+    until("the database closed after idle", 20, || async { !held_open(&db) }).await;
+    c.close().await.unwrap();
+
+    // a restart starts locked, without opening the database; five wrong tries bring a wait
+    let c = connect(&driver).await;
+    css(&c, "#unlock-pin").await;
+    assert!(!held_open(&db), "the database stays closed until the PIN");
+    for left in [4, 3, 2, 1] {
+        unlock_with(&c, "111111").await;
+        let said = format!("Còn {left} lần thử");
+        until(&said, 20, || async { text(&c, "#unlock-error").await.contains(&said) }).await;
+    }
+    unlock_with(&c, "111111").await;
+    until("the wait", 20, || async { text(&c, "#unlock-error").await.contains("Chờ 30 giây") }).await;
+    shot(&c, "72-pin-wait").await;
+    c.close().await.unwrap();
+
+    // and another restart does not lift it: even the right PIN waits
+    let c = connect(&driver).await;
+    unlock_with(&c, PIN).await;
+    until("the wait kept across the restart", 20, || async {
+        text(&c, "#unlock-error").await.contains("chờ") && count(&c, "#unlock-error[data-kind=pin_wait]").await == 1
+    })
+    .await;
+    assert!(!held_open(&db));
+    c.close().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -995,6 +1115,7 @@ async fn a_revoked_phone_wipes_its_data_and_key_at_next_contact() {
     shot(&c, "61-revoked-wiped").await;
     let new_key = stored_key(&db).expect("a fresh key for the fresh, empty database");
     assert_ne!(new_key, old_key, "the old key is gone from the key store");
+    assert_eq!(stored_secret(&db, "app-pin"), None, "the PIN went with the data");
     let store = DeviceStore::open_encrypted(&db, &DbKey::from_hex(&new_key).unwrap()).expect("the fresh database");
     assert!(store.enrollment().unwrap().is_none(), "no enrollment left");
     assert_eq!(store.unsent_count().unwrap(), 0);

@@ -469,9 +469,11 @@ fn server_last_seq(server: &TestServer, device_id: Uuid) -> u64 {
         .expect("last_seq")
 }
 
-/// Enrolls a device store file for a new volunteer of Xã Mường Tè and closes it.
+/// Enrolls a device store file for a new commune police officer of Xã Mường Tè and closes it.
+/// Police see full CCCD numbers, so a converged phone holds exactly the server's projection (a
+/// volunteer's holds the other phone's CCCDs masked: `tests/security.rs`).
 async fn enroll(server: &TestServer, file: &str, name: &str) -> PathBuf {
-    let code = server.volunteer_code(name, "03445");
+    let code = server.code_for(name, "commune-police", "03445");
     let (store, _) = enrolled_device(server, file, &code).await;
     drop(store);
     server.temp_path(file)

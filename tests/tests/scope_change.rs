@@ -69,7 +69,11 @@ async fn a_reassigned_volunteer_hands_in_the_old_hamlet_and_receives_the_new_one
     assert_eq!(store.enrollment().unwrap().unwrap().scope_code, "03445-02");
     assert_eq!(store.hamlets().unwrap().iter().map(|h| h.code.as_str()).collect::<Vec<_>>(), ["03445-02"]);
     let after = store.projection().unwrap();
-    assert_eq!(after, only_hamlet(&server.projection(), "03445-02"), "exactly the new hamlet, as the server has it");
+    gocua_e2e::assert_same_as_volunteer_sees(
+        &after,
+        &only_hamlet(&server.projection(), "03445-02"),
+        "exactly the new hamlet, as the server has it",
+    );
     assert_eq!(after.households.len(), 3);
     assert_eq!(store.unsent_count().unwrap(), 0);
     // the visit recorded in the old hamlet reached the server

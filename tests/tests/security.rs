@@ -259,3 +259,161 @@ async fn every_role_on_every_endpoint_in_its_own_and_foreign_places() {
     // only the three households pushed in place were taken
     assert_eq!(server.projection().households.len(), 3);
 }
+
+/// A police officer records the sentinel resident "in prison", with a note. Phones of police
+/// roles receive the full CCCD and the reason; a volunteer's and a team leader's phone receive
+/// the last four digits and the withheld marker, and their database files hold neither the
+/// number nor the note. A volunteer may still correct the person's name (the server keeps the
+/// full number), but may not record a police-only reason, nor send a masked number back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cccd_numbers_and_police_only_reasons_reach_police_roles_only() {
+    use gocua_core::event::{ResidentPatch, VisitRecorded};
+    use gocua_core::funnel::FunnelState;
+    use gocua_core::privacy::{WITHHELD_REASON, mask_cccd};
+
+    const NOTE: &str = "Sentinel đang ở trại giam";
+    let server = TestServer::start().await;
+    server.add_places();
+    let officer = server.code_for("Công an xã", "commune-police", "03445");
+    let (police, police_link) = enrolled_device(&server, "police.sqlite", &officer).await;
+    let resident = {
+        let mut store = police.lock().unwrap();
+        let household = record_sentinel_household(&mut store);
+        let resident = store.residents_of(household).unwrap()[0].id;
+        let visit_id = store.new_record_id().unwrap();
+        store
+            .record(Payload::VisitRecorded(VisitRecorded {
+                visit_id,
+                resident_id: resident,
+                status: FunnelState::NoChipCccd,
+                reason_code: Some("in_prison".into()),
+                action: None,
+                follow_up: chrono::NaiveDate::from_ymd_opt(2027, 3, 1),
+                steps: vec![],
+                note: Some(NOTE.into()),
+            }))
+            .expect("police may record a police-only reason");
+        resident
+    };
+    sync_once(&police, &police_link).await.unwrap();
+
+    let readers = [
+        ("volunteer", "03445", false),
+        ("team-leader", "03445", false),
+        ("commune-police", "03445", true),
+        ("province-police", "12", true),
+    ];
+    for (role, scope, sees) in readers {
+        let code = server.code_for(&format!("{role} reader"), role, scope);
+        let file = format!("{role}.sqlite");
+        let (reader, link) = enrolled_device(&server, &file, &code).await;
+        let token = reader.lock().unwrap().enrollment().unwrap().unwrap().token;
+        let raw = reqwest::Client::new()
+            .get(format!("{}/api/v1/sync/pull?cursor=0", server.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(raw.contains(SENTINEL_NAME), "{role} reads the household at all");
+        assert_eq!(raw.contains(SENTINEL_CCCD), sees, "{role}: full CCCD on the wire");
+        assert_eq!(raw.contains("in_prison"), sees, "{role}: police-only reason on the wire");
+        assert_eq!(raw.contains("trại giam"), sees, "{role}: the reason's note on the wire");
+
+        sync_once(&reader, &link).await.unwrap();
+        let detail = reader.lock().unwrap().resident_detail(resident).unwrap();
+        let (cccd, reason) =
+            if sees { (SENTINEL_CCCD.to_owned(), "in_prison") } else { (mask_cccd(SENTINEL_CCCD), WITHHELD_REASON) };
+        assert_eq!(detail.resident.cccd.as_deref(), Some(cccd.as_str()), "{role}");
+        assert_eq!(detail.resident.reason_code.as_deref(), Some(reason), "{role}");
+        assert_eq!(detail.visits[0].note.is_some(), sees, "{role}: the note");
+        assert_eq!(detail.visits[0].follow_up.is_some(), sees, "{role}: the date");
+        drop(reader);
+        let bytes = std::fs::read(server.temp_path(&file)).unwrap();
+        let holds = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+        assert_eq!(holds(SENTINEL_CCCD), sees, "{role}: full CCCD in the phone's database file");
+        assert_eq!(holds("trại giam"), sees, "{role}: the note in the phone's database file");
+    }
+
+    // a volunteer corrects the name of the person they hold masked: the server keeps the number
+    let lan = server.volunteer_code("Lò Thị Lan", "03445");
+    let (volunteer, volunteer_link) = enrolled_device(&server, "lan.sqlite", &lan).await;
+    sync_once(&volunteer, &volunteer_link).await.unwrap();
+    let (prison, masked) = {
+        let mut store = volunteer.lock().unwrap();
+        let base_version = store.resident_detail(resident).unwrap().resident.version;
+        store
+            .record(Payload::ResidentPatched(ResidentPatch {
+                resident_id: resident,
+                base_version,
+                full_name: Some("Vi Thị Sentinel Hai".into()),
+                ..Default::default()
+            }))
+            .expect("a name correction needs no CCCD");
+        let refused = |err: gocua_core::Error| match err {
+            gocua_core::Error::Invalid(errors) => errors.into_iter().map(|e| e.code).collect::<Vec<_>>(),
+            other => panic!("{other}"),
+        };
+        let visit_id = store.new_record_id().unwrap();
+        let prison = Payload::VisitRecorded(VisitRecorded {
+            visit_id,
+            resident_id: resident,
+            status: FunnelState::NoChipCccd,
+            reason_code: Some("in_prison".into()),
+            action: None,
+            follow_up: None,
+            steps: vec![],
+            note: None,
+        });
+        assert_eq!(refused(store.record(prison.clone()).unwrap_err()), ["reason_police_only"]);
+        let masked = Payload::ResidentPatched(ResidentPatch {
+            resident_id: resident,
+            base_version: base_version + 1,
+            cccd: Some(mask_cccd(SENTINEL_CCCD)),
+            ..Default::default()
+        });
+        assert_eq!(refused(store.record(masked.clone()).unwrap_err()), ["cccd_masked"]);
+        (prison, masked)
+    };
+    sync_once(&volunteer, &volunteer_link).await.unwrap();
+    {
+        // the same two sent straight to the server, as a modified app would
+        let enrollment = volunteer.lock().unwrap().enrollment().unwrap().unwrap();
+        let events: Vec<_> = [prison, masked]
+            .into_iter()
+            .enumerate()
+            .map(|(i, payload)| gocua_core::event::Event {
+                id: gocua_core::ids::event_id(enrollment.device_id, 2 + i as u64),
+                device_id: enrollment.device_id,
+                seq: 2 + i as u64,
+                author: enrollment.user_id,
+                device_time: chrono::Utc::now(),
+                payload,
+            })
+            .collect();
+        let request = gocua_core::sync::protocol::PushRequest {
+            schema_version: gocua_core::sync::protocol::SCHEMA_VERSION,
+            app_version: "modified".into(),
+            events,
+        };
+        let answer: gocua_core::sync::protocol::PushResponse = reqwest::Client::new()
+            .post(format!("{}/api/v1/sync/push", server.url))
+            .bearer_auth(&enrollment.token)
+            .json(&request)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let codes: Vec<Vec<String>> =
+            answer.results.iter().map(|r| r.errors.iter().map(|e| e.code.clone()).collect()).collect();
+        assert_eq!(codes, [vec!["reason_police_only".to_owned()], vec!["cccd_masked".to_owned()]]);
+    }
+    let on_server = server.projection().residents[&resident].clone();
+    assert_eq!(on_server.full_name, "Vi Thị Sentinel Hai", "the volunteer's correction was taken");
+    assert_eq!(on_server.cccd.as_deref(), Some(SENTINEL_CCCD), "and the full number kept");
+    assert_eq!(on_server.reason_code.as_deref(), Some("in_prison"));
+}

@@ -368,7 +368,11 @@ async fn run(ops: Vec<Op>, seed: u64) {
             .unwrap();
         assert_eq!(count, local.len() as u64, "phone {i}: events on the server vs recorded");
         assert_eq!(last_seq, local.last().map_or(0, |e| e.seq), "phone {i}: last sequence");
-        assert_eq!(store.projection().unwrap(), server_state, "phone {i} differs from the server");
+        gocua_e2e::assert_same_as_volunteer_sees(
+            &store.projection().unwrap(),
+            &server_state,
+            &format!("phone {i} against the server"),
+        );
     }
     let (total, rejected): (u64, u64) = server
         .query_row("SELECT count(*), count(*) FILTER (WHERE status = 'rejected') FROM events", [], |r| {

@@ -16,6 +16,7 @@ vi.mock('./ipc', () => ({
     if (!handler) throw { kind: 'internal', message: `no ${command}`, fields: [] };
     return handler(args);
   },
+  onLocked: () => {},
 }));
 
 const { default: App } = await import('./App.svelte');
@@ -23,6 +24,8 @@ const { setLocale } = await import('./i18n/index.svelte');
 const { homeFilters } = await import('./lib/homeState.svelte');
 const { todayIso } = await import('./lib/format');
 
+const LOCK = { has_pin: true, locked: false, idle_seconds: 300 };
+const RETENTION = 30;
 const enrollment = { server_url: 'http://127.0.0.1:1', user_name: 'Lò Thị Hoa', role: 'volunteer', scope_code: '03445', scope_name: 'Xã Mường Tè' };
 
 let households: Household[];
@@ -39,7 +42,7 @@ function setup(): void {
   visits = [];
   calls.length = 0;
   backend.clear();
-  backend.set('app_info', () => ({ enrollment: enrolled ? enrollment : null, default_server_url: 'http://127.0.0.1:1', version: '0.1.0' }));
+  backend.set('app_info', () => ({ enrollment: enrolled ? enrollment : null, default_server_url: 'http://127.0.0.1:1', version: '0.1.0', retention_days: RETENTION, lock: LOCK }));
   backend.set('enroll', (a) => {
     if (a!.code !== 'ABCD-EFGH') throw { kind: 'refused', message: 'Mã đăng ký không đúng / Wrong code', fields: [] };
     enrolled = true;
@@ -150,17 +153,102 @@ describe('App', () => {
     expect(err.textContent).toContain('Mã đăng ký không đúng');
 
     await type('#enroll-code', 'abcd efgh');
+    await type('#enroll-pin', '246810');
+    await type('#enroll-pin-confirm', '246810');
     await fireEvent.click(q('#enroll-submit')!);
     await need('#user-name');
-    expect(calls).toContainEqual(['enroll', { serverUrl: 'http://127.0.0.1:1', code: 'ABCD-EFGH', deviceName: 'Máy của Lan' }]);
+    expect(calls).toContainEqual(['enroll', { serverUrl: 'http://127.0.0.1:1', code: 'ABCD-EFGH', deviceName: 'Máy của Lan', pin: '246810', pinConfirm: '246810' }]);
     expect(q('#user-name')!.textContent).toBe('Lò Thị Hoa');
     await need('#sync-bar');
     expect(q('#wiped-notice')).toBeNull();
   });
 
+  it('a locked app shows only the PIN screen, and a wrong PIN says so', async () => {
+    let locked = true;
+    backend.set('app_info', () => ({ enrollment: locked ? null : enrollment, default_server_url: null, version: '0.1.0', sandbox: false, wiped: false, lock: { ...LOCK, locked } }));
+    backend.set('unlock', (a) => {
+      if (a!.pin !== '135790') throw { kind: 'wrong_pin', message: 'Sai mã PIN. Còn 4 lần thử / Wrong PIN. 4 tries left before a wait', fields: [] };
+      locked = false;
+      return { enrollment, default_server_url: null, version: '0.1.0', sandbox: false, wiped: false, lock: { ...LOCK, locked } };
+    });
+    render(App);
+    await need('#unlock-pin');
+    expect(q('#sync-bar')).toBeNull();
+    expect(q('#enroll-code')).toBeNull();
+    expect(q('#lock-now')).toBeNull();
+    expect(calls.map((c) => c[0])).not.toContain('search_households');
+    await type('#unlock-pin', '000000');
+    await fireEvent.submit(q('#unlock-pin')!.closest('form')!);
+    const err = await need('#unlock-error');
+    expect(err.textContent).toContain('Còn 4 lần thử');
+    expect(q<HTMLInputElement>('#unlock-pin')!.value).toBe('');
+    await type('#unlock-pin', '135790');
+    await fireEvent.submit(q('#unlock-pin')!.closest('form')!);
+    await need('#user-name');
+    await need('#lock-now');
+  });
+
+  it('the lock button locks, and so does idling', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      backend.set('app_info', () => ({ enrollment, default_server_url: null, version: '0.1.0', sandbox: false, wiped: false, lock: { ...LOCK, idle_seconds: 60 } }));
+      backend.set('lock_app', () => ({ enrollment: null, default_server_url: null, version: '0.1.0', sandbox: false, wiped: false, lock: { ...LOCK, locked: true } }));
+      render(App);
+      await need('#user-name');
+      vi.advanceTimersByTime(61_000);
+      await need('#unlock-pin');
+      expect(calls.map((c) => c[0])).toContain('lock_app');
+      expect(q('#user-name')).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('an enrolled device without a PIN sets one before anything else', async () => {
+    let hasPin = false;
+    const info = () => ({ enrollment, default_server_url: null, version: '0.1.0', sandbox: false, wiped: false, lock: { ...LOCK, has_pin: hasPin } });
+    backend.set('app_info', info);
+    backend.set('set_pin', (a) => {
+      if (a!.pin !== a!.confirm) throw { kind: 'invalid_pin', message: 'Hai lần nhập mã PIN không giống nhau / The two PINs differ', fields: [] };
+      hasPin = true;
+      return info();
+    });
+    render(App);
+    await need('#setpin-pin');
+    expect(q('#user-name')).toBeNull();
+    await type('#setpin-pin', '112233');
+    await type('#setpin-pin-confirm', '112234');
+    await fireEvent.click(q('#setpin-submit')!);
+    expect((await need('#setpin-error')).textContent).toContain('không giống nhau');
+    await type('#setpin-pin-confirm', '112233');
+    await fireEvent.click(q('#setpin-submit')!);
+    await need('#user-name');
+  });
+
+  it('shows the personal-data notice before enrollment and after, and goes back', async () => {
+    enrolled = false;
+    render(App);
+    await need('#enroll-code');
+    await fireEvent.click(q('#privacy-open')!);
+    const notice = await need('#privacy-notice');
+    expect(notice.textContent).toContain('Nghị định 13/2023/NĐ-CP');
+    expect(notice.textContent).toContain('chỉ lực lượng công an được xem');
+    expect(q('#privacy-retention')!.textContent).toContain('sau 30 ngày');
+    await fireEvent.click(q('#back')!);
+    await need('#enroll-code');
+    cleanup();
+    enrolled = true;
+    render(App);
+    await need('#user-name');
+    await fireEvent.click(q('#privacy-open')!);
+    await need('#privacy-notice');
+    setLocale('en');
+    await waitFor(() => expect(q('#privacy-retention')!.textContent).toContain('after 30 days'));
+  });
+
   it('after the server revoked the device, the enroll screen says its data was erased', async () => {
     enrolled = false;
-    backend.set('app_info', () => ({ enrollment: null, default_server_url: null, version: '0.1.0', sandbox: false, wiped: true }));
+    backend.set('app_info', () => ({ enrollment: null, default_server_url: null, version: '0.1.0', retention_days: RETENTION, lock: LOCK, sandbox: false, wiped: true }));
     render(App);
     const notice = await need('#wiped-notice');
     expect(notice.getAttribute('role')).toBe('alert');
@@ -315,10 +403,10 @@ describe('App', () => {
 
   it('enters training mode, shows it on every screen, resets and leaves it', async () => {
     const trainer = { server_url: '', user_name: 'Giảng viên tập huấn', role: 'trainer', scope_code: '03478', scope_name: 'Xã Sìn Hồ' };
-    const sandboxInfo = { enrollment: trainer, default_server_url: null, version: '0.1.0', sandbox: true };
+    const sandboxInfo = { enrollment: trainer, default_server_url: null, version: '0.1.0', retention_days: RETENTION, lock: LOCK, sandbox: true };
     backend.set('enter_sandbox', () => sandboxInfo);
     backend.set('reset_sandbox', () => sandboxInfo);
-    backend.set('leave_sandbox', () => ({ enrollment, default_server_url: null, version: '0.1.0', sandbox: false }));
+    backend.set('leave_sandbox', () => ({ enrollment, default_server_url: null, version: '0.1.0', retention_days: RETENTION, lock: LOCK, sandbox: false }));
     backend.set('sync_status', () => ({ phase: 'sandbox', unsent: 0, rejected: 0, last_success: null, progress: null, message: null, next_retry_secs: null }));
     render(App);
     await need('#user-name');
@@ -343,7 +431,7 @@ describe('App', () => {
     backend.set('enter_sandbox', () => ({
       enrollment: { server_url: '', user_name: 'Giảng viên tập huấn', role: 'trainer', scope_code: '03478', scope_name: 'Xã Sìn Hồ' },
       default_server_url: null,
-      version: '0.1.0',
+      version: '0.1.0', retention_days: RETENTION, lock: LOCK,
       sandbox: true,
     }));
     render(App);
@@ -398,7 +486,7 @@ describe('App', () => {
     expect(q('#open-team')).toBeNull();
     cleanup();
     const leader = { ...enrollment, user_name: 'Hà Văn Tổ', role: 'team_leader' };
-    backend.set('app_info', () => ({ enrollment: leader, default_server_url: null, version: '0.1.0', sandbox: false }));
+    backend.set('app_info', () => ({ enrollment: leader, default_server_url: null, version: '0.1.0', retention_days: RETENTION, lock: LOCK, sandbox: false }));
     const member = (name: string, today: number, behind: boolean) => ({
       user_id: name,
       name,

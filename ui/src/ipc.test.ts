@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 const invoke = vi.fn();
 vi.mock('@tauri-apps/api/core', () => ({ invoke: (...args: unknown[]) => invoke(...args) }));
 
-const { call, toCommandError, isCommandError } = await import('./ipc');
+const { call, onLocked, toCommandError, isCommandError } = await import('./ipc');
 
 beforeEach(() => {
   invoke.mockReset();
@@ -24,6 +24,18 @@ describe('call', () => {
     };
     invoke.mockRejectedValue(err);
     await expect(call('add_resident', {})).rejects.toEqual(err);
+  });
+
+  it('tells the lock handler when a command is refused as locked, and only then', async () => {
+    const handler = vi.fn();
+    onLocked(handler);
+    invoke.mockRejectedValue({ kind: 'invalid', message: 'x', fields: [] });
+    await expect(call('get_today')).rejects.toMatchObject({ kind: 'invalid' });
+    expect(handler).not.toHaveBeenCalled();
+    invoke.mockRejectedValue({ kind: 'locked', message: 'Ứng dụng đang khoá', fields: [] });
+    await expect(call('get_today')).rejects.toMatchObject({ kind: 'locked' });
+    expect(handler).toHaveBeenCalledTimes(1);
+    onLocked(null);
   });
 
   it('wraps a string rejection as an internal error', async () => {

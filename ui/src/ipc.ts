@@ -9,11 +9,20 @@ export { isCommandError, toCommandError };
 /** Arguments of a command, keyed in camelCase as Tauri expects. */
 export type CommandArgs = Record<string, unknown>;
 
+let lockedHandler: (() => void) | null = null;
+
+/** Who to tell when a command is refused because the app locked (the app shows the PIN screen). */
+export function onLocked(handler: (() => void) | null): void {
+  lockedHandler = handler;
+}
+
 /** Calls a Tauri command; rejects with a `CommandError`. */
 export async function call<T>(command: string, args?: CommandArgs): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (err) {
-    throw toCommandError(err);
+    const error = toCommandError(err);
+    if (error.kind === 'locked') lockedHandler?.();
+    throw error;
   }
 }

@@ -11,6 +11,7 @@ pub mod funnel;
 pub mod ids;
 pub mod model;
 pub mod places;
+pub mod privacy;
 pub mod reasons;
 pub mod reducer;
 pub mod sql;

@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::event::{Event, HouseholdPatch, Payload, ResidentFields, ResidentPatch};
 use crate::model::{Household, Resident, Review, Visit};
 use crate::places::{Place, PlaceLevel};
+use crate::privacy;
 use crate::reasons::{Reason, ReasonCatalog};
 use crate::validate::{self, FieldError};
 
@@ -440,7 +441,11 @@ fn resident_fields(fields: &ResidentFields, event: &Event) -> Result<ResidentFie
         .cccd
         .as_deref()
         .filter(|c| !c.trim().is_empty())
-        .map(|c| validate::cccd(c, fields.birth_year, fields.sex));
+        // a masked number (see `privacy`) is what a non-police phone holds of a real one the
+        // server checked: kept as it is; typing one is refused before the reducer
+        .map(|c| {
+            if privacy::is_masked_cccd(c) { Ok(c.to_owned()) } else { validate::cccd(c, fields.birth_year, fields.sex) }
+        });
     let phone = fields.phone.as_deref().filter(|c| !c.trim().is_empty()).map(validate::phone);
     field(name.clone(), &mut errors);
     field(year, &mut errors);

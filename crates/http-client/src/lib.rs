@@ -146,14 +146,18 @@ impl Transport for HttpTransport {
     }
 
     async fn pull(&self, request: &PullRequest) -> Result<PullResponse, TransportError> {
+        let mut query = vec![
+            ("cursor", request.cursor.to_string()),
+            ("limit", request.limit.to_string()),
+            ("epoch", request.epoch.clone()),
+            ("scope", request.scope.clone()),
+        ];
+        if request.own {
+            query.push(("own", "true".to_owned()));
+        }
         let response = self
             .request(self.client.get(format!("{}/api/v1/sync/pull", self.base_url)))
-            .query(&[
-                ("cursor", request.cursor.to_string()),
-                ("limit", request.limit.to_string()),
-                ("epoch", request.epoch.clone()),
-                ("scope", request.scope.clone()),
-            ])
+            .query(&query)
             .send()
             .await
             .map_err(offline)?;

@@ -4,13 +4,13 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use gocua_core::sql;
-use gocua_core::store::migrations::{COMMON, COMMON_REVIEW, COMMON_VISIT_STEPS};
+use gocua_core::store::migrations::{COMMON, COMMON_REVIEW, COMMON_VISIT_STEPS, COMMON_WITHHELD_REASON};
 use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
 use crate::error::ApiError;
 
-const SERVER: [&str; 7] = [
+const SERVER: [&str; 8] = [
     include_str!("../../../migrations/server/sqlite/0001_server.sql"),
     COMMON_REVIEW,
     include_str!("../../../migrations/server/sqlite/0002_flags_epoch.sql"),
@@ -18,6 +18,7 @@ const SERVER: [&str; 7] = [
     include_str!("../../../migrations/server/sqlite/0004_former_scopes.sql"),
     COMMON_VISIT_STEPS,
     include_str!("../../../migrations/server/sqlite/0005_audit.sql"),
+    COMMON_WITHHELD_REASON,
 ];
 
 /// The server's migration list: the common files, then the server's own.

@@ -103,7 +103,7 @@ async fn a_code_enrolls_once_and_binds_role_scope_places_and_reasons() {
     let codes: Vec<_> = response.places.iter().map(|p| p.code.as_str()).collect();
     assert_eq!(codes[..2], ["12", "03445"], "ancestors first");
     assert_eq!(codes.len(), 2 + 4, "and the four hamlets");
-    assert_eq!(response.reasons.len(), 12);
+    assert_eq!(response.reasons.len(), 13, "the national twelve and the withheld marker");
     assert!(response.token.len() >= 43);
 
     let (status, body) = enroll(&app, &app.codes[0]).await;

@@ -7,18 +7,30 @@ use tauri::State;
 
 use crate::error::CommandError;
 use crate::state::AppState;
-use crate::views::{AppInfo, EnrollmentView};
+use crate::views::{AppInfo, EnrollmentView, LockView};
 
 /// The enrollment (if any) and defaults for the first screen.
 #[tauri::command]
 pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {
-    let (enrollment, sandbox) = state.with_store(|s| Ok((current_enrollment(s)?, s.is_sandbox()?))).await?;
+    let lock = LockView {
+        has_pin: state.lock.has_pin(),
+        locked: state.lock.is_locked(),
+        idle_seconds: state.lock.idle_seconds,
+    };
+    // locked: nothing is read (the database is closed); the UI shows the PIN screen
+    let (enrollment, sandbox) = if lock.locked {
+        (None, false)
+    } else {
+        state.with_store(|s| Ok((current_enrollment(s)?, s.is_sandbox()?))).await?
+    };
     Ok(AppInfo {
         enrollment,
         default_server_url: std::env::var("GOCUA_SERVER_URL").ok(),
         version: APP_VERSION.to_owned(),
         sandbox,
         wiped: state.sync.status().wiped,
+        lock,
+        retention_days: crate::worker::retention_days(),
     })
 }
 
@@ -28,15 +40,24 @@ fn current_enrollment(store: &mut gocua_core::store::DeviceStore) -> Result<Opti
     Ok(Some(EnrollmentView::new(&e, name)))
 }
 
-/// Joins a server with a one-time code, then starts syncing.
+/// Joins a server with a one-time code, sets the app lock's PIN, then starts syncing.
 #[tauri::command]
 pub async fn enroll(
     state: State<'_, AppState>,
     server_url: String,
     code: String,
     device_name: String,
+    pin: String,
+    pin_confirm: String,
 ) -> Result<EnrollmentView, CommandError> {
-    enroll_with(&state, &server_url, &code, &device_name).await
+    // the PIN is checked before the one-time code is spent, and set once it is
+    crate::applock::check_format(&pin)?;
+    if pin != pin_confirm {
+        return Err(crate::applock::PinError::Mismatch.into());
+    }
+    let view = enroll_with(&state, &server_url, &code, &device_name).await?;
+    super::lock::save_new_pin(&state, &pin, &pin_confirm).await?;
+    Ok(view)
 }
 
 /// The body of [`enroll`], also used for the start-up auto-enrollment of the run script.

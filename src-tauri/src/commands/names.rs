@@ -2,7 +2,7 @@
 // each) and by the crate (tests check them against the capability file and the handler).
 // Keep in step with `generate_handler!` in src/lib.rs.
 /// Every command the UI may invoke.
-pub const COMMANDS: [&str; 25] = [
+pub const COMMANDS: [&str; 28] = [
     "app_info",
     "enroll",
     "list_hamlets",
@@ -28,4 +28,7 @@ pub const COMMANDS: [&str; 25] = [
     "save_draft",
     "load_draft",
     "clear_draft",
+    "set_pin",
+    "unlock",
+    "lock_app",
 ];

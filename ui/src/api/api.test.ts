@@ -24,8 +24,17 @@ describe('app commands', () => {
   });
 
   it('enroll sends camelCase keys', async () => {
-    await app.enroll('https://gocua.example', 'ABCD-EFGH', 'Điện thoại của Lan');
-    expect(lastCall()).toEqual(['enroll', { serverUrl: 'https://gocua.example', code: 'ABCD-EFGH', deviceName: 'Điện thoại của Lan' }]);
+    await app.enroll('https://gocua.example', 'ABCD-EFGH', 'Điện thoại của Lan', '246810', '246810');
+    expect(lastCall()).toEqual([
+      'enroll',
+      { serverUrl: 'https://gocua.example', code: 'ABCD-EFGH', deviceName: 'Điện thoại của Lan', pin: '246810', pinConfirm: '246810' },
+    ]);
+    await app.unlock('246810');
+    expect(lastCall()).toEqual(['unlock', { pin: '246810' }]);
+    await app.setPin('135790', '135790');
+    expect(lastCall()).toEqual(['set_pin', { pin: '135790', confirm: '135790' }]);
+    await app.lockApp();
+    expect(lastCall()).toEqual(['lock_app']);
   });
 
   it('training mode commands send the phone\'s date', async () => {

@@ -15,9 +15,30 @@ export async function markInteractive(): Promise<void> {
   await call<null>('mark_interactive');
 }
 
-/** Joins a server with a one-time code. Needs the network. */
-export function enroll(serverUrl: string, code: string, deviceName: string): Promise<EnrollmentView> {
-  return call<EnrollmentView>('enroll', { serverUrl, code, deviceName });
+/** Joins a server with a one-time code and sets the app lock's PIN. Needs the network. */
+export function enroll(
+  serverUrl: string,
+  code: string,
+  deviceName: string,
+  pin: string,
+  pinConfirm: string,
+): Promise<EnrollmentView> {
+  return call<EnrollmentView>('enroll', { serverUrl, code, deviceName, pin, pinConfirm });
+}
+
+/** Sets the PIN of an enrolled device that has none yet. */
+export function setPin(pin: string, confirm: string): Promise<AppInfo> {
+  return call<AppInfo>('set_pin', { pin, confirm });
+}
+
+/** Opens the locked app with its PIN (a wrong one counts towards a wait). */
+export function unlock(pin: string): Promise<AppInfo> {
+  return call<AppInfo>('unlock', { pin });
+}
+
+/** Locks the app now: the database closes until the PIN is entered. */
+export function lockApp(): Promise<AppInfo> {
+  return call<AppInfo>('lock_app');
 }
 
 /** Switches to training mode: the sandbox of made-up data, which never syncs. */

@@ -37,10 +37,14 @@ export function reasonLabel(code: string | null | undefined): string {
 
 const POLICE: readonly Role[] = ['commune_police', 'province_police'];
 
-/** The reasons this user may choose: police-only reasons only for police roles. */
+/** What a non-police phone shows in place of a police-only reason: shown, never chosen. */
+export const WITHHELD_REASON = 'withheld';
+
+/** The reasons this user may choose: police-only reasons only for police roles, never the
+ *  withheld marker. */
 export function reasonsFor(reasons: readonly Reason[], role: Role | null | undefined): Reason[] {
   const police = role != null && POLICE.includes(role);
-  return reasons.filter((r) => police || !r.police_only);
+  return reasons.filter((r) => r.code !== WITHHELD_REASON && (police || !r.police_only));
 }
 
 /** Whether a status takes a cannot-activate reason. */

@@ -128,10 +128,14 @@ fn the_seeded_catalog_holds_every_reason_of_the_domain() {
             "deceased",
             "moved_away",
             "refused",
-            "other"
+            "other",
+            "withheld"
         ]
     );
     assert!(catalog.get("in_prison").unwrap().police_only);
+    // what a non-police phone shows in place of a police-only reason: last, never sensitive
+    let withheld = catalog.get(crate::privacy::WITHHELD_REASON).unwrap();
+    assert!(!withheld.police_only && !withheld.can_activate_later && !withheld.requires_note);
     assert!(!catalog.get("in_prison").unwrap().can_activate_later);
     assert!(catalog.get("needs_unlock").unwrap().can_activate_later);
     assert!(catalog.get("other").unwrap().requires_note);

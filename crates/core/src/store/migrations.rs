@@ -15,8 +15,11 @@ pub const COMMON_REVIEW: &str = include_str!("../../../../migrations/common/0003
 /// The guidance checklist's steps on visits (issue 5), shared by both sides, applied last.
 pub const COMMON_VISIT_STEPS: &str = include_str!("../../../../migrations/common/0004_visit_steps.sql");
 
+/// The reason non-police phones see in place of a police-only one (issue 6), shared, applied last.
+pub const COMMON_WITHHELD_REASON: &str = include_str!("../../../../migrations/common/0005_withheld_reason.sql");
+
 /// The device's own migrations, applied after [`COMMON`].
-const DEVICE: [&str; 8] = [
+const DEVICE: [&str; 10] = [
     include_str!("../../../../migrations/device/0001_device.sql"),
     COMMON_REVIEW,
     include_str!("../../../../migrations/device/0002_server_order.sql"),
@@ -25,6 +28,8 @@ const DEVICE: [&str; 8] = [
     include_str!("../../../../migrations/device/0005_people.sql"),
     COMMON_VISIT_STEPS,
     include_str!("../../../../migrations/device/0006_drafts.sql"),
+    COMMON_WITHHELD_REASON,
+    include_str!("../../../../migrations/device/0007_retention.sql"),
 ];
 
 /// The full, ordered list for the device store.

@@ -4,6 +4,7 @@ pub mod cipher;
 pub mod drafts;
 pub mod migrations;
 mod queries;
+pub mod retention;
 pub mod sandbox;
 pub mod team;
 pub mod today;
@@ -246,12 +247,20 @@ impl DeviceStore {
     pub fn record_at(&mut self, payload: Payload, device_time: DateTime<Utc>) -> Result<Event, Error> {
         let enrollment = self.require_enrollment()?;
         let tx = self.conn.transaction()?;
+        let reasons = catalog::reasons(&tx)?;
+        let refused = crate::privacy::refuse_masked_input(&payload, enrollment.role, |code| {
+            reasons.get(code).is_some_and(|r| r.police_only)
+        });
+        if !refused.is_empty() {
+            return Err(Error::Invalid(refused));
+        }
         let last: Option<u64> = tx.query_row(
             "SELECT max(seq) FROM events WHERE device_id = ?1",
             [enrollment.device_id.to_string()],
             |r| r.get(0),
         )?;
-        let seq = last.unwrap_or(0) + 1;
+        // purged own events still hold their numbers (see `retention`)
+        let seq = last.unwrap_or(0).max(retention::seq_floor(&tx)?) + 1;
         let event = Event {
             id: ids::event_id(enrollment.device_id, seq),
             device_id: enrollment.device_id,
@@ -406,7 +415,10 @@ impl DeviceStore {
         }
         if replay && !(resetting && page.has_more) {
             replay_log(&tx)?;
-            tx.execute("DELETE FROM sync_meta WHERE key = ?1", [META_REPLAY_AFTER_PULL])?;
+            tx.execute(
+                "DELETE FROM sync_meta WHERE key IN (?1, ?2)",
+                [META_REPLAY_AFTER_PULL, retention::META_PULL_OWN],
+            )?;
         }
         if !page.epoch.is_empty() {
             set_meta(&tx, META_EPOCH, &page.epoch)?;
@@ -430,6 +442,7 @@ impl DeviceStore {
     pub fn begin_reset(&mut self, epoch: &str) -> Result<(), Error> {
         self.refuse_in_sandbox()?;
         let tx = self.conn.transaction()?;
+        retention::drop_baseline(&tx)?;
         tx.execute("DELETE FROM events WHERE origin = 'pulled'", [])?;
         if get_meta(&tx, META_EPOCH)?.as_deref() != Some(epoch) {
             tx.execute("UPDATE events SET server_seq = NULL WHERE origin = 'local'", [])?;
@@ -547,6 +560,8 @@ fn local_edit_after(tx: &Transaction<'_>, event: &Event, server_seq: u64) -> Res
 /// left out; a local unsent event that no longer fits stays queued for the server to judge.
 fn replay_log(tx: &Transaction<'_>) -> Result<(), Error> {
     sql::projection::clear(tx)?;
+    // what purged events made (see `retention`), then the events still held
+    retention::restore_baseline(tx)?;
     let mut stmt = tx.prepare(
         "SELECT payload, id, device_id, seq, author, device_time FROM events
          WHERE sync_state != 'rejected'

@@ -463,3 +463,133 @@ fn a_reset_keeps_the_server_order_of_local_events_only_for_the_same_database() {
     store.begin_reset("db-2").unwrap();
     assert_eq!(server_seq(&store), None, "another database: the old order means nothing");
 }
+
+/// Another phone's household of two, pulled at `server_seq` 1–3 and recorded long ago.
+fn pulled_household(store: &mut DeviceStore, seed: u64) -> (Vec<Uuid>, Vec<PulledEvent>) {
+    let other = Uuid::now_v7();
+    let mut rng = Rng::new(seed);
+    let (_, residents, payloads) = fixtures::household_payloads(&mut rng, "03445-02", 2);
+    let events: Vec<PulledEvent> = payloads
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| PulledEvent { server_seq: i as u64 + 1, event: fixtures::event(other, other, i as u64 + 1, p) })
+        .collect();
+    let page =
+        PullResponse { cursor: 3, has_more: false, events: events.clone(), epoch: "e1".into(), ..Default::default() };
+    store.apply_pull_page(&page).unwrap();
+    (residents, events)
+}
+
+/// A pull page that brings nothing new but moves the cursor (the server's order went on).
+fn cursor_to(store: &mut DeviceStore, cursor: u64) {
+    store.apply_pull_page(&PullResponse { cursor, epoch: "e1".into(), ..Default::default() }).unwrap();
+}
+
+#[test]
+fn a_purge_folds_old_acknowledged_events_away_and_changes_nothing_shown() {
+    let device = Uuid::now_v7();
+    let twins = || {
+        let mut store = DeviceStore::open_in_memory().unwrap();
+        store.save_enrollment("http://127.0.0.1:9/", &enroll_response(device)).unwrap();
+        store
+    };
+    let (mut kept, mut purged) = (twins(), twins());
+    let old = fixtures::fixed_time();
+    let mut rng = Rng::new(11);
+    let (residents, _) = pulled_household(&mut kept, 8);
+    pulled_household(&mut purged, 8);
+    // this phone's household (acknowledged, server_seq 4 and on) and an unsent visit
+    let (_, _, own) = fixtures::household_payloads(&mut rng, "03445-01", 1);
+    let visit = fixtures::visit_payload(&mut rng, residents[0], &[]);
+    for store in [&mut kept, &mut purged] {
+        for p in &own {
+            store.record_at(p.clone(), old).unwrap();
+        }
+        ack_in_server_order(store, 4);
+        cursor_to(store, 5);
+        store.record(visit.clone()).unwrap();
+    }
+    let shown = purged.projection().unwrap();
+    let events = purged.event_count().unwrap();
+
+    let now = chrono::Utc::now();
+    assert_eq!(purged.purge_acknowledged(old).unwrap(), 0, "nothing is older than the oldest");
+    assert_eq!(purged.purge_acknowledged(now).unwrap(), 5, "the pulled three and this phone's two");
+    assert_eq!(purged.event_count().unwrap(), events - 5);
+    assert_eq!(purged.unsent_count().unwrap(), 1, "the unsent visit stays");
+    assert_eq!(purged.projection().unwrap(), shown, "the phone shows the same");
+    assert_eq!(purged.purge_acknowledged(now).unwrap(), 0, "a second purge finds nothing");
+
+    // the server rejects the visit: both phones replay their log, and still agree
+    for store in [&mut kept, &mut purged] {
+        let mut answer = ack_all(store, EventStatus::Rejected);
+        answer.results[0].errors = vec![FieldError::new("status", "x", "x", "x")];
+        store.apply_push_response(&answer).unwrap();
+    }
+    assert_eq!(purged.projection().unwrap(), kept.projection().unwrap(), "a replay starts from the baseline");
+    assert_eq!(purged.projection().unwrap().visits.len(), 0);
+    assert_eq!(purged.projection().unwrap().residents.len(), 3);
+
+    // numbering goes on above the purged events: no id is used twice
+    let next = purged.record(fixtures::visit_payload(&mut rng, residents[1], &[])).unwrap();
+    let twin = kept.record(fixtures::visit_payload(&mut rng, residents[1], &[])).unwrap();
+    assert_eq!(next.seq, twin.seq);
+    assert_eq!(next.seq, 4);
+}
+
+#[test]
+fn only_a_prefix_of_the_server_order_up_to_the_cursor_is_purged() {
+    let mut store = enrolled();
+    let old = fixtures::fixed_time();
+    pulled_household(&mut store, 9);
+    let mut rng = Rng::new(12);
+    let (_, _, own) = fixtures::household_payloads(&mut rng, "03445-01", 0);
+    // this phone's household, recorded today: younger than the cut
+    store.record(own[0].clone()).unwrap();
+    ack_in_server_order(&mut store, 4);
+    cursor_to(&mut store, 4);
+    let cut = old + chrono::Duration::days(1);
+    assert_eq!(store.purge_acknowledged(cut).unwrap(), 3, "the old pulled prefix only");
+    // everything is old enough, but the cursor is at 4: a later pull may still bring 5
+    let (_, _, more) = fixtures::household_payloads(&mut rng, "03445-01", 0);
+    store.record_at(more[0].clone(), old).unwrap();
+    ack_in_server_order(&mut store, 6);
+    assert_eq!(store.purge_acknowledged(chrono::Utc::now()).unwrap(), 1, "up to the cursor, not beyond");
+    assert_eq!(store.event_count().unwrap(), 1);
+    cursor_to(&mut store, 6);
+    assert_eq!(store.purge_acknowledged(chrono::Utc::now()).unwrap(), 1);
+    assert_eq!(store.event_count().unwrap(), 0, "not one event left");
+    // and still the next event is numbered after this phone's last: 3, never 1 again
+    let (_, _, next) = fixtures::household_payloads(&mut rng, "03445-01", 0);
+    assert_eq!(store.record(next[0].clone()).unwrap().seq, 3);
+    assert_eq!(store.projection().unwrap().households.len(), 4);
+}
+
+#[test]
+fn a_reset_after_a_purge_downloads_this_phone_s_own_events_again() {
+    let mut store = enrolled();
+    let old = fixtures::fixed_time();
+    let (_, pulled) = pulled_household(&mut store, 10);
+    let mut rng = Rng::new(13);
+    let (_, _, own) = fixtures::household_payloads(&mut rng, "03445-01", 1);
+    for p in &own {
+        store.record_at(p.clone(), old).unwrap();
+    }
+    ack_in_server_order(&mut store, 4);
+    cursor_to(&mut store, 5);
+    let own_events = store.local_events().unwrap();
+    let shown = store.projection().unwrap();
+    assert_eq!(store.purge_acknowledged(chrono::Utc::now()).unwrap(), 5);
+    assert_eq!(store.event_count().unwrap(), 0);
+    assert!(!store.pulls_own_events().unwrap());
+
+    // the server moves this phone to another scope: everything comes down again, its own too
+    store.begin_reset("e1").unwrap();
+    assert!(store.pulls_own_events().unwrap(), "the next pulls ask for own events");
+    let mut events = pulled.clone();
+    events.extend(own_events.into_iter().enumerate().map(|(i, event)| PulledEvent { server_seq: 4 + i as u64, event }));
+    let page = PullResponse { cursor: 5, has_more: false, events, epoch: "e1".into(), ..Default::default() };
+    store.apply_pull_page(&page).unwrap();
+    assert_eq!(store.projection().unwrap(), shown, "nothing was lost, nothing counted twice");
+    assert!(!store.pulls_own_events().unwrap(), "the reset is over");
+}

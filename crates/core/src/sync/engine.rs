@@ -209,6 +209,7 @@ pub async fn sync_once_with_progress<T: Transport>(
                 cursor: s.pull_cursor()?,
                 limit: sizer.pull_limit,
                 scope: s.enrollment()?.map(|e| e.scope_code).unwrap_or_default(),
+                own: s.pulls_own_events()?,
             })
         })?;
         let cursor = request.cursor;

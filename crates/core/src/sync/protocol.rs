@@ -294,6 +294,10 @@ pub struct PullRequest {
     pub limit: u32,
     /// The scope the device believes it has; the server answers `reset` when it changed.
     pub scope: String,
+    /// Include this device's own events (`&own=true`): a reset after a retention purge, when
+    /// the phone's older records are on the server only. Older servers ignore it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub own: bool,
 }
 
 /// Why a pull answered `reset`.

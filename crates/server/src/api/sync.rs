@@ -5,8 +5,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use gocua_core::sync::protocol::{MAX_PULL_LIMIT, PullResponse, PushRequest, PushResponse};
-use serde::Deserialize;
+use gocua_core::sync::protocol::{PullResponse, PushRequest, PushResponse};
 
 use crate::AppState;
 use crate::auth::AuthDevice;
@@ -33,21 +32,7 @@ pub async fn push(
     Ok(Json(if schema >= 3 { response.compacted() } else { response }))
 }
 
-/// Query of a pull.
-#[derive(Debug, Deserialize)]
-pub struct PullQuery {
-    /// The last `server_seq` the device holds.
-    #[serde(default)]
-    pub cursor: u64,
-    /// Page size.
-    pub limit: Option<u32>,
-    /// A place inside the device's scope (default: the whole scope).
-    pub place: Option<String>,
-    /// The server database the cursor came from (see `PullResponse::epoch`).
-    pub epoch: Option<String>,
-    /// The scope the device believes it has.
-    pub scope: Option<String>,
-}
+pub use crate::sync::pull::PullQuery;
 
 /// Returns one page of the device's scope.
 pub async fn pull(
@@ -65,19 +50,10 @@ pub async fn pull(
              Update the app to download new data (unsent data is still accepted)",
         ));
     }
-    let limit = query.limit.unwrap_or(MAX_PULL_LIMIT);
     let response = state
         .db
         .call(move |conn| {
-            let page = crate::sync::pull::pull(
-                conn,
-                &device,
-                query.cursor,
-                limit,
-                query.place.as_deref(),
-                query.epoch.as_deref(),
-                query.scope.as_deref(),
-            )?;
+            let page = crate::sync::pull::pull(conn, &device, &query)?;
             if let (Some(first), Some(last)) = (page.events.first(), page.events.last()) {
                 // a page of the scope's records was read: which ones, by whom
                 let entry = crate::audit::Entry {

@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use gocua_core::event::{Event, Payload};
 use gocua_core::model::Review;
+use gocua_core::privacy;
+use gocua_core::reasons::ReasonCatalog;
 use gocua_core::reducer::{Change, ReduceError, StateView, reduce};
 use gocua_core::sql::{catalog, projection};
 use gocua_core::sync::protocol::{EventResult, EventStatus, Flag, PushRequest, PushResponse, SCHEMA_VERSION};
@@ -44,6 +46,7 @@ pub fn push(conn: &mut Connection, device: &AuthDevice, request: &PushRequest) -
         tx.query_row("SELECT last_seq FROM devices WHERE id = ?1", [device.device_id.to_string()], |r| r.get(0))?;
     let mut results = Vec::with_capacity(events.len());
     let mut expected_seq = None;
+    let reasons = catalog::reasons(&tx)?;
     let now = Utc::now();
     for event in events {
         if event.seq <= last_seq {
@@ -54,7 +57,7 @@ pub fn push(conn: &mut Connection, device: &AuthDevice, request: &PushRequest) -
             expected_seq = Some(last_seq + 1);
             break;
         }
-        let outcome = ingest_one(&tx, device, event, now)?;
+        let outcome = ingest_one(&tx, device, event, now, &reasons)?;
         results.push(outcome);
         last_seq = event.seq;
     }
@@ -133,6 +136,7 @@ fn ingest_one(
     device: &AuthDevice,
     event: &Event,
     now: DateTime<Utc>,
+    reasons: &ReasonCatalog,
 ) -> Result<EventResult, ApiError> {
     let reject = |tx: &Transaction<'_>, errors: Vec<FieldError>, store: bool| -> Result<EventResult, ApiError> {
         if store {
@@ -157,6 +161,12 @@ fn ingest_one(
             "The author is not this device's user.",
         );
         return reject(tx, vec![e], true);
+    }
+    let refused = privacy::refuse_masked_input(&event.payload, device.role, |code| {
+        reasons.get(code).is_some_and(|r| r.police_only)
+    });
+    if !refused.is_empty() {
+        return reject(tx, refused, true);
     }
     let place_path = match event_place(tx, event)? {
         Some(code) => catalog::place_path(tx, &code)?,

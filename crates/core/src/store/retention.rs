@@ -1,0 +1,159 @@
+//! Retention: events the server acknowledged leave the phone once older than the retention
+//! period; what they made stays.
+//!
+//! The projection is rebuilt from the event log whenever the server's order demands it
+//! (`replay_log`), so purged events cannot simply vanish: they are first folded into a
+//! baseline (`base_households`, `base_residents`, `base_visits`, the projection's own columns)
+//! that every replay starts from. Only a prefix of the server's order is ever folded, and only
+//! up to the pull cursor, so nothing that arrives later can belong before it. A reset (another
+//! server database, or a new scope) drops the baseline and downloads everything again, this
+//! phone's own events included (`pull_own`), since a purged own event is on the server only.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::{DeviceStore, META_PULL_CURSOR, META_REPLAY_AFTER_PULL, event_from_row, get_meta, replay_log, set_meta};
+use crate::error::Error;
+use crate::reducer::{ReduceError, reduce};
+use crate::sql::projection::{self, SqlView};
+
+/// Days an acknowledged event stays on the phone unless configured otherwise.
+pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+
+/// The last `server_seq` folded into the baseline.
+const META_PURGED_THROUGH: &str = "purged_through";
+/// The highest own sequence number purged: new events number on from above it.
+pub(super) const META_SEQ_FLOOR: &str = "seq_floor";
+/// Set while a reset re-downloads the scope with this phone's own events.
+pub(super) const META_PULL_OWN: &str = "pull_own";
+
+/// The projection's tables, parents first.
+const PROJECTION: [&str; 3] = ["households", "residents", "visits"];
+
+/// Copies the baseline into the projection, which the caller has just cleared.
+pub(super) fn restore_baseline(tx: &Transaction<'_>) -> Result<(), Error> {
+    for table in PROJECTION {
+        tx.execute(&format!("INSERT INTO {table} SELECT * FROM base_{table}"), [])?;
+    }
+    Ok(())
+}
+
+fn save_baseline(tx: &Transaction<'_>) -> Result<(), Error> {
+    for table in PROJECTION.iter().rev() {
+        tx.execute(&format!("DELETE FROM base_{table}"), [])?;
+    }
+    for table in PROJECTION {
+        tx.execute(&format!("INSERT INTO base_{table} SELECT * FROM {table}"), [])?;
+    }
+    Ok(())
+}
+
+/// A reset begins: forgets the baseline and, when there was one, asks the next pulls for this
+/// phone's own events too.
+pub(super) fn drop_baseline(tx: &Transaction<'_>) -> Result<(), Error> {
+    if get_meta(tx, META_PURGED_THROUGH)?.is_none() {
+        return Ok(());
+    }
+    for table in PROJECTION.iter().rev() {
+        tx.execute(&format!("DELETE FROM base_{table}"), [])?;
+    }
+    tx.execute("DELETE FROM sync_meta WHERE key = ?1", [META_PURGED_THROUGH])?;
+    set_meta(tx, META_PULL_OWN, "1")
+}
+
+/// The next own sequence number may not be at or below this (0 when nothing was purged).
+pub(super) fn seq_floor(tx: &Transaction<'_>) -> Result<u64, Error> {
+    Ok(get_meta(tx, META_SEQ_FLOOR)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+impl DeviceStore {
+    /// Removes the acknowledged events recorded before `before` (a prefix of the server's
+    /// order, up to the pull cursor), folding what they made into the baseline. What the phone
+    /// shows does not change. Returns how many events left. Nothing happens in the sandbox
+    /// or while a reset is under way.
+    pub fn purge_acknowledged(&mut self, before: DateTime<Utc>) -> Result<u64, Error> {
+        if self.is_sandbox()? {
+            return Ok(0);
+        }
+        let tx = self.conn.transaction()?;
+        if get_meta(&tx, META_REPLAY_AFTER_PULL)?.is_some() {
+            return Ok(0);
+        }
+        let number = |v: Option<String>| v.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        let done = number(get_meta(&tx, META_PURGED_THROUGH)?);
+        let cursor = number(get_meta(&tx, META_PULL_CURSOR)?);
+        let mut through = done;
+        {
+            let mut stmt = tx.prepare(
+                "SELECT server_seq, sync_state, device_time FROM events
+                 WHERE server_seq > ?1 AND server_seq <= ?2 AND sync_state != 'rejected'
+                 ORDER BY server_seq",
+            )?;
+            let mut rows = stmt.query(params![done, cursor])?;
+            while let Some(row) = rows.next()? {
+                let (server_seq, state, time): (u64, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+                let old = DateTime::parse_from_rfc3339(&time).is_ok_and(|t| t.with_timezone(&Utc) < before);
+                if state != "acknowledged" || !old {
+                    break;
+                }
+                through = server_seq;
+            }
+        }
+        if through == done {
+            return Ok(0);
+        }
+        // the baseline, moved forward over the events that leave
+        projection::clear(&tx)?;
+        restore_baseline(&tx)?;
+        let events = {
+            let mut stmt = tx.prepare(
+                "SELECT payload, id, device_id, seq, author, device_time FROM events
+                 WHERE server_seq > ?1 AND server_seq <= ?2 AND sync_state = 'acknowledged' ORDER BY server_seq",
+            )?;
+            let rows = stmt.query_map(params![done, through], event_from_row)?;
+            rows.collect::<Result<Result<Vec<_>, _>, _>>()??
+        };
+        for event in &events {
+            match reduce(&SqlView::new(&tx), event) {
+                Ok(changes) => projection::apply_changes(&tx, &changes)?,
+                Err(ReduceError::Rejected(_)) => {}
+                Err(ReduceError::Store(e)) => return Err(e),
+            }
+        }
+        save_baseline(&tx)?;
+        let own_max: Option<u64> = tx
+            .query_row(
+                "SELECT max(e.seq) FROM events e, enrollment n
+                 WHERE e.device_id = n.device_id AND e.server_seq > ?1 AND e.server_seq <= ?2
+                   AND e.sync_state = 'acknowledged'",
+                params![done, through],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        if let Some(own) = own_max
+            && own > seq_floor(&tx)?
+        {
+            set_meta(&tx, META_SEQ_FLOOR, &own.to_string())?;
+        }
+        let purged = tx.execute(
+            "DELETE FROM events WHERE server_seq > ?1 AND server_seq <= ?2 AND sync_state = 'acknowledged'",
+            params![done, through],
+        )?;
+        set_meta(&tx, META_PURGED_THROUGH, &through.to_string())?;
+        // the events that stay, on top of the new baseline
+        replay_log(&tx)?;
+        tx.commit()?;
+        Ok(purged as u64)
+    }
+
+    /// Whether the next pulls should bring this phone's own events too (a reset after a purge).
+    pub fn pulls_own_events(&self) -> Result<bool, Error> {
+        Ok(get_meta(&self.conn, META_PULL_OWN)?.is_some())
+    }
+
+    /// How many events the phone holds (for retention reports and tests).
+    pub fn event_count(&self) -> Result<u64, Error> {
+        Ok(self.conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?)
+    }
+}
