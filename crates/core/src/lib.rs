@@ -3,6 +3,7 @@
 //! Nothing here depends on Tauri, axum or reqwest: the app and the server are shells around it.
 
 pub mod bundle;
+pub mod erasure;
 pub mod error;
 pub mod event;
 pub mod fixtures;

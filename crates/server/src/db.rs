@@ -10,7 +10,7 @@ use rusqlite_migration::{M, Migrations};
 
 use crate::error::ApiError;
 
-const SERVER: [&str; 8] = [
+const SERVER: [&str; 9] = [
     include_str!("../../../migrations/server/sqlite/0001_server.sql"),
     COMMON_REVIEW,
     include_str!("../../../migrations/server/sqlite/0002_flags_epoch.sql"),
@@ -19,6 +19,7 @@ const SERVER: [&str; 8] = [
     COMMON_VISIT_STEPS,
     include_str!("../../../migrations/server/sqlite/0005_audit.sql"),
     COMMON_WITHHELD_REASON,
+    include_str!("../../../migrations/server/sqlite/0006_erasures.sql"),
 ];
 
 /// The server's migration list: the common files, then the server's own.

@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod policy;
 pub mod ratelimit;
+pub mod resident_rights;
 pub mod sync;
 
 use std::future::Future;

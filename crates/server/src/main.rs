@@ -151,6 +151,23 @@ enum AdminCommand {
     },
     /// Check the audit log's hash chain from its first entry; exits non-zero if it was altered.
     VerifyAudit,
+    /// Print, as JSON, everything held about one resident (their request to see their data).
+    ExportResident {
+        #[arg(long)]
+        resident: uuid::Uuid,
+        /// Who carries it out, for the audit (free text).
+        #[arg(long)]
+        by: String,
+    },
+    /// Erase one resident's name, CCCD, phone and visit notes on request, here and on every
+    /// phone at its next pull; their counts stay.
+    EraseResident {
+        #[arg(long)]
+        resident: uuid::Uuid,
+        /// Who carries it out, for the audit (free text).
+        #[arg(long)]
+        by: String,
+    },
     /// Seed the demo commune and print fresh codes.
     Demo,
     /// Import a device's sneakernet bundle (.gocua) as if the device had pushed it.
@@ -271,6 +288,20 @@ fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
             Ok(v) => println!("audit log intact: {} entries, head {}", v.entries, v.head),
             Err(broken) => bail!("{broken}"),
         },
+        AdminCommand::ExportResident { resident, by } => {
+            let export = gocua_server::resident_rights::export(&mut conn, resident, &by)?;
+            println!("{}", serde_json::to_string_pretty(&export)?);
+        }
+        AdminCommand::EraseResident { resident, by } => {
+            let erased = gocua_server::resident_rights::erase(&mut conn, resident, &by)?;
+            // the rewritten values must not linger in the write-ahead log either
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            let again = if erased.again { " (again)" } else { "" };
+            println!(
+                "resident {resident} erased{again}: {} events rewritten; phones of the place follow at their next pull",
+                erased.events
+            );
+        }
         AdminCommand::Demo => print_demo(&admin::seed_demo(&mut conn)?),
         AdminCommand::ImportBundle { file, by } => import_bundle(&mut conn, &file, by)?,
     }

@@ -413,6 +413,17 @@ impl DeviceStore {
                 Err(ReduceError::Store(e)) => return Err(e),
             }
         }
+        // residents erased on request: nothing of them stays in the log, the projection or the
+        // retention baseline
+        let mut erased = false;
+        for resident in &page.erased {
+            if let Some(erasure) = crate::erasure::erasure_of(&tx, *resident)? {
+                crate::erasure::redact_log(&tx, &erasure)?;
+                crate::erasure::redact_rows(&tx, &erasure, "")?;
+                crate::erasure::redact_rows(&tx, &erasure, "base_")?;
+                erased = true;
+            }
+        }
         if replay && !(resetting && page.has_more) {
             replay_log(&tx)?;
             tx.execute(
@@ -427,6 +438,10 @@ impl DeviceStore {
         // can never skip a page or store one twice.
         set_meta(&tx, META_PULL_CURSOR, &page.cursor.to_string())?;
         tx.commit()?;
+        if erased {
+            // the old pages of the WAL held the erased values: empty it
+            self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
         Ok(applied)
     }
 

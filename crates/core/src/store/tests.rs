@@ -593,3 +593,50 @@ fn a_reset_after_a_purge_downloads_this_phone_s_own_events_again() {
     assert_eq!(store.projection().unwrap(), shown, "nothing was lost, nothing counted twice");
     assert!(!store.pulls_own_events().unwrap(), "the reset is over");
 }
+
+#[test]
+fn an_erased_resident_leaves_the_log_the_projection_and_the_baseline() {
+    use crate::erasure::ERASED_NAME;
+    let mut store = enrolled();
+    let (residents, _) = pulled_household(&mut store, 14);
+    assert_eq!(store.purge_acknowledged(chrono::Utc::now()).unwrap(), 3, "the household is in the baseline now");
+    let other = Uuid::now_v7();
+    let visit = Payload::VisitRecorded(VisitRecorded {
+        steps: Vec::new(),
+        visit_id: Uuid::now_v7(),
+        resident_id: residents[0],
+        status: FunnelState::NotRegistered,
+        reason_code: Some("refused".into()),
+        action: None,
+        follow_up: None,
+        note: Some("nói chuyện với con gái".into()),
+    });
+    let page = PullResponse {
+        cursor: 4,
+        events: vec![PulledEvent { server_seq: 4, event: fixtures::event(other, other, 9, visit) }],
+        epoch: "e1".into(),
+        erased: vec![residents[0]],
+        ..Default::default()
+    };
+    store.apply_pull_page(&page).unwrap();
+    let check = |store: &DeviceStore, when: &str| {
+        let p = store.projection().unwrap();
+        let r = &p.residents[&residents[0]];
+        assert_eq!((r.full_name.as_str(), r.cccd.as_deref(), r.phone.as_deref()), (ERASED_NAME, None, None), "{when}");
+        assert_eq!(r.status, Some(FunnelState::NotRegistered), "{when}: the state stays");
+        assert!(p.visits.values().all(|v| v.note.is_none()), "{when}: the note went");
+        assert_ne!(p.residents[&residents[1]].full_name, ERASED_NAME, "{when}: the other resident stays");
+    };
+    check(&store, "after the page");
+    let base: String = store
+        .connection()
+        .query_row("SELECT full_name FROM base_residents WHERE id = ?1", [residents[0].to_string()], |r| r.get(0))
+        .unwrap();
+    assert_eq!(base, ERASED_NAME, "the baseline forgot too");
+    // a replay rebuilds from the baseline and the log: still erased
+    household(&mut store, "Lò Văn Phóng");
+    let mut answer = ack_all(&store, EventStatus::Rejected);
+    answer.results[0].errors = vec![FieldError::new("hamlet_code", "x", "x", "x")];
+    store.apply_push_response(&answer).unwrap();
+    check(&store, "after a replay");
+}

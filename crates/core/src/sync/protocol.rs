@@ -281,6 +281,10 @@ pub struct PullResponse {
     /// what ("rõ người"). Volunteers' names only: nothing about the people they visit.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub people: Vec<UserInfo>,
+    /// Residents of the scope erased on request since the phone's cursor (ids only): the phone
+    /// removes their personal values from everything it holds (`gocua_core::erasure`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub erased: Vec<Uuid>,
 }
 
 /// What a device asks a pull for (`GET /api/v1/sync/pull?cursor=…&limit=…&epoch=…&scope=…`).

@@ -61,6 +61,7 @@ pub fn pull(conn: &Connection, device: &AuthDevice, query: &PullQuery) -> Result
             scope: Some(scope),
             places,
             people: vec![],
+            erased: vec![],
         });
     }
     let last: u64 = conn.query_row("SELECT coalesce(max(server_seq), 0) FROM events", [], |r| r.get(0))?;
@@ -75,6 +76,7 @@ pub fn pull(conn: &Connection, device: &AuthDevice, query: &PullQuery) -> Result
             scope: None,
             places: vec![],
             people: vec![],
+            erased: vec![],
         });
     }
     let path = match place {
@@ -133,7 +135,8 @@ pub fn pull(conn: &Connection, device: &AuthDevice, query: &PullQuery) -> Result
     let seen = if has_more { 0 } else { last };
     let cursor = events.last().map_or(cursor, |e| e.server_seq).max(seen).max(cursor);
     let people = authors(conn, &events)?;
-    Ok(PullResponse { events, cursor, has_more, reset: None, epoch, scope: None, places: vec![], people })
+    let erased = crate::resident_rights::erased_since(conn, &path, query.cursor)?;
+    Ok(PullResponse { events, cursor, has_more, reset: None, epoch, scope: None, places: vec![], people, erased })
 }
 
 /// The users who wrote `events`, once each.
