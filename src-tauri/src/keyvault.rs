@@ -1,10 +1,10 @@
 //! Where the device database's key lives: the OS key store, never a file beside the database.
 //!
-//! Desktop: the `keyring` crate's platform store (Secret Service on Linux — GNOME Keyring or
-//! KWallet —, the Keychain on macOS, the Credential Manager on Windows). Android: the Keystore,
-//! through the same [`KeyVault`] trait; that implementation needs the NDK to build and is not
-//! in this tree yet (see README, "Security"), so an Android build stops at start with
-//! [`VaultError::Unavailable`] rather than keep the key anywhere weaker.
+//! Through the `keyring` crate everywhere: the Secret Service on Linux (GNOME Keyring or KWallet),
+//! the Keychain on macOS, the Credential Manager on Windows, and on Android the Keystore (the
+//! `android-keyring` store, set up by [`init_platform_store`]: an AES key that never leaves the
+//! Keystore encrypts what is filed in the app's private SharedPreferences). Any other platform
+//! stops at start with [`VaultError::Unavailable`] rather than keep the key anywhere weaker.
 
 use std::path::Path;
 
@@ -86,14 +86,22 @@ fn path_digest(database: &Path) -> String {
 #[derive(Debug, Default)]
 pub struct OsKeyring;
 
-#[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
+/// Makes the platform's store `keyring`'s default; call once before the first key is read.
+/// Only Android needs it (Tauri sets up the NDK context it reads).
+pub fn init_platform_store() -> Result<(), VaultError> {
+    #[cfg(target_os = "android")]
+    android_keyring::set_android_keyring_credential_builder().map_err(|e| VaultError::Unavailable(e.to_string()))?;
+    Ok(())
+}
+
+#[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows", target_os = "android"))]
 impl OsKeyring {
     fn entry(name: &str) -> Result<keyring::Entry, VaultError> {
         keyring::Entry::new(SERVICE, name).map_err(|e| VaultError::Unavailable(e.to_string()))
     }
 }
 
-#[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
+#[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows", target_os = "android"))]
 impl KeyVault for OsKeyring {
     fn load_text(&self, name: &str) -> Result<Option<Zeroizing<String>>, VaultError> {
         match Self::entry(name)?.get_password() {
@@ -115,13 +123,13 @@ impl KeyVault for OsKeyring {
     }
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows", target_os = "android")))]
 impl KeyVault for OsKeyring {
     fn load_text(&self, _name: &str) -> Result<Option<Zeroizing<String>>, VaultError> {
-        Err(VaultError::Unavailable("Android Keystore vault not built yet".into()))
+        Err(VaultError::Unavailable("no key store on this platform".into()))
     }
     fn store_text(&self, _name: &str, _text: &str) -> Result<(), VaultError> {
-        Err(VaultError::Unavailable("Android Keystore vault not built yet".into()))
+        Err(VaultError::Unavailable("no key store on this platform".into()))
     }
     fn delete(&self, _name: &str) -> Result<(), VaultError> {
         Ok(())

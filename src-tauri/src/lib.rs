@@ -38,6 +38,9 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context
         .setup(|app| {
             let paths = StorePaths::beside(database_path(app)?);
             // the app always starts on real data; training mode is entered on purpose
+            if let Err(e) = keyvault::init_platform_store() {
+                no_key_store(&e.to_string());
+            }
             let vault: Arc<dyn KeyVault> = Arc::new(OsKeyring);
             // with a PIN set, the app starts locked: the database stays closed until the PIN
             let opened = match applock::load_record(vault.as_ref(), &paths.real) {
