@@ -99,6 +99,7 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context
             commands::lock::set_pin,
             commands::lock::unlock,
             commands::lock::lock_app,
+            commands::lock::wipe_forgotten,
         ])
         .build(context)
 }

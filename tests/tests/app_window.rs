@@ -691,6 +691,11 @@ async fn every_screen_fits_360_px_in_both_languages() {
     let (_driver, c) = phone_window(&server).await;
     css(&c, "#enroll-code").await;
     both_languages(&c, "50-enroll").await;
+    click(&c, "#privacy-open").await;
+    css(&c, "#privacy-notice").await;
+    both_languages(&c, "58-privacy-notice").await;
+    click(&c, "#back").await;
+    css(&c, "#enroll-code").await;
     click(&c, "#sandbox-enter").await;
     until("the sample commune", 20, || async { listed(&c).await > 10 }).await;
     both_languages(&c, "51-home-today").await;
@@ -1011,7 +1016,8 @@ async fn unlock_with(c: &Client, pin: &str) {
 }
 
 /// The PIN set at enrollment: asked at start and after idle, with the database closed while
-/// locked; wrong tries bring a wait that a restart does not lift.
+/// locked; wrong tries bring a wait that a restart does not lift; a forgotten PIN erases the
+/// phone so it can be enrolled again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pin_lock_closes_the_database_and_its_wait_survives_a_restart() {
     let server = TestServer::start().await;
@@ -1079,6 +1085,21 @@ async fn the_pin_lock_closes_the_database_and_its_wait_survives_a_restart() {
     })
     .await;
     assert!(!held_open(&db));
+
+    // she cannot remember it: the phone is erased, after a second tap that says what is lost
+    let old_key = stored_key(&db).expect("the key");
+    click(&c, "#forgot-pin").await;
+    assert!(text(&c, "#forgot-warning").await.contains("sẽ mất"));
+    shot(&c, "73-forgot-pin").await;
+    click(&c, "#forgot-confirm").await;
+    css(&c, "#enroll-code").await;
+    assert_eq!(stored_secret(&db, "app-pin"), None, "the PIN is gone");
+    let new_key = stored_key(&db).expect("a new key for the new, empty database");
+    assert_ne!(new_key, old_key);
+    let store = DeviceStore::open_encrypted(&db, &DbKey::from_hex(&new_key).unwrap()).expect("the fresh database");
+    assert!(store.enrollment().unwrap().is_none(), "nothing of the old enrollment");
+    assert!(store.households(&Default::default()).unwrap().is_empty());
+    drop(store);
     c.close().await.unwrap();
 }
 

@@ -188,6 +188,22 @@ describe('App', () => {
     await need('#lock-now');
   });
 
+  it('a forgotten PIN erases the phone only after a second, explained tap', async () => {
+    backend.set('app_info', () => ({ enrollment: null, default_server_url: null, version: '0.1.0', retention_days: RETENTION, sandbox: false, wiped: false, lock: { ...LOCK, locked: true } }));
+    backend.set('wipe_forgotten', () => ({ enrollment: null, default_server_url: null, version: '0.1.0', retention_days: RETENTION, sandbox: false, wiped: false, lock: { ...LOCK, has_pin: false, locked: false } }));
+    render(App);
+    await need('#unlock-pin');
+    await fireEvent.click(q('#forgot-pin')!);
+    expect((await need('#forgot-warning')).textContent).toContain('Các bản ghi chưa gửi lên máy chủ sẽ mất');
+    await fireEvent.click(q('#forgot-cancel')!);
+    await need('#forgot-pin');
+    expect(calls.map((c) => c[0])).not.toContain('wipe_forgotten');
+    await fireEvent.click(q('#forgot-pin')!);
+    await fireEvent.click(await need('#forgot-confirm'));
+    await need('#enroll-code');
+    expect(calls.map((c) => c[0])).toContain('wipe_forgotten');
+  });
+
   it('the lock button locks, and so does idling', async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     try {

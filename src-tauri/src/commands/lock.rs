@@ -76,6 +76,24 @@ pub async fn unlock(state: State<'_, AppState>, pin: String) -> Result<AppInfo, 
     super::enrollment::app_info(state).await
 }
 
+/// A forgotten PIN: erases this device's real data, its key and its PIN (as a revocation
+/// does), so it can be enrolled again. Records not yet sent are lost, which the screen says
+/// before asking. Allowed while locked: it reveals nothing, and a finder gains nothing by it.
+#[tauri::command]
+pub async fn wipe_forgotten(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {
+    let (store, paths, vault, lock) =
+        (state.store.clone(), state.paths.clone(), state.vault.clone(), state.lock.clone());
+    tauri::async_runtime::spawn_blocking(move || {
+        crate::state::wipe_real_store(&store, &paths, vault.as_ref())?;
+        lock.set_has_pin(false);
+        lock.set_unlocked();
+        Ok::<_, gocua_core::Error>(())
+    })
+    .await
+    .map_err(|e| CommandError::new("internal", e.to_string()))??;
+    super::enrollment::app_info(state).await
+}
+
 /// Locks the app now (after idle, or the lock button).
 #[tauri::command]
 pub async fn lock_app(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {

@@ -2,7 +2,7 @@
 // each) and by the crate (tests check them against the capability file and the handler).
 // Keep in step with `generate_handler!` in src/lib.rs.
 /// Every command the UI may invoke.
-pub const COMMANDS: [&str; 28] = [
+pub const COMMANDS: [&str; 29] = [
     "app_info",
     "enroll",
     "list_hamlets",
@@ -31,4 +31,5 @@ pub const COMMANDS: [&str; 28] = [
     "set_pin",
     "unlock",
     "lock_app",
+    "wipe_forgotten",
 ];

@@ -36,6 +36,11 @@ export function unlock(pin: string): Promise<AppInfo> {
   return call<AppInfo>('unlock', { pin });
 }
 
+/** A forgotten PIN: erases this phone's data, key and PIN so it can be enrolled again. */
+export function wipeForgotten(): Promise<AppInfo> {
+  return call<AppInfo>('wipe_forgotten');
+}
+
 /** Locks the app now: the database closes until the PIN is entered. */
 export function lockApp(): Promise<AppInfo> {
   return call<AppInfo>('lock_app');

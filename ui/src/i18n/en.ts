@@ -37,6 +37,10 @@ export const en: Messages = {
   'lock.intro': 'Enter your PIN to go on.',
   'lock.submit': 'Unlock',
   'lock.checking': 'Checking…',
+  'lock.forgot': 'Forgot the PIN?',
+  'lock.forgot_warning': 'Without the PIN the data on this phone cannot be opened again. You can erase all of it and enroll again with a new code from your supervisor. Records not yet sent to the server will be lost.',
+  'lock.forgot_confirm': 'Erase the data and enroll again',
+  'lock.forgot_cancel': 'Cancel, enter the PIN again',
   'lock.now': 'Lock',
   'lock.now_label': 'Lock the app now',
 

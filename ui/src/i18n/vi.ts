@@ -37,6 +37,10 @@ export const vi = {
   'lock.intro': 'Nhập mã PIN để tiếp tục làm việc.',
   'lock.submit': 'Mở khoá',
   'lock.checking': 'Đang kiểm tra…',
+  'lock.forgot': 'Quên mã PIN?',
+  'lock.forgot_warning': 'Khi quên mã PIN thì không mở lại được dữ liệu trên máy. Bạn có thể xoá toàn bộ dữ liệu trên máy này rồi đăng ký lại bằng mã mới của cán bộ phụ trách. Các bản ghi chưa gửi lên máy chủ sẽ mất.',
+  'lock.forgot_confirm': 'Xoá dữ liệu và đăng ký lại',
+  'lock.forgot_cancel': 'Huỷ, nhập lại mã PIN',
   'lock.now': 'Khoá',
   'lock.now_label': 'Khoá ứng dụng ngay',
 
