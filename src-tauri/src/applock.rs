@@ -95,7 +95,10 @@ impl PinRecord {
 
     /// Seconds to wait before a try is checked (0: try now).
     pub fn wait_seconds(&self, now: DateTime<Utc>) -> u64 {
-        self.wait_until.map_or(0, |until| (until - now).num_seconds().max(0).unsigned_abs())
+        // never longer than the count of wrong tries earns: a clock that was ahead and is set
+        // right must not lock anyone out for years
+        let earned = wait_after(self.failures);
+        self.wait_until.map_or(0, |until| (until - now).num_seconds().clamp(0, earned).unsigned_abs())
     }
 
     /// Checks a try at `now`, counting it: a wrong one (or any during a wait) is refused and
@@ -142,6 +145,8 @@ pub fn delete_record(vault: &dyn KeyVault, path: &Path) -> Result<(), VaultError
 #[derive(Debug)]
 pub struct AppLock {
     state: Mutex<LockState>,
+    /// Held while a PIN is checked: two tries at once each count (load, check, save in turn).
+    checking: Mutex<()>,
     /// Lock after this many seconds without input.
     pub idle_seconds: u64,
 }
@@ -162,7 +167,11 @@ impl AppLock {
             .and_then(|s| s.parse().ok())
             .filter(|s| *s > 0)
             .unwrap_or(DEFAULT_IDLE_SECONDS);
-        AppLock { state: Mutex::new(LockState { locked: has_pin, has_pin, sandbox: false }), idle_seconds }
+        AppLock {
+            state: Mutex::new(LockState { locked: has_pin, has_pin, sandbox: false }),
+            checking: Mutex::new(()),
+            idle_seconds,
+        }
     }
 
     fn get(&self) -> LockState {
@@ -173,6 +182,12 @@ impl AppLock {
         if let Ok(mut s) = self.state.lock() {
             f(&mut s);
         }
+    }
+
+    /// Runs one PIN check alone.
+    pub fn one_check_at_a_time<T>(&self, f: impl FnOnce() -> T) -> T {
+        let _turn = self.checking.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f()
     }
 
     /// Whether the database is closed behind the lock.
@@ -246,6 +261,12 @@ mod tests {
         assert_eq!(record.check("135790", at(101)), Ok(()));
         assert_eq!((record.failures, record.wait_until), (0, None), "a right PIN clears the count");
         assert_eq!(wait_after(40), MAX_WAIT_SECONDS, "the wait is capped");
+        // a wait stamped by a clock set years ahead lasts no longer than the tries earned
+        let mut skewed = PinRecord::new("135790").unwrap();
+        for i in 0..5 {
+            let _ = skewed.check("000000", at(10 * 365 * 86_400 + i));
+        }
+        assert_eq!(skewed.wait_seconds(at(0)), 30, "the clock was set right: 30 s, not ten years");
     }
 
     #[test]

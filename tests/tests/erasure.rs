@@ -13,6 +13,7 @@ use gocua_core::sync::engine::sync_once;
 use gocua_e2e::{TestServer, enrolled_device, server_bin};
 
 const NOTE: &str = "Sentinel hẹn chiều thứ bảy";
+const LATE_NOTE: &str = "Sentinel gọi lại sau";
 
 fn admin(server: &TestServer, args: &[&str]) -> std::process::Output {
     Command::new(server_bin()).args(["admin", "--database"]).arg(&server.db_path).args(args).output().unwrap()
@@ -89,6 +90,25 @@ async fn a_resident_is_exported_then_erased_everywhere_on_request() {
         assert!(!file_holds(&server.db_path, secret), "{secret:?} is still in the server's database file");
     }
 
+    // the police phone, offline since, records one more visit with a note: its push comes
+    // before its pull, and the server keeps the visit but not the note
+    {
+        let mut store = police.lock().unwrap();
+        let visit_id = store.new_record_id().unwrap();
+        store
+            .record(Payload::VisitRecorded(VisitRecorded {
+                visit_id,
+                resident_id: resident,
+                status: FunnelState::NotRegistered,
+                reason_code: None,
+                action: None,
+                follow_up: None,
+                steps: vec![],
+                note: Some(LATE_NOTE.into()),
+            }))
+            .unwrap();
+    }
+
     // both phones forget at their next pull, the police one its own records included
     for (store, link, file) in [(&police, &police_link, "police.sqlite"), (&volunteer, &volunteer_link, "lan.sqlite")] {
         sync_once(store, link).await.unwrap();
@@ -98,10 +118,15 @@ async fn a_resident_is_exported_then_erased_everywhere_on_request() {
         assert!(p.visits.values().all(|v| v.note.is_none()), "{file}");
         assert_eq!(r.status, Some(FunnelState::NotRegistered), "{file}: the counts stay");
         // the search index's folded names too
-        for secret in [SENTINEL_CCCD, SENTINEL_NAME, SENTINEL_PHONE, NOTE, "sentinel"] {
+        for secret in [SENTINEL_CCCD, SENTINEL_NAME, SENTINEL_PHONE, NOTE, LATE_NOTE, "sentinel"] {
             assert!(!file_holds(&server.temp_path(file), secret), "{file}: {secret:?} is still in the phone's file");
         }
     }
+
+    let on_server = server.projection();
+    assert_eq!(on_server.residents[&resident].visit_count, 2, "the late visit counts");
+    assert!(on_server.visits.values().all(|v| v.note.is_none()), "without its note");
+    assert!(!file_holds(&server.db_path, LATE_NOTE), "the late note never reached the server's file");
 
     // an export now says so, and holds nothing of the person
     let out = admin(&server, &["export-resident", "--resident", &resident.to_string(), "--by", "Thượng úy Hà"]);

@@ -91,7 +91,7 @@ async fn two_hundred_visits_sync_and_both_sides_derive_the_same_state() {
     let (device2, transport2) = enrolled_device(&server, "phone-a2.sqlite", &code2).await;
     let report2 = sync_once(&device2, &transport2).await.expect("pull");
     assert_eq!(report2.pulled, recorded as u64);
-    // the same state as a volunteer sees it: every CCCD but its last four digits masked
+    // the same state as a volunteer sees it: every CCCD but its last two digits masked
     let mut as_volunteer_sees = server_state.clone();
     for r in as_volunteer_sees.residents.values_mut() {
         r.cccd = r.cccd.as_deref().map(gocua_core::privacy::mask_cccd);

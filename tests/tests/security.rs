@@ -262,7 +262,7 @@ async fn every_role_on_every_endpoint_in_its_own_and_foreign_places() {
 
 /// A police officer records the sentinel resident "in prison", with a note. Phones of police
 /// roles receive the full CCCD and the reason; a volunteer's and a team leader's phone receive
-/// the last four digits and the withheld marker, and their database files hold neither the
+/// the last two digits and the withheld marker, and their database files hold neither the
 /// number nor the note. A volunteer may still correct the person's name (the server keeps the
 /// full number), but may not record a police-only reason, nor send a masked number back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

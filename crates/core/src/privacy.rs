@@ -1,6 +1,6 @@
 //! Who sees what: full CCCD numbers and police-only reasons reach police roles only.
 //!
-//! Everyone else (volunteers, team leaders) gets the last four digits of a CCCD and, for a visit
+//! Everyone else (volunteers, team leaders) gets the last two digits of a CCCD and, for a visit
 //! whose reason is police-only, the marker reason [`WITHHELD_REASON`] with its note and date
 //! dropped. The server masks what it sends ([`mask_payload`]); devices and the server refuse a
 //! masked value coming back as if someone had typed it ([`refuse_masked_input`]).
@@ -14,7 +14,9 @@ use crate::validate::FieldError;
 pub const WITHHELD_REASON: &str = "withheld";
 
 /// Digits of a CCCD kept visible when masked: enough to tell two neighbours apart at the door.
-const SHOWN_DIGITS: usize = 4;
+/// Not more: the first six digits follow from the birth province, sex and year, so each digit
+/// shown of the six-digit serial divides the guesses left by ten (two shown: 10,000 remain).
+const SHOWN_DIGITS: usize = 2;
 /// Length of a CCCD number.
 const CCCD_LEN: usize = 12;
 
@@ -23,7 +25,7 @@ pub fn sees_everything(role: Role) -> bool {
     role.is_police()
 }
 
-/// `012089000123` → `********0123`. Anything that is not twelve digits is masked whole.
+/// `012089000123` → `**********23`. Anything that is not twelve digits is masked whole.
 pub fn mask_cccd(cccd: &str) -> String {
     let cccd = cccd.trim();
     if cccd.len() == CCCD_LEN && cccd.bytes().all(|b| b.is_ascii_digit()) {
@@ -144,12 +146,12 @@ mod tests {
 
     #[test]
     fn masks_all_but_the_last_four_digits() {
-        assert_eq!(mask_cccd("012089000123"), "********0123");
+        assert_eq!(mask_cccd("012089000123"), "**********23");
         assert_eq!(mask_cccd("12345"), "************");
-        assert!(is_masked_cccd("********0123"));
+        assert!(is_masked_cccd("**********23"));
         assert!(is_masked_cccd("************"));
         assert!(!is_masked_cccd("012089000123"));
-        assert!(!is_masked_cccd("*******00123"));
+        assert!(!is_masked_cccd("*********123"));
     }
 
     #[test]
@@ -158,7 +160,7 @@ mod tests {
         mask_payload(&mut p, |_| false);
         let json = serde_json::to_string(&p).unwrap();
         assert!(!json.contains("012089000123"), "{json}");
-        assert!(json.contains("********0123"), "{json}");
+        assert!(json.contains("**********23"), "{json}");
 
         let mut patch = Payload::ResidentPatched(ResidentPatch { cccd: Some("".into()), ..Default::default() });
         mask_payload(&mut patch, |_| false);
@@ -183,7 +185,7 @@ mod tests {
         let sensitive = |code: &str| code == "in_prison";
         let codes = |errors: Vec<FieldError>| errors.into_iter().map(|e| e.code).collect::<Vec<_>>();
         assert_eq!(
-            codes(refuse_masked_input(&added(Some("********0123")), Role::CommunePolice, sensitive)),
+            codes(refuse_masked_input(&added(Some("**********23")), Role::CommunePolice, sensitive)),
             ["cccd_masked"]
         );
         assert!(refuse_masked_input(&added(Some("012089000123")), Role::Volunteer, sensitive).is_empty());

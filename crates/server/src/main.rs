@@ -295,7 +295,13 @@ fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
         AdminCommand::EraseResident { resident, by } => {
             let erased = gocua_server::resident_rights::erase(&mut conn, resident, &by)?;
             // the rewritten values must not linger in the write-ahead log either
-            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+            if busy != 0 {
+                eprintln!(
+                    "cảnh báo: nhật ký ghi (WAL) chưa được làm trống vì máy chủ đang đọc; chạy lại lệnh sau / \
+                     warning: the write-ahead log could not be emptied while the server was reading; run this again later"
+                );
+            }
             let again = if erased.again { " (again)" } else { "" };
             println!(
                 "resident {resident} erased{again}: {} events rewritten; phones of the place follow at their next pull",

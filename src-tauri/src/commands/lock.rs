@@ -59,14 +59,16 @@ pub async fn save_new_pin(state: &AppState, pin: &str, confirm: &str) -> Result<
 #[tauri::command]
 pub async fn unlock(state: State<'_, AppState>, pin: String) -> Result<AppInfo, CommandError> {
     if state.lock.is_locked() {
-        let (paths, vault) = (state.paths.clone(), state.vault.clone());
+        let (paths, vault, lock) = (state.paths.clone(), state.vault.clone(), state.lock.clone());
         tauri::async_runtime::spawn_blocking(move || {
-            let mut record = applock::load_record(vault.as_ref(), &paths.real)
-                .map_err(vault_error)?
-                .ok_or_else(|| CommandError::new("internal", "no PIN record"))?;
-            let checked = record.check(&pin, Utc::now());
-            applock::save_record(vault.as_ref(), &paths.real, &record).map_err(vault_error)?;
-            checked.map_err(CommandError::from)
+            lock.one_check_at_a_time(|| {
+                let mut record = applock::load_record(vault.as_ref(), &paths.real)
+                    .map_err(vault_error)?
+                    .ok_or_else(|| CommandError::new("internal", "no PIN record"))?;
+                let checked = record.check(&pin, Utc::now());
+                applock::save_record(vault.as_ref(), &paths.real, &record).map_err(vault_error)?;
+                checked.map_err(CommandError::from)
+            })
         })
         .await
         .map_err(|e| CommandError::new("internal", e.to_string()))??;

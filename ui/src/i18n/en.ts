@@ -54,7 +54,7 @@ export const en: Messages = {
   'privacy.purpose_h': 'What for',
   'privacy.purpose': 'Only to help residents activate their electronic ID account and to report progress up the chain. For nothing else.',
   'privacy.access_h': 'Who can see it',
-  'privacy.access': 'Volunteers see only the households of their hamlet or commune, and only the last 4 digits of a CCCD. Full CCCD numbers and sensitive reasons (e.g. serving a sentence) are for the police only. Every read and change on the server is logged.',
+  'privacy.access': 'Volunteers see only the households of their hamlet or commune, and only the last 2 digits of a CCCD. Full CCCD numbers and sensitive reasons (e.g. serving a sentence) are for the police only. Every read and change on the server is logged.',
   'privacy.storage_h': 'How this phone keeps it',
   'privacy.storage': 'The data on the phone is encrypted, locked with a PIN, and locks itself when unused. If the phone is lost, the commune police revoke it; at its next connection it erases all its data.',
   'privacy.retention': 'Records already sent to the server are removed from the phone after {days} days.',

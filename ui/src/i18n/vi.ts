@@ -54,7 +54,7 @@ export const vi = {
   'privacy.purpose_h': 'Để làm gì',
   'privacy.purpose': 'Chỉ để hướng dẫn người dân kích hoạt tài khoản định danh điện tử và báo cáo tiến độ lên cấp trên. Không dùng cho mục đích khác.',
   'privacy.access_h': 'Ai được xem',
-  'privacy.access': 'Tình nguyện viên chỉ thấy hộ trong thôn, xã được giao, và chỉ thấy 4 số cuối của CCCD. Số CCCD đầy đủ và các lý do nhạy cảm (ví dụ: đang chấp hành án) chỉ lực lượng công an được xem. Mọi lần đọc, sửa dữ liệu trên máy chủ đều được ghi nhật ký.',
+  'privacy.access': 'Tình nguyện viên chỉ thấy hộ trong thôn, xã được giao, và chỉ thấy 2 số cuối của CCCD. Số CCCD đầy đủ và các lý do nhạy cảm (ví dụ: đang chấp hành án) chỉ lực lượng công an được xem. Mọi lần đọc, sửa dữ liệu trên máy chủ đều được ghi nhật ký.',
   'privacy.storage_h': 'Lưu trên máy này thế nào',
   'privacy.storage': 'Dữ liệu trên máy được mã hoá, khoá bằng mã PIN và tự khoá khi không dùng. Nếu máy bị mất, Công an xã thu hồi thiết bị; lần kết nối sau, máy tự xoá toàn bộ dữ liệu.',
   'privacy.retention': 'Các bản ghi đã gửi lên máy chủ được xoá khỏi máy sau {days} ngày.',

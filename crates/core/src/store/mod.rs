@@ -260,7 +260,7 @@ impl DeviceStore {
             |r| r.get(0),
         )?;
         // purged own events still hold their numbers (see `retention`)
-        let seq = last.unwrap_or(0).max(retention::seq_floor(&tx)?) + 1;
+        let seq = last.unwrap_or(0).max(retention::seq_floor(&tx, enrollment.device_id)?) + 1;
         let event = Event {
             id: ids::event_id(enrollment.device_id, seq),
             device_id: enrollment.device_id,
@@ -421,6 +421,8 @@ impl DeviceStore {
                 crate::erasure::redact_log(&tx, &erasure)?;
                 crate::erasure::redact_rows(&tx, &erasure, "")?;
                 crate::erasure::redact_rows(&tx, &erasure, "base_")?;
+                // a half-typed visit form of theirs (its key names the resident)
+                tx.execute("DELETE FROM drafts WHERE instr(key, ?1) > 0", [resident.to_string()])?;
                 erased = true;
             }
         }

@@ -22,8 +22,9 @@ pub const DEFAULT_RETENTION_DAYS: u32 = 30;
 
 /// The last `server_seq` folded into the baseline.
 const META_PURGED_THROUGH: &str = "purged_through";
-/// The highest own sequence number purged: new events number on from above it.
-pub(super) const META_SEQ_FLOOR: &str = "seq_floor";
+/// The highest own sequence number purged, per device id (`seq_floor:<id>`): new events of
+/// that device number on from above it; a re-enrolled phone is a new device and starts at 1.
+const META_SEQ_FLOOR: &str = "seq_floor";
 /// Set while a reset re-downloads the scope with this phone's own events.
 pub(super) const META_PULL_OWN: &str = "pull_own";
 
@@ -61,9 +62,9 @@ pub(super) fn drop_baseline(tx: &Transaction<'_>) -> Result<(), Error> {
     set_meta(tx, META_PULL_OWN, "1")
 }
 
-/// The next own sequence number may not be at or below this (0 when nothing was purged).
-pub(super) fn seq_floor(tx: &Transaction<'_>) -> Result<u64, Error> {
-    Ok(get_meta(tx, META_SEQ_FLOOR)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+/// The next sequence number of `device` may not be at or below this (0 when none was purged).
+pub(super) fn seq_floor(tx: &Transaction<'_>, device: uuid::Uuid) -> Result<u64, Error> {
+    Ok(get_meta(tx, &format!("{META_SEQ_FLOOR}:{device}"))?.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
 impl DeviceStore {
@@ -121,20 +122,21 @@ impl DeviceStore {
             }
         }
         save_baseline(&tx)?;
-        let own_max: Option<u64> = tx
+        let own: Option<(String, Option<u64>)> = tx
             .query_row(
-                "SELECT max(e.seq) FROM events e, enrollment n
-                 WHERE e.device_id = n.device_id AND e.server_seq > ?1 AND e.server_seq <= ?2
-                   AND e.sync_state = 'acknowledged'",
+                "SELECT n.device_id, (SELECT max(e.seq) FROM events e
+                                      WHERE e.device_id = n.device_id AND e.server_seq > ?1 AND e.server_seq <= ?2
+                                        AND e.sync_state = 'acknowledged')
+                 FROM enrollment n",
                 params![done, through],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .optional()?
-            .flatten();
-        if let Some(own) = own_max
-            && own > seq_floor(&tx)?
+            .optional()?;
+        if let Some((device, Some(max))) = own
+            && let Ok(device) = device.parse::<uuid::Uuid>()
+            && max > seq_floor(&tx, device)?
         {
-            set_meta(&tx, META_SEQ_FLOOR, &own.to_string())?;
+            set_meta(&tx, &format!("{META_SEQ_FLOOR}:{device}"), &max.to_string())?;
         }
         let purged = tx.execute(
             "DELETE FROM events WHERE server_seq > ?1 AND server_seq <= ?2 AND sync_state = 'acknowledged'",

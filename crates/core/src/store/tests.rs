@@ -640,3 +640,21 @@ fn an_erased_resident_leaves_the_log_the_projection_and_the_baseline() {
     store.apply_push_response(&answer).unwrap();
     check(&store, "after a replay");
 }
+
+#[test]
+fn a_phone_enrolled_again_numbers_its_new_device_from_one() {
+    let mut store = enrolled();
+    let mut rng = Rng::new(15);
+    let (_, _, own) = fixtures::household_payloads(&mut rng, "03445-01", 1);
+    for p in &own {
+        store.record_at(p.clone(), fixtures::fixed_time()).unwrap();
+    }
+    ack_in_server_order(&mut store, 1);
+    cursor_to(&mut store, 2);
+    assert_eq!(store.purge_acknowledged(chrono::Utc::now()).unwrap(), 2);
+    // the old device's numbers stay taken…
+    store.save_enrollment("http://127.0.0.1:9/", &enroll_response(Uuid::now_v7())).unwrap();
+    // …but a new device starts its own sequence, as the server expects
+    let (_, _, next) = fixtures::household_payloads(&mut rng, "03445-01", 0);
+    assert_eq!(store.record(next[0].clone()).unwrap().seq, 1);
+}

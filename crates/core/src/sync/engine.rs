@@ -102,6 +102,25 @@ fn locked<R>(store: &Mutex<DeviceStore>, f: impl FnOnce(&mut DeviceStore) -> Res
     f(&mut guard)
 }
 
+/// [`locked`], only while the store is still the one the round began on: the app may swap it
+/// between two requests (locked behind its PIN, a wipe, training mode), and a page meant for
+/// one database must never land in another.
+fn locked_on<R>(
+    store: &Mutex<DeviceStore>,
+    device: Option<uuid::Uuid>,
+    f: impl FnOnce(&mut DeviceStore) -> Result<R, Error>,
+) -> Result<R, Error> {
+    locked(store, |s| {
+        if s.enrollment()?.map(|e| e.device_id) != device {
+            return Err(Error::invalid_input(
+                "Dữ liệu trên máy đã đổi giữa lần đồng bộ (máy khoá hoặc chuyển dữ liệu); lần sau sẽ tiếp tục / \
+                 The device's data changed during the sync (locked or switched); the next round goes on",
+            ));
+        }
+        f(s)
+    })
+}
+
 /// Where a running sync round is, for a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
@@ -162,11 +181,12 @@ pub async fn sync_once_with_progress<T: Transport>(
     let mut report = SyncReport::default();
     // a trainer's sandbox never talks to a server: refused before any request is made
     locked(store, |s| s.refuse_in_sandbox())?;
-    let to_send = locked(store, |s| s.unsent_count())?;
+    let device = locked(store, |s| Ok(s.enrollment()?.map(|e| e.device_id)))?;
+    let to_send = locked_on(store, device, |s| s.unsent_count())?;
     progress(SyncProgress { sent: 0, to_send, pages: 0 });
     let mut stalled = 0;
     loop {
-        let batch = locked(store, |s| s.outbox_batch(sizer.push_events, MAX_PUSH_BYTES))?;
+        let batch = locked_on(store, device, |s| s.outbox_batch(sizer.push_events, MAX_PUSH_BYTES))?;
         if batch.is_empty() {
             break;
         }
@@ -184,7 +204,7 @@ pub async fn sync_once_with_progress<T: Transport>(
         };
         sizer.push_succeeded();
         report.push_requests += 1;
-        let ack = locked(store, |s| s.apply_push_response(&response))?;
+        let ack = locked_on(store, device, |s| s.apply_push_response(&response))?;
         report.applied += ack.applied;
         report.duplicates += ack.duplicates;
         report.rejected += ack.rejected;
@@ -203,7 +223,7 @@ pub async fn sync_once_with_progress<T: Transport>(
         }
     }
     loop {
-        let request = locked(store, |s| {
+        let request = locked_on(store, device, |s| {
             Ok(PullRequest {
                 epoch: s.server_epoch()?,
                 cursor: s.pull_cursor()?,
@@ -231,7 +251,7 @@ pub async fn sync_once_with_progress<T: Transport>(
                     TransportError::Protocol(format!("the server keeps asking for a reset ({reason:?})")).into()
                 );
             }
-            locked(store, |s| {
+            locked_on(store, device, |s| {
                 if let Some(scope) = &page.scope {
                     s.change_scope(scope, &page.places)?;
                 }
@@ -240,7 +260,7 @@ pub async fn sync_once_with_progress<T: Transport>(
             continue;
         }
         let more = page.has_more && page.cursor > cursor;
-        report.pulled += locked(store, |s| s.apply_pull_page(&page))? as u64;
+        report.pulled += locked_on(store, device, |s| s.apply_pull_page(&page))? as u64;
         progress(SyncProgress {
             sent: report.applied + report.duplicates + report.rejected,
             to_send,
@@ -250,7 +270,7 @@ pub async fn sync_once_with_progress<T: Transport>(
             break;
         }
     }
-    locked(store, |s| s.mark_sync_success())?;
+    locked_on(store, device, |s| s.mark_sync_success())?;
     Ok(report)
 }
 
@@ -310,5 +330,42 @@ mod tests {
         assert_eq!(sizer, BatchSizer::default(), "429: same batch sizes");
         let _ = sync_once_with_progress(&store, &Answers(503), &mut sizer, |_| {}).await.unwrap_err();
         assert_eq!(sizer.push_events, MAX_PUSH_EVENTS / 2, "a failing server: smaller batches");
+    }
+
+    /// A server whose first pull page arrives after the app swapped its store (locked behind
+    /// the PIN): the page must land nowhere.
+    struct SwapsTheStore<'a>(&'a Mutex<DeviceStore>);
+
+    impl Transport for SwapsTheStore<'_> {
+        fn push(&self, _: &PushRequest) -> impl Future<Output = Result<PushResponse, TransportError>> + Send {
+            async { Err(TransportError::Offline("no push here".into())) }
+        }
+        fn pull(&self, _: &PullRequest) -> impl Future<Output = Result<PullResponse, TransportError>> + Send {
+            *self.0.lock().unwrap() = DeviceStore::open_in_memory().unwrap();
+            let mut rng = crate::fixtures::Rng::new(4);
+            let (_, _, payloads) = crate::fixtures::household_payloads(&mut rng, "03445-01", 1);
+            let other = uuid::Uuid::now_v7();
+            let events = payloads
+                .into_iter()
+                .enumerate()
+                .map(|(i, p)| crate::sync::protocol::PulledEvent {
+                    server_seq: i as u64 + 1,
+                    event: crate::fixtures::event(other, other, i as u64 + 1, p),
+                })
+                .collect();
+            async move { Ok(PullResponse { events, cursor: 2, epoch: "e".into(), ..Default::default() }) }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_page_that_arrives_after_the_store_was_swapped_is_dropped() {
+        let mut store = DeviceStore::open_in_memory().unwrap();
+        let response = crate::fixtures::enroll_response(&store);
+        store.save_enrollment("http://127.0.0.1:9/", &response).unwrap();
+        let store = Mutex::new(store);
+        let err = sync_once(&store, &SwapsTheStore(&store)).await.unwrap_err();
+        assert!(err.to_string().contains("changed during the sync"), "{err}");
+        let now = store.lock().unwrap();
+        assert_eq!((now.event_count().unwrap(), now.pull_cursor().unwrap()), (0, 0), "nothing landed");
     }
 }

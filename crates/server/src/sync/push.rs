@@ -162,6 +162,9 @@ fn ingest_one(
         );
         return reject(tx, vec![e], true);
     }
+    // a phone offline at an erasure sends its stale copy: the person's values never come back
+    let unerased = without_erased(tx, event)?;
+    let event = unerased.as_ref().unwrap_or(event);
     let refused = privacy::refuse_masked_input(&event.payload, device.role, |code| {
         reasons.get(code).is_some_and(|r| r.police_only)
     });
@@ -209,6 +212,34 @@ fn ingest_one(
         Err(ReduceError::Rejected(errors)) => reject(tx, errors, true),
         Err(ReduceError::Store(e)) => Err(e.into()),
     }
+}
+
+/// The event without the values of a resident erased on request (`crate::resident_rights`),
+/// when it is about one; `None` when it is not.
+fn without_erased(tx: &Transaction<'_>, event: &Event) -> Result<Option<Event>, ApiError> {
+    let resident = match &event.payload {
+        Payload::ResidentAdded(p) => p.resident_id,
+        Payload::ResidentEdited(p) => p.resident_id,
+        Payload::ResidentPatched(p) => p.resident_id,
+        Payload::VisitRecorded(p) => p.resident_id,
+        _ => return Ok(None),
+    };
+    let erased = tx
+        .prepare_cached("SELECT 1 FROM erasures WHERE resident_id = ?1")?
+        .query_row([resident.to_string()], |_| Ok(()))
+        .optional()?
+        .is_some();
+    if !erased {
+        return Ok(None);
+    }
+    let erasure = gocua_core::erasure::Erasure {
+        resident_id: resident,
+        household_id: uuid::Uuid::nil(),
+        names: Default::default(),
+    };
+    let mut event = event.clone();
+    gocua_core::erasure::redact(&mut event.payload, &erasure);
+    Ok(Some(event))
 }
 
 /// The place an event is about: the hamlet of its household, when the household is known.

@@ -63,6 +63,11 @@ struct Cli {
     /// pull page does) and time it: the write cost of keeping the search table in step.
     #[arg(long)]
     replay: bool,
+    /// Before searching, fold every acknowledged event into the retention baseline once and time
+    /// it: the app's worst purge (the first one, a month after the scope came down). The searches
+    /// then run on the purged store, and `--verify` checks their answers did not change.
+    #[arg(long)]
+    purge: bool,
     /// Keep the store encrypted (SQLCipher, as the app does) under a key made from `--seed`: a
     /// bench-only key, so a kept `--database` can be opened again by the next run.
     #[arg(long)]
@@ -215,6 +220,10 @@ struct Totals {
     fill_seconds: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     replay_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purge_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purged_events: Option<u64>,
     database_bytes: u64,
     p50_ms: f64,
     p95_ms: f64,
@@ -240,6 +249,7 @@ fn main() -> Result<()> {
         path.display()
     );
     let replay_seconds = if cli.replay { Some(replay(&mut store)?) } else { None };
+    let purged = if cli.purge { Some(purge(&mut store)?) } else { None };
     // a phone opens its store once and then searches: start from a fresh connection, as it does
     drop(store);
     let store = open_store(&path, &cli).context("cannot reopen the device store")?;
@@ -259,6 +269,8 @@ fn main() -> Result<()> {
         encrypted: cli.encrypted,
         fill_seconds: round1(fill_seconds),
         replay_seconds: replay_seconds.map(round1),
+        purge_seconds: purged.map(|(seconds, _)| round1(seconds)),
+        purged_events: purged.map(|(_, events)| events),
         database_bytes: database_size(&path),
         p50_ms: round3(overall.p50_ms),
         p95_ms: round3(overall.p95_ms),
@@ -323,6 +335,20 @@ fn replay(store: &mut DeviceStore) -> Result<f64> {
     let seconds = started.elapsed().as_secs_f64();
     println!("replay of the event log: {seconds:.1} s");
     Ok(seconds)
+}
+
+/// Folds every acknowledged event into the retention baseline (a cut a day from now): seconds,
+/// and how many events left.
+fn purge(store: &mut DeviceStore) -> Result<(f64, u64)> {
+    let before = store.event_count()?;
+    let started = Instant::now();
+    let purged = store.purge_acknowledged(chrono::Utc::now() + chrono::Duration::days(1))?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!("retention purge: {purged} of {before} events in {seconds:.1} s");
+    if purged == 0 {
+        bail!("nothing was purged: fill with --fill pull (acknowledged events) / nothing to purge");
+    }
+    Ok((seconds, purged))
 }
 
 /// What an earlier run left in the store at `--database`.
