@@ -312,6 +312,9 @@ async fn old_apps_still_push_but_must_upgrade_to_pull() {
     let (status, body) = p.pull(&app, "cursor=0", 1).await;
     assert_eq!((status, body["kind"].as_str()), (StatusCode::UPGRADE_REQUIRED, Some("upgrade_required")));
     assert!(body["message"].as_str().unwrap().contains("cập nhật"), "{body}");
+    // nor can a schema-3 app read masked records and erasures (schema 4)
+    let (status, _) = p.pull(&app, "cursor=0", 3).await;
+    assert_eq!(status, StatusCode::UPGRADE_REQUIRED);
     let (status, _) = p.pull(&app, "cursor=0", SCHEMA_VERSION).await;
     assert_eq!(status, StatusCode::OK);
     // a schema from the future is refused with a clear reason

@@ -337,8 +337,8 @@ mod tests {
     struct SwapsTheStore<'a>(&'a Mutex<DeviceStore>);
 
     impl Transport for SwapsTheStore<'_> {
-        fn push(&self, _: &PushRequest) -> impl Future<Output = Result<PushResponse, TransportError>> + Send {
-            async { Err(TransportError::Offline("no push here".into())) }
+        async fn push(&self, _: &PushRequest) -> Result<PushResponse, TransportError> {
+            Err(TransportError::Offline("no push here".into()))
         }
         fn pull(&self, _: &PullRequest) -> impl Future<Output = Result<PullResponse, TransportError>> + Send {
             *self.0.lock().unwrap() = DeviceStore::open_in_memory().unwrap();

@@ -11,8 +11,10 @@ use crate::validate::FieldError;
 
 /// The schema version of events and sync messages this build speaks. Schema 2 added patch edits
 /// (`*_edited.v2`), tombstones (`household_removed.v1`), the `flagged` status and pull resets;
-/// schema 3 the compact push (`wire`, derived ids, `dcz` bodies) and compact push answers.
-pub const SCHEMA_VERSION: u32 = 3;
+/// schema 3 the compact push (`wire`, derived ids, `dcz` bodies) and compact push answers;
+/// schema 4 masked CCCD numbers and the `withheld` reason in pulls of non-police roles
+/// (`crate::privacy`), erasures (`PullResponse::erased`) and own-event pulls (`own`).
+pub const SCHEMA_VERSION: u32 = 4;
 /// The version of this build, sent with every request.
 pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The most events a device sends in one push.

@@ -7,8 +7,9 @@ pub mod push;
 /// The oldest event schema the server still accepts pushes of (old phones' unsent data is never
 /// stranded).
 pub const MIN_PUSH_SCHEMA: u32 = 1;
-/// The oldest schema the server still serves pulls to; older apps are told to upgrade (schema 1
-/// apps cannot read patch edits and tombstones).
-pub const MIN_PULL_SCHEMA: u32 = 2;
+/// The oldest schema the server still serves pulls to; older apps are told to upgrade: schema 1
+/// apps cannot read patch edits and tombstones, and apps before schema 4 would drop the masked
+/// records of non-police roles as invalid and never forget an erased resident.
+pub const MIN_PULL_SCHEMA: u32 = 4;
 /// Hard cap on events per push (clients send at most `MAX_PUSH_EVENTS`).
 pub const MAX_EVENTS_PER_REQUEST: usize = 500;
