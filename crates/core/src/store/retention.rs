@@ -4,7 +4,8 @@
 //! The projection is rebuilt from the event log whenever the server's order demands it
 //! (`replay_log`), so purged events cannot simply vanish: they are first folded into a
 //! baseline (`base_households`, `base_residents`, `base_visits`, the projection's own columns)
-//! that every replay starts from. Only a prefix of the server's order is ever folded, and only
+//! that every replay starts from. The fold runs on copies in TEMP tables, so a purge never
+//! rewrites what the phone shows. Only a prefix of the server's order is ever folded, and only
 //! up to the pull cursor, so nothing that arrives later can belong before it. A reset (another
 //! server database, or a new scope) drops the baseline and downloads everything again, this
 //! phone's own events included (`pull_own`), since a purged own event is on the server only.
@@ -12,7 +13,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{DeviceStore, META_PULL_CURSOR, META_REPLAY_AFTER_PULL, event_from_row, get_meta, replay_log, set_meta};
+use super::{DeviceStore, META_PULL_CURSOR, META_REPLAY_AFTER_PULL, event_from_row, get_meta, set_meta};
 use crate::error::Error;
 use crate::reducer::{ReduceError, reduce};
 use crate::sql::projection::{self, SqlView};
@@ -35,16 +36,6 @@ const PROJECTION: [&str; 3] = ["households", "residents", "visits"];
 pub(super) fn restore_baseline(tx: &Transaction<'_>) -> Result<(), Error> {
     for table in PROJECTION {
         tx.execute(&format!("INSERT INTO {table} SELECT * FROM base_{table}"), [])?;
-    }
-    Ok(())
-}
-
-fn save_baseline(tx: &Transaction<'_>) -> Result<(), Error> {
-    for table in PROJECTION.iter().rev() {
-        tx.execute(&format!("DELETE FROM base_{table}"), [])?;
-    }
-    for table in PROJECTION {
-        tx.execute(&format!("INSERT INTO base_{table} SELECT * FROM {table}"), [])?;
     }
     Ok(())
 }
@@ -103,9 +94,15 @@ impl DeviceStore {
         if through == done {
             return Ok(0);
         }
-        // the baseline, moved forward over the events that leave
-        projection::clear(&tx)?;
-        restore_baseline(&tx)?;
+        // the baseline, moved forward over the events that leave, in TEMP tables that shadow the
+        // projection's names while they exist: the reducer reads and writes them, and the live
+        // projection (what the phone shows, and its search index) is not touched at all
+        for table in PROJECTION {
+            tx.execute_batch(&format!(
+                "CREATE TEMP TABLE {table} AS SELECT * FROM main.base_{table};
+                 CREATE UNIQUE INDEX temp.{table}_by_id ON {table}(id);"
+            ))?;
+        }
         let events = {
             let mut stmt = tx.prepare(
                 "SELECT payload, id, device_id, seq, author, device_time FROM events
@@ -121,7 +118,14 @@ impl DeviceStore {
                 Err(ReduceError::Store(e)) => return Err(e),
             }
         }
-        save_baseline(&tx)?;
+        for table in PROJECTION.iter().rev() {
+            tx.execute(&format!("DELETE FROM main.base_{table}"), [])?;
+        }
+        for table in PROJECTION {
+            tx.execute_batch(&format!(
+                "INSERT INTO main.base_{table} SELECT * FROM temp.{table}; DROP TABLE temp.{table};"
+            ))?;
+        }
         let own: Option<(String, Option<u64>)> = tx
             .query_row(
                 "SELECT n.device_id, (SELECT max(e.seq) FROM events e
@@ -143,8 +147,6 @@ impl DeviceStore {
             params![done, through],
         )?;
         set_meta(&tx, META_PURGED_THROUGH, &through.to_string())?;
-        // the events that stay, on top of the new baseline
-        replay_log(&tx)?;
         tx.commit()?;
         Ok(purged as u64)
     }
