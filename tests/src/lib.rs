@@ -287,3 +287,39 @@ pub fn assert_same_as_volunteer_sees(phone: &Projection, server: &Projection, wh
     }
     assert_eq!(&phone, server, "{what}: the same state but for masked CCCDs ({masked} masked)");
 }
+
+/// A commune police officer's phone in Xã Mường Tè that recorded the sentinel household
+/// (`gocua_core::fixtures::record_sentinel_household`) and one visit of its resident with
+/// `reason`, `note` and `follow_up`, then synced: the phone, its link and the resident's id.
+pub async fn police_recorded_sentinel_visit(
+    server: &TestServer,
+    status: gocua_core::funnel::FunnelState,
+    reason: &str,
+    note: &str,
+    follow_up: Option<chrono::NaiveDate>,
+) -> (Mutex<DeviceStore>, HttpTransport, uuid::Uuid) {
+    use gocua_core::event::{Payload, VisitRecorded};
+    let officer = server.code_for("Công an xã", "commune-police", "03445");
+    let (police, link) = enrolled_device(server, "police.sqlite", &officer).await;
+    let resident = {
+        let mut store = police.lock().unwrap();
+        let household = gocua_core::fixtures::record_sentinel_household(&mut store);
+        let resident = store.residents_of(household).unwrap()[0].id;
+        let visit_id = store.new_record_id().unwrap();
+        store
+            .record(Payload::VisitRecorded(VisitRecorded {
+                visit_id,
+                resident_id: resident,
+                status,
+                reason_code: Some(reason.into()),
+                action: None,
+                follow_up,
+                steps: vec![],
+                note: Some(note.into()),
+            }))
+            .expect("the police record any reason");
+        resident
+    };
+    gocua_core::sync::engine::sync_once(&police, &link).await.expect("the police phone syncs");
+    (police, link, resident)
+}

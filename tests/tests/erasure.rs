@@ -7,10 +7,10 @@ use std::process::Command;
 
 use gocua_core::erasure::ERASED_NAME;
 use gocua_core::event::{Payload, VisitRecorded};
-use gocua_core::fixtures::{SENTINEL_CCCD, SENTINEL_NAME, SENTINEL_PHONE, record_sentinel_household};
+use gocua_core::fixtures::{SENTINEL_CCCD, SENTINEL_NAME, SENTINEL_PHONE};
 use gocua_core::funnel::FunnelState;
 use gocua_core::sync::engine::sync_once;
-use gocua_e2e::{TestServer, enrolled_device, server_bin};
+use gocua_e2e::{TestServer, enrolled_device, police_recorded_sentinel_visit, server_bin};
 
 const NOTE: &str = "Sentinel hẹn chiều thứ bảy";
 const LATE_NOTE: &str = "Sentinel gọi lại sau";
@@ -31,28 +31,8 @@ fn file_holds(path: &std::path::Path, needle: &str) -> bool {
 async fn a_resident_is_exported_then_erased_everywhere_on_request() {
     let server = TestServer::start().await;
     server.add_places();
-    let officer = server.code_for("Công an xã", "commune-police", "03445");
-    let (police, police_link) = enrolled_device(&server, "police.sqlite", &officer).await;
-    let resident = {
-        let mut store = police.lock().unwrap();
-        let household = record_sentinel_household(&mut store);
-        let resident = store.residents_of(household).unwrap()[0].id;
-        let visit_id = store.new_record_id().unwrap();
-        store
-            .record(Payload::VisitRecorded(VisitRecorded {
-                visit_id,
-                resident_id: resident,
-                status: FunnelState::NotRegistered,
-                reason_code: Some("refused".into()),
-                action: None,
-                follow_up: None,
-                steps: vec![],
-                note: Some(NOTE.into()),
-            }))
-            .unwrap();
-        resident
-    };
-    sync_once(&police, &police_link).await.unwrap();
+    let (police, police_link, resident) =
+        police_recorded_sentinel_visit(&server, FunnelState::NotRegistered, "refused", NOTE, None).await;
     let lan = server.volunteer_code("Lò Thị Lan", "03445");
     let (volunteer, volunteer_link) = enrolled_device(&server, "lan.sqlite", &lan).await;
     sync_once(&volunteer, &volunteer_link).await.unwrap();

@@ -274,28 +274,14 @@ async fn cccd_numbers_and_police_only_reasons_reach_police_roles_only() {
     const NOTE: &str = "Sentinel đang ở trại giam";
     let server = TestServer::start().await;
     server.add_places();
-    let officer = server.code_for("Công an xã", "commune-police", "03445");
-    let (police, police_link) = enrolled_device(&server, "police.sqlite", &officer).await;
-    let resident = {
-        let mut store = police.lock().unwrap();
-        let household = record_sentinel_household(&mut store);
-        let resident = store.residents_of(household).unwrap()[0].id;
-        let visit_id = store.new_record_id().unwrap();
-        store
-            .record(Payload::VisitRecorded(VisitRecorded {
-                visit_id,
-                resident_id: resident,
-                status: FunnelState::NoChipCccd,
-                reason_code: Some("in_prison".into()),
-                action: None,
-                follow_up: chrono::NaiveDate::from_ymd_opt(2027, 3, 1),
-                steps: vec![],
-                note: Some(NOTE.into()),
-            }))
-            .expect("police may record a police-only reason");
-        resident
-    };
-    sync_once(&police, &police_link).await.unwrap();
+    let (_police, _police_link, resident) = gocua_e2e::police_recorded_sentinel_visit(
+        &server,
+        FunnelState::NoChipCccd,
+        "in_prison",
+        NOTE,
+        chrono::NaiveDate::from_ymd_opt(2027, 3, 1),
+    )
+    .await;
 
     let readers = [
         ("volunteer", "03445", false),
