@@ -109,12 +109,10 @@ pub fn set_scope(conn: &mut Connection, user_id: Uuid, scope_code: &str) -> Resu
         // who may read which households changed: that is access to personal data
         crate::audit::append(
             &tx,
-            &crate::audit::Entry {
-                actor_user: None,
-                actor_device: None,
-                action: "set_scope",
-                detail: serde_json::json!({ "user": user_id, "from": current, "to": scope_code }),
-            },
+            &crate::audit::Entry::at_command_line(
+                "set_scope",
+                serde_json::json!({ "user": user_id, "from": current, "to": scope_code }),
+            ),
         )?;
     }
     tx.commit()?;
@@ -201,12 +199,7 @@ pub fn revoke_device(conn: &Connection, device_id: Uuid) -> Result<bool, AdminEr
             )?;
             crate::audit::append(
                 &tx,
-                &crate::audit::Entry {
-                    actor_user: None,
-                    actor_device: None,
-                    action: "revoke_device",
-                    detail: serde_json::json!({ "device": device_id }),
-                },
+                &crate::audit::Entry::at_command_line("revoke_device", serde_json::json!({ "device": device_id })),
             )?;
             tx.commit()?;
             Ok(true)

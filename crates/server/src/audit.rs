@@ -24,6 +24,13 @@ pub struct Entry {
     pub detail: Value,
 }
 
+impl Entry {
+    /// An entry for what an officer did at the server's command line (no user, no device).
+    pub fn at_command_line(action: &'static str, detail: Value) -> Self {
+        Entry { actor_user: None, actor_device: None, action, detail }
+    }
+}
+
 /// The hash of a row: SHA-256 over its fields and the previous row's hash, one per line.
 fn row_hash(
     seq: i64,

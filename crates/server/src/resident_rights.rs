@@ -61,12 +61,10 @@ pub fn export(conn: &mut Connection, resident: Uuid, by: &str) -> Result<Value, 
         .optional()?;
     crate::audit::append(
         &tx,
-        &crate::audit::Entry {
-            actor_user: None,
-            actor_device: None,
-            action: "export_resident",
-            detail: json!({ "resident": resident, "events": events.len(), "by": by }),
-        },
+        &crate::audit::Entry::at_command_line(
+            "export_resident",
+            json!({ "resident": resident, "events": events.len(), "by": by }),
+        ),
     )?;
     tx.commit()?;
     Ok(json!({
@@ -111,12 +109,10 @@ pub fn erase(conn: &mut Connection, resident: Uuid, by: &str) -> Result<Erased, 
     )?;
     crate::audit::append(
         &tx,
-        &crate::audit::Entry {
-            actor_user: None,
-            actor_device: None,
-            action: "erase_resident",
-            detail: json!({ "resident": resident, "events": events, "by": by }),
-        },
+        &crate::audit::Entry::at_command_line(
+            "erase_resident",
+            json!({ "resident": resident, "events": events, "by": by }),
+        ),
     )?;
     tx.commit()?;
     Ok(Erased { events, again })
