@@ -82,3 +82,71 @@ build_ui() {
   ensure_node
   (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build)
 }
+
+# PostgreSQL from Debian's packages, for scripts/topology.sh (which runs its own clusters in a
+# temp dir). The package creates a system cluster (15/main on port 5432) and, where services may
+# start (no policy-rc.d refusing them, as in most containers), starts it: a cluster that this
+# install started is stopped again (not deleted), so nothing is left serving.
+ensure_postgres() {
+  if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+    return
+  fi
+  local before
+  before="$(online_postgres_clusters)"
+  apt_install postgresql
+  stop_postgres_clusters_except "$before"
+}
+
+# "VERSION CLUSTER" of each running system cluster (postgresql-common), one a line.
+online_postgres_clusters() {
+  if command -v pg_lsclusters >/dev/null 2>&1; then
+    pg_lsclusters -h 2>/dev/null | awk '$4 ~ /^online/ {print $1, $2}'
+  fi
+}
+
+# Stops the running system clusters that are not in $1 (lines of "VERSION CLUSTER").
+stop_postgres_clusters_except() {
+  local keep="$1" version cluster
+  while read -r version cluster; do
+    [ -n "$version" ] || continue
+    if ! grep -qxF "$version $cluster" <<<"$keep"; then
+      echo "stopping the system PostgreSQL cluster $version/$cluster that the package started"
+      pg_ctlcluster "$version" "$cluster" stop || true
+    fi
+  done < <(online_postgres_clusters)
+}
+
+# nginx from Debian's packages, for scripts/topology.sh (which runs its own nginx with its own
+# prefix). Where services may start, the package starts the system nginx on port 80; it is
+# stopped again here (through its pid file when neither systemctl nor service can).
+ensure_nginx() {
+  if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then
+    return
+  fi
+  apt_install nginx
+  stop_system_nginx /run/nginx.pid
+}
+
+# Stops the nginx whose master's pid is in the file $1, if it runs.
+stop_system_nginx() {
+  local pid
+  pid="$(cat "$1" 2>/dev/null || true)"
+  if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+    return
+  fi
+  echo "stopping the system nginx (pid $pid) that the package started"
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    systemctl stop nginx >/dev/null 2>&1 || true
+  elif command -v service >/dev/null 2>&1; then
+    service nginx stop >/dev/null 2>&1 || true
+  fi
+  local _i
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -QUIT "$pid" 2>/dev/null || true # graceful: workers finish, then the master exits
+    for _i in $(seq 50); do
+      kill -0 "$pid" 2>/dev/null || return 0
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+}

@@ -1,14 +1,21 @@
-//! Test harness: an RAII handle on the real `gocua-server` process, plus device helpers.
+//! Test harness: an RAII handle on the real `gocua-server` process on either backend, plus
+//! device helpers.
+//!
+//! The story suite (every test here and in `crates/server/tests`) runs on SQLite by default and
+//! on PostgreSQL with `GOCUA_TEST_BACKEND=postgres`: each server then gets a fresh database in
+//! the cluster `GOCUA_TEST_POSTGRES` names, or in a private cluster the harness starts
+//! (`gocua_server_postgres::testing`). `scripts/test.sh` runs the suite both ways.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use gocua_core::reducer::Projection;
 use gocua_core::store::DeviceStore;
 use gocua_http_client::HttpTransport;
+use gocua_server_store::{Store, run_read};
 
 /// Path of the server binary: `$GOCUA_SERVER_BIN`, or `gocua-server` next to the test
 /// executable's `deps/` folder (built by `cargo test --workspace`, which builds the server's
@@ -28,14 +35,91 @@ pub fn server_bin() -> PathBuf {
     bin
 }
 
+/// Runs `f` on a thread of its own and waits for it: the PostgreSQL driver blocks on a runtime
+/// of its own, which it may not do on an async test's thread.
+pub fn off_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    std::thread::scope(|s| s.spawn(f).join().expect("the blocking work panicked"))
+}
+
+/// The backend the story suite runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file (the default).
+    Sqlite,
+    /// A PostgreSQL database.
+    Postgres,
+}
+
+/// `GOCUA_TEST_BACKEND`: `sqlite` (default) or `postgres`; anything else stops the test.
+pub fn backend() -> Backend {
+    match std::env::var("GOCUA_TEST_BACKEND").as_deref() {
+        Err(_) | Ok("") | Ok("sqlite") => Backend::Sqlite,
+        Ok("postgres") => Backend::Postgres,
+        Ok(other) => panic!("GOCUA_TEST_BACKEND={other}: use sqlite or postgres"),
+    }
+}
+
+/// A test server's database: a SQLite file in a temp dir, or a fresh PostgreSQL database
+/// (dropped with this handle).
+#[derive(Debug)]
+pub struct ServerDb {
+    /// What `--database` is given.
+    pub url: String,
+    /// The SQLite file, on that backend.
+    pub sqlite_path: Option<PathBuf>,
+    /// The PostgreSQL database, on that backend.
+    #[cfg(feature = "postgres-tests")]
+    pub postgres: Option<gocua_server_postgres::testing::TestDatabase>,
+}
+
+impl ServerDb {
+    /// A new, empty database for a server whose files live in `dir`.
+    pub fn new(dir: &Path) -> ServerDb {
+        match backend() {
+            Backend::Sqlite => {
+                let path = dir.join("server.sqlite");
+                ServerDb {
+                    url: path.display().to_string(),
+                    sqlite_path: Some(path),
+                    #[cfg(feature = "postgres-tests")]
+                    postgres: None,
+                }
+            }
+            #[cfg(feature = "postgres-tests")]
+            Backend::Postgres => {
+                let db = off_runtime(gocua_server_postgres::testing::TestDatabase::new);
+                ServerDb { url: db.url().to_owned(), sqlite_path: None, postgres: Some(db) }
+            }
+            #[cfg(not(feature = "postgres-tests"))]
+            Backend::Postgres => panic!("GOCUA_TEST_BACKEND=postgres needs the postgres-tests feature of gocua-e2e"),
+        }
+    }
+
+    /// Opens the store, as the server binary does (migrating a new database). Call its methods
+    /// through [`off_runtime`] from async code.
+    pub fn open(&self) -> Arc<dyn Store> {
+        off_runtime(|| gocua_server::db::open(&self.url, None).expect("open the server's store"))
+    }
+}
+
+#[cfg(feature = "postgres-tests")]
+impl Drop for ServerDb {
+    fn drop(&mut self) {
+        // dropping a PostgreSQL database talks to the server: off the async runtime
+        if let Some(db) = self.postgres.take() {
+            off_runtime(move || drop(db));
+        }
+    }
+}
+
 /// A running server on `127.0.0.1:0` with its own temp database; killed on drop.
 #[derive(Debug)]
 pub struct TestServer {
     child: Child,
     /// `http://127.0.0.1:PORT`.
     pub url: String,
-    /// The SQLite file.
-    pub db_path: PathBuf,
+    /// Its database.
+    pub db: ServerDb,
     dir: tempfile::TempDir,
 }
 
@@ -43,9 +127,9 @@ impl TestServer {
     /// Starts the binary, reads the bound address it prints, and waits for `/api/v1/health`.
     pub async fn start() -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db_path = dir.path().join("server.sqlite");
-        let (child, url) = spawn(&db_path);
-        let server = TestServer { child, url, db_path, dir };
+        let db = ServerDb::new(dir.path());
+        let (child, url) = spawn(&db.url);
+        let server = TestServer { child, url, db, dir };
         server.wait_healthy().await;
         server
     }
@@ -54,11 +138,24 @@ impl TestServer {
     /// [`TestServer::log_path`] (for tests that read what the server logs).
     pub async fn start_logging(level: &str) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db_path = dir.path().join("server.sqlite");
-        let (child, url) = spawn_with(&db_path, "127.0.0.1:0", level, Some(&dir.path().join("server.log")));
-        let server = TestServer { child, url, db_path, dir };
+        let db = ServerDb::new(dir.path());
+        let (child, url) = spawn_with(&db.url, "127.0.0.1:0", level, Some(&dir.path().join("server.log")));
+        let server = TestServer { child, url, db, dir };
         server.wait_healthy().await;
         server
+    }
+
+    /// The `--database` argument of this server.
+    pub fn database(&self) -> &str {
+        &self.db.url
+    }
+
+    /// Runs `f` on the server's store, opened beside the running process (as an admin command
+    /// does), off the async runtime.
+    pub fn with_store<R: Send>(&self, f: impl FnOnce(&dyn Store) -> R + Send) -> R {
+        let url = &self.db.url;
+        // opened, used and closed on one thread: closing a PostgreSQL connection blocks too
+        off_runtime(|| f(&*gocua_server::db::open(url, None).expect("open the server's store")))
     }
 
     /// Where [`TestServer::start_logging`] writes the server's output.
@@ -76,7 +173,7 @@ impl TestServer {
     pub async fn start_again(&mut self) {
         self.kill();
         let addr = self.url.trim_start_matches("http://").to_owned();
-        let (child, url) = spawn_on(&self.db_path, &addr);
+        let (child, url) = spawn_on(&self.db.url, &addr);
         self.child = child;
         self.url = url;
         self.wait_healthy().await;
@@ -105,7 +202,7 @@ impl TestServer {
     pub fn admin(&self, args: &[&str]) -> String {
         let out = Command::new(server_bin())
             .args(["admin", "--database"])
-            .arg(&self.db_path)
+            .arg(&self.db.url)
             .args(args)
             .output()
             .expect("run admin");
@@ -118,7 +215,7 @@ impl TestServer {
     pub fn import_bundle(&self, file: &Path, by: &str) -> AdminRun {
         let out = Command::new(server_bin())
             .args(["admin", "--database"])
-            .arg(&self.db_path)
+            .arg(&self.db.url)
             .arg("import-bundle")
             .arg(file)
             .args(["--by", by])
@@ -169,18 +266,99 @@ impl TestServer {
         self.admin(&["create-code", "--user", &user])
     }
 
-    /// The server's derived state, read straight from its database file.
+    /// The server's derived state, read straight from its database.
     pub fn projection(&self) -> Projection {
-        let conn = rusqlite::Connection::open_with_flags(&self.db_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .expect("open server db");
-        gocua_core::sql::projection::dump(&conn).expect("dump")
+        self.with_store(|store| run_read(store, |tx| tx.dump_projection()).expect("dump"))
     }
 
     /// Rows in the server's event table with this status.
     pub fn event_count(&self, status: &str) -> i64 {
-        let conn = rusqlite::Connection::open_with_flags(&self.db_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .expect("open server db");
-        conn.query_row("SELECT count(*) FROM events WHERE status = ?1", [status], |r| r.get(0)).expect("count")
+        self.with_store(|store| run_read(store, |tx| tx.count_events(status)).expect("count")) as i64
+    }
+
+    /// Whether the server's stored data holds `needle`'s bytes. SQLite: the database file and
+    /// its write-ahead log. PostgreSQL: after a checkpoint, the data files of every table, TOAST
+    /// table and index of the server's database (not the WAL, nor other databases).
+    pub fn data_holds(&self, needle: &str) -> bool {
+        let found = |bytes: &[u8]| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+        if let Some(path) = &self.db.sqlite_path {
+            let mut wal = path.as_os_str().to_owned();
+            wal.push("-wal");
+            return [path.as_os_str().to_owned(), wal].iter().any(|p| found(&std::fs::read(p).unwrap_or_default()));
+        }
+        self.postgres_data_holds(&found)
+    }
+
+    #[cfg(not(feature = "postgres-tests"))]
+    fn postgres_data_holds(&self, _found: &dyn Fn(&[u8]) -> bool) -> bool {
+        unreachable!("a PostgreSQL server db without the postgres-tests feature")
+    }
+
+    #[cfg(feature = "postgres-tests")]
+    fn postgres_data_holds(&self, found: &dyn Fn(&[u8]) -> bool) -> bool {
+        let db = self.db.postgres.as_ref().expect("a PostgreSQL database");
+        let rows = off_runtime(|| {
+            let mut client = db.client();
+            client.batch_execute("CHECKPOINT").expect("checkpoint");
+            client
+                .query(
+                    "SELECT pg_read_binary_file(pg_relation_filepath(c.oid)) FROM pg_class c
+                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname IN ('public', 'pg_toast') AND c.relkind IN ('r', 'i', 't')
+                   AND pg_relation_filepath(c.oid) IS NOT NULL",
+                    &[],
+                )
+                .expect("read the data files")
+        });
+        rows.iter().any(|r| found(&r.get::<_, Vec<u8>>(0)))
+    }
+
+    /// Runs a query on the server's database, bypassing the server (tests that inspect or
+    /// tamper): every column must be text in both SQL dialects (`CAST(x AS TEXT)`).
+    pub fn sql_text_rows(&self, sql: &str) -> Vec<Vec<String>> {
+        if let Some(path) = &self.db.sqlite_path {
+            let conn = rusqlite::Connection::open(path).expect("open the server's file");
+            let mut stmt = conn.prepare(sql).expect("prepare");
+            let n = stmt.column_count();
+            let rows = stmt
+                .query_map([], |r| (0..n).map(|i| r.get::<_, String>(i)).collect::<Result<Vec<_>, _>>())
+                .expect("query");
+            return rows.collect::<Result<_, _>>().expect("rows");
+        }
+        self.postgres_rows(sql)
+    }
+
+    #[cfg(not(feature = "postgres-tests"))]
+    fn postgres_rows(&self, _sql: &str) -> Vec<Vec<String>> {
+        unreachable!("a PostgreSQL server db without the postgres-tests feature")
+    }
+
+    #[cfg(feature = "postgres-tests")]
+    fn postgres_rows(&self, sql: &str) -> Vec<Vec<String>> {
+        let db = self.db.postgres.as_ref().expect("a PostgreSQL database");
+        let rows = off_runtime(|| db.client().query(sql, &[]).expect("query"));
+        rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect()).collect()
+    }
+
+    /// Runs statements on the server's database, bypassing the server: `sqlite` or `postgres`
+    /// by backend (someone with the database tampering, in tests).
+    pub fn sql_execute(&self, sqlite: &str, postgres: &str) {
+        if let Some(path) = &self.db.sqlite_path {
+            rusqlite::Connection::open(path).expect("open").execute_batch(sqlite).expect("execute");
+            return;
+        }
+        self.postgres_execute(postgres);
+    }
+
+    #[cfg(not(feature = "postgres-tests"))]
+    fn postgres_execute(&self, _sql: &str) {
+        unreachable!("a PostgreSQL server db without the postgres-tests feature")
+    }
+
+    #[cfg(feature = "postgres-tests")]
+    fn postgres_execute(&self, sql: &str) {
+        let db = self.db.postgres.as_ref().expect("a PostgreSQL database");
+        off_runtime(|| db.client().batch_execute(sql).expect("execute"));
     }
 
     /// A temp path beside the server's database.
@@ -206,19 +384,19 @@ impl Drop for TestServer {
     }
 }
 
-fn spawn(db_path: &Path) -> (Child, String) {
-    spawn_on(db_path, "127.0.0.1:0")
+fn spawn(database: &str) -> (Child, String) {
+    spawn_on(database, "127.0.0.1:0")
 }
 
-fn spawn_on(db_path: &Path, listen: &str) -> (Child, String) {
-    spawn_with(db_path, listen, "warn", None)
+fn spawn_on(database: &str, listen: &str) -> (Child, String) {
+    spawn_with(database, listen, "warn", None)
 }
 
-fn spawn_with(db_path: &Path, listen: &str, level: &str, log: Option<&Path>) -> (Child, String) {
+fn spawn_with(database: &str, listen: &str, level: &str, log: Option<&Path>) -> (Child, String) {
     let log = log.map(|path| std::fs::File::create(path).expect("server log file"));
     let mut child = Command::new(server_bin())
         .args(["serve", "--listen", listen, "--database"])
-        .arg(db_path)
+        .arg(database)
         .env("GOCUA_LOG", level)
         .stdout(Stdio::piped())
         .stderr(match &log {

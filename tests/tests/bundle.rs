@@ -50,31 +50,30 @@ fn write(path: &Path, bytes: &[u8]) {
 
 /// Audit rows: (outcome, reason, applied, duplicates, rejected, imported_by).
 fn audit(server: &TestServer) -> Vec<(String, Option<String>, i64, i64, i64, String)> {
-    let conn = rusqlite::Connection::open_with_flags(&server.db_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .expect("open server db");
-    let mut stmt = conn
-        .prepare("SELECT outcome, reason, applied, duplicates, rejected, imported_by FROM bundle_imports ORDER BY id")
-        .expect("audit query");
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
-        .expect("audit rows")
-        .collect::<Result<_, _>>()
-        .expect("audit rows")
+    let rows =
+        server.with_store(|store| gocua_server_store::run_read(store, |tx| tx.bundle_imports()).expect("audit rows"));
+    rows.into_iter()
+        .map(|r| (r.outcome, r.reason, r.counts.0 as i64, r.counts.2 as i64, r.counts.3 as i64, r.start.imported_by))
+        .collect()
 }
 
 /// Every value in the audit table, as text.
 fn audit_text(server: &TestServer) -> String {
-    let conn = rusqlite::Connection::open_with_flags(&server.db_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .expect("open server db");
-    let mut stmt = conn
-        .prepare(
-            "SELECT sha256 || '|' || ifnull(device_id, '') || '|' || ifnull(events, '') || '|' || imported_by || '|' ||
-                    started_at || '|' || ifnull(reason, '') FROM bundle_imports",
-        )
-        .expect("audit query");
-    stmt.query_map([], |r| r.get::<_, String>(0))
-        .expect("rows")
-        .collect::<Result<Vec<_>, _>>()
-        .expect("rows")
+    let rows =
+        server.with_store(|store| gocua_server_store::run_read(store, |tx| tx.bundle_imports()).expect("audit rows"));
+    rows.into_iter()
+        .map(|r| {
+            format!(
+                "{}|{}|{}|{}|{}|{}",
+                r.start.sha256,
+                r.start.device_id.map(|d| d.to_string()).unwrap_or_default(),
+                r.start.events.map(|n| n.to_string()).unwrap_or_default(),
+                r.start.imported_by,
+                r.start.started_at.to_rfc3339(),
+                r.reason.unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
         .join("\n")
 }
 

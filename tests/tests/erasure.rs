@@ -16,7 +16,7 @@ const NOTE: &str = "Sentinel hẹn chiều thứ bảy";
 const LATE_NOTE: &str = "Sentinel gọi lại sau";
 
 fn admin(server: &TestServer, args: &[&str]) -> std::process::Output {
-    Command::new(server_bin()).args(["admin", "--database"]).arg(&server.db_path).args(args).output().unwrap()
+    Command::new(server_bin()).args(["admin", "--database"]).arg(server.database()).args(args).output().unwrap()
 }
 
 fn file_holds(path: &std::path::Path, needle: &str) -> bool {
@@ -39,7 +39,7 @@ async fn a_resident_is_exported_then_erased_everywhere_on_request() {
     assert!(file_holds(&server.temp_path("lan.sqlite"), SENTINEL_NAME), "the volunteer's phone holds the name");
     assert!(file_holds(&server.temp_path("police.sqlite"), SENTINEL_CCCD), "the police phone holds the number");
     for secret in [SENTINEL_CCCD, SENTINEL_NAME, SENTINEL_PHONE, NOTE] {
-        assert!(file_holds(&server.db_path, secret), "the server holds {secret:?} before the erasure");
+        assert!(server.data_holds(secret), "the server holds {secret:?} before the erasure");
     }
 
     // the person asks what is held about them: the police export it
@@ -67,7 +67,7 @@ async fn a_resident_is_exported_then_erased_everywhere_on_request() {
     assert!(on_server.visits.values().all(|v| v.note.is_none()));
     assert_eq!(on_server.households[&r.household_id].head_name, ERASED_NAME, "she headed the household");
     for secret in [SENTINEL_CCCD, SENTINEL_NAME, SENTINEL_PHONE, NOTE] {
-        assert!(!file_holds(&server.db_path, secret), "{secret:?} is still in the server's database file");
+        assert!(!server.data_holds(secret), "{secret:?} is still in the server's database file");
     }
 
     // the police phone, offline since, records one more visit with a note: its push comes
@@ -106,7 +106,7 @@ async fn a_resident_is_exported_then_erased_everywhere_on_request() {
     let on_server = server.projection();
     assert_eq!(on_server.residents[&resident].visit_count, 2, "the late visit counts");
     assert!(on_server.visits.values().all(|v| v.note.is_none()), "without its note");
-    assert!(!file_holds(&server.db_path, LATE_NOTE), "the late note never reached the server's file");
+    assert!(!server.data_holds(LATE_NOTE), "the late note never reached the server's file");
 
     // an export now says so, and holds nothing of the person
     let out = admin(&server, &["export-resident", "--resident", &resident.to_string(), "--by", "Thượng úy Hà"]);
@@ -116,15 +116,11 @@ async fn a_resident_is_exported_then_erased_everywhere_on_request() {
         assert!(!text.contains(secret), "{secret:?} in the export after erasure");
     }
     // both acts are audited, by resident id only, and the chain holds
-    let conn = rusqlite::Connection::open(&server.db_path).unwrap();
-    let details: Vec<(String, String)> = conn
-        .prepare(
-            "SELECT action, detail FROM audit_log WHERE action IN ('export_resident', 'erase_resident') ORDER BY seq",
-        )
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
+    let details: Vec<(String, String)> = server
+        .with_store(|store| gocua_server_store::run_read(store, |tx| tx.audit_rows(0, 10_000)).unwrap())
+        .into_iter()
+        .filter(|r| r.action == "export_resident" || r.action == "erase_resident")
+        .map(|r| (r.action, r.detail))
         .collect();
     let actions: Vec<&str> = details.iter().map(|(a, _)| a.as_str()).collect();
     assert_eq!(actions, ["export_resident", "erase_resident", "export_resident"]);

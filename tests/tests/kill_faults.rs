@@ -446,27 +446,24 @@ fn local_events(db: &Path) -> Vec<(u64, Uuid)> {
 
 /// `(seq, id)` of one device's events on the server, by status.
 fn server_events(server: &TestServer, device_id: Uuid) -> BTreeMap<String, Vec<(u64, Uuid)>> {
-    let conn = rusqlite::Connection::open_with_flags(&server.db_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .expect("open server db");
-    let mut stmt = conn.prepare("SELECT status, seq, id FROM events WHERE device_id = ?1 ORDER BY seq").expect("sql");
-    let rows = stmt
-        .query_map([device_id.to_string()], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?, r.get::<_, String>(2)?))
-        })
-        .expect("query");
+    let rows = server.sql_text_rows(&format!(
+        "SELECT status, CAST(seq AS TEXT), CAST(id AS TEXT) FROM events WHERE CAST(device_id AS TEXT) = '{device_id}'
+         ORDER BY seq"
+    ));
     let mut out: BTreeMap<String, Vec<(u64, Uuid)>> = BTreeMap::new();
     for row in rows {
-        let (status, seq, id) = row.expect("row");
-        out.entry(status).or_default().push((seq, Uuid::parse_str(&id).expect("uuid")));
+        let (seq, id) = (row[1].parse().expect("seq"), Uuid::parse_str(&row[2]).expect("uuid"));
+        out.entry(row[0].clone()).or_default().push((seq, id));
     }
     out
 }
 
 fn server_last_seq(server: &TestServer, device_id: Uuid) -> u64 {
-    let conn = rusqlite::Connection::open_with_flags(&server.db_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .expect("open server db");
-    conn.query_row("SELECT last_seq FROM devices WHERE id = ?1", [device_id.to_string()], |r| r.get(0))
-        .expect("last_seq")
+    let device = server.with_store(|store| {
+        gocua_server_store::run_read(store, |tx| tx.device(gocua_server_store::DeviceKey::Id(device_id)))
+            .expect("device")
+    });
+    device.expect("a known device").last_seq
 }
 
 /// Enrolls a device store file for a new commune police officer of Xã Mường Tè and closes it.

@@ -17,7 +17,7 @@ fn record_sentinel(store: &mut DeviceStore) {
 }
 
 fn admin(server: &TestServer, args: &[&str]) -> std::process::Output {
-    Command::new(server_bin()).args(["admin", "--database"]).arg(&server.db_path).args(args).output().unwrap()
+    Command::new(server_bin()).args(["admin", "--database"]).arg(server.database()).args(args).output().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,14 +42,9 @@ async fn the_audit_log_says_who_read_and_changed_what_and_catches_tampering() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let conn = rusqlite::Connection::open(&server.db_path).unwrap();
-    let rows: Vec<(String, Option<String>, String)> = conn
-        .prepare("SELECT action, actor_device, detail FROM audit_log ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let audit = server.with_store(|store| gocua_server_store::run_read(store, |tx| tx.audit_rows(0, 100_000)).unwrap());
+    let rows: Vec<(String, Option<String>, String)> =
+        audit.iter().map(|r| (r.action.clone(), r.actor_device.clone(), r.detail.clone())).collect();
     let by = |action: &str, device: Uuid| {
         rows.iter().filter(|(a, d, _)| a == action && d.as_deref() == Some(device.to_string().as_str())).count()
     };
@@ -66,14 +61,12 @@ async fn the_audit_log_says_who_read_and_changed_what_and_catches_tampering() {
     }
 
     // someone with the database file edits the row of the read, to hide it
-    conn.execute_batch("DROP TRIGGER audit_log_no_update").unwrap();
-    let pull_seq: i64 =
-        conn.query_row("SELECT max(seq) FROM audit_log WHERE action = 'pull'", [], |r| r.get(0)).unwrap();
-    conn.execute(
-        "UPDATE audit_log SET actor_device = ?2 WHERE seq = ?1",
-        rusqlite::params![pull_seq, writer_id.to_string()],
-    )
-    .unwrap();
+    let pull_seq = audit.iter().filter(|r| r.action == "pull").map(|r| r.seq).max().unwrap();
+    let edit = format!("UPDATE audit_log SET actor_device = '{writer_id}' WHERE seq = {pull_seq}");
+    server.sql_execute(
+        &format!("DROP TRIGGER audit_log_no_update; {edit};"),
+        &format!("ALTER TABLE audit_log DISABLE TRIGGER USER; {edit};"),
+    );
     let out = admin(&server, &["verify-audit"]);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "verification must fail");
@@ -100,9 +93,8 @@ async fn a_revoked_device_is_told_so_at_its_next_contact() {
         other => panic!("a revoked device must be refused: {other:?}"),
     }
     assert!(server.projection().households.is_empty(), "nothing from the revoked device was taken");
-    let conn = rusqlite::Connection::open(&server.db_path).unwrap();
-    let revokes: i64 =
-        conn.query_row("SELECT count(*) FROM audit_log WHERE action = 'revoke_device'", [], |r| r.get(0)).unwrap();
+    let audit = server.with_store(|store| gocua_server_store::run_read(store, |tx| tx.audit_rows(0, 100_000)).unwrap());
+    let revokes = audit.iter().filter(|r| r.action == "revoke_device").count();
     assert_eq!(revokes, 1, "revoking is audited once");
 }
 

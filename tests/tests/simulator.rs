@@ -11,7 +11,7 @@ async fn three_simulated_phones_sync_everything_once() {
     let sim = gocua_e2e::server_bin().with_file_name("gocua-sim");
     let out = Command::new(&sim)
         .args(["--server", &server.url, "--devices", "3", "--visits", "40", "--seed", "5", "--admin-database"])
-        .arg(&server.db_path)
+        .arg(server.database())
         .output()
         .unwrap_or_else(|e| panic!("{}: {e}", sim.display()));
     let stdout = String::from_utf8_lossy(&out.stdout);

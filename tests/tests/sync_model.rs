@@ -20,7 +20,8 @@ use gocua_core::sync::engine::{Transport, TransportError, sync_once};
 use gocua_core::sync::protocol::{
     APP_VERSION, EnrollResponse, ErrorBody, PullRequest, PullResponse, PushRequest, PushResponse, Role, SCHEMA_VERSION,
 };
-use gocua_server::{AppState, admin, db};
+use gocua_server::{AppState, admin};
+use gocua_server_store::run_read;
 use proptest::prelude::*;
 use tower::ServiceExt;
 
@@ -209,18 +210,22 @@ fn nth<T: Clone>(items: impl Iterator<Item = T>, pick: usize) -> Option<T> {
 
 async fn run(ops: Vec<Op>, seed: u64) {
     let dir = tempfile::tempdir().unwrap();
-    let server_path = dir.path().join("server.sqlite");
-    let conn = db::open_sqlite(&server_path).unwrap();
-    for place in fixtures::demo_places() {
-        admin::add_place(&conn, &place).unwrap();
-    }
-    let codes: Vec<String> = (0..2)
-        .map(|i| {
-            let user = admin::add_user(&conn, &format!("Tình nguyện viên {i}"), Role::Volunteer, "03445").unwrap();
-            admin::create_code(&conn, user, 1).unwrap()
-        })
-        .collect();
-    let router = gocua_server::router(AppState::new(db::Db::new(conn)));
+    let server_db = gocua_e2e::ServerDb::new(dir.path());
+    let server_store = server_db.open();
+    let codes: Vec<String> = gocua_e2e::off_runtime(|| {
+        for place in fixtures::demo_places() {
+            admin::add_place(&*server_store, &place).unwrap();
+        }
+        let commune = gocua_core::scope::Scope::single("03445");
+        (0..2)
+            .map(|i| {
+                let name = format!("Tình nguyện viên {i}");
+                let user = admin::add_user(&*server_store, &name, Role::Volunteer, &commune).unwrap();
+                admin::create_code(&*server_store, user, 1).unwrap()
+            })
+            .collect()
+    });
+    let router = gocua_server::router(AppState::new(server_store.clone()));
     let mut phones = Vec::new();
     for (i, code) in codes.iter().enumerate() {
         let path = dir.path().join(format!("phone-{i}.sqlite"));
@@ -349,8 +354,7 @@ async fn run(ops: Vec<Op>, seed: u64) {
         }
     }
     drop(router);
-    let server = db::open_sqlite(&server_path).unwrap();
-    let server_state = gocua_core::sql::projection::dump(&server).unwrap();
+    let server_state = gocua_e2e::off_runtime(|| run_read(&*server_store, |tx| tx.dump_projection()).unwrap());
     let mut recorded = 0;
     for (i, p) in phones.iter().enumerate() {
         let store = p.store.lock().unwrap();
@@ -358,27 +362,27 @@ async fn run(ops: Vec<Op>, seed: u64) {
         assert!(store.rejected_events().unwrap().is_empty(), "phone {i} has rejected events");
         let local = store.local_events().unwrap();
         recorded += local.len() as u64;
-        let device_id = store.enrollment().unwrap().unwrap().device_id.to_string();
-        let (count, last_seq): (u64, u64) = server
-            .query_row(
-                "SELECT count(*), (SELECT last_seq FROM devices WHERE id = ?1) FROM events WHERE device_id = ?1",
-                [&device_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .unwrap();
-        assert_eq!(count, local.len() as u64, "phone {i}: events on the server vs recorded");
-        assert_eq!(last_seq, local.last().map_or(0, |e| e.seq), "phone {i}: last sequence");
+        let device_id = store.enrollment().unwrap().unwrap().device_id;
+        let device = gocua_e2e::off_runtime(|| {
+            run_read(&*server_store, |tx| tx.device(gocua_server_store::DeviceKey::Id(device_id))).unwrap()
+        })
+        .unwrap();
+        // a device's events are unique by sequence number and none lies past its last one, so
+        // these and the totals below mean each phone's events are on the server exactly once
+        assert_eq!(device.last_seq, local.last().map_or(0, |e| e.seq), "phone {i}: last sequence");
         gocua_e2e::assert_same_as_volunteer_sees(
             &store.projection().unwrap(),
             &server_state,
             &format!("phone {i} against the server"),
         );
     }
-    let (total, rejected): (u64, u64) = server
-        .query_row("SELECT count(*), count(*) FILTER (WHERE status = 'rejected') FROM events", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+    let (applied, rejected) = gocua_e2e::off_runtime(|| {
+        run_read(&*server_store, |tx| {
+            Ok::<_, gocua_server_store::StoreError>((tx.count_events("applied")?, tx.count_events("rejected")?))
         })
-        .unwrap();
+        .unwrap()
+    });
+    let total = applied + rejected;
     assert_eq!((total, rejected), (recorded, 0), "every recorded event exactly once, none rejected");
 }
 

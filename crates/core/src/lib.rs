@@ -15,6 +15,7 @@ pub mod places;
 pub mod privacy;
 pub mod reasons;
 pub mod reducer;
+pub mod scope;
 pub mod sql;
 pub mod store;
 pub mod sync;

@@ -3,7 +3,7 @@
 //! records (as ids, counts and `server_seq` ranges: never a personal value).
 
 use chrono::Utc;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use gocua_server_store::{AuditRow, Store, StoreError, StoreResult, Tx, run_read, run_write};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -46,12 +46,10 @@ fn row_hash(
 }
 
 /// Appends `entry` inside the caller's write transaction (so the row commits with the change
-/// it records, or not at all). Returns the row's sequence number.
-pub fn append(tx: &Connection, entry: &Entry) -> rusqlite::Result<i64> {
-    let last: Option<(i64, String)> = tx
-        .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let (seq, prev) = match last {
+/// it records, or not at all). Write transactions are serialized by every backend, so the chain
+/// stays one chain with several servers. Returns the row's sequence number.
+pub fn append(tx: &mut dyn Tx, entry: &Entry) -> StoreResult<i64> {
+    let (seq, prev) = match tx.audit_head()? {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_owned()),
     };
@@ -60,20 +58,22 @@ pub fn append(tx: &Connection, entry: &Entry) -> rusqlite::Result<i64> {
     let device = entry.actor_device.map(|d| d.to_string());
     let detail = entry.detail.to_string();
     let hash = row_hash(seq, &at, user.as_deref(), device.as_deref(), entry.action, &detail, &prev);
-    tx.execute(
-        "INSERT INTO audit_log (seq, at, actor_user, actor_device, action, detail, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![seq, at, user, device, entry.action, detail, prev, hash],
-    )?;
+    tx.insert_audit(&AuditRow {
+        seq,
+        at,
+        actor_user: user,
+        actor_device: device,
+        action: entry.action.to_owned(),
+        detail,
+        prev_hash: prev,
+        hash,
+    })?;
     Ok(seq)
 }
 
-/// Appends `entry` in a transaction of its own (for reads, which change nothing else).
-pub fn append_now(conn: &mut Connection, entry: &Entry) -> rusqlite::Result<i64> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let seq = append(&tx, entry)?;
-    tx.commit()?;
-    Ok(seq)
+/// Appends `entry` in a write transaction of its own (for reads, which change nothing else).
+pub fn append_now(store: &dyn Store, entry: &Entry) -> StoreResult<i64> {
+    run_write(store, |tx| append(tx, entry))
 }
 
 /// A chain that checks out.
@@ -99,47 +99,49 @@ pub enum Broken {
     Unreadable(String),
 }
 
-/// Walks the whole chain from the first row.
-pub fn verify(conn: &Connection) -> Result<Verified, Broken> {
-    let unreadable = |e: rusqlite::Error| Broken::Unreadable(e.to_string());
-    let mut stmt = conn
-        .prepare(
-            "SELECT seq, at, actor_user, actor_device, action, detail, prev_hash, hash FROM audit_log ORDER BY seq",
-        )
-        .map_err(unreadable)?;
-    let mut rows = stmt.query([]).map_err(unreadable)?;
-    let (mut expected_seq, mut prev, mut entries) = (1i64, GENESIS.to_owned(), 0u64);
-    while let Some(row) = rows.next().map_err(unreadable)? {
-        let get_text = |i: usize| row.get::<_, String>(i).map_err(unreadable);
-        let seq: i64 = row.get(0).map_err(unreadable)?;
-        let (at, action, detail, prev_hash, hash) =
-            (get_text(1)?, get_text(4)?, get_text(5)?, get_text(6)?, get_text(7)?);
-        let user: Option<String> = row.get(2).map_err(unreadable)?;
-        let device: Option<String> = row.get(3).map_err(unreadable)?;
-        if seq != expected_seq || prev_hash != prev {
-            return Err(Broken::Unlinked(seq));
+/// Rows read per query while verifying.
+const VERIFY_PAGE: u32 = 5_000;
+
+/// Walks the whole chain from the first row, in one read snapshot.
+pub fn verify(store: &dyn Store) -> Result<Verified, Broken> {
+    let walked = run_read(store, |tx| -> Result<Result<Verified, Broken>, StoreError> {
+        let (mut expected_seq, mut prev, mut entries) = (1i64, GENESIS.to_owned(), 0u64);
+        loop {
+            let rows = tx.audit_rows(expected_seq - 1, VERIFY_PAGE)?;
+            if rows.is_empty() {
+                return Ok(Ok(Verified { entries, head: prev }));
+            }
+            for row in rows {
+                if row.seq != expected_seq || row.prev_hash != prev {
+                    return Ok(Err(Broken::Unlinked(row.seq)));
+                }
+                let hash = row_hash(
+                    row.seq,
+                    &row.at,
+                    row.actor_user.as_deref(),
+                    row.actor_device.as_deref(),
+                    &row.action,
+                    &row.detail,
+                    &row.prev_hash,
+                );
+                if hash != row.hash {
+                    return Ok(Err(Broken::Altered(row.seq)));
+                }
+                prev = row.hash;
+                expected_seq += 1;
+                entries += 1;
+            }
         }
-        if row_hash(seq, &at, user.as_deref(), device.as_deref(), &action, &detail, &prev_hash) != hash {
-            return Err(Broken::Altered(seq));
-        }
-        prev = hash;
-        expected_seq += 1;
-        entries += 1;
-    }
-    Ok(Verified { entries, head: prev })
+    });
+    walked.map_err(|e| Broken::Unreadable(e.to_string()))?
 }
 
 #[cfg(test)]
 mod tests {
+    use gocua_server_sqlite::SqliteStore;
     use serde_json::json;
 
     use super::*;
-
-    fn db() -> Connection {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::db::migrations().to_latest(&mut conn).unwrap();
-        conn
-    }
 
     fn entry(action: &'static str, n: u64) -> Entry {
         Entry {
@@ -152,15 +154,18 @@ mod tests {
 
     #[test]
     fn an_untouched_chain_verifies_and_each_kind_of_tampering_breaks_it() {
-        let mut conn = db();
-        assert_eq!(verify(&conn).unwrap(), Verified { entries: 0, head: GENESIS.into() });
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.sqlite");
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(verify(&store).unwrap(), Verified { entries: 0, head: GENESIS.into() });
         for n in 1..=5 {
-            append_now(&mut conn, &entry("push", n)).unwrap();
+            append_now(&store, &entry("push", n)).unwrap();
         }
-        let good = verify(&conn).unwrap();
+        let good = verify(&store).unwrap();
         assert_eq!(good.entries, 5);
 
         // the database itself refuses edits and deletions
+        let conn = rusqlite::Connection::open(&path).unwrap();
         let err = conn.execute("UPDATE audit_log SET detail = '{}' WHERE seq = 2", []).unwrap_err();
         assert!(err.to_string().contains("append-only"), "{err}");
         assert!(conn.execute("DELETE FROM audit_log WHERE seq = 5", []).is_err());
@@ -168,22 +173,22 @@ mod tests {
         // someone with the file drops the guards: a changed row is caught …
         conn.execute_batch("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;").unwrap();
         conn.execute("UPDATE audit_log SET detail = '{\"events\":0}' WHERE seq = 3", []).unwrap();
-        assert_eq!(verify(&conn), Err(Broken::Altered(3)));
+        assert_eq!(verify(&store), Err(Broken::Altered(3)));
         conn.execute("UPDATE audit_log SET detail = '{\"events\":3}' WHERE seq = 3", []).unwrap();
-        assert_eq!(verify(&conn).unwrap(), good, "put back, it verifies again");
+        assert_eq!(verify(&store).unwrap(), good, "put back, it verifies again");
         // … so is a removed row, and a re-hashed row no longer links to the next one
         conn.execute("DELETE FROM audit_log WHERE seq = 2", []).unwrap();
-        assert_eq!(verify(&conn), Err(Broken::Unlinked(3)));
+        assert_eq!(verify(&store), Err(Broken::Unlinked(3)));
     }
 
     #[test]
     fn a_write_that_rolls_back_leaves_no_audit_row() {
-        let mut conn = db();
-        {
-            let tx = conn.transaction().unwrap();
-            append(&tx, &entry("push", 1)).unwrap();
-            // dropped without commit
-        }
-        assert_eq!(verify(&conn).unwrap().entries, 0);
+        let store = SqliteStore::open_in_memory().unwrap();
+        let failed: Result<(), crate::domain::Error> = run_write(&store, |tx| {
+            append(tx, &entry("push", 1))?;
+            Err(crate::domain::Error::invalid("the change this row records failed"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(verify(&store).unwrap().entries, 0);
     }
 }

@@ -1,19 +1,19 @@
 //! Secrets and who is calling: enrollment codes, device tokens (stored only as hashes), and the
 //! `AuthDevice` extractor that every sync handler takes.
 
-use std::str::FromStr;
-
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use gocua_core::scope::{Scope, ScopePaths};
 use gocua_core::sync::protocol::Role;
+use gocua_server_store::{DeviceKey, Store, StoreError, Tx, place_path, run_read};
 use rand::Rng;
-use rusqlite::{Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::domain::Error;
 use crate::error::ApiError;
 
 /// Letters and digits that cannot be confused when read aloud or off a screen.
@@ -51,10 +51,8 @@ pub struct AuthDevice {
     pub user_id: Uuid,
     /// The user's role.
     pub role: Role,
-    /// The place the device may see and change.
-    pub scope_code: String,
-    /// The scope's `/…/code/` path.
-    pub scope_path: String,
+    /// The places the device may see and change, with their paths.
+    pub scope: ScopePaths,
     /// Paths of places the user worked in before a reassignment (see `admin::set_scope`).
     pub former_paths: Vec<String>,
 }
@@ -63,7 +61,7 @@ impl AuthDevice {
     /// Whether a record at `path` may be pushed: inside the scope, or inside a former one (it
     /// was recorded while the user worked there).
     pub fn may_push_at(&self, path: &str) -> bool {
-        std::iter::once(&self.scope_path).chain(&self.former_paths).any(|scope| path.starts_with(scope.as_str()))
+        self.scope.contains_path(path) || self.former_paths.iter().any(|scope| path.starts_with(scope.as_str()))
     }
 }
 
@@ -78,73 +76,48 @@ pub struct DeviceRecord {
     pub signing_key: Option<String>,
 }
 
-/// Which column finds a device.
-#[derive(Debug, Clone, Copy)]
-pub enum DeviceKey<'a> {
-    /// The SHA-256 of its bearer token.
-    TokenHash(&'a str),
-    /// Its id.
-    Id(Uuid),
+/// The paths of a scope's places; a place that is no longer known is a stored-data fault.
+pub fn scope_paths(tx: &mut dyn Tx, scope: &Scope) -> Result<ScopePaths, Error> {
+    let mut paths = Vec::with_capacity(scope.codes().len());
+    for code in scope.codes() {
+        paths
+            .push(place_path(tx, code)?.ok_or_else(|| {
+                StoreError::Corrupt(format!("the scope place {code} of a user is not a known place"))
+            })?);
+    }
+    Ok(ScopePaths::new(scope.clone(), paths)?)
 }
 
 /// Loads a device with its user's role and scope; `None` if unknown.
-pub fn load_device(conn: &Connection, key: DeviceKey<'_>) -> Result<Option<DeviceRecord>, ApiError> {
-    let (column, value) = match key {
-        DeviceKey::TokenHash(hash) => ("d.token_hash", hash.to_owned()),
-        DeviceKey::Id(id) => ("d.id", id.to_string()),
-    };
-    let row = conn
-        .prepare_cached(&format!(
-            "SELECT d.id, d.user_id, u.role, u.scope_code, d.revoked_at IS NOT NULL, d.signing_key
-             FROM devices d JOIN users u ON u.id = d.user_id WHERE {column} = ?1"
-        ))?
-        .query_row([value], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, bool>(4)?,
-                r.get::<_, Option<String>>(5)?,
-            ))
-        })
-        .optional()?;
-    let Some((device_id, user_id, role, scope_code, revoked, signing_key)) = row else {
-        return Ok(None);
-    };
-    let scope_path = gocua_core::sql::catalog::place_path(conn, &scope_code)?
-        .ok_or_else(|| ApiError::internal(format!("scope {scope_code} of a device is not a known place")))?;
+pub fn load_device(tx: &mut dyn Tx, key: DeviceKey<'_>) -> Result<Option<DeviceRecord>, Error> {
+    let Some(device) = tx.device(key)? else { return Ok(None) };
+    let user = tx
+        .user(device.user_id)?
+        .ok_or_else(|| StoreError::Corrupt(format!("the user of device {} is missing", device.id)))?;
+    let mut former_paths = Vec::new();
+    for code in tx.former_places(user.id)? {
+        former_paths.extend(place_path(tx, &code)?);
+    }
     let auth = AuthDevice {
-        device_id: Uuid::from_str(&device_id).map_err(ApiError::internal)?,
-        former_paths: former_paths(conn, &user_id)?,
-        user_id: Uuid::from_str(&user_id).map_err(ApiError::internal)?,
-        role: Role::from_code(&role).ok_or_else(|| ApiError::internal(format!("unknown role {role}")))?,
-        scope_code,
-        scope_path,
+        device_id: device.id,
+        user_id: user.id,
+        role: user.role,
+        scope: scope_paths(tx, &user.scope)?,
+        former_paths,
     };
-    Ok(Some(DeviceRecord { auth, revoked, signing_key }))
+    Ok(Some(DeviceRecord { auth, revoked: device.revoked_at.is_some(), signing_key: device.signing_key }))
 }
 
 /// Looks a token up; `None` if unknown. A revoked device is an error of its own kind.
-pub fn device_for_token(conn: &Connection, token: &str) -> Result<Option<AuthDevice>, ApiError> {
-    match load_device(conn, DeviceKey::TokenHash(&hash_secret(token)))? {
-        Some(record) if record.revoked => {
-            Err(ApiError::unauthorized("revoked", "Thiết bị này đã bị thu hồi / This device has been revoked"))
-        }
+pub fn device_for_token(store: &dyn Store, token: &str) -> Result<Option<AuthDevice>, Error> {
+    let hash = hash_secret(token);
+    match run_read(store, |tx| load_device(tx, DeviceKey::TokenHash(&hash)))? {
+        Some(record) if record.revoked => Err(Error::Unauthenticated {
+            kind: "revoked",
+            message: "Thiết bị này đã bị thu hồi / This device has been revoked".into(),
+        }),
         record => Ok(record.map(|r| r.auth)),
     }
-}
-
-/// The paths of the places a user worked in before a reassignment.
-pub fn former_paths(conn: &Connection, user_id: &str) -> Result<Vec<String>, ApiError> {
-    let mut paths = Vec::new();
-    let mut stmt = conn.prepare_cached("SELECT scope_code FROM former_scopes WHERE user_id = ?1")?;
-    for code in stmt.query_map([user_id], |r| r.get::<_, String>(0))? {
-        if let Some(path) = gocua_core::sql::catalog::place_path(conn, &code?)? {
-            paths.push(path);
-        }
-    }
-    Ok(paths)
 }
 
 impl FromRequestParts<AppState> for AuthDevice {
@@ -166,8 +139,7 @@ impl FromRequestParts<AppState> for AuthDevice {
             })?
             .to_owned();
         state
-            .db
-            .call(move |conn| device_for_token(conn, &token))
+            .blocking(move |store| device_for_token(store, &token))
             .await?
             .ok_or_else(|| ApiError::unauthorized("unauthorized", "Mã thiết bị không hợp lệ / Unknown device token"))
     }

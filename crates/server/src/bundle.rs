@@ -12,39 +12,36 @@ use std::fmt;
 use chrono::Utc;
 use gocua_core::bundle::{self, BundleError, DevicePublicKey, Header, ServerKey};
 use gocua_core::sync::protocol::{EventStatus, MAX_PUSH_EVENTS, PushRequest};
-use rusqlite::{Connection, OptionalExtension, params};
+use gocua_server_store::{
+    BundleImportEnd, BundleImportStart, DeviceKey, ServerKeyRow, Store, StoreError, StoreResult, Tx, run_write,
+};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::auth::{DeviceKey, load_device};
-use crate::error::ApiError;
+use crate::auth::load_device;
+use crate::domain::Error;
 
 /// The server's current sealing key, made on first use (an enrollment or an import).
-pub fn current_key(conn: &Connection) -> Result<ServerKey, ApiError> {
-    if let Some(key) = stored_key(conn, None)? {
+pub fn current_key(tx: &mut dyn Tx) -> StoreResult<ServerKey> {
+    if let Some(key) = stored_key(tx, None)? {
         return Ok(key);
     }
     let key = ServerKey::generate();
     let public = key.public_key();
-    // OR IGNORE: another process (the server and an admin command) may have made it meanwhile.
-    conn.execute(
-        "INSERT OR IGNORE INTO server_keys (id, fingerprint, public_key, secret_key, created_at)
-         VALUES (1, ?1, ?2, ?3, ?4)",
-        params![public.fingerprint(), public.to_base64(), key.secret_bytes().to_vec(), Utc::now().to_rfc3339()],
-    )?;
-    stored_key(conn, None)?.ok_or_else(|| ApiError::internal("the server key was not stored"))
+    tx.insert_server_key_if_absent(&ServerKeyRow {
+        fingerprint: public.fingerprint(),
+        public_key: public.to_base64(),
+        secret_key: key.secret_bytes().to_vec(),
+        created_at: Utc::now(),
+    })?;
+    stored_key(tx, None)?.ok_or_else(|| StoreError::Failed("the server key was not stored".into()))
 }
 
-/// The key with this fingerprint, or the current one (row 1) when `fingerprint` is `None`.
-fn stored_key(conn: &Connection, fingerprint: Option<&str>) -> Result<Option<ServerKey>, ApiError> {
-    let secret: Option<Vec<u8>> = conn
-        .query_row(
-            "SELECT secret_key FROM server_keys WHERE CASE WHEN ?1 IS NULL THEN id = 1 ELSE fingerprint = ?1 END",
-            [fingerprint],
-            |r| r.get(0),
-        )
-        .optional()?;
-    secret.map(|s| ServerKey::from_secret_bytes(&s).map_err(ApiError::internal)).transpose()
+/// The key with this fingerprint, or the current one when `fingerprint` is `None`.
+fn stored_key(tx: &mut dyn Tx, fingerprint: Option<&str>) -> StoreResult<Option<ServerKey>> {
+    tx.server_key(fingerprint)?
+        .map(|s| ServerKey::from_secret_bytes(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()
 }
 
 /// What an import did, by event.
@@ -149,23 +146,23 @@ impl ImportError {
         }
     }
 
-    fn from_push(e: ApiError, counts: ImportCounts) -> Self {
-        if e.status.is_server_error() {
-            ImportError::Internal(e.message)
+    fn from_push(e: Error, counts: ImportCounts) -> Self {
+        if e.is_server_fault() {
+            ImportError::Internal(e.to_string())
         } else {
-            ImportError::Refused { kind: e.kind, message: e.message, counts }
+            ImportError::Refused { kind: e.kind(), message: e.to_string(), counts }
         }
     }
 }
 
-impl From<rusqlite::Error> for ImportError {
-    fn from(e: rusqlite::Error) -> Self {
-        ApiError::from(e).into()
+impl From<StoreError> for ImportError {
+    fn from(e: StoreError) -> Self {
+        ImportError::Internal(e.to_string())
     }
 }
 
-impl From<ApiError> for ImportError {
-    fn from(e: ApiError) -> Self {
+impl From<Error> for ImportError {
+    fn from(e: Error) -> Self {
         ImportError::from_push(e, ImportCounts::default())
     }
 }
@@ -173,68 +170,56 @@ impl From<ApiError> for ImportError {
 /// Imports a bundle file's bytes: opens and verifies it, then ingests its events as the device's
 /// pushes would be. Every attempt, accepted or refused, leaves one row in `bundle_imports`
 /// (hash, device, counts, `imported_by`, times, outcome, reason code: no personal values).
-pub fn import(conn: &mut Connection, bytes: &[u8], imported_by: &str) -> Result<ImportSummary, ImportError> {
+pub fn import(store: &dyn Store, bytes: &[u8], imported_by: &str) -> Result<ImportSummary, ImportError> {
     let imported_by: String = match imported_by.trim() {
         "" => "unknown".into(),
         by => by.chars().take(100).collect(),
     };
     let sha256 = hex::encode(Sha256::digest(bytes));
     let claimed = bundle::read_header(bytes).ok();
-    conn.execute(
-        "INSERT INTO bundle_imports (sha256, device_id, events, imported_by, started_at, outcome)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'started')",
-        params![
-            sha256,
-            claimed.as_ref().map(|h| h.device_id.to_string()),
-            claimed.as_ref().map(|h| h.events),
-            imported_by,
-            Utc::now().to_rfc3339()
-        ],
-    )?;
-    let audit_id = conn.last_insert_rowid();
+    let start = BundleImportStart {
+        sha256: sha256.clone(),
+        device_id: claimed.as_ref().map(|h| h.device_id),
+        events: claimed.as_ref().map(|h| h.events),
+        imported_by,
+        started_at: Utc::now(),
+    };
+    let audit_id = run_write(store, |tx| tx.start_bundle_import(&start))?;
     let mut counts = ImportCounts::default();
     let mut seqs = None;
-    let outcome = ingest(conn, bytes, &mut counts, &mut seqs);
-    let (status, reason) = match &outcome {
-        Ok(_) => ("imported", None),
-        Err(e) => ("refused", Some(e.kind())),
+    let outcome = ingest(store, bytes, &mut counts, &mut seqs);
+    let end = BundleImportEnd {
+        applied: counts.applied,
+        flagged: counts.flagged,
+        duplicates: counts.duplicates,
+        rejected: counts.rejected,
+        seqs,
+        finished_at: Utc::now(),
+        outcome: if outcome.is_ok() { "imported" } else { "refused" },
+        reason: outcome.as_ref().err().map(|e| e.kind().to_owned()),
     };
-    conn.execute(
-        "UPDATE bundle_imports SET applied = ?2, flagged = ?3, duplicates = ?4, rejected = ?5, first_seq = ?6,
-             last_seq = ?7, finished_at = ?8, outcome = ?9, reason = ?10
-         WHERE id = ?1",
-        params![
-            audit_id,
-            counts.applied,
-            counts.flagged,
-            counts.duplicates,
-            counts.rejected,
-            seqs.map(|(first, _)| first),
-            seqs.map(|(_, last)| last),
-            Utc::now().to_rfc3339(),
-            status,
-            reason
-        ],
-    )?;
+    run_write(store, |tx| tx.finish_bundle_import(audit_id, &end))?;
     let header = outcome?;
     Ok(ImportSummary { sha256, device_id: header.device_id, events: header.events, counts })
 }
 
 fn ingest(
-    conn: &mut Connection,
+    store: &dyn Store,
     bytes: &[u8],
     counts: &mut ImportCounts,
     seqs: &mut Option<(u64, u64)>,
 ) -> Result<Header, ImportError> {
     let header = bundle::read_header(bytes)?;
-    let key = match stored_key(conn, Some(&header.server_key))? {
-        Some(key) => key,
-        None => {
-            let ours = current_key(conn)?.public_key().fingerprint();
-            return Err(BundleError::OtherServer { bundle: header.server_key, server: ours }.into());
-        }
-    };
-    let device = load_device(conn, DeviceKey::Id(header.device_id))?;
+    let (key, device) = run_write(store, |tx| -> Result<_, ImportError> {
+        let key = match stored_key(tx, Some(&header.server_key))? {
+            Some(key) => key,
+            None => {
+                let ours = current_key(tx)?.public_key().fingerprint();
+                return Err(BundleError::OtherServer { bundle: header.server_key.clone(), server: ours }.into());
+            }
+        };
+        Ok((key, load_device(tx, DeviceKey::Id(header.device_id))?))
+    })?;
     let opened = bundle::open(bytes, &key, |id| match &device {
         Some(d) if d.auth.device_id == id => {
             if d.revoked {
@@ -256,7 +241,7 @@ fn ingest(
             events: batch.to_vec(),
         };
         let response =
-            crate::sync::push::push(conn, &device.auth, &request).map_err(|e| ImportError::from_push(e, *counts))?;
+            crate::sync::push::push(store, &device.auth, &request).map_err(|e| ImportError::from_push(e, *counts))?;
         for result in &response.results {
             match result.status {
                 EventStatus::Applied => counts.applied += 1,
@@ -277,32 +262,37 @@ fn ingest(
 
 #[cfg(test)]
 mod tests {
+    use gocua_server_sqlite::SqliteStore;
+
     use super::*;
 
     #[test]
     fn the_server_key_is_made_once_and_kept() {
-        let conn = crate::db::open_sqlite(std::path::Path::new(":memory:")).unwrap();
-        let first = current_key(&conn).unwrap();
-        let again = current_key(&conn).unwrap();
+        let store = SqliteStore::open_in_memory().unwrap();
+        let first = run_write(&store, |tx| current_key(tx)).unwrap();
+        let again = run_write(&store, |tx| current_key(tx)).unwrap();
         assert_eq!(first.public_key(), again.public_key());
-        let found = stored_key(&conn, Some(&first.public_key().fingerprint())).unwrap().unwrap();
+        let fingerprint = first.public_key().fingerprint();
+        let found = run_write(&store, |tx| stored_key(tx, Some(&fingerprint))).unwrap().unwrap();
         assert_eq!(found.public_key(), first.public_key());
-        assert!(stored_key(&conn, Some("00")).unwrap().is_none());
+        assert!(run_write(&store, |tx| stored_key(tx, Some("00"))).unwrap().is_none());
     }
 
     #[test]
     fn a_file_that_is_not_a_bundle_is_refused_and_audited() {
-        let mut conn = crate::db::open_sqlite(std::path::Path::new(":memory:")).unwrap();
-        let err = import(&mut conn, b"hello", "  ").unwrap_err();
+        let store = SqliteStore::open_in_memory().unwrap();
+        let err = import(&store, b"hello", "  ").unwrap_err();
         assert_eq!(err.kind(), "not_a_bundle");
-        let (outcome, reason, by, device): (String, String, String, Option<String>) = conn
-            .query_row("SELECT outcome, reason, imported_by, device_id FROM bundle_imports", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-            .unwrap();
+        let rows = gocua_server_store::run_read(&store, |tx| tx.bundle_imports()).unwrap();
+        assert_eq!(rows.len(), 1);
         assert_eq!(
-            (outcome.as_str(), reason.as_str(), by.as_str(), device),
-            ("refused", "not_a_bundle", "unknown", None)
+            (
+                rows[0].outcome.as_str(),
+                rows[0].reason.as_deref(),
+                rows[0].start.imported_by.as_str(),
+                rows[0].start.device_id
+            ),
+            ("refused", Some("not_a_bundle"), "unknown", None)
         );
     }
 }

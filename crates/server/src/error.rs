@@ -4,6 +4,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gocua_core::sync::protocol::ErrorBody;
+use gocua_server_store::StoreError;
 
 /// An error answer. 4xx say exactly what was wrong; 5xx say little and log the detail.
 #[derive(Debug)]
@@ -71,6 +72,18 @@ impl ApiError {
             retry_after: None,
         }
     }
+    /// 503: the database cannot be reached now; the detail goes to the log. The app retries.
+    pub fn unavailable(detail: impl std::fmt::Display) -> Self {
+        tracing::warn!(%detail, "database unavailable");
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            kind: "unavailable",
+            message: "Máy chủ tạm thời chưa sẵn sàng, vui lòng thử lại sau / The server is briefly unavailable, \
+                      please try again later"
+                .into(),
+            retry_after: Some(5),
+        }
+    }
     /// 500; the detail goes to the log, not to the client.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(%detail, "internal error");
@@ -94,26 +107,17 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<gocua_core::Error> for ApiError {
-    fn from(e: gocua_core::Error) -> Self {
+impl From<crate::domain::Error> for ApiError {
+    fn from(e: crate::domain::Error) -> Self {
+        use crate::domain::Error as E;
         match e {
-            gocua_core::Error::Invalid(_) | gocua_core::Error::InvalidInput(_) => {
-                ApiError::bad_request("invalid_request", e.to_string())
-            }
-            gocua_core::Error::NotFound { .. } => ApiError::not_found(e.to_string()),
-            other => ApiError::internal(other),
+            E::Invalid { kind, message } => ApiError::bad_request(kind, message),
+            E::Unauthenticated { kind, message } => ApiError::unauthorized(kind, message),
+            E::Forbidden(message) => ApiError::forbidden(message),
+            E::NotFound(message) => ApiError::not_found(message),
+            E::TooLarge(message) => ApiError::too_large(message),
+            E::Store(StoreError::Unavailable(detail)) => ApiError::unavailable(detail),
+            E::Store(other) => ApiError::internal(other),
         }
-    }
-}
-
-impl From<rusqlite::Error> for ApiError {
-    fn from(e: rusqlite::Error) -> Self {
-        ApiError::internal(e)
-    }
-}
-
-impl From<serde_json::Error> for ApiError {
-    fn from(e: serde_json::Error) -> Self {
-        ApiError::internal(e)
     }
 }

@@ -1,5 +1,7 @@
 //! Gõ Cửa aggregation server: `router(state)` for tests, `serve(listener, state, shutdown)` for
-//! the binary. Storage is one SQLite file; handlers are thin shells over `sync` and core.
+//! the binary. Handlers are thin shells over the backend-neutral rules (`sync`, `admin`,
+//! `bundle`, `resident_rights`), which reach the database only through the storage seam
+//! (`gocua_server_store`; ARCHITECTURE.md).
 
 pub mod admin;
 pub mod api;
@@ -7,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod bundle;
 pub mod db;
+pub mod domain;
 pub mod error;
 pub mod policy;
 pub mod ratelimit;
@@ -23,7 +26,10 @@ use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
 use tower_http::decompression::RequestDecompressionLayer;
 
-use crate::db::Db;
+use std::sync::Arc;
+
+use gocua_server_store::Store;
+
 use crate::error::ApiError;
 
 /// The largest request body accepted, measured after zstd decompression.
@@ -39,16 +45,27 @@ pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 /// What every handler shares.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The database.
-    pub db: Db,
+    /// The database, behind the storage seam.
+    pub store: Arc<dyn Store>,
     /// Request budgets per device and for enrollment.
-    pub limits: std::sync::Arc<ratelimit::RateLimits>,
+    pub limits: Arc<ratelimit::RateLimits>,
 }
 
 impl AppState {
-    /// State over `db` with the standard request budgets.
-    pub fn new(db: Db) -> Self {
-        AppState { db, limits: std::sync::Arc::new(ratelimit::RateLimits::default()) }
+    /// State over `store` with the standard request budgets.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        AppState { store, limits: Arc::new(ratelimit::RateLimits::default()) }
+    }
+
+    /// Runs a rule on a blocking thread (the store's drivers block), keeping the runtime's
+    /// threads free for other requests.
+    pub async fn blocking<R, F>(&self, f: F) -> Result<R, ApiError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<R, domain::Error> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || f(&*store)).await.map_err(ApiError::internal)?.map_err(ApiError::from)
     }
 }
 

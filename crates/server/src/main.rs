@@ -7,8 +7,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use gocua_core::places::{Place, PlaceLevel};
 use gocua_core::reasons::Reason;
 use gocua_core::sync::protocol::Role;
-use gocua_server::db::{self, DatabaseUrl, Db};
-use gocua_server::{AppState, admin};
+use std::sync::Arc;
+
+use gocua_core::scope::Scope;
+use gocua_server::{AppState, admin, db};
+use gocua_server_store::Store;
 use tokio::net::TcpListener;
 
 #[derive(Debug, Parser)]
@@ -25,9 +28,12 @@ enum Command {
         /// Address to listen on; port 0 picks a free port (the bound address is printed).
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
-        /// A SQLite file path (created on first start) or sqlite://PATH.
+        /// A SQLite file path (created on first start), sqlite://PATH, or postgres://USER@HOST:PORT/DB.
         #[arg(long, env = "GOCUA_DATABASE")]
         database: String,
+        /// A PostgreSQL hot standby of --database that pull pages may be read from.
+        #[arg(long, env = "GOCUA_READ_DATABASE")]
+        read_database: Option<String>,
         /// Seed the 2025 places, a demo commune and demo users, and print fresh enrollment codes.
         #[arg(long)]
         demo: bool,
@@ -43,7 +49,7 @@ enum Command {
     },
     /// Administer the database (the server may be running).
     Admin {
-        /// A SQLite file path or sqlite://PATH.
+        /// A SQLite file path, sqlite://PATH, or postgres://USER@HOST:PORT/DB.
         #[arg(long, env = "GOCUA_DATABASE")]
         database: String,
         #[command(subcommand)]
@@ -97,7 +103,7 @@ enum AdminCommand {
         name: String,
         #[arg(long, value_enum)]
         role: RoleArg,
-        /// The place code the user works in.
+        /// The place the user works in; several places separated by commas (two hamlets).
         #[arg(long)]
         scope: String,
     },
@@ -105,7 +111,7 @@ enum AdminCommand {
     SetScope {
         #[arg(long)]
         user: uuid::Uuid,
-        /// The place code the user works in from now on.
+        /// The place the user works in from now on; several separated by commas.
         #[arg(long)]
         scope: String,
     },
@@ -170,6 +176,15 @@ enum AdminCommand {
     },
     /// Seed the demo commune and print fresh codes.
     Demo,
+    /// Copy the live SQLite database to a new file without stopping the server (PostgreSQL:
+    /// use pg_dump, see the README).
+    Backup {
+        /// The file to write (never overwritten).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Count the stored events by status (applied, rejected): a check an operator can run.
+    CountEvents,
     /// Import a device's sneakernet bundle (.gocua) as if the device had pushed it.
     ImportBundle {
         /// The bundle file.
@@ -180,10 +195,12 @@ enum AdminCommand {
     },
 }
 
-fn open(database: &str) -> Result<rusqlite::Connection> {
-    let DatabaseUrl::Sqlite(path) = DatabaseUrl::parse(database).map_err(anyhow::Error::msg)?;
-    db::open_sqlite(&path)
-        .with_context(|| format!("không mở được cơ sở dữ liệu / cannot open database {}", path.display()))
+fn open(database: &str) -> Result<Arc<dyn Store>> {
+    db::open(database, None).map_err(anyhow::Error::msg)
+}
+
+fn scope(arg: &str) -> Result<Scope> {
+    Scope::parse_key(arg).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn print_demo(seed: &admin::DemoSeed) {
@@ -214,7 +231,8 @@ fn level(arg: LevelArg) -> PlaceLevel {
 }
 
 fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
-    let mut conn = open(database)?;
+    let store = open(database)?;
+    let store = &*store;
     match command {
         AdminCommand::ImportPlaces { csv } => {
             let text = match csv {
@@ -223,23 +241,23 @@ fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
                 }
                 None => admin::ADMIN_UNITS_2025.to_owned(),
             };
-            println!("imported {} places", admin::import_admin_units(&mut conn, &text)?);
+            println!("imported {} places", admin::import_admin_units(store, &text)?);
         }
         AdminCommand::AddPlace { code, name, level: l, parent, division_type } => {
             admin::add_place(
-                &conn,
+                store,
                 &Place { code: code.clone(), name, level: level(l), division_type, parent_code: parent },
             )?;
             println!("place {code} saved");
         }
         AdminCommand::AddUser { name, role: r, scope } => {
-            println!("{}", admin::add_user(&conn, &name, role(r), &scope)?)
+            println!("{}", admin::add_user(store, &name, role(r), &self::scope(&scope)?)?)
         }
         AdminCommand::SetScope { user, scope } => {
-            admin::set_scope(&mut conn, user, &scope)?;
+            admin::set_scope(store, user, &self::scope(&scope)?)?;
             println!("user {user} now works in {scope}");
         }
-        AdminCommand::CreateCode { user, hours } => println!("{}", admin::create_code(&conn, user, hours)?),
+        AdminCommand::CreateCode { user, hours } => println!("{}", admin::create_code(store, user, hours)?),
         AdminCommand::AddReason {
             code,
             province,
@@ -251,7 +269,7 @@ fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
             sort_order,
         } => {
             admin::add_reason(
-                &conn,
+                store,
                 &Reason {
                     code: code.clone(),
                     label_vi,
@@ -266,41 +284,36 @@ fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
             println!("reason {code} saved");
         }
         AdminCommand::ListDevices { user } => {
-            for d in admin::list_devices(&conn, user)? {
+            for d in admin::list_devices(store, user)? {
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
                     d.id,
                     d.name,
                     d.user_id,
-                    d.last_seen_at.as_deref().unwrap_or("-"),
-                    d.revoked_at.map(|t| format!("revoked {t}")).unwrap_or_else(|| "active".into())
+                    d.last_seen_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into()),
+                    d.revoked_at.map(|t| format!("revoked {}", t.to_rfc3339())).unwrap_or_else(|| "active".into())
                 );
             }
         }
         AdminCommand::RevokeDevice { device } => {
-            if admin::revoke_device(&conn, device)? {
+            if admin::revoke_device(store, device)? {
                 println!("device {device} revoked: it wipes its data at its next contact");
             } else {
                 println!("device {device} was already revoked");
             }
         }
-        AdminCommand::VerifyAudit => match gocua_server::audit::verify(&conn) {
+        AdminCommand::VerifyAudit => match gocua_server::audit::verify(store) {
             Ok(v) => println!("audit log intact: {} entries, head {}", v.entries, v.head),
             Err(broken) => bail!("{broken}"),
         },
         AdminCommand::ExportResident { resident, by } => {
-            let export = gocua_server::resident_rights::export(&mut conn, resident, &by)?;
+            let export = gocua_server::resident_rights::export(store, resident, &by)?;
             println!("{}", serde_json::to_string_pretty(&export)?);
         }
         AdminCommand::EraseResident { resident, by } => {
-            let erased = gocua_server::resident_rights::erase(&mut conn, resident, &by)?;
-            // the rewritten values must not linger in the write-ahead log either
-            let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
-            if busy != 0 {
-                eprintln!(
-                    "cảnh báo: nhật ký ghi (WAL) chưa được làm trống vì máy chủ đang đọc; chạy lại lệnh sau / \
-                     warning: the write-ahead log could not be emptied while the server was reading; run this again later"
-                );
+            let erased = gocua_server::resident_rights::erase(store, resident, &by)?;
+            for warning in &erased.warnings {
+                eprintln!("cảnh báo / warning: {warning}");
             }
             let again = if erased.again { " (again)" } else { "" };
             println!(
@@ -308,13 +321,28 @@ fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
                 erased.events
             );
         }
-        AdminCommand::Demo => print_demo(&admin::seed_demo(&mut conn)?),
-        AdminCommand::ImportBundle { file, by } => import_bundle(&mut conn, &file, by)?,
+        AdminCommand::Demo => print_demo(&admin::seed_demo(store)?),
+        AdminCommand::ImportBundle { file, by } => import_bundle(store, &file, by)?,
+        AdminCommand::Backup { to } => {
+            let info = store.backup(&to)?;
+            println!(
+                "backup written to {}: {} bytes, events up to server_seq {}",
+                to.display(),
+                info.bytes,
+                info.last_server_seq
+            );
+        }
+        AdminCommand::CountEvents => {
+            let (applied, rejected) = gocua_server_store::run_read(store, |tx| {
+                Ok::<_, gocua_server_store::StoreError>((tx.count_events("applied")?, tx.count_events("rejected")?))
+            })?;
+            println!("applied {applied}\nrejected {rejected}");
+        }
     }
     Ok(())
 }
 
-fn import_bundle(conn: &mut rusqlite::Connection, file: &std::path::Path, by: Option<String>) -> Result<()> {
+fn import_bundle(store: &dyn Store, file: &std::path::Path, by: Option<String>) -> Result<()> {
     let cannot_read = || format!("không đọc được tệp / cannot read {}", file.display());
     let size = std::fs::metadata(file).with_context(cannot_read)?.len();
     if size > gocua_core::bundle::MAX_BUNDLE_BYTES as u64 {
@@ -322,7 +350,7 @@ fn import_bundle(conn: &mut rusqlite::Connection, file: &std::path::Path, by: Op
     }
     let bytes = std::fs::read(file).with_context(cannot_read)?;
     let by = by.or_else(|| std::env::var("USER").ok()).or_else(|| std::env::var("LOGNAME").ok()).unwrap_or_default();
-    match gocua_server::bundle::import(conn, &bytes, &by) {
+    match gocua_server::bundle::import(store, &bytes, &by) {
         Ok(summary) => {
             println!("{summary}");
             Ok(())
@@ -355,7 +383,13 @@ struct Transport {
     insecure_http: bool,
 }
 
-async fn run_serve(listen: String, database: String, demo: bool, transport: Transport) -> Result<()> {
+async fn run_serve(
+    listen: String,
+    database: String,
+    read_database: Option<String>,
+    demo: bool,
+    transport: Transport,
+) -> Result<()> {
     let listener = TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     // personal data never crosses a network in the clear: plain HTTP only on this machine
@@ -366,11 +400,17 @@ async fn run_serve(listen: String, database: String, demo: bool, transport: Tran
              --insecure-http behind a TLS proxy on the same host)"
         );
     }
-    let mut conn = open(&database)?;
-    if demo {
-        print_demo(&admin::seed_demo(&mut conn)?);
-    }
-    let state = AppState::new(Db::new(conn));
+    // the store's drivers block (the PostgreSQL client runs its own runtime): open and seed
+    // it on a blocking thread
+    let store = tokio::task::spawn_blocking(move || -> Result<_> {
+        let store = db::open(&database, read_database.as_deref()).map_err(anyhow::Error::msg)?;
+        if demo {
+            print_demo(&admin::seed_demo(&*store)?);
+        }
+        Ok(store)
+    })
+    .await??;
+    let state = AppState::new(store);
     match transport.tls {
         Some((cert, key)) => {
             // The tests and the run script read this exact line.
@@ -398,10 +438,10 @@ fn main() -> Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { listen, database, demo, tls_cert, tls_key, insecure_http } => {
+        Command::Serve { listen, database, read_database, demo, tls_cert, tls_key, insecure_http } => {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let transport = Transport { tls: tls_cert.zip(tls_key), insecure_http };
-            rt.block_on(run_serve(listen, database, demo, transport))
+            rt.block_on(run_serve(listen, database, read_database, demo, transport))
         }
         Command::Admin { database, command } => {
             if database.trim().is_empty() {

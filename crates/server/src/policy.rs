@@ -14,7 +14,7 @@
 use gocua_core::sync::protocol::Role;
 
 use crate::auth::AuthDevice;
-use crate::error::ApiError;
+use crate::domain::Error;
 
 /// What a device asks to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +36,7 @@ pub fn allows(role: Role, action: Action) -> bool {
 }
 
 /// Refuses (403, saying why) what the device's role may not do.
-pub fn require(device: &AuthDevice, action: Action) -> Result<(), ApiError> {
+pub fn require(device: &AuthDevice, action: Action) -> Result<(), Error> {
     if allows(device.role, action) {
         return Ok(());
     }
@@ -53,7 +53,7 @@ pub fn require(device: &AuthDevice, action: Action) -> Result<(), ApiError> {
         }
         (_, Action::Pull) => "Vai trò này không được tải dữ liệu / this role may not download records",
     };
-    Err(ApiError::forbidden(why))
+    Err(Error::Forbidden(why.into()))
 }
 
 #[cfg(test)]

@@ -3,78 +3,74 @@
 //! (`admin erase-resident`) from the log and the projection at once, and from each phone at its
 //! next pull (`PullResponse::erased`). Both are audited, by resident id only.
 
+use std::collections::BTreeSet;
+
 use chrono::Utc;
 use gocua_core::erasure::{self, Erasure};
-use gocua_core::reducer::StateView;
-use gocua_core::sql::catalog;
-use gocua_core::sql::projection::{self, SqlView};
-use rusqlite::{Connection, OptionalExtension, params};
+use gocua_core::event::Payload;
+use gocua_server_store::{ErasureRow, Store, Tx, place_path, run_write};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::admin::AdminError;
+use crate::domain::Error;
 
-fn unknown(resident: Uuid) -> AdminError {
-    AdminError::Invalid(format!("không có người dân {resident} / unknown resident {resident}"))
+fn unknown(resident: Uuid) -> Error {
+    Error::NotFound(format!("không có người dân {resident} / unknown resident {resident}"))
 }
 
-fn who(by: &str) -> Result<String, AdminError> {
+fn who(by: &str) -> Result<String, Error> {
     let by = by.trim();
     if by.is_empty() {
-        return Err(AdminError::Invalid("cần ghi ai thực hiện (--by) / say who does this (--by)".into()));
+        return Err(Error::invalid("cần ghi ai thực hiện (--by) / say who does this (--by)"));
     }
     Ok(by.chars().take(100).collect())
 }
 
 /// Everything the server holds about `resident`: the record, their household, their visits
 /// and every event that mentions them, with who recorded it from which device and when.
-pub fn export(conn: &mut Connection, resident: Uuid, by: &str) -> Result<Value, AdminError> {
+pub fn export(store: &dyn Store, resident: Uuid, by: &str) -> Result<Value, Error> {
     let by = who(by)?;
-    let tx = conn.transaction()?;
-    let view = SqlView::new(&tx);
-    let record = view.resident(resident)?.ok_or_else(|| unknown(resident))?;
-    let household = view.household(record.household_id)?;
-    let visits = projection::visits_of(&tx, resident)?;
-    let mut stmt = tx.prepare(
-        "SELECT e.server_seq, e.type, e.device_time, e.received_at, e.status, e.payload,
-                coalesce(u.name, ''), coalesce(d.name, '')
-         FROM events e LEFT JOIN users u ON u.id = e.author LEFT JOIN devices d ON d.id = e.device_id
-         WHERE instr(e.payload, ?1) > 0 ORDER BY e.server_seq",
-    )?;
-    let events = stmt
-        .query_map([resident.to_string()], |r| {
-            Ok(json!({
-                "server_seq": r.get::<_, i64>(0)?,
-                "type": r.get::<_, String>(1)?,
-                "recorded_at": r.get::<_, String>(2)?,
-                "received_at": r.get::<_, String>(3)?,
-                "status": r.get::<_, String>(4)?,
-                "payload": serde_json::from_str::<Value>(&r.get::<_, String>(5)?).unwrap_or(Value::Null),
-                "recorded_by": r.get::<_, String>(6)?,
-                "device": r.get::<_, String>(7)?,
-            }))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    drop(stmt);
-    let erased: Option<String> = tx
-        .query_row("SELECT erased_at FROM erasures WHERE resident_id = ?1", [resident.to_string()], |r| r.get(0))
-        .optional()?;
-    crate::audit::append(
-        &tx,
-        &crate::audit::Entry::at_command_line(
-            "export_resident",
-            json!({ "resident": resident, "events": events.len(), "by": by }),
-        ),
-    )?;
-    tx.commit()?;
-    Ok(json!({
-        "resident": record,
-        "household": household,
-        "visits": visits,
-        "events": events,
-        "erased_at": erased,
-        "exported_at": Utc::now().to_rfc3339(),
-    }))
+    run_write(store, |tx| {
+        let record = tx.residents(&[resident])?.pop().ok_or_else(|| unknown(resident))?;
+        let household = tx.households(&[record.household_id])?.pop();
+        let visits = tx.visits_of(resident)?;
+        let events: Vec<Value> = tx
+            .events_mentioning(resident)?
+            .into_iter()
+            .map(|e| {
+                json!({
+                    "server_seq": e.server_seq,
+                    "type": e.type_name,
+                    "recorded_at": micros(e.device_time),
+                    "received_at": micros(e.received_at),
+                    "status": e.status,
+                    "payload": e.payload,
+                    "recorded_by": e.author_name,
+                    "device": e.device_name,
+                })
+            })
+            .collect();
+        let erased = tx.erasure(resident)?.map(|e| e.erased_at.to_rfc3339());
+        crate::audit::append(
+            tx,
+            &crate::audit::Entry::at_command_line(
+                "export_resident",
+                json!({ "resident": resident, "events": events.len(), "by": by }),
+            ),
+        )?;
+        Ok(json!({
+            "resident": record,
+            "household": household,
+            "visits": visits,
+            "events": events,
+            "erased_at": erased,
+            "exported_at": Utc::now().to_rfc3339(),
+        }))
+    })
+}
+
+fn micros(t: chrono::DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// What an erasure changed.
@@ -84,53 +80,75 @@ pub struct Erased {
     pub events: usize,
     /// Whether the person had been erased before (nothing was left to change).
     pub again: bool,
+    /// What the backend could not scrub (lingering copies), for the officer.
+    pub warnings: Vec<String>,
+}
+
+/// Who `resident` is in the log and the projection: their household and every name they had;
+/// `None` when neither knows them.
+fn erasure_of(tx: &mut dyn Tx, resident: Uuid) -> Result<Option<Erasure>, Error> {
+    let mut names = BTreeSet::new();
+    let mut household_id = tx.residents(&[resident])?.pop().map(|r| {
+        names.insert(r.full_name);
+        r.household_id
+    });
+    for event in tx.events_mentioning(resident)? {
+        match event.payload {
+            Payload::ResidentAdded(p) if p.resident_id == resident => {
+                household_id.get_or_insert(p.household_id);
+                names.insert(p.fields.full_name);
+            }
+            Payload::ResidentEdited(p) if p.resident_id == resident => {
+                names.insert(p.fields.full_name);
+            }
+            Payload::ResidentPatched(p) if p.resident_id == resident => {
+                names.extend(p.full_name);
+            }
+            _ => {}
+        }
+    }
+    names.remove(erasure::ERASED_NAME);
+    Ok(household_id.map(|household_id| Erasure { resident_id: resident, household_id, names }))
 }
 
 /// Erases `resident`'s personal values from the server's log and projection in one
-/// transaction, and notes the erasure for the phones of their place.
-pub fn erase(conn: &mut Connection, resident: Uuid, by: &str) -> Result<Erased, AdminError> {
+/// transaction, and notes the erasure for the phones of their place; then asks the backend to
+/// scrub what it keeps beside its tables (`Store::scrub_after_erasure`).
+pub fn erase(store: &dyn Store, resident: Uuid, by: &str) -> Result<Erased, Error> {
     let by = who(by)?;
-    let tx = conn.transaction()?;
-    let erasure: Erasure = erasure::erasure_of(&tx, resident)?.ok_or_else(|| unknown(resident))?;
-    let events = erasure::redact_log(&tx, &erasure)?;
-    erasure::redact_rows(&tx, &erasure, "")?;
-    let hamlet = SqlView::new(&tx).household(erasure.household_id)?.map(|h| h.hamlet_code).unwrap_or_default();
-    let place_path = catalog::place_path(&tx, &hamlet)?.unwrap_or_default();
-    let at_seq: i64 = tx.query_row("SELECT coalesce(max(server_seq), 0) FROM events", [], |r| r.get(0))?;
-    let again = tx
-        .query_row("SELECT 1 FROM erasures WHERE resident_id = ?1", [resident.to_string()], |_| Ok(()))
-        .optional()?
-        .is_some();
-    tx.execute(
-        "INSERT INTO erasures (resident_id, place_path, at_seq, erased_at, erased_by) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (resident_id) DO UPDATE SET at_seq = excluded.at_seq, erased_at = excluded.erased_at,
-                                                erased_by = excluded.erased_by",
-        params![resident.to_string(), place_path, at_seq, Utc::now().to_rfc3339(), by],
-    )?;
-    crate::audit::append(
-        &tx,
-        &crate::audit::Entry::at_command_line(
-            "erase_resident",
-            json!({ "resident": resident, "events": events, "by": by }),
-        ),
-    )?;
-    tx.commit()?;
-    Ok(Erased { events, again })
-}
-
-/// The residents erased under `scope_path` since a phone at `cursor` last pulled (a phone that
-/// pulled after an erasure got the rewritten events already; one at the same point may not
-/// have, and is told again: erasing twice changes nothing).
-pub fn erased_since(conn: &Connection, scope_path: &str, cursor: u64) -> Result<Vec<Uuid>, rusqlite::Error> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT resident_id FROM erasures WHERE at_seq >= ?1 AND instr(place_path, ?2) > 0 ORDER BY resident_id",
-    )?;
-    let rows = stmt.query_map(params![cursor, scope_path], |r| r.get::<_, String>(0))?;
-    let mut out = Vec::new();
-    for id in rows {
-        if let Ok(id) = Uuid::parse_str(&id?) {
-            out.push(id);
+    let (events, again) = run_write(store, |tx| {
+        let erasure = erasure_of(tx, resident)?.ok_or_else(|| unknown(resident))?;
+        let mut events = 0;
+        for id in [erasure.resident_id, erasure.household_id] {
+            for mut stored in tx.events_mentioning(id)? {
+                if erasure::redact(&mut stored.payload, &erasure) {
+                    tx.rewrite_payload(stored.server_seq, &stored.payload)?;
+                    events += 1;
+                }
+            }
         }
-    }
-    Ok(out)
+        let names: Vec<String> = erasure.names.iter().cloned().collect();
+        tx.redact_projection(resident, erasure.household_id, &names, erasure::ERASED_NAME)?;
+        let hamlet = tx.households(&[erasure.household_id])?.pop().map(|h| h.hamlet_code).unwrap_or_default();
+        let place_path = place_path(tx, &hamlet)?.unwrap_or_default();
+        let at_seq = tx.last_server_seq()?;
+        let again = tx.erasure(resident)?.is_some();
+        tx.put_erasure(&ErasureRow {
+            resident_id: resident,
+            place_path,
+            at_seq,
+            erased_at: Utc::now(),
+            erased_by: by.clone(),
+        })?;
+        crate::audit::append(
+            tx,
+            &crate::audit::Entry::at_command_line(
+                "erase_resident",
+                json!({ "resident": resident, "events": events, "by": by }),
+            ),
+        )?;
+        Ok::<_, Error>((events, again))
+    })?;
+    let warnings = store.scrub_after_erasure()?;
+    Ok(Erased { events, again, warnings })
 }

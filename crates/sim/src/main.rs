@@ -9,7 +9,6 @@ mod openrosa;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -44,9 +43,10 @@ struct Cli {
     /// One-time codes to enroll with, comma-separated (one per device).
     #[arg(long, value_delimiter = ',')]
     codes: Vec<String>,
-    /// Or: the server's SQLite file, to create volunteers and codes through the admin path.
+    /// Or: the server's database (a SQLite file or a postgres:// URL), to create volunteers and
+    /// codes through the admin path.
     #[arg(long)]
-    admin_database: Option<PathBuf>,
+    admin_database: Option<String>,
     /// The commune the created volunteers work in (with --admin-database).
     #[arg(long, default_value = "03445")]
     commune: String,
@@ -269,15 +269,17 @@ pub fn made_up_households(seed: u64, visits: usize, hamlets: &[String]) -> Resul
 
 fn codes(cli: &Cli) -> Result<Vec<String>> {
     if let Some(db) = &cli.admin_database {
-        let conn = gocua_server::db::open_sqlite(db).with_context(|| format!("cannot open {}", db.display()))?;
-        let hamlets = gocua_core::sql::catalog::children(&conn, &cli.commune)?;
+        let store = gocua_server::db::open(db, None).map_err(anyhow::Error::msg)?;
+        let store = &*store;
+        let hamlets = gocua_server_store::run_read(store, |tx| tx.children(&cli.commune))?;
         if hamlets.is_empty() {
             bail!("xã {} chưa có thôn/bản / commune {} has no hamlets: add some first", cli.commune, cli.commune);
         }
         return (0..cli.devices)
             .map(|i| {
-                let user = gocua_server::admin::add_user(&conn, &format!("Sim {i}"), Role::Volunteer, &cli.commune)?;
-                Ok(gocua_server::admin::create_code(&conn, user, 24)?)
+                let commune = gocua_core::scope::Scope::single(cli.commune.clone());
+                let user = gocua_server::admin::add_user(store, &format!("Sim {i}"), Role::Volunteer, &commune)?;
+                Ok(gocua_server::admin::create_code(store, user, 24)?)
             })
             .collect();
     }

@@ -18,8 +18,11 @@ pub const COMMON_VISIT_STEPS: &str = include_str!("../../../../migrations/common
 /// The reason non-police phones see in place of a police-only one (issue 6), shared, applied last.
 pub const COMMON_WITHHELD_REASON: &str = include_str!("../../../../migrations/common/0005_withheld_reason.sql");
 
+/// When the phone learned that the server has an event, which retention ages it by (issue 6).
+const ACKNOWLEDGED_AT: &str = include_str!("../../../../migrations/device/0008_acknowledged_at.sql");
+
 /// The device's own migrations, applied after [`COMMON`].
-const DEVICE: [&str; 10] = [
+const DEVICE: [&str; 11] = [
     include_str!("../../../../migrations/device/0001_device.sql"),
     COMMON_REVIEW,
     include_str!("../../../../migrations/device/0002_server_order.sql"),
@@ -30,6 +33,7 @@ const DEVICE: [&str; 10] = [
     include_str!("../../../../migrations/device/0006_drafts.sql"),
     COMMON_WITHHELD_REASON,
     include_str!("../../../../migrations/device/0007_retention.sql"),
+    ACKNOWLEDGED_AT,
 ];
 
 /// The full, ordered list for the device store.
@@ -39,8 +43,31 @@ pub fn device() -> Migrations<'static> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn device_migrations_are_valid() {
         super::device().validate().unwrap();
+    }
+
+    #[test]
+    fn events_acknowledged_before_the_column_existed_age_from_the_upgrade() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        let before = COMMON.len() + DEVICE.iter().position(|m| *m == ACKNOWLEDGED_AT).unwrap();
+        device().to_version(&mut conn, before).unwrap();
+        conn.execute_batch(
+            "INSERT INTO events (id, device_id, seq, author, device_time, type, payload, origin, sync_state, server_seq)
+             VALUES ('a', 'd', 1, 'u', '2020-01-01T00:00:00Z', 't', '{}', 'local', 'acknowledged', 1),
+                    ('b', 'd', 2, 'u', '2020-01-01T00:00:00Z', 't', '{}', 'local', 'unsent', NULL),
+                    ('c', 'd', 3, 'u', '2020-01-01T00:00:00Z', 't', '{}', 'local', 'rejected', NULL)",
+        )
+        .unwrap();
+        let started = chrono::Utc::now() - chrono::Duration::milliseconds(1);
+        device().to_latest(&mut conn).unwrap();
+        let mut stmt = conn.prepare("SELECT acknowledged_at FROM events ORDER BY seq").unwrap();
+        let stamps: Vec<Option<String>> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        let when = chrono::DateTime::parse_from_rfc3339(stamps[0].as_deref().unwrap()).unwrap();
+        assert!(when >= started && when <= chrono::Utc::now(), "the upgrade's time, not the recording's: {when}");
+        assert_eq!(stamps[1..], [None, None], "only acknowledged events are stamped");
     }
 }

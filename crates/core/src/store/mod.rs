@@ -96,12 +96,21 @@ const META_PULL_CURSOR: &str = "pull_cursor";
 const META_LAST_SUCCESS: &str = "last_success";
 const META_EPOCH: &str = "server_epoch";
 const META_REPLAY_AFTER_PULL: &str = "replay_after_pull";
+/// Set by [`DeviceStore::change_scope`] for the reset that comes with it: a reset of the same
+/// database without it is one restored from a backup (see [`DeviceStore::begin_reset`]).
+const META_SCOPE_CHANGED: &str = "scope_changed";
 /// How many household, resident and visit ids this device has made.
 const META_RECORD_COUNTER: &str = "record_counter";
 
 fn now_millis() -> DateTime<Utc> {
     let now = Utc::now();
     DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+}
+
+/// When the phone learns that the server has an event (a push answer, a pull page), by its own
+/// clock: what retention ages an acknowledged event by (`events.acknowledged_at`).
+fn acknowledged_now() -> String {
+    now_millis().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// The time stamped on a recorded event: whole seconds, which is all a report needs and keeps
@@ -323,6 +332,7 @@ impl DeviceStore {
         let tx = self.conn.transaction()?;
         let mut summary = AckSummary::default();
         let mut replay = false;
+        let now = acknowledged_now();
         for result in &response.all_results() {
             let (state, errors) = match result.status {
                 EventStatus::Applied => {
@@ -344,12 +354,14 @@ impl DeviceStore {
                 }
             };
             let flags = if result.flags.is_empty() { None } else { Some(serde_json::to_string(&result.flags)?) };
-            // by sequence number: a compact answer names no ids
+            // by sequence number: a compact answer names no ids; retention ages an acknowledged
+            // event from now, whenever it was recorded
             let changed = tx.execute(
                 "UPDATE events SET sync_state = ?3, reject_errors = ?4, server_seq = coalesce(?5, server_seq),
-                        flags = coalesce(?6, flags)
+                        flags = coalesce(?6, flags),
+                        acknowledged_at = CASE WHEN ?3 = 'acknowledged' THEN ?7 END
                  WHERE device_id = ?1 AND seq = ?2 AND origin = 'local' AND sync_state != 'rejected'",
-                params![device_id, result.seq, state, errors, result.server_seq, flags],
+                params![device_id, result.seq, state, errors, result.server_seq, flags, now],
             )?;
             if changed == 1 {
                 tx.execute("DELETE FROM outbox WHERE seq = ?1", [result.seq])?;
@@ -374,6 +386,8 @@ impl DeviceStore {
     pub fn apply_pull_page(&mut self, page: &PullResponse) -> Result<usize, Error> {
         self.refuse_in_sandbox()?;
         let tx = self.conn.transaction()?;
+        // a scope change's reset has begun (or never will): the mark is spent
+        tx.execute("DELETE FROM sync_meta WHERE key = ?1", [META_SCOPE_CHANGED])?;
         for person in &page.people {
             tx.execute(
                 "INSERT OR REPLACE INTO people (id, name, role) VALUES (?1, ?2, ?3)",
@@ -453,16 +467,24 @@ impl DeviceStore {
     }
 
     /// The server said `reset`: forget what was pulled, and download the scope again from
-    /// cursor 0. Local events are all kept (unsent ones stay queued); where they sit in the
-    /// server's order is kept too when the database is the same one (a scope change), and
-    /// forgotten when it is another. The projection is replayed when the last page has arrived.
+    /// cursor 0. Local events are all kept (unsent ones stay queued). After a scope change
+    /// ([`DeviceStore::change_scope`] just before) of the same database, where they sit in the
+    /// server's order is kept too, and the server has every acknowledged one. Otherwise the
+    /// server is another database, or this one restored from a backup (its order ends before
+    /// the cursor), which may lack any of them: the order is forgotten and every acknowledged
+    /// event of this device goes back to the outbox, under its own sequence number, for the
+    /// server to store again what it lost and answer `duplicate` for the rest (and, queued, none
+    /// can be purged meanwhile). The projection is replayed when the last page has arrived.
     pub fn begin_reset(&mut self, epoch: &str) -> Result<(), Error> {
         self.refuse_in_sandbox()?;
         let tx = self.conn.transaction()?;
         retention::drop_baseline(&tx)?;
         tx.execute("DELETE FROM events WHERE origin = 'pulled'", [])?;
-        if get_meta(&tx, META_EPOCH)?.as_deref() != Some(epoch) {
+        let scope_changed = get_meta(&tx, META_SCOPE_CHANGED)?.is_some();
+        tx.execute("DELETE FROM sync_meta WHERE key = ?1", [META_SCOPE_CHANGED])?;
+        if !scope_changed || get_meta(&tx, META_EPOCH)?.as_deref() != Some(epoch) {
             tx.execute("UPDATE events SET server_seq = NULL WHERE origin = 'local'", [])?;
+            requeue_from(&tx, 1)?;
         }
         set_meta(&tx, META_PULL_CURSOR, "0")?;
         set_meta(&tx, META_EPOCH, epoch)?;
@@ -473,12 +495,13 @@ impl DeviceStore {
 
     /// The server moved this device's user to another place: remember the new scope and its
     /// places. What left the scope leaves the projection at the replay that ends the reset
-    /// that comes with it (see [`DeviceStore::begin_reset`]).
+    /// that comes with it (see [`DeviceStore::begin_reset`]), which it marks as a scope change's.
     pub fn change_scope(&mut self, scope: &Place, places: &[Place]) -> Result<(), Error> {
         self.refuse_in_sandbox()?;
         let tx = self.conn.transaction()?;
         catalog::upsert_places(&tx, places)?;
         tx.execute("UPDATE enrollment SET scope_code = ?1 WHERE singleton = 1", [&scope.code])?;
+        set_meta(&tx, META_SCOPE_CHANGED, "1")?;
         tx.commit()?;
         Ok(())
     }
@@ -637,8 +660,9 @@ fn drop_outside_scope(tx: &Transaction<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Puts local events from `seq` on back into the outbox: the server says it lacks them
-/// (e.g. it was restored from a backup), and the event log still has them.
+/// Puts this device's acknowledged events from `seq` on back into the outbox: the server says it
+/// lacks them (e.g. it was restored from a backup), and the event log still has them. Rejected
+/// ones stay as they are.
 fn requeue_from(tx: &Transaction<'_>, seq: u64) -> Result<(), Error> {
     tx.execute(
         "INSERT OR IGNORE INTO outbox (seq, event_id)
@@ -646,7 +670,10 @@ fn requeue_from(tx: &Transaction<'_>, seq: u64) -> Result<(), Error> {
          WHERE e.origin = 'local' AND e.device_id = n.device_id AND e.seq >= ?1 AND e.sync_state = 'acknowledged'",
         [seq],
     )?;
-    tx.execute("UPDATE events SET sync_state = 'unsent' WHERE id IN (SELECT event_id FROM outbox)", [])?;
+    tx.execute(
+        "UPDATE events SET sync_state = 'unsent', acknowledged_at = NULL WHERE id IN (SELECT event_id FROM outbox)",
+        [],
+    )?;
     Ok(())
 }
 
@@ -673,6 +700,7 @@ fn event_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
     })())
 }
 
+/// Stores an event; an acknowledged one (pulled) is stamped acknowledged now.
 fn insert_event(
     tx: &Transaction<'_>,
     event: &Event,
@@ -682,8 +710,9 @@ fn insert_event(
     server_seq: Option<u64>,
 ) -> Result<(), Error> {
     tx.prepare_cached(
-        "INSERT INTO events (id, device_id, seq, author, device_time, type, payload, origin, sync_state, reject_errors, server_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO events (id, device_id, seq, author, device_time, type, payload, origin, sync_state, reject_errors,
+                             server_seq, acknowledged_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         event.id.to_string(),
@@ -697,6 +726,7 @@ fn insert_event(
         sync_state,
         reject_errors,
         server_seq,
+        (sync_state == "acknowledged").then(acknowledged_now),
     ])?;
     Ok(())
 }

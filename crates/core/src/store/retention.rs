@@ -1,5 +1,12 @@
-//! Retention: events the server acknowledged leave the phone once older than the retention
-//! period; what they made stays.
+//! Retention: events the server acknowledged leave the phone once their acknowledgement is older
+//! than the retention period; what they made stays.
+//!
+//! An event ages from when the phone learned that the server has it (`events.acknowledged_at`:
+//! the push answer for its own, the pull page for others'), by the phone's clock, never from
+//! when it was recorded: a record made 40 days offline stays 30 days after it reached the
+//! server, so a server restored from a backup older than that can still get it back. After such
+//! a restore (a reset that is not a scope change) every own event the phone holds is queued
+//! again (`DeviceStore::begin_reset`), and a queued event is never purged.
 //!
 //! The projection is rebuilt from the event log whenever the server's order demands it
 //! (`replay_log`), so purged events cannot simply vanish: they are first folded into a
@@ -59,10 +66,10 @@ pub(super) fn seq_floor(tx: &Transaction<'_>, device: uuid::Uuid) -> Result<u64,
 }
 
 impl DeviceStore {
-    /// Removes the acknowledged events recorded before `before` (a prefix of the server's
-    /// order, up to the pull cursor), folding what they made into the baseline. What the phone
-    /// shows does not change. Returns how many events left. Nothing happens in the sandbox
-    /// or while a reset is under way.
+    /// Removes the events acknowledged before `before` (by when the phone learned the server
+    /// has them, not by when they were recorded; a prefix of the server's order, up to the pull
+    /// cursor), folding what they made into the baseline. What the phone shows does not change.
+    /// Returns how many events left. Nothing happens in the sandbox or while a reset is under way.
     pub fn purge_acknowledged(&mut self, before: DateTime<Utc>) -> Result<u64, Error> {
         if self.is_sandbox()? {
             return Ok(0);
@@ -77,14 +84,17 @@ impl DeviceStore {
         let mut through = done;
         {
             let mut stmt = tx.prepare(
-                "SELECT server_seq, sync_state, device_time FROM events
+                "SELECT server_seq, sync_state, acknowledged_at FROM events
                  WHERE server_seq > ?1 AND server_seq <= ?2 AND sync_state != 'rejected'
                  ORDER BY server_seq",
             )?;
             let mut rows = stmt.query(params![done, cursor])?;
             while let Some(row) = rows.next()? {
-                let (server_seq, state, time): (u64, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
-                let old = DateTime::parse_from_rfc3339(&time).is_ok_and(|t| t.with_timezone(&Utc) < before);
+                let (server_seq, state, time): (u64, String, Option<String>) = (row.get(0)?, row.get(1)?, row.get(2)?);
+                // an acknowledgement of unknown time is never old: nothing leaves before its due
+                let old = time
+                    .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                    .is_some_and(|t| t.with_timezone(&Utc) < before);
                 if state != "acknowledged" || !old {
                     break;
                 }

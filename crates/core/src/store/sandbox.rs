@@ -168,7 +168,10 @@ impl DeviceStore {
             }
         }
         let tx = self.conn.transaction()?;
-        tx.execute("UPDATE events SET sync_state = 'acknowledged' WHERE origin = 'local'", [])?;
+        tx.execute(
+            "UPDATE events SET sync_state = 'acknowledged', acknowledged_at = ?1 WHERE origin = 'local'",
+            [super::acknowledged_now()],
+        )?;
         tx.execute("DELETE FROM outbox", [])?;
         tx.commit()?;
         Ok(())

@@ -450,16 +450,24 @@ fn a_reset_forgets_pulled_events_keeps_local_ones_and_replays_after_the_last_pag
 }
 
 #[test]
-fn a_reset_keeps_the_server_order_of_local_events_only_for_the_same_database() {
+fn a_reset_keeps_the_server_order_of_local_events_only_for_a_scope_change_of_the_same_database() {
     let mut store = enrolled();
     household(&mut store, "Lò Văn Phóng");
     ack_in_server_order(&mut store, 7);
     let server_seq = |s: &DeviceStore| -> Option<u64> {
         s.connection().query_row("SELECT server_seq FROM events WHERE origin = 'local'", [], |r| r.get(0)).unwrap()
     };
+    let places = fixtures::demo_places();
+    let scope = places.iter().find(|p| p.code == "03445").unwrap().clone();
     store.apply_pull_page(&PullResponse { cursor: 7, epoch: "db-1".into(), ..Default::default() }).unwrap();
+    store.change_scope(&scope, &places).unwrap();
     store.begin_reset("db-1").unwrap();
     assert_eq!(server_seq(&store), Some(7), "a scope change: same database, same order");
+    assert_eq!(store.unsent_count().unwrap(), 0);
+    store.begin_reset("db-1").unwrap();
+    assert_eq!(server_seq(&store), None, "the same database restored from a backup: its order is another now");
+    store.apply_push_response(&ack_all(&store, EventStatus::Duplicate)).unwrap();
+    store.change_scope(&scope, &places).unwrap();
     store.begin_reset("db-2").unwrap();
     assert_eq!(server_seq(&store), None, "another database: the old order means nothing");
 }
@@ -537,14 +545,21 @@ fn a_purge_folds_old_acknowledged_events_away_and_changes_nothing_shown() {
     assert_eq!(next.seq, 4);
 }
 
+/// Makes the events `which` (an SQL condition) look acknowledged at `when`.
+fn acknowledged_at(store: &DeviceStore, which: &str, when: chrono::DateTime<chrono::Utc>) {
+    let when = when.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    store.conn.execute(&format!("UPDATE events SET acknowledged_at = ?1 WHERE {which}"), [when]).unwrap();
+}
+
 #[test]
 fn only_a_prefix_of_the_server_order_up_to_the_cursor_is_purged() {
     let mut store = enrolled();
     let old = fixtures::fixed_time();
     pulled_household(&mut store, 9);
+    acknowledged_at(&store, "origin = 'pulled'", old);
     let mut rng = Rng::new(12);
     let (_, _, own) = fixtures::household_payloads(&mut rng, "03445-01", 0);
-    // this phone's household, recorded today: younger than the cut
+    // this phone's household, acknowledged today: younger than the cut
     store.record(own[0].clone()).unwrap();
     ack_in_server_order(&mut store, 4);
     cursor_to(&mut store, 4);
@@ -657,4 +672,116 @@ fn a_phone_enrolled_again_numbers_its_new_device_from_one() {
     // …but a new device starts its own sequence, as the server expects
     let (_, _, next) = fixtures::household_payloads(&mut rng, "03445-01", 0);
     assert_eq!(store.record(next[0].clone()).unwrap().seq, 1);
+}
+
+/// Retention's cut `days` before `today`.
+fn cut(today: chrono::DateTime<chrono::Utc>, days: i64) -> chrono::DateTime<chrono::Utc> {
+    today - chrono::Duration::days(days)
+}
+
+#[test]
+fn retention_ages_an_event_by_its_acknowledgement_not_its_recording() {
+    let mut store = enrolled();
+    let mut rng = Rng::new(16);
+    let (_, _, own) = fixtures::household_payloads(&mut rng, "03445-01", 1);
+    // recorded 40 days ago, offline all that time…
+    let recorded = chrono::Utc::now() - chrono::Duration::days(40);
+    for p in &own {
+        store.record_at(p.clone(), recorded).unwrap();
+    }
+    // …and acknowledged by the server today
+    ack_in_server_order(&mut store, 1);
+    cursor_to(&mut store, 2);
+    let today = chrono::Utc::now();
+    assert_eq!(store.purge_acknowledged(cut(today, 30)).unwrap(), 0, "acknowledged today: kept");
+    assert_eq!(store.event_count().unwrap(), 2);
+    assert_eq!(store.purge_acknowledged(cut(today + chrono::Duration::days(29), 30)).unwrap(), 0, "29 days on: kept");
+    assert_eq!(store.purge_acknowledged(cut(today + chrono::Duration::days(31), 30)).unwrap(), 2, "31 days on: gone");
+    assert_eq!(store.event_count().unwrap(), 0);
+}
+
+#[test]
+fn a_page_pulled_today_ages_from_today() {
+    let mut store = enrolled();
+    // another phone's household, recorded long ago, reaches this phone only now
+    pulled_household(&mut store, 17);
+    let today = chrono::Utc::now();
+    assert_eq!(store.purge_acknowledged(cut(today, 30)).unwrap(), 0);
+    assert_eq!(store.purge_acknowledged(cut(today + chrono::Duration::days(31), 30)).unwrap(), 3);
+}
+
+/// Whether each of this phone's events is queued for the server, by sequence.
+fn queued(store: &DeviceStore) -> Vec<u64> {
+    store.outbox_batch(1000, usize::MAX).unwrap().iter().map(|e| e.seq).collect()
+}
+
+#[test]
+fn a_server_restored_from_a_backup_gets_every_event_this_phone_still_holds_again() {
+    let mut store = enrolled();
+    // three households of this phone, acknowledged at server_seq 1–3, and the cursor past them
+    for head in ["Lò Văn Páo", "Hà Thị Nga", "Lò Thị Lan"] {
+        household(&mut store, head);
+    }
+    ack_in_server_order(&mut store, 1);
+    cursor_to(&mut store, 3);
+    let shown = store.projection().unwrap();
+    assert_eq!(store.unsent_count().unwrap(), 0);
+
+    // the server is restored from a backup taken after the first: same database (epoch), but its
+    // order ends at 1, so the cursor points past it and the pull answers `reset: other_epoch`
+    store.begin_reset("e1").unwrap();
+    assert_eq!(queued(&store), [1, 2, 3], "every event of this phone goes to the server again");
+    let page = PullResponse { cursor: 1, has_more: false, epoch: "e1".into(), ..Default::default() };
+    store.apply_pull_page(&page).unwrap();
+    assert_eq!(store.projection().unwrap(), shown, "the reset shows the same");
+    // other phones push two events to the restored server; its order passes the old numbers
+    cursor_to(&mut store, 3);
+    let later = chrono::Utc::now() + chrono::Duration::days(31);
+    assert_eq!(store.purge_acknowledged(cut(later, 30)).unwrap(), 0, "nothing queued is purged");
+    assert_eq!(store.event_count().unwrap(), 3);
+
+    // the next push: the server has the first (a duplicate), and stores the two it lost after its own
+    let mut answer = ack_all(&store, EventStatus::Applied);
+    answer.results[0].status = EventStatus::Duplicate;
+    for (result, server_seq) in answer.results.iter_mut().zip([1, 4, 5]) {
+        result.server_seq = Some(server_seq);
+    }
+    let summary = store.apply_push_response(&answer).unwrap();
+    assert_eq!((summary.applied, summary.duplicates), (2, 1));
+    assert_eq!(store.unsent_count().unwrap(), 0);
+    let order: Vec<Option<u64>> = {
+        let mut stmt = store.connection().prepare("SELECT server_seq FROM events ORDER BY seq").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    };
+    assert_eq!(order, [Some(1), Some(4), Some(5)], "the restored server's order");
+    // acknowledged again today: they age from now
+    cursor_to(&mut store, 5);
+    assert_eq!(store.purge_acknowledged(cut(chrono::Utc::now(), 30)).unwrap(), 0);
+    assert_eq!(store.purge_acknowledged(cut(later, 30)).unwrap(), 3);
+    assert_eq!(store.projection().unwrap(), shown);
+}
+
+#[test]
+fn another_server_database_gets_every_event_this_phone_still_holds_again() {
+    let mut store = enrolled();
+    household(&mut store, "Lò Văn Páo");
+    household(&mut store, "Hà Thị Nga");
+    ack_in_server_order(&mut store, 1);
+    cursor_to(&mut store, 2);
+    household(&mut store, "Lò Thị Lan");
+    store.begin_reset("e2").unwrap();
+    assert_eq!(queued(&store), [1, 2, 3], "the acknowledged two again, and the unsent one");
+}
+
+#[test]
+fn a_scope_change_sends_nothing_again() {
+    let mut store = enrolled();
+    household(&mut store, "Lò Văn Páo");
+    ack_in_server_order(&mut store, 1);
+    cursor_to(&mut store, 1);
+    let places = fixtures::demo_places();
+    let hamlet = places.iter().find(|p| p.code == "03445-02").unwrap().clone();
+    store.change_scope(&hamlet, &places).unwrap();
+    store.begin_reset("e1").unwrap();
+    assert_eq!(store.unsent_count().unwrap(), 0, "same database: the server has them all");
 }

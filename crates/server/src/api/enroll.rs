@@ -18,7 +18,7 @@ pub async fn enroll(
 ) -> Result<Json<EnrollResponse>, ApiError> {
     state.limits.enrollment()?;
     let request: EnrollRequest = super::json_body(&headers, body)?;
-    let response = match state.db.call(move |conn| crate::sync::enroll::enroll(conn, &request)).await {
+    let response = match state.blocking(move |store| crate::sync::enroll::enroll(store, &request)).await {
         Ok(response) => response,
         Err(e) => {
             if e.status.is_client_error() {

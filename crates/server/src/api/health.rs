@@ -10,6 +10,6 @@ use crate::error::ApiError;
 
 /// Answers `{status, version, schema_version}` once a query succeeds.
 pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    state.db.call(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?)).await?;
+    state.blocking(|store| Ok(gocua_server_store::run_read(store, |tx| tx.epoch())?)).await?;
     Ok(Json(json!({ "status": "ok", "version": APP_VERSION, "schema_version": SCHEMA_VERSION })))
 }

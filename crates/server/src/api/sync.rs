@@ -26,7 +26,7 @@ pub async fn push(
     state.limits.device(device.device_id)?;
     let request: PushRequest = super::json_body(&headers, body)?;
     let (device_id, schema, handled) = (device.device_id, request.schema_version, request.events.len());
-    let response = state.db.call(move |conn| crate::sync::push::push(conn, &device, &request)).await?;
+    let response = state.blocking(move |store| crate::sync::push::push(store, &device, &request)).await?;
     tracing::info!(device = %device_id, handled, last_seq = response.last_seq, "push");
     // apps from schema 3 on read applied events as runs; older ones need every result
     Ok(Json(if schema >= 3 { response.compacted() } else { response }))
@@ -50,26 +50,6 @@ pub async fn pull(
              Update the app to download new data (unsent data is still accepted)",
         ));
     }
-    let response = state
-        .db
-        .call(move |conn| {
-            let page = crate::sync::pull::pull(conn, &device, &query)?;
-            if let (Some(first), Some(last)) = (page.events.first(), page.events.last()) {
-                // a page of the scope's records was read: which ones, by whom
-                let entry = crate::audit::Entry {
-                    actor_user: Some(device.user_id),
-                    actor_device: Some(device.device_id),
-                    action: "pull",
-                    detail: serde_json::json!({
-                        "events": page.events.len(),
-                        "server_seq": [first.server_seq, last.server_seq],
-                        "place": query.place.as_deref().unwrap_or(&device.scope_code),
-                    }),
-                };
-                crate::audit::append_now(conn, &entry)?;
-            }
-            Ok(page)
-        })
-        .await?;
+    let response = state.blocking(move |store| crate::sync::pull::pull(store, &device, &query)).await?;
     Ok(Json(response))
 }

@@ -1,5 +1,6 @@
 //! Server side of sync protocol v1: enrollment, push ingest and scoped pull, on one connection.
 
+pub mod batch;
 pub mod enroll;
 pub mod pull;
 pub mod push;

@@ -1,24 +1,15 @@
 //! Scoped pull: applied events of other devices under a place, after a cursor, in pages,
 //! masked for roles that do not see CCCD numbers and police-only reasons (`gocua_core::privacy`).
 
-use std::str::FromStr;
-
-use chrono::DateTime;
-use gocua_core::event::Event;
+use gocua_core::places::Place;
 use gocua_core::privacy;
-use gocua_core::sql::catalog;
-use gocua_core::sync::protocol::{MAX_PULL_LIMIT, PullResponse, PulledEvent, ResetReason, Role, UserInfo};
-use rusqlite::{Connection, OptionalExtension, params};
+use gocua_core::sync::protocol::{MAX_PULL_LIMIT, PullResponse, PulledEvent, ResetReason};
+use gocua_server_store::{EventQuery, Store, Tx, place_path, run_read, run_replica_read};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::AuthDevice;
-use crate::error::ApiError;
-
-/// This database's identity, which cursors are tied to.
-pub fn epoch(conn: &Connection) -> Result<String, ApiError> {
-    Ok(conn.query_row("SELECT value FROM server_meta WHERE key = 'epoch'", [], |r| r.get(0))?)
-}
+use crate::domain::Error;
 
 /// What a device asks a pull for (the query string of `GET /api/v1/sync/pull`).
 #[derive(Debug, Deserialize)]
@@ -41,88 +32,115 @@ pub struct PullQuery {
 
 /// One page after `cursor` under `place` (default: the device's scope), which must lie inside
 /// the device's scope; the device's own events only when it asks (`own`: it purged old ones,
-/// then had to download everything again). A cursor of another database (`epoch` differs, or it points past this
-/// database's last event: restored from a backup) answers `reset` instead.
-pub fn pull(conn: &Connection, device: &AuthDevice, query: &PullQuery) -> Result<PullResponse, ApiError> {
+/// then had to download everything again). A cursor of another database (`epoch` differs, or it
+/// points past this database's last event: restored from a backup) answers `reset` instead.
+///
+/// The page is read on a replica when there is one. A replica shows a prefix of the primary's
+/// `server_seq` order (writers commit in that order), so a lagging one returns fewer events,
+/// never a gap; a cursor past the replica's last event is asked of the primary, which alone can
+/// tell a lagging replica from a restored database. A page with events is audited on the
+/// primary.
+pub fn pull(store: &dyn Store, device: &AuthDevice, query: &PullQuery) -> Result<PullResponse, Error> {
+    let (page, on_replica) = run_replica_read(store, |tx| read_page(tx, device, query))?;
+    let page = match page {
+        Page::Behind if on_replica => run_read(store, |tx| read_page(tx, device, query))?,
+        page => page,
+    };
+    let response = match page {
+        Page::Ready(response) => *response,
+        Page::Behind => reset(store, None)?,
+    };
+    if let (Some(first), Some(last)) = (response.events.first(), response.events.last()) {
+        // a page of the scope's records was read: which ones, by whom
+        let entry = crate::audit::Entry {
+            actor_user: Some(device.user_id),
+            actor_device: Some(device.device_id),
+            action: "pull",
+            detail: serde_json::json!({
+                "events": response.events.len(),
+                "server_seq": [first.server_seq, last.server_seq],
+                "place": query.place.clone().unwrap_or_else(|| device.scope.scope().key()),
+            }),
+        };
+        crate::audit::append_now(store, &entry)?;
+    }
+    Ok(response)
+}
+
+/// A page, or the word that the cursor lies past this database's last event.
+enum Page {
+    Ready(Box<PullResponse>),
+    Behind,
+}
+
+fn reset(store: &dyn Store, scope: Option<(Place, Vec<Place>)>) -> Result<PullResponse, Error> {
+    let epoch = run_read(store, |tx| tx.epoch().map_err(Error::from))?;
+    Ok(reset_answer(epoch, scope))
+}
+
+fn reset_answer(epoch: String, scope: Option<(Place, Vec<Place>)>) -> PullResponse {
+    let reason = if scope.is_some() { ResetReason::ScopeChanged } else { ResetReason::OtherEpoch };
+    let (scope, places) = match scope {
+        Some((scope, places)) => (Some(scope), places),
+        None => (None, vec![]),
+    };
+    PullResponse {
+        events: vec![],
+        cursor: 0,
+        has_more: true,
+        reset: Some(reason),
+        epoch,
+        scope,
+        places,
+        people: vec![],
+        erased: vec![],
+    }
+}
+
+fn read_page(tx: &mut dyn Tx, device: &AuthDevice, query: &PullQuery) -> Result<Page, Error> {
     let (cursor, place, own) = (query.cursor, query.place.as_deref(), query.own);
     let (device_epoch, device_scope) = (query.epoch.as_deref(), query.scope.as_deref());
     let limit = query.limit.unwrap_or(MAX_PULL_LIMIT).clamp(1, MAX_PULL_LIMIT);
-    let epoch = epoch(conn)?;
-    if device_scope.is_some_and(|s| !s.is_empty() && s != device.scope_code) {
+    let epoch = tx.epoch()?;
+    let scope = device.scope.scope();
+    if device_scope.is_some_and(|s| !s.is_empty() && s != scope.key()) {
         // reassigned: what left the scope must leave the phone, and the new scope's history
         // lies before any cursor the phone has
-        let (scope, places) = super::enroll::scope_places(conn, &device.scope_code)?;
-        return Ok(PullResponse {
-            events: vec![],
-            cursor: 0,
-            has_more: true,
-            reset: Some(ResetReason::ScopeChanged),
-            epoch,
-            scope: Some(scope),
-            places,
-            people: vec![],
-            erased: vec![],
-        });
+        let places = super::enroll::scope_places(tx, scope)?;
+        return Ok(Page::Ready(Box::new(reset_answer(epoch, Some(places)))));
     }
-    let last: u64 = conn.query_row("SELECT coalesce(max(server_seq), 0) FROM events", [], |r| r.get(0))?;
+    let last = tx.last_server_seq()?;
     let foreign_epoch = device_epoch.is_some_and(|e| !e.is_empty() && e != epoch);
-    if cursor > 0 && (foreign_epoch || cursor > last) {
-        return Ok(PullResponse {
-            events: vec![],
-            cursor: 0,
-            has_more: true,
-            reset: Some(ResetReason::OtherEpoch),
-            epoch,
-            scope: None,
-            places: vec![],
-            people: vec![],
-            erased: vec![],
-        });
+    if cursor > 0 && foreign_epoch {
+        return Ok(Page::Ready(Box::new(reset_answer(epoch, None))));
     }
-    let path = match place {
-        None => device.scope_path.clone(),
+    if cursor > last {
+        return Ok(Page::Behind);
+    }
+    let paths: Vec<String> = match place {
+        None => device.scope.paths().to_vec(),
         Some(code) => {
-            let path = catalog::place_path(conn, code)?
-                .ok_or_else(|| ApiError::not_found(format!("Không có địa bàn {code} / unknown place {code}")))?;
-            if !path.contains(&format!("/{}/", device.scope_code)) {
-                return Err(ApiError::forbidden(format!(
+            let path = place_path(tx, code)?
+                .ok_or_else(|| Error::NotFound(format!("Không có địa bàn {code} / unknown place {code}")))?;
+            if !device.scope.contains_path(&path) {
+                return Err(Error::Forbidden(format!(
                     "Địa bàn {code} nằm ngoài phạm vi của thiết bị / place {code} is outside the device's scope"
                 )));
             }
-            path
+            vec![path]
         }
     };
-    let scope_code = path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
-    let mut stmt = conn.prepare_cached(
-        "SELECT server_seq, id, device_id, seq, author, device_time, payload FROM events
-         WHERE status = 'applied' AND server_seq > ?1 AND (?5 OR device_id != ?2) AND instr(place_path, ?3) > 0
-         ORDER BY server_seq LIMIT ?4",
-    )?;
-    let rows =
-        stmt.query_map(params![cursor, device.device_id.to_string(), format!("/{scope_code}/"), limit, own], |r| {
-            Ok((
-                r.get::<_, u64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, u64>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-            ))
-        })?;
+    let rows = tx.applied_events(&EventQuery {
+        after: cursor,
+        limit,
+        paths: &paths,
+        device: device.device_id,
+        include_own: own,
+    })?;
     // IMPORTANT: full CCCD numbers and police-only reasons leave the server for police roles only
-    let reasons = if privacy::sees_everything(device.role) { None } else { Some(catalog::reasons(conn)?) };
-    let mut events = Vec::new();
-    for row in rows {
-        let (server_seq, id, device_id, seq, author, device_time, payload) = row?;
-        let mut event = Event {
-            id: Uuid::from_str(&id).map_err(ApiError::internal)?,
-            device_id: Uuid::from_str(&device_id).map_err(ApiError::internal)?,
-            seq,
-            author: Uuid::from_str(&author).map_err(ApiError::internal)?,
-            device_time: DateTime::parse_from_rfc3339(&device_time).map_err(ApiError::internal)?.to_utc(),
-            payload: serde_json::from_str(&payload)?,
-        };
+    let reasons = if privacy::sees_everything(device.role) { None } else { Some(tx.reasons()?) };
+    let mut events = Vec::with_capacity(rows.len());
+    for (server_seq, mut event) in rows {
         if let Some(reasons) = &reasons {
             privacy::mask_payload(&mut event.payload, |code| reasons.get(code).is_some_and(|r| r.police_only));
         }
@@ -133,23 +151,21 @@ pub fn pull(conn: &Connection, device: &AuthDevice, query: &PullQuery) -> Result
     // past events not for this device (its own, other places'), so a phone whose hamlet is
     // quiet still learns how far the server's order goes (its retention purge needs that)
     let seen = if has_more { 0 } else { last };
-    let cursor = events.last().map_or(cursor, |e| e.server_seq).max(seen).max(cursor);
-    let people = authors(conn, &events)?;
-    let erased = crate::resident_rights::erased_since(conn, &path, query.cursor)?;
-    Ok(PullResponse { events, cursor, has_more, reset: None, epoch, scope: None, places: vec![], people, erased })
-}
-
-/// The users who wrote `events`, once each.
-fn authors(conn: &Connection, events: &[PulledEvent]) -> Result<Vec<UserInfo>, ApiError> {
-    let ids: std::collections::BTreeSet<String> = events.iter().map(|e| e.event.author.to_string()).collect();
-    let mut stmt = conn.prepare_cached("SELECT name, role FROM users WHERE id = ?1")?;
-    let mut people = Vec::with_capacity(ids.len());
-    for id in ids {
-        let row: Option<(String, String)> = stmt.query_row([&id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-        if let Some((name, role)) = row {
-            let role = Role::from_code(&role).ok_or_else(|| ApiError::internal(format!("role {role}")))?;
-            people.push(UserInfo { id: Uuid::from_str(&id).map_err(ApiError::internal)?, name, role });
-        }
-    }
-    Ok(people)
+    let next = events.last().map_or(cursor, |e| e.server_seq).max(seen).max(cursor);
+    let mut authors: Vec<Uuid> = events.iter().map(|e| e.event.author).collect();
+    authors.sort();
+    authors.dedup();
+    let people = tx.user_infos(&authors)?;
+    let erased = tx.erased_since(&paths, cursor)?;
+    Ok(Page::Ready(Box::new(PullResponse {
+        events,
+        cursor: next,
+        has_more,
+        reset: None,
+        epoch,
+        scope: None,
+        places: vec![],
+        people,
+        erased,
+    })))
 }

@@ -1,75 +1,131 @@
-//! Push ingest: per-device sequence, duplicate / applied / rejected per event, gaps, scope.
+//! Push ingest, backend-neutral: per-device sequence, duplicate / applied / rejected per event,
+//! gaps, scope, erasure redaction, masked input, flags and the clock clamp (ARCHITECTURE.md,
+//! "Push ingest").
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use gocua_core::event::{Event, Payload};
 use gocua_core::model::Review;
 use gocua_core::privacy;
-use gocua_core::reasons::ReasonCatalog;
 use gocua_core::reducer::{Change, ReduceError, StateView, reduce};
-use gocua_core::sql::{catalog, projection};
 use gocua_core::sync::protocol::{EventResult, EventStatus, Flag, PushRequest, PushResponse, SCHEMA_VERSION};
 use gocua_core::validate::FieldError;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use gocua_server_store::{DeviceKey, NewEvent, Store, StoreError, StoredOutcome, StoredStatus, Tx, run_write};
+use uuid::Uuid;
 
+use super::batch::BatchView;
 use super::{MAX_EVENTS_PER_REQUEST, MIN_PUSH_SCHEMA};
 use crate::auth::AuthDevice;
-use crate::error::ApiError;
+use crate::domain::Error;
 
-/// Applies a push in one transaction and answers per event. An event outside the device's
-/// scope refuses the whole request (403) and changes nothing.
-pub fn push(conn: &mut Connection, device: &AuthDevice, request: &PushRequest) -> Result<PushResponse, ApiError> {
+/// Applies a push in one write transaction and answers per event. An event outside the
+/// device's scope refuses the whole request and changes nothing.
+pub fn push(store: &dyn Store, device: &AuthDevice, request: &PushRequest) -> Result<PushResponse, Error> {
     if request.schema_version < MIN_PUSH_SCHEMA || request.schema_version > SCHEMA_VERSION {
-        return Err(ApiError::bad_request(
-            "unsupported_schema",
-            format!(
+        return Err(Error::Invalid {
+            kind: "unsupported_schema",
+            message: format!(
                 "Phiên bản dữ liệu {} không được hỗ trợ (máy chủ nhận {MIN_PUSH_SCHEMA}–{SCHEMA_VERSION}) / \
                  schema {} is not supported",
                 request.schema_version, request.schema_version
             ),
-        ));
+        });
     }
     if request.events.len() > MAX_EVENTS_PER_REQUEST {
-        return Err(ApiError::too_large(format!(
+        return Err(Error::TooLarge(format!(
             "Tối đa {MAX_EVENTS_PER_REQUEST} bản ghi mỗi lần gửi / at most {MAX_EVENTS_PER_REQUEST} events per push"
         )));
     }
     let mut events: Vec<&Event> = request.events.iter().collect();
     events.sort_by_key(|e| e.seq);
     if let Some(foreign) = events.iter().find(|e| e.device_id != device.device_id) {
-        return Err(ApiError::bad_request(
-            "invalid_request",
-            format!("Bản ghi {} thuộc thiết bị khác / event {} belongs to another device", foreign.id, foreign.id),
-        ));
+        return Err(Error::invalid(format!(
+            "Bản ghi {} thuộc thiết bị khác / event {} belongs to another device",
+            foreign.id, foreign.id
+        )));
     }
-    let tx = conn.transaction()?;
-    let mut last_seq: u64 =
-        tx.query_row("SELECT last_seq FROM devices WHERE id = ?1", [device.device_id.to_string()], |r| r.get(0))?;
-    let mut results = Vec::with_capacity(events.len());
-    let mut expected_seq = None;
-    let reasons = catalog::reasons(&tx)?;
+    run_write(store, |tx| ingest(tx, device, &events, &request.app_version))
+}
+
+/// The push's work inside its write transaction.
+fn ingest(tx: &mut dyn Tx, device: &AuthDevice, events: &[&Event], app_version: &str) -> Result<PushResponse, Error> {
     let now = Utc::now();
-    for event in events {
+    let mut last_seq = tx
+        .device(DeviceKey::Id(device.device_id))?
+        .ok_or_else(|| StoreError::Corrupt(format!("device {} vanished during its push", device.device_id)))?
+        .last_seq;
+    let mut next_server_seq = tx.last_server_seq()? + 1;
+    let mut view = BatchView::prefetch(tx, events)?;
+    let mut results = Vec::with_capacity(events.len());
+    let mut stored: Vec<(Event, Placed)> = Vec::new();
+    let mut taken_here = HashSet::new();
+    let mut expected_seq = None;
+    for &event in events {
         if event.seq <= last_seq {
-            results.push(replayed(&tx, event)?);
+            results.push(replayed(&view, event));
             continue;
         }
         if event.seq > last_seq + 1 {
             expected_seq = Some(last_seq + 1);
             break;
         }
-        let outcome = ingest_one(&tx, device, event, now, &reasons)?;
-        results.push(outcome);
+        let (result, keep) = ingest_one(&mut view, device, event, now, &mut taken_here)?;
+        if let Some((event, placed)) = keep {
+            // the answer names the server_seq of applied events only, as it always has
+            let server_seq = (placed.status == StoredStatus::Applied).then_some(next_server_seq);
+            let result = EventResult { server_seq, ..result };
+            next_server_seq += 1;
+            results.push(result);
+            stored.push((event, placed));
+        } else {
+            results.push(result);
+        }
         last_seq = event.seq;
     }
-    if !results.is_empty() {
-        crate::audit::append(&tx, &push_audit(device, &results))?;
+    let tx = view.flush()?;
+    let first_seq = next_server_seq - stored.len() as u64;
+    let rows: Vec<NewEvent<'_>> = stored
+        .iter()
+        .enumerate()
+        .map(|(i, (event, placed))| NewEvent {
+            server_seq: first_seq + i as u64,
+            event,
+            place_path: placed.place_path.clone(),
+            status: placed.status.clone(),
+            flags: placed.flags.clone(),
+            effective_time: placed.effective_time,
+            received_at: now,
+        })
+        .collect();
+    if !rows.is_empty() {
+        tx.insert_events(&rows)?;
     }
-    tx.execute(
-        "UPDATE devices SET last_seq = ?2, last_seen_at = ?3, app_version = ?4 WHERE id = ?1",
-        params![device.device_id.to_string(), last_seq, Utc::now().to_rfc3339(), request.app_version],
-    )?;
-    tx.commit()?;
+    if !results.is_empty() {
+        crate::audit::append(tx, &push_audit(device, &results))?;
+    }
+    tx.record_push(device.device_id, last_seq, Utc::now(), app_version)?;
     Ok(PushResponse { results, applied: vec![], last_seq, expected_seq })
+}
+
+/// What the server adds to an event it stores.
+#[derive(Debug, Clone)]
+struct Placed {
+    place_path: Option<String>,
+    status: StoredStatus,
+    flags: Option<String>,
+    effective_time: DateTime<Utc>,
+}
+
+impl Placed {
+    fn rejected(errors: &[FieldError], now: DateTime<Utc>) -> Result<Self, Error> {
+        Ok(Placed {
+            place_path: None,
+            status: StoredStatus::Rejected(Some(serde_json::to_string(errors)?)),
+            flags: None,
+            effective_time: now,
+        })
+    }
 }
 
 /// The audit row of a push: counts by outcome and the `server_seq` range it stored.
@@ -95,21 +151,17 @@ fn result(event: &Event, status: EventStatus, errors: Vec<FieldError>) -> EventR
 
 /// The answer for an event the server already handled: the same as the first time (a rejected
 /// event stays rejected, with its reasons), so a lost response is harmless.
-fn replayed(tx: &Transaction<'_>, event: &Event) -> Result<EventResult, ApiError> {
-    let stored: Option<(u64, String, Option<String>)> = tx
-        .prepare_cached("SELECT server_seq, status, errors FROM events WHERE id = ?1")?
-        .query_row([event.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
-    Ok(match stored {
-        Some((_, status, errors)) if status == "rejected" => {
-            let errors = errors.map(|e| serde_json::from_str(&e)).transpose()?.unwrap_or_default();
+fn replayed(view: &BatchView<'_>, event: &Event) -> EventResult {
+    match view.stored(event.id) {
+        Some(StoredOutcome { status: StoredStatus::Rejected(errors), .. }) => {
+            let errors = errors.as_deref().and_then(|e| serde_json::from_str(e).ok()).unwrap_or_default();
             result(event, EventStatus::Rejected, errors)
         }
-        Some((server_seq, _, _)) => {
-            EventResult { server_seq: Some(server_seq), ..result(event, EventStatus::Duplicate, vec![]) }
+        Some(outcome) => {
+            EventResult { server_seq: Some(outcome.server_seq), ..result(event, EventStatus::Duplicate, vec![]) }
         }
         None => result(event, EventStatus::Duplicate, vec![]),
-    })
+    }
 }
 
 /// How far ahead of the server's clock a device may be before its time is clamped.
@@ -131,27 +183,22 @@ pub fn effective_time(device_time: DateTime<Utc>, received: DateTime<Utc>) -> (D
     }
 }
 
+/// One new event: its answer, and what to store (`None`: nothing, e.g. a reused event id).
 fn ingest_one(
-    tx: &Transaction<'_>,
+    view: &mut BatchView<'_>,
     device: &AuthDevice,
     event: &Event,
     now: DateTime<Utc>,
-    reasons: &ReasonCatalog,
-) -> Result<EventResult, ApiError> {
-    let reject = |tx: &Transaction<'_>, errors: Vec<FieldError>, store: bool| -> Result<EventResult, ApiError> {
-        if store {
-            let stored =
-                Stored { status: "rejected", errors: Some(&serde_json::to_string(&errors)?), ..Stored::new(now) };
-            insert_event(tx, event, &stored)?;
-        }
-        Ok(result(event, EventStatus::Rejected, errors))
+    taken_here: &mut HashSet<Uuid>,
+) -> Result<(EventResult, Option<(Event, Placed)>), Error> {
+    let reject = |errors: Vec<FieldError>, store: bool| -> Result<(EventResult, Option<(Event, Placed)>), Error> {
+        let keep = if store { Some((event.clone(), Placed::rejected(&errors, now)?)) } else { None };
+        Ok((result(event, EventStatus::Rejected, errors), keep))
     };
-    let id_taken =
-        tx.query_row("SELECT 1 FROM events WHERE id = ?1", [event.id.to_string()], |_| Ok(())).optional()?.is_some();
-    if id_taken {
+    if view.stored(event.id).is_some() || !taken_here.insert(event.id) {
         let e =
             FieldError::new("id", "duplicate_event_id", "Mã bản ghi đã được dùng.", "This event id is already used.");
-        return reject(tx, vec![e], false);
+        return reject(vec![e], false);
     }
     if event.author != device.user_id {
         let e = FieldError::new(
@@ -160,30 +207,33 @@ fn ingest_one(
             "Người ghi không khớp thiết bị.",
             "The author is not this device's user.",
         );
-        return reject(tx, vec![e], true);
+        return reject(vec![e], true);
     }
     // a phone offline at an erasure sends its stale copy: the person's values never come back
-    let unerased = without_erased(tx, event)?;
+    let unerased = without_erased(view, event);
     let event = unerased.as_ref().unwrap_or(event);
     let refused = privacy::refuse_masked_input(&event.payload, device.role, |code| {
-        reasons.get(code).is_some_and(|r| r.police_only)
+        view.reasons().get(code).is_some_and(|r| r.police_only)
     });
     if !refused.is_empty() {
-        return reject(tx, refused, true);
+        let keep = Some((event.clone(), Placed::rejected(&refused, now)?));
+        return Ok((result(event, EventStatus::Rejected, refused), keep));
     }
-    let place_path = match event_place(tx, event)? {
-        Some(code) => catalog::place_path(tx, &code)?,
+    let place_path = match event_place(view, event).map_err(|e| store_failure(view, e))? {
+        Some(code) => view.place_path(&code).map_err(|e| store_failure(view, e))?,
         None => None,
     };
     if let Some(path) = &place_path
         && !device.may_push_at(path)
     {
-        return Err(ApiError::forbidden(format!(
+        return Err(Error::Forbidden(format!(
             "Bản ghi {} nằm ngoài địa bàn của thiết bị ({}) / event {} is outside the device's scope",
-            event.seq, device.scope_code, event.seq
+            event.seq,
+            device.scope.scope(),
+            event.seq
         )));
     }
-    match reduce(&projection::SqlView::new(tx), event) {
+    match reduce(&*view, event) {
         Ok(changes) => {
             let mut flags: Vec<Flag> = changes
                 .iter()
@@ -196,41 +246,40 @@ fn ingest_one(
             let (effective, clock) = effective_time(event.device_time, now);
             flags.extend(clock);
             let flags_json = if flags.is_empty() { None } else { Some(serde_json::to_string(&flags)?) };
-            let stored = Stored {
-                place_path: place_path.as_deref(),
-                status: "applied",
-                errors: None,
-                flags: flags_json.as_deref(),
-                effective_time: effective,
-                received_at: now,
-            };
-            let server_seq = insert_event(tx, event, &stored)?;
-            projection::apply_changes(tx, &changes)?;
+            view.apply(&changes);
             let status = if flags.is_empty() { EventStatus::Applied } else { EventStatus::Flagged };
-            Ok(EventResult { flags, server_seq: Some(server_seq), ..result(event, status, vec![]) })
+            let placed =
+                Placed { place_path, status: StoredStatus::Applied, flags: flags_json, effective_time: effective };
+            Ok((EventResult { flags, ..result(event, status, vec![]) }, Some((event.clone(), placed))))
         }
-        Err(ReduceError::Rejected(errors)) => reject(tx, errors, true),
-        Err(ReduceError::Store(e)) => Err(e.into()),
+        Err(ReduceError::Rejected(errors)) => {
+            let keep = Some((event.clone(), Placed::rejected(&errors, now)?));
+            Ok((result(event, EventStatus::Rejected, errors), keep))
+        }
+        Err(ReduceError::Store(e)) => Err(store_failure(view, e)),
+    }
+}
+
+/// A read that failed under the reducer: the store's own error when there is one.
+fn store_failure(view: &BatchView<'_>, e: gocua_core::Error) -> Error {
+    match view.take_failure() {
+        Some(failure) => Error::Store(failure),
+        None => Error::from(e),
     }
 }
 
 /// The event without the values of a resident erased on request (`crate::resident_rights`),
 /// when it is about one; `None` when it is not.
-fn without_erased(tx: &Transaction<'_>, event: &Event) -> Result<Option<Event>, ApiError> {
+fn without_erased(view: &BatchView<'_>, event: &Event) -> Option<Event> {
     let resident = match &event.payload {
         Payload::ResidentAdded(p) => p.resident_id,
         Payload::ResidentEdited(p) => p.resident_id,
         Payload::ResidentPatched(p) => p.resident_id,
         Payload::VisitRecorded(p) => p.resident_id,
-        _ => return Ok(None),
+        _ => return None,
     };
-    let erased = tx
-        .prepare_cached("SELECT 1 FROM erasures WHERE resident_id = ?1")?
-        .query_row([resident.to_string()], |_| Ok(()))
-        .optional()?
-        .is_some();
-    if !erased {
-        return Ok(None);
+    if !view.is_erased(resident) {
+        return None;
     }
     let erasure = gocua_core::erasure::Erasure {
         resident_id: resident,
@@ -239,14 +288,14 @@ fn without_erased(tx: &Transaction<'_>, event: &Event) -> Result<Option<Event>, 
     };
     let mut event = event.clone();
     gocua_core::erasure::redact(&mut event.payload, &erasure);
-    Ok(Some(event))
+    Some(event)
 }
 
 /// The place an event is about: the hamlet of its household, when the household is known.
-fn event_place(tx: &Transaction<'_>, event: &Event) -> Result<Option<String>, ApiError> {
-    let view = projection::SqlView::new(tx);
-    let household = |id| -> Result<Option<String>, ApiError> { Ok(view.household(id)?.map(|h| h.hamlet_code)) };
-    let resident_household = |id| -> Result<Option<String>, ApiError> {
+fn event_place(view: &BatchView<'_>, event: &Event) -> Result<Option<String>, gocua_core::Error> {
+    let household =
+        |id| -> Result<Option<String>, gocua_core::Error> { Ok(view.household(id)?.map(|h| h.hamlet_code)) };
+    let resident_household = |id| -> Result<Option<String>, gocua_core::Error> {
         match view.resident(id)? {
             Some(r) => household(r.household_id),
             None => Ok(None),
@@ -263,46 +312,4 @@ fn event_place(tx: &Transaction<'_>, event: &Event) -> Result<Option<String>, Ap
         Payload::HouseholdRemoved(p) => household(p.household_id),
         Payload::ResidentPatched(p) => resident_household(p.resident_id),
     }
-}
-
-/// What the server adds to an event it stores.
-struct Stored<'a> {
-    place_path: Option<&'a str>,
-    status: &'a str,
-    errors: Option<&'a str>,
-    flags: Option<&'a str>,
-    effective_time: DateTime<Utc>,
-    received_at: DateTime<Utc>,
-}
-
-impl Stored<'_> {
-    fn new(now: DateTime<Utc>) -> Self {
-        Stored { place_path: None, status: "applied", errors: None, flags: None, effective_time: now, received_at: now }
-    }
-}
-
-/// Stores the event and returns its `server_seq`.
-fn insert_event(tx: &Transaction<'_>, event: &Event, stored: &Stored<'_>) -> Result<u64, ApiError> {
-    let micros = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    tx.prepare_cached(
-        "INSERT INTO events (id, device_id, seq, author, device_time, received_at, type, payload, place_path,
-                             status, errors, flags, effective_time)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    )?
-    .execute(params![
-        event.id.to_string(),
-        event.device_id.to_string(),
-        event.seq,
-        event.author.to_string(),
-        micros(event.device_time),
-        micros(stored.received_at),
-        event.payload.type_name(),
-        serde_json::to_string(&event.payload)?,
-        stored.place_path,
-        stored.status,
-        stored.errors,
-        stored.flags,
-        micros(stored.effective_time),
-    ])?;
-    Ok(tx.last_insert_rowid() as u64)
 }

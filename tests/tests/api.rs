@@ -7,7 +7,6 @@ use gocua_core::sync::dcz;
 use gocua_core::sync::protocol::{
     APP_VERSION, EnrollRequest, EnrollResponse, PushRequest, PushResponse, SCHEMA_VERSION,
 };
-use gocua_server::db::{Db, open_sqlite};
 use gocua_server::{AppState, admin, router};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -16,12 +15,23 @@ use tower::ServiceExt;
 struct App {
     router: axum::Router,
     codes: Vec<String>,
+    _db: (tempfile::TempDir, gocua_e2e::ServerDb),
 }
 
+/// The router over a fresh database of the suite's backend (`gocua_e2e::backend`), seeded with
+/// the demo commune.
 fn app() -> App {
-    let mut conn = open_sqlite(std::path::Path::new(":memory:")).unwrap();
-    let seed = admin::seed_demo(&mut conn).unwrap();
-    App { router: router(AppState::new(Db::new(conn))), codes: seed.codes.into_iter().map(|c| c.2).collect() }
+    app_with(|_| {})
+}
+
+fn app_with(adjust: impl FnOnce(&mut AppState)) -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let db = gocua_e2e::ServerDb::new(dir.path());
+    let store = db.open();
+    let seed = gocua_e2e::off_runtime(|| admin::seed_demo(&*store).unwrap());
+    let mut state = AppState::new(store);
+    adjust(&mut state);
+    App { router: router(state), codes: seed.codes.into_iter().map(|c| c.2).collect(), _db: (dir, db) }
 }
 
 async fn call(app: &App, request: Request<Body>) -> (StatusCode, Value) {
@@ -413,14 +423,12 @@ async fn a_cursor_from_another_database_gets_a_reset() {
 #[tokio::test]
 async fn over_budget_a_device_and_wrong_codes_get_429_with_retry_after() {
     use gocua_server::ratelimit::{Budget, RateLimits};
-    let mut conn = open_sqlite(std::path::Path::new(":memory:")).unwrap();
-    let seed = admin::seed_demo(&mut conn).unwrap();
-    let mut state = AppState::new(Db::new(conn));
-    state.limits = std::sync::Arc::new(RateLimits::new(
-        Budget { burst: 3.0, per_second: 0.1 },
-        Budget { burst: 2.0, per_second: 0.1 },
-    ));
-    let app = App { router: router(state), codes: seed.codes.into_iter().map(|c| c.2).collect() };
+    let app = app_with(|state| {
+        state.limits = std::sync::Arc::new(RateLimits::new(
+            Budget { burst: 3.0, per_second: 0.1 },
+            Budget { burst: 2.0, per_second: 0.1 },
+        ))
+    });
     // right codes cost nothing: every demo user enrolls
     let (status, body) = enroll(&app, &app.codes[0]).await;
     assert_eq!(status, StatusCode::OK, "{body}");

@@ -1,0 +1,1196 @@
+//! Every statement of the server on PostgreSQL: the seam's traits over one transaction.
+
+use std::collections::{BTreeMap, HashSet};
+use std::hash::Hash;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use gocua_core::event::{Event, Payload};
+use gocua_core::funnel::{FunnelState, VisitAction};
+use gocua_core::model::{Household, Resident, Review, Sex, Visit};
+use gocua_core::places::{Place, PlaceLevel};
+use gocua_core::reasons::{Reason, ReasonCatalog};
+use gocua_core::reducer::Projection;
+use gocua_core::scope::Scope;
+use gocua_core::sync::protocol::{Role, UserInfo};
+use gocua_core::text::fold;
+use gocua_server_store::*;
+use postgres::Row;
+use postgres::types::{FromSql, ToSql};
+use uuid::Uuid;
+
+use crate::conn::{PgConn, store_error};
+
+type Param<'a> = &'a (dyn ToSql + Sync);
+
+/// One transaction on one connection (begun and ended by the store).
+pub(crate) struct PgTx<'c> {
+    conn: &'c mut PgConn,
+    /// The first statement that failed: PostgreSQL aborted the transaction then, so it cannot
+    /// commit even if the closure goes on.
+    pub(crate) failed: Option<StoreError>,
+}
+
+impl<'c> PgTx<'c> {
+    pub(crate) fn new(conn: &'c mut PgConn) -> Self {
+        PgTx { conn, failed: None }
+    }
+
+    fn noted<T>(&mut self, result: Result<T, postgres::Error>) -> StoreResult<T> {
+        result.map_err(|e| {
+            let error = store_error(&e);
+            self.failed.get_or_insert_with(|| error.clone());
+            error
+        })
+    }
+
+    fn query(&mut self, sql: &'static str, params: &[Param<'_>]) -> StoreResult<Vec<Row>> {
+        let result = self.conn.query(sql, params);
+        self.noted(result)
+    }
+
+    fn query_opt(&mut self, sql: &'static str, params: &[Param<'_>]) -> StoreResult<Option<Row>> {
+        let mut rows = self.query(sql, params)?;
+        if rows.len() > 1 {
+            return Err(StoreError::Corrupt(format!("{} rows where one was expected", rows.len())));
+        }
+        Ok(rows.pop())
+    }
+
+    fn execute(&mut self, sql: &'static str, params: &[Param<'_>]) -> StoreResult<u64> {
+        let result = self.conn.execute(sql, params);
+        self.noted(result)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values in and out
+
+fn get<'a, T: FromSql<'a>>(row: &'a Row, i: usize) -> StoreResult<T> {
+    row.try_get(i).map_err(|e| {
+        let source = std::error::Error::source(&e).map(|s| format!(": {s}")).unwrap_or_default();
+        StoreError::Corrupt(format!("column {i}{source}"))
+    })
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("unreadable {what}: {value}"))
+}
+
+fn to_i64(value: u64) -> StoreResult<i64> {
+    i64::try_from(value).map_err(|_| StoreError::Failed(format!("{value} is too large for the database")))
+}
+
+fn to_u64(value: i64) -> StoreResult<u64> {
+    u64::try_from(value).map_err(|_| corrupt("count", &value.to_string()))
+}
+
+fn to_u32(value: i64) -> StoreResult<u32> {
+    u32::try_from(value).map_err(|_| corrupt("number", &value.to_string()))
+}
+
+fn opt_u32(value: Option<i64>) -> StoreResult<Option<u32>> {
+    value.map(to_u32).transpose()
+}
+
+/// The items with the last of each key only (one upsert statement may not touch a row twice;
+/// SQLite's row-by-row `INSERT OR REPLACE` kept the last).
+fn last_of_each<T, K: Hash + Eq>(items: &[T], key: impl Fn(&T) -> K) -> Vec<&T> {
+    let mut seen = HashSet::with_capacity(items.len());
+    let mut out: Vec<&T> = items.iter().rev().filter(|item| seen.insert(key(item))).collect();
+    out.reverse();
+    out
+}
+
+fn status_text(status: &StoredStatus) -> (&'static str, Option<&str>) {
+    match status {
+        StoredStatus::Applied => ("applied", None),
+        StoredStatus::Rejected(errors) => ("rejected", errors.as_deref()),
+    }
+}
+
+fn stored_status(status: &str, errors: Option<String>) -> StoreResult<StoredStatus> {
+    match status {
+        "applied" => Ok(StoredStatus::Applied),
+        "rejected" => Ok(StoredStatus::Rejected(errors)),
+        other => Err(corrupt("event status", other)),
+    }
+}
+
+fn role(code: &str) -> StoreResult<Role> {
+    Role::from_code(code).ok_or_else(|| corrupt("role", code))
+}
+
+fn review(code: Option<String>) -> StoreResult<Option<Review>> {
+    code.map(|c| Review::from_code(&c).ok_or_else(|| corrupt("review", &c))).transpose()
+}
+
+fn field_versions(json: &str) -> StoreResult<BTreeMap<String, u32>> {
+    serde_json::from_str(json).map_err(|_| corrupt("field versions", json))
+}
+
+fn funnel(code: &str) -> StoreResult<FunnelState> {
+    FunnelState::from_code(code).ok_or_else(|| corrupt("funnel state", code))
+}
+
+fn action_code(action: VisitAction) -> StoreResult<String> {
+    match serde_json::to_value(action)? {
+        serde_json::Value::String(s) => Ok(s),
+        other => Err(StoreError::Failed(format!("visit action {other} is not a code"))),
+    }
+}
+
+fn payload(json: &str) -> StoreResult<Payload> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("unreadable event payload: {e}")))
+}
+
+/// `[lo, hi)`: the strings that start with `prefix`, in bytewise order (place paths are
+/// `COLLATE "C"`), so a prefix is a range of an index. `hi` is the prefix with its last
+/// character replaced by the next one.
+fn prefix_range(prefix: &str) -> (String, String) {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (last as u32 + 1..=char::MAX as u32).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return (prefix.to_owned(), chars.into_iter().collect());
+        }
+    }
+    // empty (or only U+10FFFF): every path
+    (prefix.to_owned(), char::MAX.to_string().repeat(4))
+}
+
+const PLACE_COLUMNS: &str = "code, name, level, division_type, parent_code";
+
+fn place_from_row(row: &Row) -> StoreResult<Place> {
+    let level: String = get(row, 2)?;
+    Ok(Place {
+        code: get(row, 0)?,
+        name: get(row, 1)?,
+        level: PlaceLevel::from_code(&level).ok_or_else(|| corrupt("place level", &level))?,
+        division_type: get(row, 3)?,
+        parent_code: get(row, 4)?,
+    })
+}
+
+fn reason_from_row(row: &Row) -> StoreResult<Reason> {
+    Ok(Reason {
+        code: get(row, 0)?,
+        label_vi: get(row, 1)?,
+        label_en: get(row, 2)?,
+        can_activate_later: get(row, 3)?,
+        police_only: get(row, 4)?,
+        requires_note: get(row, 5)?,
+        province_code: get(row, 6)?,
+        sort_order: get(row, 7)?,
+    })
+}
+
+fn user_from_row(row: &Row) -> StoreResult<UserRow> {
+    let role_code: String = get(row, 2)?;
+    let codes: Vec<String> = get(row, 4)?;
+    Ok(UserRow {
+        id: get(row, 0)?,
+        name: get(row, 1)?,
+        role: role(&role_code)?,
+        scope: Scope::new(codes).map_err(|e| StoreError::Corrupt(format!("a user's scope: {e}")))?,
+        created_at: get(row, 3)?,
+    })
+}
+
+fn code_from_row(row: &Row) -> StoreResult<CodeRow> {
+    Ok(CodeRow {
+        code_hash: get(row, 0)?,
+        user_id: get(row, 1)?,
+        created_at: get(row, 2)?,
+        expires_at: get(row, 3)?,
+        used_at: get(row, 4)?,
+    })
+}
+
+fn device_from_row(row: &Row) -> StoreResult<DeviceRow> {
+    Ok(DeviceRow {
+        id: get(row, 0)?,
+        user_id: get(row, 1)?,
+        name: get(row, 2)?,
+        token_hash: get(row, 3)?,
+        enrolled_at: get(row, 4)?,
+        last_seen_at: get(row, 5)?,
+        last_seq: to_u64(get(row, 6)?)?,
+        app_version: get(row, 7)?,
+        revoked_at: get(row, 8)?,
+        signing_key: get(row, 9)?,
+    })
+}
+
+fn household_from_row(row: &Row) -> StoreResult<Household> {
+    let fv: String = get(row, 9)?;
+    Ok(Household {
+        id: get(row, 0)?,
+        hamlet_code: get(row, 1)?,
+        address: get(row, 2)?,
+        head_name: get(row, 3)?,
+        members: opt_u32(get(row, 4)?)?,
+        smartphones: opt_u32(get(row, 5)?)?,
+        has_internet_computer: get(row, 6)?,
+        version: to_u32(get(row, 7)?)?,
+        review: review(get(row, 8)?)?,
+        field_versions: field_versions(&fv)?,
+        removed: get(row, 10)?,
+    })
+}
+
+fn resident_from_row(row: &Row) -> StoreResult<Resident> {
+    let sex: String = get(row, 4)?;
+    let status: Option<String> = get(row, 9)?;
+    let fv: String = get(row, 14)?;
+    Ok(Resident {
+        id: get(row, 0)?,
+        household_id: get(row, 1)?,
+        full_name: get(row, 2)?,
+        birth_year: get(row, 3)?,
+        sex: Sex::from_code(&sex).ok_or_else(|| corrupt("sex", &sex))?,
+        cccd: get(row, 5)?,
+        phone: get(row, 6)?,
+        version: to_u32(get(row, 7)?)?,
+        review: review(get(row, 8)?)?,
+        status: status.as_deref().map(funnel).transpose()?,
+        reason_code: get(row, 10)?,
+        follow_up: get(row, 11)?,
+        deciding_visit: get(row, 12)?,
+        visit_count: to_u32(get(row, 13)?)?,
+        field_versions: field_versions(&fv)?,
+    })
+}
+
+fn visit_from_row(row: &Row) -> StoreResult<Visit> {
+    let status: String = get(row, 2)?;
+    let action: Option<String> = get(row, 4)?;
+    let steps: Option<String> = get(row, 10)?;
+    Ok(Visit {
+        id: get(row, 0)?,
+        resident_id: get(row, 1)?,
+        status: funnel(&status)?,
+        reason_code: get(row, 3)?,
+        action: action
+            .map(|a| {
+                serde_json::from_value::<VisitAction>(serde_json::Value::String(a.clone()))
+                    .map_err(|_| corrupt("visit action", &a))
+            })
+            .transpose()?,
+        follow_up: get(row, 5)?,
+        note: get(row, 6)?,
+        author: get(row, 7)?,
+        device_id: get(row, 8)?,
+        device_time: get(row, 9)?,
+        steps: match steps {
+            Some(json) => serde_json::from_str(&json).map_err(|_| corrupt("checklist steps", &json))?,
+            None => Vec::new(),
+        },
+    })
+}
+
+fn erasure_from_row(row: &Row) -> StoreResult<ErasureRow> {
+    Ok(ErasureRow {
+        resident_id: get(row, 0)?,
+        place_path: get(row, 1)?,
+        at_seq: to_u64(get(row, 2)?)?,
+        erased_at: get(row, 3)?,
+        erased_by: get(row, 4)?,
+    })
+}
+
+fn audit_from_row(row: &Row) -> StoreResult<AuditRow> {
+    Ok(AuditRow {
+        seq: get(row, 0)?,
+        at: get(row, 1)?,
+        actor_user: get(row, 2)?,
+        actor_device: get(row, 3)?,
+        action: get(row, 4)?,
+        detail: get(row, 5)?,
+        prev_hash: get(row, 6)?,
+        hash: get(row, 7)?,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Catalog
+
+impl Catalog for PgTx<'_> {
+    fn place(&mut self, code: &str) -> StoreResult<Option<Place>> {
+        const SQL: &str = "SELECT code, name, level, division_type, parent_code FROM places WHERE code = $1";
+        debug_assert!(SQL.contains(PLACE_COLUMNS));
+        self.query_opt(SQL, &[&code])?.as_ref().map(place_from_row).transpose()
+    }
+
+    fn places(&mut self, codes: &[String]) -> StoreResult<Vec<Place>> {
+        if codes.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.query(
+            "SELECT code, name, level, division_type, parent_code FROM places WHERE code = ANY($1::text[])
+             ORDER BY code COLLATE \"C\"",
+            &[&codes],
+        )?
+        .iter()
+        .map(place_from_row)
+        .collect()
+    }
+
+    fn children(&mut self, code: &str) -> StoreResult<Vec<Place>> {
+        // bytewise, as SQLite's BINARY collation orders them
+        self.query(
+            "SELECT code, name, level, division_type, parent_code FROM places WHERE parent_code = $1
+             ORDER BY name COLLATE \"C\", code COLLATE \"C\"",
+            &[&code],
+        )?
+        .iter()
+        .map(place_from_row)
+        .collect()
+    }
+
+    fn upsert_places(&mut self, places: &[Place]) -> StoreResult<usize> {
+        if places.is_empty() {
+            return Ok(0);
+        }
+        let places = last_of_each(places, |p| p.code.clone());
+        let codes: Vec<&str> = places.iter().map(|p| p.code.as_str()).collect();
+        let names: Vec<&str> = places.iter().map(|p| p.name.as_str()).collect();
+        let levels: Vec<&str> = places.iter().map(|p| p.level.code()).collect();
+        let types: Vec<&str> = places.iter().map(|p| p.division_type.as_str()).collect();
+        let parents: Vec<Option<&str>> = places.iter().map(|p| p.parent_code.as_deref()).collect();
+        self.execute(
+            "INSERT INTO places (code, name, level, division_type, parent_code)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level,
+                 division_type = excluded.division_type, parent_code = excluded.parent_code",
+            &[&codes, &names, &levels, &types, &parents],
+        )?;
+        Ok(codes.len())
+    }
+
+    fn reasons(&mut self) -> StoreResult<ReasonCatalog> {
+        let rows = self.query(
+            "SELECT code, label_vi, label_en, can_activate_later, police_only, requires_note, province_code,
+                    sort_order FROM reasons",
+            &[],
+        )?;
+        Ok(ReasonCatalog::new(rows.iter().map(reason_from_row).collect::<StoreResult<_>>()?))
+    }
+
+    fn upsert_reasons(&mut self, reasons: &[Reason]) -> StoreResult<()> {
+        if reasons.is_empty() {
+            return Ok(());
+        }
+        let reasons = last_of_each(reasons, |r| r.code.clone());
+        let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+        let vi: Vec<&str> = reasons.iter().map(|r| r.label_vi.as_str()).collect();
+        let en: Vec<&str> = reasons.iter().map(|r| r.label_en.as_str()).collect();
+        let later: Vec<bool> = reasons.iter().map(|r| r.can_activate_later).collect();
+        let police: Vec<bool> = reasons.iter().map(|r| r.police_only).collect();
+        let note: Vec<bool> = reasons.iter().map(|r| r.requires_note).collect();
+        let province: Vec<Option<&str>> = reasons.iter().map(|r| r.province_code.as_deref()).collect();
+        let order: Vec<i64> = reasons.iter().map(|r| r.sort_order).collect();
+        self.execute(
+            "INSERT INTO reasons (code, label_vi, label_en, can_activate_later, police_only, requires_note,
+                                  province_code, sort_order)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::boolean[],
+                                  $6::boolean[], $7::text[], $8::bigint[])
+             ON CONFLICT (code) DO UPDATE SET label_vi = excluded.label_vi, label_en = excluded.label_en,
+                 can_activate_later = excluded.can_activate_later, police_only = excluded.police_only,
+                 requires_note = excluded.requires_note, province_code = excluded.province_code,
+                 sort_order = excluded.sort_order",
+            &[&codes, &vi, &en, &later, &police, &note, &province, &order],
+        )?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users
+
+/// A user's columns and their scope's codes (sorted bytewise, as `Scope` sorts them).
+macro_rules! user_select {
+    ($where:literal) => {
+        concat!(
+            "SELECT u.id, u.name, u.role, u.created_at,
+                    array(SELECT s.place_code FROM user_scopes s WHERE s.user_id = u.id
+                          ORDER BY s.place_code COLLATE \"C\") AS scope
+             FROM users u ",
+            $where
+        )
+    };
+}
+
+impl PgTx<'_> {
+    fn insert_scope(&mut self, id: Uuid, scope: &Scope) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO user_scopes (user_id, place_code) SELECT $1, unnest($2::text[])",
+            &[&id, &scope.codes()],
+        )?;
+        Ok(())
+    }
+}
+
+impl Users for PgTx<'_> {
+    fn insert_user(&mut self, user: &UserRow) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO users (id, name, role, created_at) VALUES ($1, $2, $3, $4)",
+            &[&user.id, &user.name, &user.role.code(), &user.created_at],
+        )?;
+        self.insert_scope(user.id, &user.scope)
+    }
+
+    fn user(&mut self, id: Uuid) -> StoreResult<Option<UserRow>> {
+        self.query_opt(user_select!("WHERE u.id = $1"), &[&id])?.as_ref().map(user_from_row).transpose()
+    }
+
+    fn user_named(&mut self, name: &str, scope: &Scope) -> StoreResult<Option<UserRow>> {
+        let rows = self.query(
+            user_select!(
+                "WHERE u.name = $1
+                   AND array(SELECT s.place_code FROM user_scopes s WHERE s.user_id = u.id
+                             ORDER BY s.place_code COLLATE \"C\") = $2::text[]
+                 ORDER BY u.created_at, u.id LIMIT 1"
+            ),
+            &[&name, &scope.codes()],
+        )?;
+        rows.first().map(user_from_row).transpose()
+    }
+
+    fn user_infos(&mut self, ids: &[Uuid]) -> StoreResult<Vec<UserInfo>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.query("SELECT id, name, role FROM users WHERE id = ANY($1::uuid[]) ORDER BY id", &[&ids])?
+            .iter()
+            .map(|row| {
+                let code: String = get(row, 2)?;
+                Ok(UserInfo { id: get(row, 0)?, name: get(row, 1)?, role: role(&code)? })
+            })
+            .collect()
+    }
+
+    fn set_user_scope(&mut self, id: Uuid, scope: &Scope) -> StoreResult<()> {
+        self.execute("DELETE FROM user_scopes WHERE user_id = $1", &[&id])?;
+        self.insert_scope(id, scope)
+    }
+
+    fn add_former_places(&mut self, id: Uuid, codes: &[String], until: DateTime<Utc>) -> StoreResult<()> {
+        let codes: Vec<&String> = last_of_each(codes, |c| c.clone());
+        if codes.is_empty() {
+            return Ok(());
+        }
+        self.execute(
+            "INSERT INTO former_scopes (user_id, scope_code, until) SELECT $1, unnest($2::text[]), $3
+             ON CONFLICT (user_id, scope_code) DO UPDATE SET until = excluded.until",
+            &[&id, &codes, &until],
+        )?;
+        Ok(())
+    }
+
+    fn former_places(&mut self, id: Uuid) -> StoreResult<Vec<String>> {
+        self.query("SELECT scope_code FROM former_scopes WHERE user_id = $1 ORDER BY scope_code COLLATE \"C\"", &[&id])?
+            .iter()
+            .map(|row| get(row, 0))
+            .collect()
+    }
+
+    fn insert_code(&mut self, code: &CodeRow) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO enrollment_codes (code_hash, user_id, created_at, expires_at, used_at)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&code.code_hash, &code.user_id, &code.created_at, &code.expires_at, &code.used_at],
+        )?;
+        Ok(())
+    }
+
+    fn code(&mut self, code_hash: &str) -> StoreResult<Option<CodeRow>> {
+        self.query_opt(
+            "SELECT code_hash, user_id, created_at, expires_at, used_at FROM enrollment_codes WHERE code_hash = $1",
+            &[&code_hash],
+        )?
+        .as_ref()
+        .map(code_from_row)
+        .transpose()
+    }
+
+    fn use_code(&mut self, code_hash: &str, at: DateTime<Utc>, device: Uuid) -> StoreResult<bool> {
+        let changed = self.execute(
+            "UPDATE enrollment_codes SET used_at = $2, device_id = $3 WHERE code_hash = $1 AND used_at IS NULL",
+            &[&code_hash, &at, &device],
+        )?;
+        Ok(changed == 1)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Devices
+
+macro_rules! device_select {
+    ($where:literal) => {
+        concat!(
+            "SELECT id, user_id, name, token_hash, enrolled_at, last_seen_at, last_seq, app_version, revoked_at,
+                    signing_key FROM devices ",
+            $where
+        )
+    };
+}
+
+impl Devices for PgTx<'_> {
+    fn insert_device(&mut self, d: &DeviceRow) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO devices (id, user_id, name, token_hash, enrolled_at, last_seen_at, last_seq, app_version,
+                                  revoked_at, signing_key)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            &[
+                &d.id,
+                &d.user_id,
+                &d.name,
+                &d.token_hash,
+                &d.enrolled_at,
+                &d.last_seen_at,
+                &to_i64(d.last_seq)?,
+                &d.app_version,
+                &d.revoked_at,
+                &d.signing_key,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn device(&mut self, key: DeviceKey<'_>) -> StoreResult<Option<DeviceRow>> {
+        let row = match key {
+            DeviceKey::TokenHash(hash) => self.query_opt(device_select!("WHERE token_hash = $1"), &[&hash])?,
+            DeviceKey::Id(id) => self.query_opt(device_select!("WHERE id = $1"), &[&id])?,
+        };
+        row.as_ref().map(device_from_row).transpose()
+    }
+
+    fn devices(&mut self, user: Option<Uuid>) -> StoreResult<Vec<DeviceRow>> {
+        self.query(device_select!("WHERE $1::uuid IS NULL OR user_id = $1 ORDER BY enrolled_at DESC, id"), &[&user])?
+            .iter()
+            .map(device_from_row)
+            .collect()
+    }
+
+    fn revoke_device(&mut self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
+        let changed =
+            self.execute("UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", &[&id, &at])?;
+        Ok(changed == 1)
+    }
+
+    fn record_push(&mut self, id: Uuid, last_seq: u64, seen_at: DateTime<Utc>, app_version: &str) -> StoreResult<()> {
+        self.execute(
+            "UPDATE devices SET last_seq = $2, last_seen_at = $3, app_version = $4 WHERE id = $1",
+            &[&id, &to_i64(last_seq)?, &seen_at, &app_version],
+        )?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+impl Events for PgTx<'_> {
+    fn last_server_seq(&mut self) -> StoreResult<u64> {
+        let row = self.query("SELECT coalesce(max(server_seq), 0)::bigint FROM events", &[])?;
+        to_u64(get(&row[0], 0)?)
+    }
+
+    fn stored_outcomes(&mut self, ids: &[Uuid]) -> StoreResult<Vec<StoredOutcome>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.query(
+            "SELECT id, server_seq, status, errors FROM events WHERE id = ANY($1::uuid[]) ORDER BY server_seq",
+            &[&ids],
+        )?
+        .iter()
+        .map(|row| {
+            let status: String = get(row, 2)?;
+            Ok(StoredOutcome {
+                id: get(row, 0)?,
+                server_seq: to_u64(get(row, 1)?)?,
+                status: stored_status(&status, get(row, 3)?)?,
+            })
+        })
+        .collect()
+    }
+
+    fn insert_events(&mut self, events: &[NewEvent<'_>]) -> StoreResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let n = events.len();
+        let mut server_seq = Vec::with_capacity(n);
+        let mut id = Vec::with_capacity(n);
+        let mut device = Vec::with_capacity(n);
+        let mut seq = Vec::with_capacity(n);
+        let mut author = Vec::with_capacity(n);
+        let mut device_time = Vec::with_capacity(n);
+        let mut received = Vec::with_capacity(n);
+        let mut kind = Vec::with_capacity(n);
+        let mut payloads = Vec::with_capacity(n);
+        let mut path = Vec::with_capacity(n);
+        let mut status = Vec::with_capacity(n);
+        let mut errors = Vec::with_capacity(n);
+        let mut flags = Vec::with_capacity(n);
+        let mut effective = Vec::with_capacity(n);
+        for e in events {
+            server_seq.push(to_i64(e.server_seq)?);
+            id.push(e.event.id);
+            device.push(e.event.device_id);
+            seq.push(to_i64(e.event.seq)?);
+            author.push(e.event.author);
+            device_time.push(e.event.device_time);
+            received.push(e.received_at);
+            kind.push(e.event.payload.type_name());
+            payloads.push(serde_json::to_string(&e.event.payload).map_err(|e| StoreError::Failed(e.to_string()))?);
+            path.push(e.place_path.as_deref());
+            let (s, errs) = status_text(&e.status);
+            status.push(s);
+            errors.push(errs);
+            flags.push(e.flags.as_deref());
+            effective.push(e.effective_time);
+        }
+        self.execute(
+            "INSERT INTO events (server_seq, id, device_id, seq, author, device_time, received_at, type, payload,
+                                 place_path, status, errors, flags, effective_time)
+             SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::bigint[], $5::uuid[],
+                                  $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[], $10::text[],
+                                  $11::text[], $12::text[], $13::text[], $14::timestamptz[])",
+            &[
+                &server_seq,
+                &id,
+                &device,
+                &seq,
+                &author,
+                &device_time,
+                &received,
+                &kind,
+                &payloads,
+                &path,
+                &status,
+                &errors,
+                &flags,
+                &effective,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn applied_events(&mut self, query: &EventQuery<'_>) -> StoreResult<Vec<(u64, Event)>> {
+        if query.paths.is_empty() || query.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let (lo, hi): (Vec<String>, Vec<String>) = query.paths.iter().map(|p| prefix_range(p)).unzip();
+        // per path: the first `limit` applied events in its range of the pull index; then the
+        // first `limit` of them all (a path inside another finds the same events: IN dedupes)
+        let rows = self.query(
+            "SELECT e.server_seq, e.id, e.device_id, e.seq, e.author, e.device_time, e.payload
+             FROM events e
+             WHERE e.server_seq IN (
+                 SELECT m.server_seq
+                 FROM unnest($1::text[], $2::text[]) AS r(lo, hi)
+                 CROSS JOIN LATERAL (
+                     SELECT x.server_seq FROM events x
+                     WHERE x.status = 'applied' AND x.server_seq > $3
+                       AND x.place_path >= r.lo AND x.place_path < r.hi AND starts_with(x.place_path, r.lo)
+                       AND ($4 OR x.device_id <> $5)
+                     ORDER BY x.server_seq LIMIT $6) m)
+             ORDER BY e.server_seq LIMIT $6",
+            &[&lo, &hi, &to_i64(query.after)?, &query.include_own, &query.device, &i64::from(query.limit)],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let json: String = get(row, 6)?;
+                let event = Event {
+                    id: get(row, 1)?,
+                    device_id: get(row, 2)?,
+                    seq: to_u64(get(row, 3)?)?,
+                    author: get(row, 4)?,
+                    device_time: get(row, 5)?,
+                    payload: payload(&json)?,
+                };
+                Ok((to_u64(get(row, 0)?)?, event))
+            })
+            .collect()
+    }
+
+    fn events_mentioning(&mut self, id: Uuid) -> StoreResult<Vec<MentioningEvent>> {
+        self.query(
+            "SELECT e.server_seq, e.type, e.payload, e.device_time, e.received_at, e.status,
+                    coalesce(u.name, ''), coalesce(d.name, '')
+             FROM events e LEFT JOIN users u ON u.id = e.author LEFT JOIN devices d ON d.id = e.device_id
+             WHERE strpos(e.payload, $1) > 0 ORDER BY e.server_seq",
+            &[&id.to_string()],
+        )?
+        .iter()
+        .map(|row| {
+            let json: String = get(row, 2)?;
+            Ok(MentioningEvent {
+                server_seq: to_u64(get(row, 0)?)?,
+                type_name: get(row, 1)?,
+                payload: payload(&json)?,
+                device_time: get(row, 3)?,
+                received_at: get(row, 4)?,
+                status: get(row, 5)?,
+                author_name: get(row, 6)?,
+                device_name: get(row, 7)?,
+            })
+        })
+        .collect()
+    }
+
+    fn rewrite_payload(&mut self, server_seq: u64, payload: &Payload) -> StoreResult<()> {
+        let json = serde_json::to_string(payload).map_err(|e| StoreError::Failed(e.to_string()))?;
+        self.execute("UPDATE events SET payload = $2 WHERE server_seq = $1", &[&to_i64(server_seq)?, &json])?;
+        Ok(())
+    }
+
+    fn count_events(&mut self, status: &str) -> StoreResult<u64> {
+        let row = self.query("SELECT count(*) FROM events WHERE status = $1", &[&status])?;
+        to_u64(get(&row[0], 0)?)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Projection
+
+macro_rules! household_select {
+    ($where:literal) => {
+        concat!(
+            "SELECT id, hamlet_code, address, head_name, members, smartphones, has_internet_computer, version,
+                    review, field_versions, removed FROM households ",
+            $where
+        )
+    };
+}
+
+macro_rules! resident_select {
+    ($where:literal) => {
+        concat!(
+            "SELECT id, household_id, full_name, birth_year, sex, cccd, phone, version, review, status,
+                    reason_code, follow_up, deciding_visit, visit_count, field_versions FROM residents ",
+            $where
+        )
+    };
+}
+
+macro_rules! visit_select {
+    ($where:literal) => {
+        concat!(
+            "SELECT id, resident_id, status, reason_code, action, follow_up, note, author, device_id,
+                    device_time, steps FROM visits ",
+            $where
+        )
+    };
+}
+
+impl ProjectionRows for PgTx<'_> {
+    fn households(&mut self, ids: &[Uuid]) -> StoreResult<Vec<Household>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.query(household_select!("WHERE id = ANY($1::uuid[]) ORDER BY id"), &[&ids])?
+            .iter()
+            .map(household_from_row)
+            .collect()
+    }
+
+    fn residents(&mut self, ids: &[Uuid]) -> StoreResult<Vec<Resident>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.query(resident_select!("WHERE id = ANY($1::uuid[]) ORDER BY id"), &[&ids])?
+            .iter()
+            .map(resident_from_row)
+            .collect()
+    }
+
+    fn visits_existing(&mut self, ids: &[Uuid]) -> StoreResult<Vec<Uuid>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.query("SELECT id FROM visits WHERE id = ANY($1::uuid[]) ORDER BY id", &[&ids])?
+            .iter()
+            .map(|row| get(row, 0))
+            .collect()
+    }
+
+    fn visits_of(&mut self, resident: Uuid) -> StoreResult<Vec<Visit>> {
+        // newest first: UUIDv7 ids sort by creation (uuid order is the text form's order)
+        self.query(visit_select!("WHERE resident_id = $1 ORDER BY id DESC"), &[&resident])?
+            .iter()
+            .map(visit_from_row)
+            .collect()
+    }
+
+    fn put_households(&mut self, households: &[Household]) -> StoreResult<()> {
+        if households.is_empty() {
+            return Ok(());
+        }
+        let hs = last_of_each(households, |h| h.id);
+        let ids: Vec<Uuid> = hs.iter().map(|h| h.id).collect();
+        let hamlets: Vec<&str> = hs.iter().map(|h| h.hamlet_code.as_str()).collect();
+        let addresses: Vec<&str> = hs.iter().map(|h| h.address.as_str()).collect();
+        let heads: Vec<&str> = hs.iter().map(|h| h.head_name.as_str()).collect();
+        let members: Vec<Option<i64>> = hs.iter().map(|h| h.members.map(i64::from)).collect();
+        let phones: Vec<Option<i64>> = hs.iter().map(|h| h.smartphones.map(i64::from)).collect();
+        let internet: Vec<Option<bool>> = hs.iter().map(|h| h.has_internet_computer).collect();
+        let versions: Vec<i64> = hs.iter().map(|h| i64::from(h.version)).collect();
+        let reviews: Vec<Option<&str>> = hs.iter().map(|h| h.review.map(Review::code)).collect();
+        let fvs: Vec<String> = hs
+            .iter()
+            .map(|h| serde_json::to_string(&h.field_versions))
+            .collect::<Result<_, _>>()
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        let removed: Vec<Option<&str>> = hs.iter().map(|h| h.removed.as_deref()).collect();
+        let keys: Vec<String> = hs.iter().map(|h| fold(&format!("{} {}", h.head_name, h.address))).collect();
+        self.execute(
+            "INSERT INTO households (id, hamlet_code, address, head_name, members, smartphones,
+                                     has_internet_computer, version, review, field_versions, removed, search_key)
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
+                                  $7::boolean[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[])
+             ON CONFLICT (id) DO UPDATE SET hamlet_code = excluded.hamlet_code, address = excluded.address,
+                 head_name = excluded.head_name, members = excluded.members, smartphones = excluded.smartphones,
+                 has_internet_computer = excluded.has_internet_computer, version = excluded.version,
+                 review = excluded.review, field_versions = excluded.field_versions, removed = excluded.removed,
+                 search_key = excluded.search_key",
+            &[
+                &ids, &hamlets, &addresses, &heads, &members, &phones, &internet, &versions, &reviews, &fvs, &removed,
+                &keys,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn put_residents(&mut self, residents: &[Resident]) -> StoreResult<()> {
+        if residents.is_empty() {
+            return Ok(());
+        }
+        let rs = last_of_each(residents, |r| r.id);
+        let ids: Vec<Uuid> = rs.iter().map(|r| r.id).collect();
+        let households: Vec<Uuid> = rs.iter().map(|r| r.household_id).collect();
+        let names: Vec<&str> = rs.iter().map(|r| r.full_name.as_str()).collect();
+        let years: Vec<i32> = rs.iter().map(|r| r.birth_year).collect();
+        let sexes: Vec<&str> = rs.iter().map(|r| r.sex.code()).collect();
+        let cccds: Vec<Option<&str>> = rs.iter().map(|r| r.cccd.as_deref()).collect();
+        let phones: Vec<Option<&str>> = rs.iter().map(|r| r.phone.as_deref()).collect();
+        let versions: Vec<i64> = rs.iter().map(|r| i64::from(r.version)).collect();
+        let reviews: Vec<Option<&str>> = rs.iter().map(|r| r.review.map(Review::code)).collect();
+        let statuses: Vec<Option<&str>> = rs.iter().map(|r| r.status.map(FunnelState::code)).collect();
+        let reasons: Vec<Option<&str>> = rs.iter().map(|r| r.reason_code.as_deref()).collect();
+        let follow_ups: Vec<Option<NaiveDate>> = rs.iter().map(|r| r.follow_up).collect();
+        let deciding: Vec<Option<Uuid>> = rs.iter().map(|r| r.deciding_visit).collect();
+        let counts: Vec<i64> = rs.iter().map(|r| i64::from(r.visit_count)).collect();
+        let fvs: Vec<String> = rs
+            .iter()
+            .map(|r| serde_json::to_string(&r.field_versions))
+            .collect::<Result<_, _>>()
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        let keys: Vec<String> = rs.iter().map(|r| fold(&r.full_name)).collect();
+        self.execute(
+            "INSERT INTO residents (id, household_id, full_name, birth_year, sex, cccd, phone, version, review,
+                                    status, reason_code, follow_up, deciding_visit, visit_count, field_versions,
+                                    search_key)
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::integer[], $5::text[], $6::text[],
+                                  $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::date[],
+                                  $13::uuid[], $14::bigint[], $15::text[], $16::text[])
+             ON CONFLICT (id) DO UPDATE SET household_id = excluded.household_id, full_name = excluded.full_name,
+                 birth_year = excluded.birth_year, sex = excluded.sex, cccd = excluded.cccd, phone = excluded.phone,
+                 version = excluded.version, review = excluded.review, status = excluded.status,
+                 reason_code = excluded.reason_code, follow_up = excluded.follow_up,
+                 deciding_visit = excluded.deciding_visit, visit_count = excluded.visit_count,
+                 field_versions = excluded.field_versions, search_key = excluded.search_key",
+            &[
+                &ids,
+                &households,
+                &names,
+                &years,
+                &sexes,
+                &cccds,
+                &phones,
+                &versions,
+                &reviews,
+                &statuses,
+                &reasons,
+                &follow_ups,
+                &deciding,
+                &counts,
+                &fvs,
+                &keys,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn add_visits(&mut self, visits: &[Visit]) -> StoreResult<()> {
+        if visits.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<Uuid> = visits.iter().map(|v| v.id).collect();
+        let residents: Vec<Uuid> = visits.iter().map(|v| v.resident_id).collect();
+        let statuses: Vec<&str> = visits.iter().map(|v| v.status.code()).collect();
+        let reasons: Vec<Option<&str>> = visits.iter().map(|v| v.reason_code.as_deref()).collect();
+        let actions: Vec<Option<String>> =
+            visits.iter().map(|v| v.action.map(action_code).transpose()).collect::<StoreResult<_>>()?;
+        let follow_ups: Vec<Option<NaiveDate>> = visits.iter().map(|v| v.follow_up).collect();
+        let notes: Vec<Option<&str>> = visits.iter().map(|v| v.note.as_deref()).collect();
+        let authors: Vec<Uuid> = visits.iter().map(|v| v.author).collect();
+        let devices: Vec<Uuid> = visits.iter().map(|v| v.device_id).collect();
+        let times: Vec<DateTime<Utc>> = visits.iter().map(|v| v.device_time).collect();
+        let steps: Vec<Option<String>> = visits
+            .iter()
+            .map(|v| if v.steps.is_empty() { Ok(None) } else { serde_json::to_string(&v.steps).map(Some) })
+            .collect::<Result<_, _>>()
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        self.execute(
+            "INSERT INTO visits (id, resident_id, status, reason_code, action, follow_up, note, author, device_id,
+                                 device_time, steps)
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::date[],
+                                  $7::text[], $8::uuid[], $9::uuid[], $10::timestamptz[], $11::text[])",
+            &[&ids, &residents, &statuses, &reasons, &actions, &follow_ups, &notes, &authors, &devices, &times, &steps],
+        )?;
+        Ok(())
+    }
+
+    fn dump_projection(&mut self) -> StoreResult<Projection> {
+        let mut projection = Projection::default();
+        for row in self.query(household_select!(""), &[])? {
+            let h = household_from_row(&row)?;
+            projection.households.insert(h.id, h);
+        }
+        for row in self.query(resident_select!(""), &[])? {
+            let r = resident_from_row(&row)?;
+            projection.residents.insert(r.id, r);
+        }
+        for row in self.query(visit_select!(""), &[])? {
+            let v = visit_from_row(&row)?;
+            projection.visits.insert(v.id, v);
+        }
+        Ok(projection)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Erasures
+
+impl Erasures for PgTx<'_> {
+    fn erased_among(&mut self, residents: &[Uuid]) -> StoreResult<Vec<Uuid>> {
+        if residents.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.query(
+            "SELECT resident_id FROM erasures WHERE resident_id = ANY($1::uuid[]) ORDER BY resident_id",
+            &[&residents],
+        )?
+        .iter()
+        .map(|row| get(row, 0))
+        .collect()
+    }
+
+    fn erasure(&mut self, resident: Uuid) -> StoreResult<Option<ErasureRow>> {
+        self.query_opt(
+            "SELECT resident_id, place_path, at_seq, erased_at, erased_by FROM erasures WHERE resident_id = $1",
+            &[&resident],
+        )?
+        .as_ref()
+        .map(erasure_from_row)
+        .transpose()
+    }
+
+    fn put_erasure(&mut self, row: &ErasureRow) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO erasures (resident_id, place_path, at_seq, erased_at, erased_by) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (resident_id) DO UPDATE SET at_seq = excluded.at_seq, erased_at = excluded.erased_at,
+                                                     erased_by = excluded.erased_by",
+            &[&row.resident_id, &row.place_path, &to_i64(row.at_seq)?, &row.erased_at, &row.erased_by],
+        )?;
+        Ok(())
+    }
+
+    fn erased_since(&mut self, paths: &[String], since_seq: u64) -> StoreResult<Vec<Uuid>> {
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.query(
+            "SELECT resident_id FROM erasures
+             WHERE at_seq >= $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) p WHERE starts_with(place_path, p))
+             ORDER BY resident_id",
+            &[&to_i64(since_seq)?, &paths],
+        )?
+        .iter()
+        .map(|row| get(row, 0))
+        .collect()
+    }
+
+    fn redact_projection(
+        &mut self,
+        resident: Uuid,
+        household: Uuid,
+        names: &[String],
+        erased_name: &str,
+    ) -> StoreResult<()> {
+        self.execute(
+            "UPDATE residents SET full_name = $2, cccd = NULL, phone = NULL, search_key = $3 WHERE id = $1",
+            &[&resident, &erased_name, &fold(erased_name)],
+        )?;
+        self.execute("UPDATE visits SET note = NULL WHERE resident_id = $1 AND note IS NOT NULL", &[&resident])?;
+        let row = self.query_opt("SELECT head_name, address FROM households WHERE id = $1", &[&household])?;
+        if let Some(row) = row {
+            let head: String = get(&row, 0)?;
+            let address: String = get(&row, 1)?;
+            if names.contains(&head) {
+                self.execute(
+                    "UPDATE households SET head_name = $2, search_key = $3 WHERE id = $1",
+                    &[&household, &erased_name, &fold(&format!("{erased_name} {address}"))],
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit, bundles, meta
+
+impl Audit for PgTx<'_> {
+    fn audit_head(&mut self) -> StoreResult<Option<(i64, String)>> {
+        let row = self.query_opt("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", &[])?;
+        row.map(|row| Ok((get(&row, 0)?, get(&row, 1)?))).transpose()
+    }
+
+    fn insert_audit(&mut self, r: &AuditRow) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO audit_log (seq, at, actor_user, actor_device, action, detail, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[&r.seq, &r.at, &r.actor_user, &r.actor_device, &r.action, &r.detail, &r.prev_hash, &r.hash],
+        )?;
+        Ok(())
+    }
+
+    fn audit_rows(&mut self, after_seq: i64, limit: u32) -> StoreResult<Vec<AuditRow>> {
+        self.query(
+            "SELECT seq, at, actor_user, actor_device, action, detail, prev_hash, hash FROM audit_log
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+            &[&after_seq, &i64::from(limit)],
+        )?
+        .iter()
+        .map(audit_from_row)
+        .collect()
+    }
+}
+
+impl Bundles for PgTx<'_> {
+    fn server_key(&mut self, fingerprint: Option<&str>) -> StoreResult<Option<Vec<u8>>> {
+        let row = match fingerprint {
+            Some(fp) => self.query_opt("SELECT secret_key FROM server_keys WHERE fingerprint = $1", &[&fp])?,
+            None => self.query_opt("SELECT secret_key FROM server_keys WHERE id = 1", &[])?,
+        };
+        row.map(|row| get(&row, 0)).transpose()
+    }
+
+    fn insert_server_key_if_absent(&mut self, key: &ServerKeyRow) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO server_keys (id, fingerprint, public_key, secret_key, created_at)
+             VALUES (1, $1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            &[&key.fingerprint, &key.public_key, &key.secret_key, &key.created_at],
+        )?;
+        Ok(())
+    }
+
+    fn start_bundle_import(&mut self, row: &BundleImportStart) -> StoreResult<i64> {
+        let events = row.events.map(to_i64).transpose()?;
+        let rows = self.query(
+            "INSERT INTO bundle_imports (sha256, device_id, events, imported_by, started_at, outcome)
+             VALUES ($1, $2, $3, $4, $5, 'started') RETURNING id",
+            &[&row.sha256, &row.device_id, &events, &row.imported_by, &row.started_at],
+        )?;
+        get(&rows[0], 0)
+    }
+
+    fn finish_bundle_import(&mut self, id: i64, row: &BundleImportEnd) -> StoreResult<()> {
+        let first = row.seqs.map(|(first, _)| to_i64(first)).transpose()?;
+        let last = row.seqs.map(|(_, last)| to_i64(last)).transpose()?;
+        self.execute(
+            "UPDATE bundle_imports SET applied = $2, flagged = $3, duplicates = $4, rejected = $5, first_seq = $6,
+                 last_seq = $7, finished_at = $8, outcome = $9, reason = $10
+             WHERE id = $1",
+            &[
+                &id,
+                &to_i64(row.applied)?,
+                &to_i64(row.flagged)?,
+                &to_i64(row.duplicates)?,
+                &to_i64(row.rejected)?,
+                &first,
+                &last,
+                &row.finished_at,
+                &row.outcome,
+                &row.reason,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn bundle_imports(&mut self) -> StoreResult<Vec<BundleImportRow>> {
+        self.query(
+            "SELECT id, sha256, device_id, events, imported_by, started_at, outcome, reason, applied, flagged,
+                    duplicates, rejected FROM bundle_imports ORDER BY id",
+            &[],
+        )?
+        .iter()
+        .map(|row| {
+            let events: Option<i64> = get(row, 3)?;
+            Ok(BundleImportRow {
+                id: get(row, 0)?,
+                start: BundleImportStart {
+                    sha256: get(row, 1)?,
+                    device_id: get(row, 2)?,
+                    events: events.map(to_u64).transpose()?,
+                    imported_by: get(row, 4)?,
+                    started_at: get(row, 5)?,
+                },
+                outcome: get(row, 6)?,
+                reason: get(row, 7)?,
+                counts: (to_u64(get(row, 8)?)?, to_u64(get(row, 9)?)?, to_u64(get(row, 10)?)?, to_u64(get(row, 11)?)?),
+            })
+        })
+        .collect()
+    }
+}
+
+impl Meta for PgTx<'_> {
+    fn epoch(&mut self) -> StoreResult<String> {
+        let row = self
+            .query_opt("SELECT value FROM server_meta WHERE key = 'epoch'", &[])?
+            .ok_or_else(|| StoreError::Corrupt("the database has no epoch".into()))?;
+        get(&row, 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prefix_is_a_bytewise_range() {
+        assert_eq!(prefix_range("/12/03445/"), ("/12/03445/".to_owned(), "/12/034450".to_owned()));
+        let (lo, hi) = prefix_range("/12/");
+        for inside in ["/12/", "/12/03445/", "/12/\u{10FFFF}"] {
+            assert!(inside >= lo.as_str() && inside < hi.as_str(), "{inside}");
+        }
+        for outside in ["/1/", "/120/", "/13/", "/12"] {
+            assert!(!(outside >= lo.as_str() && outside < hi.as_str()), "{outside}");
+        }
+        let (lo, hi) = prefix_range("");
+        assert!("/12/" >= lo.as_str() && "/12/" < hi.as_str());
+    }
+
+    #[test]
+    fn the_last_of_each_key_is_kept_in_order() {
+        let items = [(1, 'a'), (2, 'b'), (1, 'c'), (3, 'd')];
+        let kept: Vec<_> = last_of_each(&items, |i| i.0).into_iter().copied().collect();
+        assert_eq!(kept, [(2, 'b'), (1, 'c'), (3, 'd')]);
+    }
+}

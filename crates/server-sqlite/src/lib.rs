@@ -1,0 +1,182 @@
+//! The embedded SQLite backend of the server's storage seam (ARCHITECTURE.md, "Backends"): one
+//! file, one connection behind a mutex (SQLite has one writer anyway), used from blocking
+//! threads. The default: a commune's whole campaign fits in one file on the office's machine.
+
+mod audit;
+mod bundles;
+mod catalog;
+mod devices;
+mod erasures;
+mod events;
+mod projection;
+mod users;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use gocua_core::sql;
+use gocua_core::store::migrations::{COMMON, COMMON_REVIEW, COMMON_VISIT_STEPS, COMMON_WITHHELD_REASON};
+use gocua_server_store::{BackendInfo, BackupInfo, Events, Readiness, Store, StoreError, StoreResult, TxFn};
+use rusqlite::{Connection, TransactionBehavior};
+use rusqlite_migration::{M, Migrations};
+
+const SERVER: [&str; 10] = [
+    include_str!("../../../migrations/server/sqlite/0001_server.sql"),
+    COMMON_REVIEW,
+    include_str!("../../../migrations/server/sqlite/0002_flags_epoch.sql"),
+    include_str!("../../../migrations/server/sqlite/0003_keys.sql"),
+    include_str!("../../../migrations/server/sqlite/0004_former_scopes.sql"),
+    COMMON_VISIT_STEPS,
+    include_str!("../../../migrations/server/sqlite/0005_audit.sql"),
+    COMMON_WITHHELD_REASON,
+    include_str!("../../../migrations/server/sqlite/0006_erasures.sql"),
+    include_str!("../../../migrations/server/sqlite/0007_user_scopes.sql"),
+];
+
+/// The server's migration list: the common files, then the server's own.
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(COMMON.iter().chain(SERVER.iter()).map(|sql| M::up(sql)).collect())
+}
+
+fn migration_count() -> u32 {
+    (COMMON.len() + SERVER.len()) as u32
+}
+
+/// A driver error as the seam's: a locked or unopenable file is "try later", the rest a failure.
+pub(crate) fn db_error(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::CannotOpen) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        _ => match e {
+            rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
+                StoreError::Corrupt(e.to_string())
+            }
+            other => StoreError::Failed(other.to_string()),
+        },
+    }
+}
+
+pub(crate) fn core_error(e: gocua_core::Error) -> StoreError {
+    match e {
+        gocua_core::Error::Db(e) => db_error(e),
+        other => StoreError::Failed(other.to_string()),
+    }
+}
+
+/// The SQLite store.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings it up to date.
+    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+        let mut conn = Connection::open(path).map_err(db_error)?;
+        sql::configure(&conn).map_err(db_error)?;
+        migrations().to_latest(&mut conn).map_err(|e| StoreError::Failed(format!("migration: {e}")))?;
+        Ok(SqliteStore { conn: Mutex::new(conn), path: path.to_owned() })
+    }
+
+    /// A private in-memory database (tests).
+    pub fn open_in_memory() -> StoreResult<SqliteStore> {
+        SqliteStore::open(Path::new(":memory:"))
+    }
+
+    fn with_conn<R>(&self, f: impl FnOnce(&mut Connection) -> StoreResult<R>) -> StoreResult<R> {
+        let mut guard = self.conn.lock().map_err(|_| StoreError::Failed("the database mutex is poisoned".into()))?;
+        f(&mut guard)
+    }
+
+    fn run(&self, behavior: TransactionBehavior, f: &mut TxFn<'_>) -> StoreResult<()> {
+        self.with_conn(|conn| {
+            let tx = conn.transaction_with_behavior(behavior).map_err(db_error)?;
+            f(&mut SqliteTx { tx: &tx })?;
+            tx.commit().map_err(db_error)
+        })
+    }
+}
+
+/// One transaction, as the seam's `Tx`.
+pub(crate) struct SqliteTx<'c> {
+    pub(crate) tx: &'c rusqlite::Transaction<'c>,
+}
+
+impl Store for SqliteStore {
+    fn write_tx(&self, f: &mut TxFn<'_>) -> StoreResult<()> {
+        // IMMEDIATE: take the write lock first, so reads inside see what the write builds on
+        self.run(TransactionBehavior::Immediate, f)
+    }
+
+    fn read_tx(&self, f: &mut TxFn<'_>) -> StoreResult<()> {
+        self.run(TransactionBehavior::Deferred, f)
+    }
+
+    fn describe(&self) -> BackendInfo {
+        BackendInfo { kind: "sqlite", location: self.path.display().to_string(), replica: false }
+    }
+
+    fn readiness(&self) -> StoreResult<Readiness> {
+        let applied: u32 =
+            self.with_conn(|conn| conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(db_error))?;
+        Ok(Readiness {
+            migrations_expected: migration_count(),
+            migrations_applied: applied,
+            replica_lag: None,
+            replica_error: None,
+        })
+    }
+
+    fn scrub_after_erasure(&self) -> StoreResult<Vec<String>> {
+        // the rewritten values must not linger in the write-ahead log either (the freed pages
+        // were zeroed by secure_delete)
+        let busy: i64 = self
+            .with_conn(|conn| conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0)).map_err(db_error))?;
+        Ok(if busy != 0 {
+            vec![
+                "nhật ký ghi (WAL) chưa được làm trống vì máy chủ đang đọc; chạy lại lệnh sau / the write-ahead \
+                  log could not be emptied while the server was reading; run this again later"
+                    .into(),
+            ]
+        } else {
+            vec![]
+        })
+    }
+
+    fn backup(&self, to: &Path) -> StoreResult<BackupInfo> {
+        if to.exists() {
+            return Err(StoreError::Unsupported(format!(
+                "tệp {} đã có, không ghi đè / {} exists; a backup never overwrites a file",
+                to.display(),
+                to.display()
+            )));
+        }
+        self.with_conn(|conn| {
+            let mut copy = Connection::open(to).map_err(db_error)?;
+            {
+                let backup = rusqlite::backup::Backup::new(conn, &mut copy).map_err(db_error)?;
+                // 256 pages a step, no pause: the server's writers wait only for one step
+                backup.run_to_completion(256, std::time::Duration::ZERO, None).map_err(db_error)?;
+            }
+            let tx = copy.transaction().map_err(db_error)?;
+            let last = SqliteTx { tx: &tx }.last_server_seq()?;
+            drop(tx);
+            drop(copy);
+            let bytes = std::fs::metadata(to).map(|m| m.len()).unwrap_or(0);
+            Ok(BackupInfo { bytes, last_server_seq: last })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_migrations_are_valid() {
+        migrations().validate().unwrap();
+    }
+}

@@ -1,0 +1,63 @@
+//! The reducer's projection (the SQL is core's, shared with the device store).
+
+use gocua_core::model::{Household, Resident, Visit};
+use gocua_core::reducer::{Change, Projection, StateView};
+use gocua_core::sql::projection::{self, SqlView};
+use gocua_server_store::{ProjectionRows, StoreResult};
+use uuid::Uuid;
+
+use crate::{SqliteTx, core_error};
+
+impl ProjectionRows for SqliteTx<'_> {
+    fn households(&mut self, ids: &[Uuid]) -> StoreResult<Vec<Household>> {
+        let view = SqlView::new(self.tx);
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.extend(view.household(*id).map_err(core_error)?);
+        }
+        Ok(out)
+    }
+
+    fn residents(&mut self, ids: &[Uuid]) -> StoreResult<Vec<Resident>> {
+        let view = SqlView::new(self.tx);
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.extend(view.resident(*id).map_err(core_error)?);
+        }
+        Ok(out)
+    }
+
+    fn visits_existing(&mut self, ids: &[Uuid]) -> StoreResult<Vec<Uuid>> {
+        let view = SqlView::new(self.tx);
+        let mut out = Vec::new();
+        for id in ids {
+            if view.visit_exists(*id).map_err(core_error)? {
+                out.push(*id);
+            }
+        }
+        Ok(out)
+    }
+
+    fn visits_of(&mut self, resident: Uuid) -> StoreResult<Vec<Visit>> {
+        projection::visits_of(self.tx, resident).map_err(core_error)
+    }
+
+    fn put_households(&mut self, households: &[Household]) -> StoreResult<()> {
+        let changes: Vec<Change> = households.iter().cloned().map(Change::PutHousehold).collect();
+        projection::apply_changes(self.tx, &changes).map_err(core_error)
+    }
+
+    fn put_residents(&mut self, residents: &[Resident]) -> StoreResult<()> {
+        let changes: Vec<Change> = residents.iter().cloned().map(Change::PutResident).collect();
+        projection::apply_changes(self.tx, &changes).map_err(core_error)
+    }
+
+    fn add_visits(&mut self, visits: &[Visit]) -> StoreResult<()> {
+        let changes: Vec<Change> = visits.iter().cloned().map(Change::AddVisit).collect();
+        projection::apply_changes(self.tx, &changes).map_err(core_error)
+    }
+
+    fn dump_projection(&mut self) -> StoreResult<Projection> {
+        projection::dump(self.tx).map_err(core_error)
+    }
+}

@@ -1,0 +1,252 @@
+//! The reducer's view of the database during one push: what the batch touches is read in a few
+//! set queries up front, the reducer's changes are kept in memory (later events of the batch see
+//! earlier ones), and written back in bulk at the end. Reads the prefetch missed fall through
+//! to the transaction, so the outcome is exactly that of reducing one event at a time.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+use gocua_core::Error as CoreError;
+use gocua_core::event::{Event, Payload};
+use gocua_core::model::{Household, Resident, Visit};
+use gocua_core::places::Place;
+use gocua_core::reasons::{Reason, ReasonCatalog};
+use gocua_core::reducer::{Change, StateView};
+use gocua_server_store::{StoreError, StoreResult, StoredOutcome, Tx};
+use uuid::Uuid;
+
+/// A write transaction with the batch's state cached over it.
+pub struct BatchView<'t> {
+    tx: RefCell<&'t mut dyn Tx>,
+    households: RefCell<HashMap<Uuid, Option<Household>>>,
+    residents: RefCell<HashMap<Uuid, Option<Resident>>>,
+    visits: RefCell<HashMap<Uuid, bool>>,
+    places: RefCell<HashMap<String, Option<Place>>>,
+    reasons: ReasonCatalog,
+    outcomes: HashMap<Uuid, StoredOutcome>,
+    erased: HashSet<Uuid>,
+    // the first store failure a read of the reducer met (the reducer sees only core errors)
+    failure: RefCell<Option<StoreError>>,
+    // written at the end, in the order first changed
+    changed: HashSet<Uuid>,
+    put_households: Vec<Uuid>,
+    put_residents: Vec<Uuid>,
+    new_visits: Vec<Visit>,
+}
+
+impl std::fmt::Debug for BatchView<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchView").field("households", &self.households.borrow().len()).finish_non_exhaustive()
+    }
+}
+
+/// The ids an event's payload names: (households, residents, visits).
+fn ids_of(payload: &Payload) -> (Option<Uuid>, Option<Uuid>, Option<Uuid>) {
+    match payload {
+        Payload::HouseholdCreated(p) => (Some(p.household_id), None, None),
+        Payload::HouseholdSurveyed(p) => (Some(p.household_id), None, None),
+        Payload::HouseholdEdited(p) => (Some(p.household_id), None, None),
+        Payload::HouseholdPatched(p) => (Some(p.household_id), None, None),
+        Payload::HouseholdRemoved(p) => (Some(p.household_id), None, None),
+        Payload::ResidentAdded(p) => (Some(p.household_id), Some(p.resident_id), None),
+        Payload::ResidentEdited(p) => (None, Some(p.resident_id), None),
+        Payload::ResidentPatched(p) => (None, Some(p.resident_id), None),
+        Payload::VisitRecorded(p) => (None, Some(p.resident_id), Some(p.visit_id)),
+    }
+}
+
+impl<'t> BatchView<'t> {
+    /// Reads what `events` touch: their stored outcomes, households, residents (and their
+    /// households), visit ids, erasures, and the reason catalog.
+    pub fn prefetch(tx: &'t mut dyn Tx, events: &[&Event]) -> StoreResult<BatchView<'t>> {
+        let (mut household_ids, mut resident_ids, mut visit_ids) = (Vec::new(), Vec::new(), Vec::new());
+        for event in events {
+            let (h, r, v) = ids_of(&event.payload);
+            household_ids.extend(h);
+            resident_ids.extend(r);
+            visit_ids.extend(v);
+        }
+        for ids in [&mut household_ids, &mut resident_ids, &mut visit_ids] {
+            ids.sort();
+            ids.dedup();
+        }
+        let event_ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+        let outcomes = tx.stored_outcomes(&event_ids)?.into_iter().map(|o| (o.id, o)).collect();
+        let mut residents: HashMap<Uuid, Option<Resident>> = resident_ids.iter().map(|id| (*id, None)).collect();
+        for r in tx.residents(&resident_ids)? {
+            if !household_ids.contains(&r.household_id) {
+                household_ids.push(r.household_id);
+            }
+            residents.insert(r.id, Some(r));
+        }
+        let mut households: HashMap<Uuid, Option<Household>> = household_ids.iter().map(|id| (*id, None)).collect();
+        for h in tx.households(&household_ids)? {
+            households.insert(h.id, Some(h));
+        }
+        let mut visits: HashMap<Uuid, bool> = visit_ids.iter().map(|id| (*id, false)).collect();
+        for id in tx.visits_existing(&visit_ids)? {
+            visits.insert(id, true);
+        }
+        let erased = tx.erased_among(&resident_ids)?.into_iter().collect();
+        let reasons = tx.reasons()?;
+        Ok(BatchView {
+            tx: RefCell::new(tx),
+            households: RefCell::new(households),
+            residents: RefCell::new(residents),
+            visits: RefCell::new(visits),
+            places: RefCell::new(HashMap::new()),
+            reasons,
+            outcomes,
+            erased,
+            failure: RefCell::new(None),
+            changed: HashSet::new(),
+            put_households: Vec::new(),
+            put_residents: Vec::new(),
+            new_visits: Vec::new(),
+        })
+    }
+
+    fn failed(&self, e: StoreError) -> CoreError {
+        let message = format!("store: {e}");
+        self.failure.borrow_mut().get_or_insert(e);
+        CoreError::invalid_input(message)
+    }
+
+    /// The store failure behind a reducer's error, if a read failed (it must end the push
+    /// instead of rejecting the event).
+    pub fn take_failure(&self) -> Option<StoreError> {
+        self.failure.borrow_mut().take()
+    }
+
+    /// The transaction under the view, for statements of its own.
+    pub fn tx(&self) -> std::cell::RefMut<'_, &'t mut dyn Tx> {
+        self.tx.borrow_mut()
+    }
+
+    /// The reason catalog.
+    pub fn reasons(&self) -> &ReasonCatalog {
+        &self.reasons
+    }
+
+    /// What the server stored earlier for this event id, if anything.
+    pub fn stored(&self, id: Uuid) -> Option<&StoredOutcome> {
+        self.outcomes.get(&id)
+    }
+
+    /// Whether this resident was erased on request.
+    pub fn is_erased(&self, resident: Uuid) -> bool {
+        self.erased.contains(&resident)
+    }
+
+    /// The `/…/code/` path of a place, through the cached catalog.
+    pub fn place_path(&self, code: &str) -> Result<Option<String>, CoreError> {
+        let mut chain = Vec::new();
+        let mut next = Some(code.to_owned());
+        while let Some(code) = next {
+            if chain.len() > 16 {
+                return Err(CoreError::invalid_input(format!("place tree loops at {code}")));
+            }
+            match self.place(&code)? {
+                Some(p) => {
+                    next = p.parent_code.clone();
+                    chain.push(p.code);
+                }
+                None => break,
+            }
+        }
+        if chain.is_empty() {
+            return Ok(None);
+        }
+        chain.reverse();
+        Ok(Some(format!("/{}/", chain.join("/"))))
+    }
+
+    /// Keeps the reducer's changes for the flush; later events of the batch see them.
+    pub fn apply(&mut self, changes: &[Change]) {
+        for change in changes {
+            match change {
+                Change::PutHousehold(h) => {
+                    self.households.get_mut().insert(h.id, Some(h.clone()));
+                    if self.changed.insert(h.id) {
+                        self.put_households.push(h.id);
+                    }
+                }
+                Change::PutResident(r) => {
+                    self.residents.get_mut().insert(r.id, Some(r.clone()));
+                    if self.changed.insert(r.id) {
+                        self.put_residents.push(r.id);
+                    }
+                }
+                Change::AddVisit(v) => {
+                    self.visits.get_mut().insert(v.id, true);
+                    self.new_visits.push(v.clone());
+                }
+                Change::Flagged(_) => {}
+            }
+        }
+    }
+
+    /// Writes the batch's changes: households, then residents, then visits (each refers to the
+    /// one before).
+    pub fn flush(self) -> StoreResult<&'t mut dyn Tx> {
+        let households = self.households.into_inner();
+        let residents = self.residents.into_inner();
+        let tx = self.tx.into_inner();
+        let put_h: Vec<Household> =
+            self.put_households.iter().filter_map(|id| households.get(id).cloned().flatten()).collect();
+        let put_r: Vec<Resident> =
+            self.put_residents.iter().filter_map(|id| residents.get(id).cloned().flatten()).collect();
+        if !put_h.is_empty() {
+            tx.put_households(&put_h)?;
+        }
+        if !put_r.is_empty() {
+            tx.put_residents(&put_r)?;
+        }
+        if !self.new_visits.is_empty() {
+            tx.add_visits(&self.new_visits)?;
+        }
+        Ok(tx)
+    }
+}
+
+impl StateView for BatchView<'_> {
+    fn household(&self, id: Uuid) -> Result<Option<Household>, CoreError> {
+        if let Some(cached) = self.households.borrow().get(&id) {
+            return Ok(cached.clone());
+        }
+        let found = self.tx.borrow_mut().households(&[id]).map_err(|e| self.failed(e))?.pop();
+        self.households.borrow_mut().insert(id, found.clone());
+        Ok(found)
+    }
+
+    fn resident(&self, id: Uuid) -> Result<Option<Resident>, CoreError> {
+        if let Some(cached) = self.residents.borrow().get(&id) {
+            return Ok(cached.clone());
+        }
+        let found = self.tx.borrow_mut().residents(&[id]).map_err(|e| self.failed(e))?.pop();
+        self.residents.borrow_mut().insert(id, found.clone());
+        Ok(found)
+    }
+
+    fn visit_exists(&self, id: Uuid) -> Result<bool, CoreError> {
+        if let Some(cached) = self.visits.borrow().get(&id) {
+            return Ok(*cached);
+        }
+        let found = !self.tx.borrow_mut().visits_existing(&[id]).map_err(|e| self.failed(e))?.is_empty();
+        self.visits.borrow_mut().insert(id, found);
+        Ok(found)
+    }
+
+    fn place(&self, code: &str) -> Result<Option<Place>, CoreError> {
+        if let Some(cached) = self.places.borrow().get(code) {
+            return Ok(cached.clone());
+        }
+        let found = self.tx.borrow_mut().place(code).map_err(|e| self.failed(e))?;
+        self.places.borrow_mut().insert(code.to_owned(), found.clone());
+        Ok(found)
+    }
+
+    fn reason(&self, code: &str) -> Result<Option<Reason>, CoreError> {
+        Ok(self.reasons.get(code).cloned())
+    }
+}
