@@ -159,6 +159,11 @@ fn prefix_range(prefix: &str) -> (String, String) {
     (prefix.to_owned(), char::MAX.to_string().repeat(4))
 }
 
+/// Whether a place path is a province's (or the root's): `/12/` has one code.
+fn is_broad(path: &str) -> bool {
+    path.split('/').filter(|c| !c.is_empty()).count() <= 1
+}
+
 const PLACE_COLUMNS: &str = "code, name, level, division_type, parent_code";
 
 fn place_from_row(row: &Row) -> StoreResult<Place> {
@@ -683,24 +688,38 @@ impl Events for PgTx<'_> {
         if query.paths.is_empty() || query.limit == 0 {
             return Ok(Vec::new());
         }
-        let (lo, hi): (Vec<String>, Vec<String>) = query.paths.iter().map(|p| prefix_range(p)).unzip();
-        // per path: the first `limit` applied events in its range of the pull index; then the
-        // first `limit` of them all (a path inside another finds the same events: IN dedupes)
-        let rows = self.query(
-            "SELECT e.server_seq, e.id, e.device_id, e.seq, e.author, e.device_time, e.payload
-             FROM events e
-             WHERE e.server_seq IN (
-                 SELECT m.server_seq
-                 FROM unnest($1::text[], $2::text[]) AS r(lo, hi)
-                 CROSS JOIN LATERAL (
-                     SELECT x.server_seq FROM events x
-                     WHERE x.status = 'applied' AND x.server_seq > $3
-                       AND x.place_path >= r.lo AND x.place_path < r.hi AND starts_with(x.place_path, r.lo)
-                       AND ($4 OR x.device_id <> $5)
-                     ORDER BY x.server_seq LIMIT $6) m)
-             ORDER BY e.server_seq LIMIT $6",
-            &[&lo, &hi, &to_i64(query.after)?, &query.include_own, &query.device, &i64::from(query.limit)],
-        )?;
+        let (after, limit) = (to_i64(query.after)?, i64::from(query.limit));
+        let rows = if query.paths.iter().any(|p| is_broad(p)) {
+            // a province (or wider): most events match, so the first `limit` in server_seq
+            // order are found by walking the primary key
+            self.query(
+                "SELECT server_seq, id, device_id, seq, author, device_time, payload FROM events
+                 WHERE status = 'applied' AND server_seq > $2 AND ($3 OR device_id <> $4)
+                   AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS p(path) WHERE starts_with(place_path, p.path))
+                 ORDER BY server_seq LIMIT $5",
+                &[&query.paths, &after, &query.include_own, &query.device, &limit],
+            )?
+        } else {
+            // a commune or a hamlet: a small share of the log, found by its range of the pull
+            // index, per path; then the first `limit` of them all (a path inside another finds
+            // the same events: IN dedupes)
+            let (lo, hi): (Vec<String>, Vec<String>) = query.paths.iter().map(|p| prefix_range(p)).unzip();
+            self.query(
+                "SELECT e.server_seq, e.id, e.device_id, e.seq, e.author, e.device_time, e.payload
+                 FROM events e
+                 WHERE e.server_seq IN (
+                     SELECT m.server_seq
+                     FROM unnest($1::text[], $2::text[]) AS r(lo, hi)
+                     CROSS JOIN LATERAL (
+                         SELECT x.server_seq FROM events x
+                         WHERE x.status = 'applied' AND x.server_seq > $3
+                           AND x.place_path >= r.lo AND x.place_path < r.hi AND starts_with(x.place_path, r.lo)
+                           AND ($4 OR x.device_id <> $5)
+                         ORDER BY x.server_seq LIMIT $6) m)
+                 ORDER BY e.server_seq LIMIT $6",
+                &[&lo, &hi, &after, &query.include_own, &query.device, &limit],
+            )?
+        };
         rows.iter()
             .map(|row| {
                 let json: String = get(row, 6)?;

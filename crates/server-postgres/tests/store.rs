@@ -259,6 +259,9 @@ fn events_round_trip_and_the_pull_filters() {
         assert_eq!(pull(tx, 2, 100, &scope, true)?, [3, 7], "after a cursor");
         assert_eq!(pull(tx, 0, 2, &scope, true)?, [1, 2], "at most limit");
         assert_eq!(pull(tx, 0, 100, &["/12/03445/".into()], true)?, [1, 2, 3, 5, 7], "a commune");
+        assert_eq!(pull(tx, 0, 100, &["/12/".into()], true)?, [1, 2, 3, 5, 7], "a province");
+        assert_eq!(pull(tx, 1, 2, &["/12/".into()], false)?, [3, 5], "a province, after, at most, not its own");
+        assert_eq!(pull(tx, 0, 100, &["/13/".into()], true)?, NONE, "another province");
         assert_eq!(
             pull(tx, 0, 100, &["/12/03445/".into(), hamlet_path(1)], true)?,
             [1, 2, 3, 5, 7],
