@@ -147,13 +147,26 @@ async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
 }
 
 /// Scrolls the element to the middle of the screen (clear of the sticky bars), then taps it.
+/// An element found while the screen it was on was being replaced goes stale: it is found
+/// again and tapped again, three tries in all.
 async fn click(c: &Client, selector: &str) {
-    let el = css(c, selector).await;
-    let arg = serde_json::to_value(&el).unwrap();
-    c.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await.unwrap();
-    if let Err(e) = el.click().await {
-        shot(c, "failed-click").await;
-        panic!("tap {selector}: {e}");
+    let mut tries = 0;
+    loop {
+        let el = css(c, selector).await;
+        let arg = serde_json::to_value(&el).unwrap();
+        let tapped = match c.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await {
+            Ok(_) => el.click().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        tries += 1;
+        match tapped {
+            Ok(()) => return,
+            Err(e) if tries >= 3 => {
+                shot(c, "failed-click").await;
+                panic!("tap {selector} ({tries} tries): {e}");
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(300)).await,
+        }
     }
 }
 

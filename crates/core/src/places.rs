@@ -109,9 +109,71 @@ pub fn read_admin_units_csv(reader: impl std::io::Read) -> Result<Vec<Place>, Er
     Ok(places)
 }
 
+/// The deepest a place tree goes (province, district, commune, hamlet, with room to spare):
+/// a longer chain of parents is a loop.
+const MAX_DEPTH: usize = 16;
+
+/// The place `code` and its ancestors, root first, looked up one by one with `place`; empty
+/// when the code is unknown. `looped` makes the error for a tree whose parents loop. The one
+/// walk every store uses (the device's SQL, the server's seam, a push batch's cache).
+pub fn lineage_with<E>(
+    code: &str,
+    mut place: impl FnMut(&str) -> Result<Option<Place>, E>,
+    looped: impl FnOnce(&str) -> E,
+) -> Result<Vec<Place>, E> {
+    let mut chain = Vec::new();
+    let mut next = Some(code.to_owned());
+    while let Some(code) = next {
+        if chain.len() > MAX_DEPTH {
+            return Err(looped(&code));
+        }
+        match place(&code)? {
+            Some(p) => {
+                next = p.parent_code.clone();
+                chain.push(p);
+            }
+            None => break,
+        }
+    }
+    chain.reverse();
+    Ok(chain)
+}
+
+/// The `/root/…/code/` path of the place a lineage ends at, which scopes are matched on by
+/// prefix; `None` for an empty lineage (an unknown place).
+pub fn path_of(lineage: &[Place]) -> Option<String> {
+    if lineage.is_empty() {
+        return None;
+    }
+    let codes: Vec<&str> = lineage.iter().map(|p| p.code.as_str()).collect();
+    Some(format!("/{}/", codes.join("/")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn place(code: &str, parent: Option<&str>) -> Place {
+        Place {
+            code: code.into(),
+            name: code.into(),
+            level: PlaceLevel::Hamlet,
+            division_type: "thôn".into(),
+            parent_code: parent.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn a_lineage_walks_up_to_the_root_and_a_loop_is_an_error() {
+        let tree = [place("12", None), place("03445", Some("12")), place("03445-01", Some("03445"))];
+        let find = |c: &str| Ok::<_, String>(tree.iter().find(|p| p.code == c).cloned());
+        let chain = lineage_with("03445-01", find, |c| format!("loop at {c}")).unwrap();
+        assert_eq!(path_of(&chain).as_deref(), Some("/12/03445/03445-01/"));
+        assert_eq!(path_of(&lineage_with("nowhere", find, |c| format!("loop at {c}")).unwrap()), None);
+        let looped = [place("a", Some("b")), place("b", Some("a"))];
+        let find = |c: &str| Ok::<_, String>(looped.iter().find(|p| p.code == c).cloned());
+        assert!(lineage_with("a", find, |c| format!("loop at {c}")).unwrap_err().starts_with("loop at"));
+    }
 
     fn real_list() -> Vec<Place> {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/vn-admin-units-2025.csv");

@@ -343,36 +343,16 @@ pub trait Meta {
     fn epoch(&mut self) -> StoreResult<String>;
 }
 
-/// A view of the catalog for path lookups: the `/root/…/code/` path of a place.
+/// The `/root/…/code/` path of a place (`gocua_core::places::path_of`).
 pub fn place_path(tx: &mut dyn Tx, code: &str) -> StoreResult<Option<String>> {
-    let chain = lineage(tx, code)?;
-    if chain.is_empty() {
-        return Ok(None);
-    }
-    let mut path = String::from("/");
-    for p in chain {
-        path.push_str(&p.code);
-        path.push('/');
-    }
-    Ok(Some(path))
+    Ok(gocua_core::places::path_of(&lineage(tx, code)?))
 }
 
 /// The place and its ancestors, root first; empty if the code is unknown.
 pub fn lineage(tx: &mut dyn Tx, code: &str) -> StoreResult<Vec<Place>> {
-    let mut chain = Vec::new();
-    let mut next = Some(code.to_owned());
-    while let Some(code) = next {
-        if chain.len() > 16 {
-            return Err(StoreError::Corrupt(format!("the place tree loops at {code}")));
-        }
-        match tx.place(&code)? {
-            Some(p) => {
-                next = p.parent_code.clone();
-                chain.push(p);
-            }
-            None => break,
-        }
-    }
-    chain.reverse();
-    Ok(chain)
+    gocua_core::places::lineage_with(
+        code,
+        |c| tx.place(c),
+        |c| StoreError::Corrupt(format!("the place tree loops at {c}")),
+    )
 }

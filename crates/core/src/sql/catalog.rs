@@ -52,36 +52,12 @@ pub fn upsert_places(conn: &Connection, places: &[Place]) -> Result<usize, Error
 
 /// The place and its ancestors, root first; empty if the code is unknown.
 pub fn lineage(conn: &Connection, code: &str) -> Result<Vec<Place>, Error> {
-    let mut chain = Vec::new();
-    let mut next = Some(code.to_owned());
-    while let Some(code) = next {
-        if chain.len() > 16 {
-            return Err(Error::invalid_input(format!("place tree loops at {code}")));
-        }
-        match place(conn, &code)? {
-            Some(p) => {
-                next = p.parent_code.clone();
-                chain.push(p);
-            }
-            None => break,
-        }
-    }
-    chain.reverse();
-    Ok(chain)
+    crate::places::lineage_with(code, |c| place(conn, c), |c| Error::invalid_input(format!("place tree loops at {c}")))
 }
 
 /// The `/root/…/code/` path of a place, used to match scopes by containment.
 pub fn place_path(conn: &Connection, code: &str) -> Result<Option<String>, Error> {
-    let chain = lineage(conn, code)?;
-    if chain.is_empty() {
-        return Ok(None);
-    }
-    let mut path = String::from("/");
-    for p in chain {
-        path.push_str(&p.code);
-        path.push('/');
-    }
-    Ok(Some(path))
+    Ok(crate::places::path_of(&lineage(conn, code)?))
 }
 
 fn reason_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Reason> {

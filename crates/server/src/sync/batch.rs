@@ -140,25 +140,12 @@ impl<'t> BatchView<'t> {
 
     /// The `/…/code/` path of a place, through the cached catalog.
     pub fn place_path(&self, code: &str) -> Result<Option<String>, CoreError> {
-        let mut chain = Vec::new();
-        let mut next = Some(code.to_owned());
-        while let Some(code) = next {
-            if chain.len() > 16 {
-                return Err(CoreError::invalid_input(format!("place tree loops at {code}")));
-            }
-            match self.place(&code)? {
-                Some(p) => {
-                    next = p.parent_code.clone();
-                    chain.push(p.code);
-                }
-                None => break,
-            }
-        }
-        if chain.is_empty() {
-            return Ok(None);
-        }
-        chain.reverse();
-        Ok(Some(format!("/{}/", chain.join("/"))))
+        let lineage = gocua_core::places::lineage_with(
+            code,
+            |c| self.place(c),
+            |c| CoreError::invalid_input(format!("place tree loops at {c}")),
+        )?;
+        Ok(gocua_core::places::path_of(&lineage))
     }
 
     /// Keeps the reducer's changes for the flush; later events of the batch see them.
