@@ -447,14 +447,15 @@ fn local_events(db: &Path) -> Vec<(u64, Uuid)> {
 /// `(seq, id)` of one device's events on the server, by status.
 fn server_events(server: &TestServer, device_id: Uuid) -> BTreeMap<String, Vec<(u64, Uuid)>> {
     let rows = server.sql_text_rows(&format!(
-        "SELECT status, CAST(seq AS TEXT), CAST(id AS TEXT) FROM events WHERE CAST(device_id AS TEXT) = '{device_id}'
-         ORDER BY seq"
+        "SELECT status, CAST(seq AS TEXT), CAST(id AS TEXT) FROM events WHERE CAST(device_id AS TEXT) = '{device_id}'"
     ));
     let mut out: BTreeMap<String, Vec<(u64, Uuid)>> = BTreeMap::new();
     for row in rows {
         let (seq, id) = (row[1].parse().expect("seq"), Uuid::parse_str(&row[2]).expect("uuid"));
         out.entry(row[0].clone()).or_default().push((seq, id));
     }
+    // sorted here: PostgreSQL's `ORDER BY seq` names the text column of the same name
+    out.values_mut().for_each(|events| events.sort());
     out
 }
 

@@ -26,7 +26,7 @@ impl std::fmt::Debug for Manager {
 /// A client and the statements it has prepared (a prepared statement saves the parse and plan
 /// round trip of an unprepared query on every later use).
 pub(crate) struct PgConn {
-    pub(crate) client: Client,
+    pub(crate) client: OwnedClient,
     statements: HashMap<&'static str, Statement>,
     /// Set when the connection is in an unknown state (a transaction neither committed nor
     /// rolled back): the pool drops it.
@@ -36,6 +36,41 @@ pub(crate) struct PgConn {
 impl std::fmt::Debug for PgConn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PgConn").field("statements", &self.statements.len()).field("broken", &self.broken).finish()
+    }
+}
+
+/// A synchronous client that may be dropped anywhere. The `postgres` client runs a runtime of
+/// its own, and dropping a runtime on a thread that is driving async tasks panics; the last
+/// store handle, and with it the pools, is often dropped on such a thread (a server's main task,
+/// an async test). So the client is closed on a thread of its own, and waited for, so that the
+/// connection is gone when the drop returns (a test then drops its database).
+pub(crate) struct OwnedClient(Option<Client>);
+
+impl OwnedClient {
+    pub(crate) fn new(client: Client) -> OwnedClient {
+        OwnedClient(Some(client))
+    }
+}
+
+impl std::ops::Deref for OwnedClient {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.0.as_ref().expect("a client is only taken by drop")
+    }
+}
+
+impl std::ops::DerefMut for OwnedClient {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.0.as_mut().expect("a client is only taken by drop")
+    }
+}
+
+impl Drop for OwnedClient {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            // a panic while closing (none is known) must not become a panic in a destructor
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
     }
 }
 
@@ -76,7 +111,7 @@ impl r2d2::ManageConnection for Manager {
     type Error = postgres::Error;
 
     fn connect(&self) -> Result<PgConn, postgres::Error> {
-        let client = self.config.connect(NoTls)?;
+        let client = OwnedClient::new(self.config.connect(NoTls)?);
         Ok(PgConn { client, statements: HashMap::new(), broken: false })
     }
 

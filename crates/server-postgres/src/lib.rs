@@ -120,7 +120,7 @@ impl PgStore {
     /// [`PgStore::open`] with other pool sizes and time limits.
     pub fn open_with(primary_url: &str, replica_url: Option<&str>, options: PgOptions) -> StoreResult<PgStore> {
         let primary_config = config(primary_url, &options)?;
-        let mut client = primary_config.connect(postgres::NoTls).map_err(|e| store_error(&e))?;
+        let mut client = conn::OwnedClient::new(primary_config.connect(postgres::NoTls).map_err(|e| store_error(&e))?);
         migrate::run(&mut client)?;
         drop(client);
         let primary = pool(options.primary_pool, options.checkout_timeout)

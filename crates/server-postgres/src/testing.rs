@@ -342,10 +342,17 @@ impl TestDatabase {
 }
 
 impl Drop for TestDatabase {
+    /// Drops the database, on a thread of its own: the synchronous client may not run on a
+    /// thread that drives async tasks, and an async test drops its database on one.
     fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(self.cluster.admin_url(), postgres::NoTls) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
-        }
+        let admin_url = self.cluster.admin_url().to_owned();
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            if let Ok(mut admin) = postgres::Client::connect(&admin_url, postgres::NoTls) {
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        })
+        .join();
     }
 }
 

@@ -284,18 +284,18 @@ fn seed_demo_households(store: &dyn Store, police_user: Uuid, commune_code: &str
 
 #[cfg(test)]
 mod tests {
-    use gocua_server_sqlite::SqliteStore;
-
     use super::*;
+    use crate::test_store::{self, TestStore};
 
-    fn db() -> SqliteStore {
-        SqliteStore::open_in_memory().unwrap()
+    fn db() -> TestStore {
+        test_store::store()
     }
 
     #[test]
     fn the_real_list_imports_and_hamlets_attach_to_communes() {
         let store = db();
-        assert_eq!(import_admin_units(&store, ADMIN_UNITS_2025).unwrap(), 34 + 3321);
+        let store = &*store;
+        assert_eq!(import_admin_units(store, ADMIN_UNITS_2025).unwrap(), 34 + 3321);
         let hamlet = Place {
             code: "00004-01".into(),
             name: "Tổ dân phố 1".into(),
@@ -303,27 +303,28 @@ mod tests {
             division_type: "tổ dân phố".into(),
             parent_code: Some("00004".into()),
         };
-        add_place(&store, &hamlet).unwrap();
-        let path = run_read(&store, |tx| gocua_server_store::place_path(tx, "00004-01")).unwrap();
+        add_place(store, &hamlet).unwrap();
+        let path = run_read(store, |tx| gocua_server_store::place_path(tx, "00004-01")).unwrap();
         assert_eq!(path.unwrap(), "/01/00004/00004-01/");
         let mut upside_down = hamlet.clone();
         upside_down.code = "x".into();
         upside_down.level = PlaceLevel::Province;
         upside_down.parent_code = Some("00004".into());
-        assert!(add_place(&store, &upside_down).unwrap_err().to_string().contains("cannot sit under"));
+        assert!(add_place(store, &upside_down).unwrap_err().to_string().contains("cannot sit under"));
         let mut orphan = hamlet;
         orphan.parent_code = Some("99999".into());
-        assert!(add_place(&store, &orphan).unwrap_err().to_string().contains("unknown parent place 99999"));
+        assert!(add_place(store, &orphan).unwrap_err().to_string().contains("unknown parent place 99999"));
     }
 
     #[test]
     fn users_codes_and_reasons_are_checked() {
         let store = db();
-        let seed = seed_demo(&store).unwrap();
+        let store = &*store;
+        let seed = seed_demo(store).unwrap();
         assert_eq!(seed.codes.len(), 2);
         let nowhere = Scope::single("nowhere");
-        assert!(add_user(&store, "A", Role::Volunteer, &nowhere).unwrap_err().to_string().contains("unknown scope"));
-        assert!(create_code(&store, Uuid::now_v7(), 10).unwrap_err().to_string().contains("unknown user"));
+        assert!(add_user(store, "A", Role::Volunteer, &nowhere).unwrap_err().to_string().contains("unknown scope"));
+        assert!(create_code(store, Uuid::now_v7(), 10).unwrap_err().to_string().contains("unknown user"));
         let reason = Reason {
             code: "lc_farming_season".into(),
             label_vi: "Đi nương, vắng nhà theo mùa vụ".into(),
@@ -334,17 +335,17 @@ mod tests {
             province_code: Some("12".into()),
             sort_order: 200,
         };
-        add_reason(&store, &reason).unwrap();
+        add_reason(store, &reason).unwrap();
         let mut clash = reason.clone();
         clash.code = "in_prison".into();
-        assert!(add_reason(&store, &clash).unwrap_err().to_string().contains("taken"));
+        assert!(add_reason(store, &clash).unwrap_err().to_string().contains("taken"));
         // seeding again keeps the same users and hands out fresh codes
-        let again = seed_demo(&store).unwrap();
+        let again = seed_demo(store).unwrap();
         let scope = Scope::single("03445");
         for (name, _, _) in &seed.codes {
-            assert!(run_read(&store, |tx| tx.user_named(name, &scope)).unwrap().is_some());
+            assert!(run_read(store, |tx| tx.user_named(name, &scope)).unwrap().is_some());
         }
-        let households = run_read(&store, |tx| tx.dump_projection()).unwrap().households.len();
+        let households = run_read(store, |tx| tx.dump_projection()).unwrap().households.len();
         assert_eq!(households, 12, "demo households are seeded once");
         assert_ne!(again.codes[0].2, seed.codes[0].2);
     }
@@ -352,14 +353,15 @@ mod tests {
     #[test]
     fn a_user_may_be_given_several_hamlets_and_moved() {
         let store = db();
-        seed_demo(&store).unwrap();
+        let store = &*store;
+        seed_demo(store).unwrap();
         let two = Scope::new(["03445-01", "03445-02"]).unwrap();
-        let user = add_user(&store, "Lò Văn Hai", Role::Volunteer, &two).unwrap();
-        assert_eq!(run_read(&store, |tx| tx.user(user)).unwrap().unwrap().scope, two);
+        let user = add_user(store, "Lò Văn Hai", Role::Volunteer, &two).unwrap();
+        assert_eq!(run_read(store, |tx| tx.user(user)).unwrap().unwrap().scope, two);
         let moved = Scope::new(["03445-02", "03445-03"]).unwrap();
-        set_scope(&store, user, &moved).unwrap();
-        let row = run_read(&store, |tx| tx.user(user)).unwrap().unwrap();
+        set_scope(store, user, &moved).unwrap();
+        let row = run_read(store, |tx| tx.user(user)).unwrap().unwrap();
         assert_eq!(row.scope, moved);
-        assert_eq!(run_read(&store, |tx| tx.former_places(user)).unwrap(), ["03445-01"], "only the hamlet that left");
+        assert_eq!(run_read(store, |tx| tx.former_places(user)).unwrap(), ["03445-01"], "only the hamlet that left");
     }
 }

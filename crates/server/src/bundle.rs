@@ -262,28 +262,29 @@ fn ingest(
 
 #[cfg(test)]
 mod tests {
-    use gocua_server_sqlite::SqliteStore;
-
     use super::*;
+    use crate::test_store;
 
     #[test]
     fn the_server_key_is_made_once_and_kept() {
-        let store = SqliteStore::open_in_memory().unwrap();
-        let first = run_write(&store, |tx| current_key(tx)).unwrap();
-        let again = run_write(&store, |tx| current_key(tx)).unwrap();
+        let store = test_store::store();
+        let store = &*store;
+        let first = run_write(store, |tx| current_key(tx)).unwrap();
+        let again = run_write(store, |tx| current_key(tx)).unwrap();
         assert_eq!(first.public_key(), again.public_key());
         let fingerprint = first.public_key().fingerprint();
-        let found = run_write(&store, |tx| stored_key(tx, Some(&fingerprint))).unwrap().unwrap();
+        let found = run_write(store, |tx| stored_key(tx, Some(&fingerprint))).unwrap().unwrap();
         assert_eq!(found.public_key(), first.public_key());
-        assert!(run_write(&store, |tx| stored_key(tx, Some("00"))).unwrap().is_none());
+        assert!(run_write(store, |tx| stored_key(tx, Some("00"))).unwrap().is_none());
     }
 
     #[test]
     fn a_file_that_is_not_a_bundle_is_refused_and_audited() {
-        let store = SqliteStore::open_in_memory().unwrap();
-        let err = import(&store, b"hello", "  ").unwrap_err();
+        let store = test_store::store();
+        let store = &*store;
+        let err = import(store, b"hello", "  ").unwrap_err();
         assert_eq!(err.kind(), "not_a_bundle");
-        let rows = gocua_server_store::run_read(&store, |tx| tx.bundle_imports()).unwrap();
+        let rows = gocua_server_store::run_read(store, |tx| tx.bundle_imports()).unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(
             (

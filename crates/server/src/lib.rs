@@ -15,6 +15,8 @@ pub mod policy;
 pub mod ratelimit;
 pub mod resident_rights;
 pub mod sync;
+#[cfg(test)]
+mod test_store;
 
 use std::future::Future;
 
@@ -81,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/sync/push", post(api::sync::push))
         .route("/api/v1/sync/pull", get(api::sync::pull))
         .fallback(not_found)
+        .route_layer(axum::middleware::from_fn(api::observe::observe))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -431,9 +431,20 @@ async fn run_serve(
     Ok(())
 }
 
+/// `GOCUA_LOG` (default `info`), with the database drivers held at `info` whatever it says: at
+/// `debug` the PostgreSQL driver logs every statement's parameters, which are residents' names
+/// and CCCD numbers.
+fn log_filter() -> tracing_subscriber::EnvFilter {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GOCUA_LOG").unwrap_or_else(|_| "info".into());
+    ["tokio_postgres=info", "postgres=info"]
+        .into_iter()
+        .fold(filter, |filter, directive| filter.add_directive(directive.parse().expect("a valid directive")))
+}
+
 fn main() -> Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("GOCUA_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(log_filter())
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

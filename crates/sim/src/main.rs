@@ -574,7 +574,8 @@ async fn main() -> Result<()> {
     let mut totals = match cli.baseline {
         Some(kind) => baseline(&cli, kind).await?,
         None => {
-            let codes = codes(&cli)?;
+            // the store's driver may block (PostgreSQL's synchronous client): off the async threads
+            let codes = tokio::task::block_in_place(|| codes(&cli))?;
             let dir = tempfile::tempdir()?;
             let mut tasks = Vec::new();
             for (i, code) in codes.iter().enumerate() {

@@ -2,6 +2,7 @@
 
 pub mod enroll;
 pub mod health;
+pub mod observe;
 pub mod sync;
 
 use axum::body::Bytes;
