@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test: UI type check, unit tests and build; stale-bindings check; cargo
-# fmt and clippy; Rust unit, property and end-to-end tests (the real server binary on loopback);
+# fmt and clippy; Rust unit, property and end-to-end tests (the real server binary on loopback),
+# the server's tests again on PostgreSQL (private clusters from Debian's postgresql);
 # the real app in a real window under Xvfb (tauri-driver + WebKitWebDriver); and the dependency
 # audit (scripts/audit-deps.sh).
 # Installs what is missing first. Usage: bash scripts/test.sh
@@ -23,10 +24,22 @@ echo "== cargo fmt"
 cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --locked --all-targets -p gocua-e2e --features postgres-tests,window-tests -- -D warnings
+cargo clippy --locked --all-targets -p gocua-server-postgres --features testing -- -D warnings
 echo "== cargo test"
 # --workspace builds gocua-server's binary (its own integration tests need it) before any test
 # runs, so the end-to-end tests in tests/ always start the binary of this very commit.
 cargo test --workspace --all-targets --locked 2>&1 | tee -a "$log"
+echo "== the story suite on PostgreSQL"
+# Debian's postgresql (and nginx, for the topology tests) when missing; the tests start private
+# clusters from its binaries on free loopback ports (gocua_server_postgres::testing) and stop them.
+ensure_postgres
+ensure_nginx
+GOCUA_TEST_BACKEND=postgres cargo test --locked -p gocua-server --lib 2>&1 | tee -a "$log"
+# The model-based property test runs 500 cases on SQLite above; here 60 (each case is a fresh
+# PostgreSQL database): enough to catch a backend that differs, within the CI budget.
+GOCUA_TEST_BACKEND=postgres PROPTEST_CASES=60 cargo test --locked -p gocua-e2e --features postgres-tests --tests 2>&1 | tee -a "$log"
+cargo test --locked -p gocua-server-postgres --features testing 2>&1 | tee -a "$log"
 echo "== the app in a real window"
 cargo build --locked -p gocua-app
 bash scripts/with-keyring.sh xvfb-run -a --server-args="-screen 0 1280x1024x24" \

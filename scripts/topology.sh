@@ -298,7 +298,7 @@ stop_postgres_one() { # NAME: SIGINT is PostgreSQL's fast shutdown
 
 # --- gocua-server ------------------------------------------------------------------------------
 
-# Starts server I listening on PORT (0: a free one), waits for its health; records it in env.
+# Starts server I listening on PORT (0: a free one), waits until it is ready; records it in env.
 launch_server() {
   local i="$1" port="$2" logf="$dir/server$1.log" pidf="$dir/server$1.pid"
   local args=(serve --listen "127.0.0.1:$port")
@@ -325,7 +325,7 @@ launch_server() {
     die "server $i did not start (log: $logf)"
   fi
   addr="${addr#listening on }"
-  wait_until 30 "server $i's health at $addr" http_ok "$addr/api/v1/health" || {
+  wait_until 30 "server $i to be ready at $addr" http_ok "$addr/api/v1/ready" || {
     show_log_tail "$logf"
     die "server $i is not healthy (log: $logf)"
   }
@@ -421,16 +421,19 @@ $upstreams        keepalive 32;
         # number, and a replayed event is answered as a duplicate, never applied twice. So a push
         # may be retried on the next server even after it reached one that then failed
         # (non_idempotent), which saves the phone a whole resend over a poor link.
+        # A 503 from a server means the shared database cannot serve now: another server would
+        # answer the same, so it goes to the phone (with its Retry-After) and marks no server
+        # failed; only a server that is gone (error, timeout, 502) is skipped.
         location = /api/v1/sync/push {
             proxy_pass http://gocua_servers;
-            proxy_next_upstream error timeout http_502 http_503 non_idempotent;
+            proxy_next_upstream error timeout http_502 non_idempotent;
         }
 
         # Everything else: POSTs are not retried once sent (an enrollment spends its one-time
         # code; a retry on another server would answer "code already used"), GETs are.
         location / {
             proxy_pass http://gocua_servers;
-            proxy_next_upstream error timeout http_502 http_503;
+            proxy_next_upstream error timeout http_502;
         }
     }
 }
@@ -448,7 +451,7 @@ EOF
   }
   wait_until 10 "nginx's pid file" test -s "$n/nginx.pid"
   env_put NGINX_PID "$(live_pid "$n/nginx.pid" nginx)"
-  wait_until 30 "nginx to answer" http_ok "http://127.0.0.1:$port/api/v1/health" || {
+  wait_until 30 "nginx to answer" http_ok "http://127.0.0.1:$port/api/v1/ready" || {
     show_log_tail "$n/error.log"
     die "nginx does not answer on 127.0.0.1:$port"
   }

@@ -16,9 +16,9 @@ pub struct EnrollmentView {
     pub user_name: String,
     /// Role.
     pub role: Role,
-    /// Scope place code.
+    /// The scope's place codes, comma-separated.
     pub scope_code: String,
-    /// Scope place name.
+    /// The scope's place names, comma-separated.
     pub scope_name: String,
 }
 
@@ -29,7 +29,7 @@ impl EnrollmentView {
             server_url: e.server_url.clone(),
             user_name: e.user_name.clone(),
             role: e.role,
-            scope_code: e.scope_code.clone(),
+            scope_code: e.scope.key(),
             scope_name,
         }
     }

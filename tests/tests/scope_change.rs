@@ -66,7 +66,7 @@ async fn a_reassigned_volunteer_hands_in_the_old_hamlet_and_receives_the_new_one
     let report = sync_once(&phone, &link).await.unwrap();
     assert_eq!((report.applied, report.rejected, report.resets), (1, 0, 1), "{report:?}");
     let store = phone.lock().unwrap();
-    assert_eq!(store.enrollment().unwrap().unwrap().scope_code, "03445-02");
+    assert_eq!(store.enrollment().unwrap().unwrap().scope.key(), "03445-02");
     assert_eq!(store.hamlets().unwrap().iter().map(|h| h.code.as_str()).collect::<Vec<_>>(), ["03445-02"]);
     let after = store.projection().unwrap();
     gocua_e2e::assert_same_as_volunteer_sees(
@@ -79,4 +79,82 @@ async fn a_reassigned_volunteer_hands_in_the_old_hamlet_and_receives_the_new_one
     // the visit recorded in the old hamlet reached the server
     let server_state = server.projection();
     assert_eq!(server_state.residents[&resident].visit_count, before.residents[&resident].visit_count + 1);
+}
+
+/// A volunteer given two hamlets of two communes (a team's hamlets): her phone knows both
+/// places, pulls exactly their households, may record in both and in nothing else; when one of
+/// them is swapped for another, only that one leaves the phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_volunteer_with_two_hamlets_holds_both_and_only_them() {
+    let server = TestServer::start().await;
+    server.add_places();
+    // volunteers of two communes record households in three hamlets
+    let mut rng = Rng::new(23);
+    for (commune, hamlets) in
+        [("03445", vec!["03445-01", "03445-02", "03445-01", "03445-02"]), ("03637", vec!["03637-01"; 2])]
+    {
+        let code = server.volunteer_code("Sùng Thị Mai", commune);
+        let (recorder, recorder_link) = enrolled_device(&server, &format!("recorder-{commune}.sqlite"), &code).await;
+        for hamlet in hamlets {
+            let (_, _, payloads) = fixtures::household_payloads(&mut rng, hamlet, 2);
+            let mut store = recorder.lock().unwrap();
+            for p in payloads {
+                store.record(p).unwrap();
+            }
+        }
+        sync_once(&recorder, &recorder_link).await.unwrap();
+    }
+
+    let user =
+        server.admin(&["add-user", "--name", "Lò Thị Lan", "--role", "volunteer", "--scope", "03637-01,03445-01"]);
+    let code = server.admin(&["create-code", "--user", &user]);
+    let (phone, link) = enrolled_device(&server, "phone.sqlite", &code).await;
+    {
+        let store = phone.lock().unwrap();
+        assert_eq!(store.enrollment().unwrap().unwrap().scope.codes(), ["03445-01", "03637-01"]);
+        let hamlets: Vec<String> = store.hamlets().unwrap().into_iter().map(|h| h.code).collect();
+        assert_eq!(hamlets.len(), 2);
+        assert!(hamlets.contains(&"03445-01".to_owned()) && hamlets.contains(&"03637-01".to_owned()), "{hamlets:?}");
+    }
+    // she records a household in each of her hamlets; the phone knows no other hamlet
+    for hamlet in ["03445-01", "03637-01"] {
+        let (_, _, payloads) = fixtures::household_payloads(&mut rng, hamlet, 1);
+        let mut store = phone.lock().unwrap();
+        for p in payloads {
+            store.record(p).unwrap();
+        }
+    }
+    let (_, _, elsewhere) = fixtures::household_payloads(&mut rng, "03445-02", 1);
+    let refused = phone.lock().unwrap().record(elsewhere[0].clone()).unwrap_err();
+    assert!(refused.to_string().contains("03445-02"), "{refused}");
+    let report = sync_once(&phone, &link).await.unwrap();
+    assert_eq!((report.applied, report.rejected), (4, 0), "{report:?}");
+    let mine = phone.lock().unwrap().projection().unwrap();
+    let server_state = server.projection();
+    let mut both = only_hamlet(&server_state, "03445-01");
+    let other = only_hamlet(&server_state, "03637-01");
+    both.households.extend(other.households);
+    both.residents.extend(other.residents);
+    both.visits.extend(other.visits);
+    assert_eq!(both.households.len(), 6, "two recorded earlier and one of hers in each hamlet");
+    gocua_e2e::assert_same_as_volunteer_sees(
+        &mine,
+        &both,
+        "exactly her two hamlets' households, as the server has them",
+    );
+
+    // hamlet 01 of Mường Tè is given to someone else; she gets hamlet 02 instead
+    server.admin(&["set-scope", "--user", &user, "--scope", "03445-02,03637-01"]);
+    let report = sync_once(&phone, &link).await.unwrap();
+    assert_eq!(report.resets, 1, "{report:?}");
+    let store = phone.lock().unwrap();
+    assert_eq!(store.enrollment().unwrap().unwrap().scope.codes(), ["03445-02", "03637-01"]);
+    let after = store.projection().unwrap();
+    let mut expected = only_hamlet(&server_state, "03445-02");
+    let kept = only_hamlet(&server_state, "03637-01");
+    expected.households.extend(kept.households);
+    expected.residents.extend(kept.residents);
+    expected.visits.extend(kept.visits);
+    gocua_e2e::assert_same_as_volunteer_sees(&after, &expected, "hamlet 01 left, hamlet 02 came, Mường Kim stayed");
+    assert!(after.households.values().all(|h| h.hamlet_code != "03445-01"));
 }

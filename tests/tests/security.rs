@@ -154,6 +154,117 @@ async fn a_sentinel_cccd_appears_in_no_server_log_at_any_level() {
     }
 }
 
+/// A `gocua-server serve` writing JSON logs (`GOCUA_LOG_FORMAT=json`) at `trace` to a file;
+/// killed on drop.
+struct JsonLoggingServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl JsonLoggingServer {
+    fn start(database: &str, log: &std::path::Path) -> JsonLoggingServer {
+        use std::io::BufRead;
+        let mut child = Command::new(server_bin())
+            .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
+            .env("GOCUA_LOG", "trace")
+            .env("GOCUA_LOG_FORMAT", "json")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let url = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|l| l.strip_prefix("gocua-server listening on ").map(|u| u.trim().to_owned()))
+            .expect("the server listens");
+        std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
+        JsonLoggingServer { child, url }
+    }
+}
+
+impl Drop for JsonLoggingServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every string in a JSON value, keys included, as decoded (an escaped value is caught too).
+fn json_strings(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| json_strings(v, out)),
+        serde_json::Value::Object(fields) => {
+            for (k, v) in fields {
+                out.push(k.clone());
+                json_strings(v, out);
+            }
+        }
+        other => out.push(other.to_string()),
+    }
+}
+
+/// The same sentinel story with `--log-format json` (here by its environment variable) at
+/// `trace`: every line is one JSON object, and no personal value is in any of them, raw or
+/// decoded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sentinel_cccd_appears_in_no_json_log_line() {
+    let mut server = TestServer::start().await;
+    server.add_places();
+    let lan = server.volunteer_code("Lò Thị Lan", "03445");
+    let nga = server.volunteer_code("Hà Thị Nga", "03445");
+    server.stop();
+    let log_path = server.temp_path("json.log");
+    let json = JsonLoggingServer::start(server.database(), &log_path);
+    server.url = json.url.clone();
+
+    let (writer, writer_link) = enrolled_device(&server, "writer.sqlite", &lan).await;
+    record_sentinel(&mut writer.lock().unwrap());
+    sync_once(&writer, &writer_link).await.unwrap();
+    sync_once(&writer, &writer_link).await.unwrap();
+    let (reader, reader_link) = enrolled_device(&server, "reader.sqlite", &nga).await;
+    sync_once(&reader, &reader_link).await.unwrap();
+    assert!(reader.lock().unwrap().projection().unwrap().residents.values().any(|r| r.full_name == SENTINEL_NAME));
+    let token = writer.lock().unwrap().enrollment().unwrap().unwrap().token;
+    let client = reqwest::Client::new();
+    let refused = client
+        .post(format!("{}/api/v1/sync/push", server.url))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(format!("{{\"schema_version\":3,\"app_version\":\"{SENTINEL_CCCD}\",\"events\":\"{SENTINEL_NAME}\"}}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let bad_token = client
+        .get(format!("{}/api/v1/sync/pull?scope={SENTINEL_CCCD}", server.url))
+        .bearer_auth(SENTINEL_CCCD)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_token.status(), 401);
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not one JSON object ({e}): {l}")))
+        .collect();
+    let at = |level: &str| lines.iter().filter(|l| l["level"] == level).count();
+    assert!(at("DEBUG") >= 5 && at("TRACE") >= 1, "trace took effect: {} debug, {} trace", at("DEBUG"), at("TRACE"));
+    assert!(lines.iter().any(|l| l["message"] == "push" && l["handled"] == 2), "the push is logged, by count");
+    for line in &lines {
+        let mut strings = Vec::new();
+        json_strings(line, &mut strings);
+        for secret in [SENTINEL_CCCD, SENTINEL_NAME, SENTINEL_PHONE, "Sentinel"] {
+            assert!(!strings.iter().any(|s| s.contains(secret)), "{secret:?} in a JSON log line: {line}");
+        }
+    }
+    for secret in [SENTINEL_CCCD, SENTINEL_NAME, SENTINEL_PHONE, "Sentinel"] {
+        assert!(!log.contains(secret), "{secret:?} in the raw JSON log");
+    }
+}
+
 /// What one request got: the HTTP status.
 async fn push_household_at(server: &TestServer, code: &str, hamlet: &str) -> u16 {
     let transport = gocua_http_client::HttpTransport::new(&server.url).unwrap();

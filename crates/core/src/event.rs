@@ -8,6 +8,7 @@ use crate::funnel::{ChecklistStep, FunnelState, VisitAction};
 use crate::model::Sex;
 
 /// One fact recorded on one device. Never edited; corrections are new events.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     /// UUIDv7, made on the device.
@@ -20,7 +21,9 @@ pub struct Event {
     pub author: Uuid,
     /// The device's clock at the time (audit only; clocks are not trusted for ordering).
     pub device_time: DateTime<Utc>,
-    /// What happened.
+    /// What happened: an object whose `type` names the payload and its version
+    /// (`household_created.v1`, `resident_edited.v2`, `visit_recorded.v1`, …; DESIGN.md).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub payload: Payload,
 }
 

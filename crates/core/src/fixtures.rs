@@ -169,6 +169,7 @@ pub fn enroll_response(store: &crate::store::DeviceStore) -> crate::sync::protoc
         token: "test-token".into(),
         user: UserInfo { id: Uuid::now_v7(), name: "Lò Thị Lan".into(), role: Role::Volunteer },
         scope: places[1].clone(),
+        scopes: vec![],
         places,
         reasons: store.reasons().map(|r| r.all().to_vec()).unwrap_or_default(),
         server_time: Utc::now(),

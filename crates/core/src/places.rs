@@ -6,6 +6,7 @@ use crate::error::Error;
 
 /// How deep a place sits. Stored, not inferred, so older plans' districts fit as well.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlaceLevel {
@@ -39,6 +40,7 @@ impl PlaceLevel {
 
 /// One administrative place.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Place {
     /// Unique code: the statistics office's 2-digit province and 5-digit commune codes;

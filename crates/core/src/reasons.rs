@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One reason a person's account cannot be activated now (seed 001's classification).
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reason {
     /// Stable code, e.g. `in_prison`.

@@ -6,6 +6,7 @@ use crate::model::Sex;
 
 /// One problem with one input field, in Vietnamese first and English second.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     /// The field, as named in the payload (`cccd`, `birth_year`, …).

@@ -201,6 +201,10 @@ fn config(url: &str, options: &PgOptions) -> StoreResult<postgres::Config> {
     if config.get_application_name().is_none() {
         config.application_name("gocua-server");
     }
+    if config.get_options().is_none() {
+        // the server's NOTICEs ("already exists, skipping" at every start) are not news
+        config.options("-c client_min_messages=warning");
+    }
     Ok(config)
 }
 
@@ -428,9 +432,10 @@ impl Store for PgStore {
 
     fn backup(&self, _to: &Path) -> StoreResult<BackupInfo> {
         Err(StoreError::Unsupported(
-            "Cơ sở dữ liệu PostgreSQL được sao lưu bằng công cụ của PostgreSQL: `pg_dump -Fc -f gocua.dump <URL>` \
-             (xem README) / a PostgreSQL database is backed up with PostgreSQL's own tools: \
-             `pg_dump -Fc -f gocua.dump <URL>` (see the README)"
+            "Cơ sở dữ liệu PostgreSQL được sao lưu bằng công cụ của PostgreSQL: `pg_dump -Fc -f gocua.dump <URL>`; \
+             sau khi khôi phục bằng pg_restore, chạy `gocua-server admin new-epoch` (xem README) / a PostgreSQL \
+             database is backed up with PostgreSQL's own tools: `pg_dump -Fc -f gocua.dump <URL>`; after a \
+             pg_restore, run `gocua-server admin new-epoch` (see the README)"
                 .into(),
         ))
     }

@@ -1186,6 +1186,13 @@ impl Meta for PgTx<'_> {
             .ok_or_else(|| StoreError::Corrupt("the database has no epoch".into()))?;
         get(&row, 0)
     }
+
+    fn set_epoch(&mut self, epoch: &str) -> StoreResult<()> {
+        if self.execute("UPDATE server_meta SET value = $1 WHERE key = 'epoch'", &[&epoch])? != 1 {
+            return Err(StoreError::Corrupt("the database has no epoch".into()));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

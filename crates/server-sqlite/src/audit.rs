@@ -1,7 +1,7 @@
 //! The audit log's rows (append-only: the schema's triggers refuse edits) and the database's
 //! own facts.
 
-use gocua_server_store::{Audit, AuditRow, Meta, StoreResult};
+use gocua_server_store::{Audit, AuditRow, Meta, StoreError, StoreResult};
 use rusqlite::{OptionalExtension, params};
 
 use crate::{SqliteTx, db_error};
@@ -64,5 +64,14 @@ impl Audit for SqliteTx<'_> {
 impl Meta for SqliteTx<'_> {
     fn epoch(&mut self) -> StoreResult<String> {
         self.tx.query_row("SELECT value FROM server_meta WHERE key = 'epoch'", [], |r| r.get(0)).map_err(db_error)
+    }
+
+    fn set_epoch(&mut self, epoch: &str) -> StoreResult<()> {
+        let changed =
+            self.tx.execute("UPDATE server_meta SET value = ?1 WHERE key = 'epoch'", [epoch]).map_err(db_error)?;
+        if changed != 1 {
+            return Err(StoreError::Corrupt("the database has no epoch".into()));
+        }
+        Ok(())
     }
 }

@@ -16,7 +16,7 @@ use std::sync::Mutex;
 
 use gocua_core::sql;
 use gocua_core::store::migrations::{COMMON, COMMON_REVIEW, COMMON_VISIT_STEPS, COMMON_WITHHELD_REASON};
-use gocua_server_store::{BackendInfo, BackupInfo, Events, Readiness, Store, StoreError, StoreResult, TxFn};
+use gocua_server_store::{BackendInfo, BackupInfo, Events, Meta, Readiness, Store, StoreError, StoreResult, TxFn};
 use rusqlite::{Connection, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
 
@@ -161,12 +161,19 @@ impl Store for SqliteStore {
                 // 256 pages a step, no pause: the server's writers wait only for one step
                 backup.run_to_completion(256, std::time::Duration::ZERO, None).map_err(db_error)?;
             }
+            // the copy is another database to the phones: put back in place of the live one, it
+            // answers their cursors `reset`, and they send again whatever it lacks
+            let epoch = gocua_server_store::new_epoch();
             let tx = copy.transaction().map_err(db_error)?;
-            let last = SqliteTx { tx: &tx }.last_server_seq()?;
-            drop(tx);
+            let last = {
+                let mut copy_tx = SqliteTx { tx: &tx };
+                copy_tx.set_epoch(&epoch)?;
+                copy_tx.last_server_seq()?
+            };
+            tx.commit().map_err(db_error)?;
             drop(copy);
             let bytes = std::fs::metadata(to).map(|m| m.len()).unwrap_or(0);
-            Ok(BackupInfo { bytes, last_server_seq: last })
+            Ok(BackupInfo { bytes, last_server_seq: last, epoch })
         })
     }
 }

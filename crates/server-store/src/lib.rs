@@ -96,6 +96,8 @@ pub trait Store: Send + Sync + fmt::Debug {
     fn scrub_after_erasure(&self) -> StoreResult<Vec<String>>;
 
     /// Copies the live database to `to` without stopping the server (SQLite's online backup).
+    /// The copy carries a new epoch ([`Meta::set_epoch`]): restored, it is another database to
+    /// the phones, which then download their scope again and send back what it lacks.
     fn backup(&self, to: &Path) -> StoreResult<BackupInfo>;
 }
 
@@ -130,6 +132,8 @@ pub struct BackupInfo {
     pub bytes: u64,
     /// The last `server_seq` in the copy.
     pub last_server_seq: u64,
+    /// The copy's epoch (a new one: the live database keeps its own).
+    pub epoch: String,
 }
 
 /// Runs `f` in a write transaction and returns its value, or its own error (rolled back).
@@ -341,6 +345,15 @@ pub trait Meta {
     /// This database's identity, which pull cursors are tied to (a restored or new database
     /// has another).
     fn epoch(&mut self) -> StoreResult<String>;
+    /// Replaces this database's identity: a database restored from a backup must not pass for
+    /// the one it was copied from, or a phone whose cursor lies inside the restored order would
+    /// skip what came after and never send again what the restore lost (see [`new_epoch`]).
+    fn set_epoch(&mut self, epoch: &str) -> StoreResult<()>;
+}
+
+/// A fresh random epoch (32 hex digits, as the migrations make them).
+pub fn new_epoch() -> String {
+    Uuid::new_v4().simple().to_string()
 }
 
 /// The `/root/…/code/` path of a place (`gocua_core::places::path_of`).

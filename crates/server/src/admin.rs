@@ -164,6 +164,35 @@ pub fn revoke_device(store: &dyn Store, device_id: Uuid) -> Result<bool, Error> 
     })
 }
 
+/// The database's identity before and after [`new_epoch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EpochChange {
+    /// The epoch it had.
+    pub from: String,
+    /// The one it has now.
+    pub to: String,
+}
+
+/// Gives the database a new epoch, after it was restored from a backup that could not be given
+/// one when it was made (a PostgreSQL `pg_dump`, or a copy of a stopped SQLite file). Every phone's
+/// next pull then answers `reset`: the phone downloads its scope again and sends back every own
+/// event it still holds, and the server keeps what it lacks and answers `duplicate` for the
+/// rest. Without it a phone whose cursor lies inside the restored order would skip the events
+/// that fill the order back up after the restore, and never send again what the restore lost.
+/// Audited.
+pub fn new_epoch(store: &dyn Store) -> Result<EpochChange, Error> {
+    let to = gocua_server_store::new_epoch();
+    run_write(store, |tx| {
+        let from = tx.epoch()?;
+        tx.set_epoch(&to)?;
+        crate::audit::append(
+            tx,
+            &crate::audit::Entry::at_command_line("new_epoch", serde_json::json!({ "from": from, "to": to })),
+        )?;
+        Ok(EpochChange { from, to: to.clone() })
+    })
+}
+
 /// Adds a province's own cannot-activate reason (national codes cannot be overwritten).
 pub fn add_reason(store: &dyn Store, reason: &Reason) -> Result<(), Error> {
     let province = reason
@@ -363,5 +392,20 @@ mod tests {
         let row = run_read(store, |tx| tx.user(user)).unwrap().unwrap();
         assert_eq!(row.scope, moved);
         assert_eq!(run_read(store, |tx| tx.former_places(user)).unwrap(), ["03445-01"], "only the hamlet that left");
+    }
+
+    #[test]
+    fn a_new_epoch_replaces_the_old_one_and_is_audited() {
+        let store = db();
+        let store = &*store;
+        let before = run_read(store, |tx| tx.epoch()).unwrap();
+        let change = new_epoch(store).unwrap();
+        assert_eq!(change.from, before);
+        assert_ne!(change.to, before);
+        assert_eq!(change.to.len(), 32);
+        assert_eq!(run_read(store, |tx| tx.epoch()).unwrap(), change.to);
+        let rows = run_read(store, |tx| tx.audit_rows(0, 10)).unwrap();
+        assert_eq!(rows.iter().filter(|r| r.action == "new_epoch").count(), 1);
+        assert!(crate::audit::verify(store).is_ok(), "the chain holds");
     }
 }

@@ -18,11 +18,10 @@ pub mod sync;
 #[cfg(test)]
 mod test_store;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
@@ -44,6 +43,12 @@ pub const MIN_COMPRESSED_ANSWER_BYTES: u16 = 512;
 /// A request that takes longer than this (a stalled upload, a slow client) is answered 408.
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
+/// After the shutdown signal, how long requests in flight get to finish before the server stops
+/// anyway (under the 30 s an orchestrator waits before it kills). A push cut off commits nothing
+/// or all of its one transaction, and the phone sends it again: it is answered from what was
+/// stored.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(25);
+
 /// What every handler shares.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -51,12 +56,21 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Request budgets per device and for enrollment.
     pub limits: Arc<ratelimit::RateLimits>,
+    /// What `/metrics` shows (`api::metrics`).
+    pub metrics: Arc<api::metrics::Metrics>,
+    /// A read replica lagging more than this is reported by `/api/v1/ready` (still ready).
+    pub max_replica_lag: std::time::Duration,
 }
 
 impl AppState {
-    /// State over `store` with the standard request budgets.
+    /// State over `store` with the standard request budgets and fresh metrics.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        AppState { store, limits: Arc::new(ratelimit::RateLimits::default()) }
+        AppState {
+            store,
+            limits: Arc::new(ratelimit::RateLimits::default()),
+            metrics: Arc::new(api::metrics::Metrics::new()),
+            max_replica_lag: api::ready::DEFAULT_MAX_REPLICA_LAG,
+        }
     }
 
     /// Runs a rule on a blocking thread (the store's drivers block), keeping the runtime's
@@ -75,15 +89,14 @@ async fn not_found() -> ApiError {
     ApiError::not_found("Không có đường dẫn này / no such endpoint")
 }
 
-/// All routes, with body limits and zstd request decompression.
+/// All routes (`api::routes`), with body limits and zstd request decompression, each request
+/// observed (`api::observe`).
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/v1/health", get(api::health::health))
-        .route("/api/v1/enroll", post(api::enroll::enroll))
-        .route("/api/v1/sync/push", post(api::sync::push))
-        .route("/api/v1/sync/pull", get(api::sync::pull))
+    let metrics = Arc::clone(&state.metrics);
+    api::routes::all()
+        .into_iter()
+        .fold(Router::new(), |router, route| router.route(route.path, route.handler))
         .fallback(not_found)
-        .route_layer(axum::middleware::from_fn(api::observe::observe))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -101,11 +114,14 @@ pub fn router(state: AppState) -> Router {
                 .no_br()
                 .compress_when(DefaultPredicate::new().and(SizeAbove::new(MIN_COMPRESSED_ANSWER_BYTES))),
         )
+        // outermost, so it sees every answer (408s and 413s too); a router's layers wrap each
+        // route, so the matched route is known here
+        .layer(axum::middleware::from_fn_with_state(metrics, api::observe::observe))
         .with_state(state)
 }
 
 /// Serves HTTPS (rustls) with the PEM certificate chain and key until `shutdown` completes, then
-/// gives in-flight requests 10 s to finish.
+/// gives in-flight requests [`SHUTDOWN_GRACE`] to finish.
 pub async fn serve_tls(
     listener: std::net::TcpListener,
     state: AppState,
@@ -120,17 +136,51 @@ pub async fn serve_tls(
     let stopper = handle.clone();
     tokio::spawn(async move {
         shutdown.await;
-        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+        stopper.graceful_shutdown(Some(SHUTDOWN_GRACE));
     });
     listener.set_nonblocking(true)?;
     axum_server::from_tcp_rustls(listener, config)?.handle(handle).serve(router(state).into_make_service()).await
 }
 
-/// Serves until `shutdown` completes, then finishes in-flight requests.
+/// Serves until `shutdown` completes, then stops accepting connections and lets the requests in
+/// flight finish (at most [`SHUTDOWN_GRACE`]); idle keep-alive connections are closed.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    serve_router(listener, router(state), shutdown).await
+}
+
+/// Serves the metrics listener (`serve --metrics-listen`, `api::metrics`) until `shutdown`.
+pub async fn serve_metrics(
+    listener: TcpListener,
+    metrics: Arc<api::metrics::Metrics>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_router(listener, api::metrics::router(metrics), shutdown).await
+}
+
+async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let stopped = Arc::clone(&stopping);
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+        shutdown.await;
+        stopped.notify_one();
+    });
+    let grace = async {
+        stopping.notified().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        served = server.into_future() => served,
+        () = grace => {
+            tracing::warn!(grace = ?SHUTDOWN_GRACE, "stopping with requests still in flight");
+            Ok(())
+        }
+    }
 }

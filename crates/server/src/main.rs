@@ -17,8 +17,18 @@ use tokio::net::TcpListener;
 #[derive(Debug, Parser)]
 #[command(name = "gocua-server", version, about = "Gõ Cửa: máy chủ tổng hợp / aggregation server")]
 struct Cli {
+    /// How log lines are written to stderr: `text` for people, `json` (one object a line) for a
+    /// log collector. The level is GOCUA_LOG (default info).
+    #[arg(long, global = true, env = "GOCUA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -46,6 +56,13 @@ enum Command {
         /// Serve plain HTTP on a non-loopback address anyway (behind a TLS proxy on the same host).
         #[arg(long)]
         insecure_http: bool,
+        /// Serve Prometheus metrics at http://ADDR/metrics on a listener of its own (off unless
+        /// given; keep it on loopback or a private network, never behind the public proxy).
+        #[arg(long, env = "GOCUA_METRICS_LISTEN")]
+        metrics_listen: Option<String>,
+        /// Seconds of read-replica lag above which /api/v1/ready reports it (still answering 200).
+        #[arg(long, env = "GOCUA_MAX_REPLICA_LAG", default_value_t = gocua_server::api::ready::DEFAULT_MAX_REPLICA_LAG.as_secs_f64())]
+        max_replica_lag: f64,
     },
     /// Administer the database (the server may be running).
     Admin {
@@ -177,12 +194,16 @@ enum AdminCommand {
     /// Seed the demo commune and print fresh codes.
     Demo,
     /// Copy the live SQLite database to a new file without stopping the server (PostgreSQL:
-    /// use pg_dump, see the README).
+    /// use pg_dump, see the README). The copy carries a new epoch, so phones treat it as
+    /// another database once it is restored.
     Backup {
         /// The file to write (never overwritten).
         #[arg(long)]
         to: PathBuf,
     },
+    /// Give a restored database a new epoch (after pg_restore, see the README): phones download
+    /// their scope again and send back what the restore lost.
+    NewEpoch,
     /// Count the stored events by status (applied, rejected): a check an operator can run.
     CountEvents,
     /// Import a device's sneakernet bundle (.gocua) as if the device had pushed it.
@@ -326,10 +347,20 @@ fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
         AdminCommand::Backup { to } => {
             let info = store.backup(&to)?;
             println!(
-                "backup written to {}: {} bytes, events up to server_seq {}",
+                "đã sao lưu vào {0}: {1} byte, sự kiện đến server_seq {2}, epoch mới {3} / backup written to {0}: {1} \
+                 bytes, events up to server_seq {2}, epoch {3} (a new one)",
                 to.display(),
                 info.bytes,
-                info.last_server_seq
+                info.last_server_seq,
+                info.epoch
+            );
+        }
+        AdminCommand::NewEpoch => {
+            let change = admin::new_epoch(store)?;
+            println!(
+                "epoch {0} đã được thay bằng {1}: các điện thoại sẽ tải lại địa bàn và gửi lại những gì còn thiếu / \
+                 epoch {0} replaced by {1}: phones download their scope again and resend what is missing",
+                change.from, change.to
             );
         }
         AdminCommand::CountEvents => {
@@ -383,15 +414,44 @@ struct Transport {
     insecure_http: bool,
 }
 
+/// What `serve` offers its operators.
+struct Operations {
+    metrics_listen: Option<String>,
+    max_replica_lag: std::time::Duration,
+}
+
+/// Resolves once the shutdown signal came (or its sender is gone); one for each listener.
+fn on_shutdown(
+    stopping: &tokio::sync::watch::Receiver<bool>,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let mut stopping = stopping.clone();
+    async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+    }
+}
+
 async fn run_serve(
     listen: String,
     database: String,
     read_database: Option<String>,
     demo: bool,
     transport: Transport,
+    operations: Operations,
 ) -> Result<()> {
+    // from now on SIGTERM or ctrl-c stops the server gracefully, even while it opens the database
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let grace = gocua_server::SHUTDOWN_GRACE;
+        tracing::info!(?grace, "stopping: no new connections, finishing the requests in flight");
+        let _ = stop.send(true);
+    });
     let listener = TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
+    let metrics_listener = match &operations.metrics_listen {
+        Some(at) => Some(TcpListener::bind(at).await.with_context(|| format!("cannot listen on {at} for metrics"))?),
+        None => None,
+    };
     // personal data never crosses a network in the clear: plain HTTP only on this machine
     if transport.tls.is_none() && !addr.ip().is_loopback() && !transport.insecure_http {
         bail!(
@@ -410,13 +470,23 @@ async fn run_serve(
         Ok(store)
     })
     .await??;
-    let state = AppState::new(store);
+    let mut state = AppState::new(store);
+    state.max_replica_lag = operations.max_replica_lag;
+    let metrics = match metrics_listener {
+        Some(listener) => {
+            // printed before the "listening on" line, which readers of stdout wait for
+            println!("gocua-server metrics on http://{}/metrics", listener.local_addr()?);
+            let served = gocua_server::serve_metrics(listener, Arc::clone(&state.metrics), on_shutdown(&stopping));
+            Some(tokio::spawn(served))
+        }
+        None => None,
+    };
     match transport.tls {
         Some((cert, key)) => {
             // The tests and the run script read this exact line.
             println!("gocua-server listening on https://{addr}");
             let listener = listener.into_std()?;
-            gocua_server::serve_tls(listener, state, &cert, &key, shutdown_signal())
+            gocua_server::serve_tls(listener, state, &cert, &key, on_shutdown(&stopping))
                 .await
                 .with_context(|| format!("TLS with {} and {}", cert.display(), key.display()))?;
         }
@@ -425,9 +495,13 @@ async fn run_serve(
                 tracing::warn!("serving plain HTTP on a non-loopback address (--insecure-http)");
             }
             println!("gocua-server listening on http://{addr}");
-            gocua_server::serve(listener, state, shutdown_signal()).await?;
+            gocua_server::serve(listener, state, on_shutdown(&stopping)).await?;
         }
     }
+    if let Some(metrics) = metrics {
+        metrics.await.context("the metrics listener")??;
+    }
+    tracing::info!("stopped");
     Ok(())
 }
 
@@ -441,18 +515,41 @@ fn log_filter() -> tracing_subscriber::EnvFilter {
         .fold(filter, |filter, directive| filter.add_directive(directive.parse().expect("a valid directive")))
 }
 
+/// Logs to stderr as `format` says, filtered by [`log_filter`]. JSON lines carry the same
+/// fields as text ones (`timestamp`, `level`, `target`, `message` and the event's own fields at
+/// the top level), never a span's: what a request's log says is only what its events say.
+fn init_logging(format: LogFormat) {
+    let builder = tracing_subscriber::fmt().with_env_filter(log_filter()).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+        LogFormat::Json => {
+            builder.json().flatten_event(true).with_current_span(false).with_span_list(false).with_ansi(false).init()
+        }
+    }
+}
+
 fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(log_filter())
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    init_logging(cli.log_format);
     match cli.command {
-        Command::Serve { listen, database, read_database, demo, tls_cert, tls_key, insecure_http } => {
+        Command::Serve {
+            listen,
+            database,
+            read_database,
+            demo,
+            tls_cert,
+            tls_key,
+            insecure_http,
+            metrics_listen,
+            max_replica_lag,
+        } => {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let transport = Transport { tls: tls_cert.zip(tls_key), insecure_http };
-            rt.block_on(run_serve(listen, database, read_database, demo, transport))
+            let max_replica_lag = std::time::Duration::try_from_secs_f64(max_replica_lag).map_err(|_| {
+                anyhow::anyhow!("--max-replica-lag: số giây, từ 0 trở lên / a number of seconds, 0 or more")
+            })?;
+            let operations = Operations { metrics_listen, max_replica_lag };
+            rt.block_on(run_serve(listen, database, read_database, demo, transport, operations))
         }
         Command::Admin { database, command } => {
             if database.trim().is_empty() {

@@ -7,22 +7,20 @@
 
 mod openrosa;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use chrono::{DateTime, Utc};
 use clap::{Parser, ValueEnum};
-use gocua_core::event::{HouseholdCreated, Payload, ResidentAdded, VisitRecorded};
-use gocua_core::fixtures::{self, Rng};
 use gocua_core::store::DeviceStore;
 use gocua_core::sync::engine::{BatchSizer, SyncError, Transport, TransportError, sync_once_with_progress};
 use gocua_core::sync::protocol::{EventStatus, PullRequest, PullResponse, PushRequest, PushResponse, Role};
 use gocua_http_client::HttpTransport;
 use gocua_linksim::{Profile, Proxy, StatsSnapshot};
+use gocua_sim::{FieldClock, HouseholdVisit, made_up_households, record_household};
 use serde::Serialize;
 
 #[derive(Debug, Parser)]
@@ -34,7 +32,8 @@ struct Cli {
     /// How many phones.
     #[arg(long, default_value_t = 1)]
     devices: usize,
-    /// Visits each phone records.
+    /// Visits each phone records (0: none; the phone still syncs once, a new phone's first
+    /// download of its scope).
     #[arg(long, default_value_t = 100)]
     visits: usize,
     /// Seed of the made-up data.
@@ -118,6 +117,10 @@ struct Totals {
     events_pushed: u64,
     /// Events pushed again after a request that got no answer.
     events_resent: u64,
+    /// Pull pages received (answered).
+    pull_pages: u64,
+    /// Other phones' events received in those pages.
+    events_pulled: u64,
     /// Body bytes of those resends (a push's body shared pro rata among its events).
     bytes_resent: u64,
     /// Seconds spent recording offline (the longest phone). The faster, the more alike the
@@ -166,6 +169,8 @@ impl Totals {
         self.requests += t.requests;
         self.events_pushed += t.events_pushed;
         self.events_resent += t.events_resent;
+        self.pull_pages += t.pull_pages;
+        self.events_pulled += t.events_pulled;
         self.bytes_resent += t.bytes_resent;
         self.record_seconds = self.record_seconds.max(t.record_seconds);
         self.sync_seconds = self.sync_seconds.max(t.sync_seconds);
@@ -180,91 +185,6 @@ impl Totals {
             }));
         }
     }
-}
-
-/// One made-up household as the simulator records it: the household, its four residents, and
-/// the visit outcomes recorded (one per resident; fewer in the last household when the visit
-/// count is not a multiple of four).
-#[derive(Debug, Clone)]
-pub struct HouseholdVisit {
-    /// `household_created.v1`.
-    pub household: HouseholdCreated,
-    /// `resident_added.v1`, four of them.
-    pub residents: Vec<ResidentAdded>,
-    /// `visit_recorded.v1`, in resident order.
-    pub visits: Vec<VisitRecorded>,
-}
-
-/// Device times spaced as a volunteer's day spaces them (made-up gaps: 3–8 minutes before a
-/// household, 30–120 s before each step inside it), ending before the server's clock.
-#[derive(Debug)]
-struct FieldClock {
-    rng: Rng,
-    at: DateTime<Utc>,
-}
-
-impl FieldClock {
-    fn new(seed: u64, households: usize) -> Self {
-        let longest_household = 480 + 8 * 120;
-        let start = Utc::now().timestamp() - households as i64 * longest_household;
-        FieldClock { rng: Rng::new(seed), at: DateTime::from_timestamp(start, 0).unwrap_or_else(Utc::now) }
-    }
-    fn after(&mut self, least: u64, spread: u64) -> DateTime<Utc> {
-        self.at += chrono::Duration::seconds((least + self.rng.below(spread)) as i64);
-        self.at
-    }
-}
-
-/// Records one household as the app does (ids from the phone's counter, one event per step);
-/// returns the number of events.
-fn record_household(store: &mut DeviceStore, h: &HouseholdVisit, clock: &mut FieldClock) -> Result<usize> {
-    let household_id = store.new_record_id()?;
-    let created = HouseholdCreated { household_id, ..h.household.clone() };
-    store.record_at(Payload::HouseholdCreated(created), clock.after(180, 300))?;
-    let mut ids = HashMap::new();
-    for r in &h.residents {
-        let resident_id = store.new_record_id()?;
-        ids.insert(r.resident_id, resident_id);
-        let added = ResidentAdded { resident_id, household_id, ..r.clone() };
-        store.record_at(Payload::ResidentAdded(added), clock.after(30, 90))?;
-    }
-    for v in &h.visits {
-        let resident_id = *ids.get(&v.resident_id).context("a visit of a resident not in the household")?;
-        let visit = VisitRecorded { visit_id: store.new_record_id()?, resident_id, ..v.clone() };
-        store.record_at(Payload::VisitRecorded(visit), clock.after(30, 90))?;
-    }
-    Ok(1 + h.residents.len() + h.visits.len())
-}
-
-/// The made-up households for `visits` visits from `seed`, spread over `hamlets` in turn.
-pub fn made_up_households(seed: u64, visits: usize, hamlets: &[String]) -> Result<Vec<HouseholdVisit>> {
-    if hamlets.is_empty() {
-        bail!("không có thôn/bản / no hamlets");
-    }
-    let mut rng = Rng::new(seed);
-    let mut out: Vec<HouseholdVisit> = Vec::new();
-    let mut done = 0;
-    while done < visits {
-        let (_, ids, payloads) = fixtures::household_payloads(&mut rng, &hamlets[out.len() % hamlets.len()], 4);
-        let (mut household, mut residents) = (None, Vec::new());
-        for p in payloads {
-            match p {
-                Payload::HouseholdCreated(h) => household = Some(h),
-                Payload::ResidentAdded(r) => residents.push(r),
-                other => bail!("unexpected fixture payload {}", other.type_name()),
-            }
-        }
-        let mut recorded = Vec::new();
-        for r in ids.into_iter().take(visits - done) {
-            match fixtures::visit_payload(&mut rng, r, &["absent_unreachable", "no_smartphone", "refused"]) {
-                Payload::VisitRecorded(v) => recorded.push(v),
-                other => bail!("unexpected fixture payload {}", other.type_name()),
-            }
-            done += 1;
-        }
-        out.push(HouseholdVisit { household: household.context("no household_created")?, residents, visits: recorded });
-    }
-    Ok(out)
 }
 
 fn codes(cli: &Cli) -> Result<Vec<String>> {
@@ -382,6 +302,8 @@ struct Tally {
     bytes_resent: u64,
     duplicates: u64,
     rejected: u64,
+    pull_pages: u64,
+    events_pulled: u64,
 }
 
 impl Counted {
@@ -421,8 +343,14 @@ impl Transport for Counted {
     }
 
     async fn pull(&self, request: &PullRequest) -> Result<PullResponse, TransportError> {
-        self.tally().requests += 1;
-        self.inner.pull(request).await
+        let result = self.inner.pull(request).await;
+        let mut t = self.tally();
+        t.requests += 1;
+        if let Ok(page) = &result {
+            t.pull_pages += 1;
+            t.events_pulled += page.events.len() as u64;
+        }
+        result
     }
 }
 
@@ -482,7 +410,10 @@ async fn one_device(cli: &Cli, index: usize, code: &str, dir: &tempfile::TempDir
     let per_sync = if cli.sync_every == 0 { households.len().max(1) } else { cli.sync_every };
     let (mut record_time, mut sync_time) = (Duration::ZERO, Duration::ZERO);
     let mut clock = FieldClock::new(cli.seed.wrapping_add(index as u64), households.len());
-    for (i, group) in households.chunks(per_sync).enumerate() {
+    // a phone that records nothing (`--visits 0`) still syncs once: a new phone's first download
+    let groups: Vec<&[HouseholdVisit]> =
+        if households.is_empty() { vec![&[]] } else { households.chunks(per_sync).collect() };
+    for (i, group) in groups.into_iter().enumerate() {
         let recording = Instant::now();
         {
             let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
@@ -515,6 +446,8 @@ async fn one_device(cli: &Cli, index: usize, code: &str, dir: &tempfile::TempDir
     totals.bytes_resent = tally.bytes_resent;
     totals.duplicates = tally.duplicates;
     totals.rejected = tally.rejected;
+    totals.pull_pages = tally.pull_pages;
+    totals.events_pulled = tally.events_pulled;
     totals.bytes_up = transport.inner.counts().up.load(Ordering::Relaxed);
     totals.bytes_down = transport.inner.counts().down.load(Ordering::Relaxed);
     Ok(totals)

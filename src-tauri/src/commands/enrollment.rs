@@ -36,7 +36,12 @@ pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandErro
 
 fn current_enrollment(store: &mut gocua_core::store::DeviceStore) -> Result<Option<EnrollmentView>, gocua_core::Error> {
     let Some(e) = store.enrollment()? else { return Ok(None) };
-    let name = catalog::place(store.connection(), &e.scope_code)?.map(|p| p.name).unwrap_or_default();
+    // a scope of several places reads as their names, comma-separated
+    let mut names = Vec::new();
+    for code in e.scope.codes() {
+        names.extend(catalog::place(store.connection(), code)?.map(|p| p.name));
+    }
+    let name = names.join(", ");
     Ok(Some(EnrollmentView::new(&e, name)))
 }
 

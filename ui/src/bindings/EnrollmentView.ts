@@ -18,10 +18,10 @@ user_name: string,
  */
 role: Role, 
 /**
- * Scope place code.
+ * The scope's place codes, comma-separated.
  */
 scope_code: string, 
 /**
- * Scope place name.
+ * The scope's place names, comma-separated.
  */
 scope_name: string, };

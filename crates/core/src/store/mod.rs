@@ -24,6 +24,7 @@ use crate::event::{Event, Payload};
 use crate::ids;
 use crate::places::Place;
 use crate::reducer::{Projection, ReduceError, StateView, reduce};
+use crate::scope::Scope;
 use crate::sql::{self, catalog, projection::SqlView};
 use crate::sync::protocol::{EnrollResponse, EventStatus, PullResponse, PushResponse, Role};
 use crate::validate::FieldError;
@@ -44,8 +45,8 @@ pub struct Enrollment {
     pub user_name: String,
     /// The user's role.
     pub role: Role,
-    /// The place the device works in.
-    pub scope_code: String,
+    /// The places the device works in (one or more; stored as [`Scope::key`]).
+    pub scope: Scope,
     /// When it was enrolled.
     pub enrolled_at: DateTime<Utc>,
 }
@@ -187,7 +188,7 @@ impl DeviceStore {
                     user_id: Uuid::from_str(&user_id).map_err(|_| unreadable("user id"))?,
                     user_name,
                     role: Role::from_code(&role).ok_or_else(|| unreadable("role"))?,
-                    scope_code,
+                    scope: Scope::parse_key(&scope_code).map_err(|_| unreadable("scope"))?,
                     enrolled_at: DateTime::parse_from_rfc3339(&enrolled_at)
                         .map_err(|_| unreadable("time"))?
                         .with_timezone(&Utc),
@@ -219,7 +220,7 @@ impl DeviceStore {
             user_id: response.user.id,
             user_name: response.user.name.clone(),
             role: response.user.role,
-            scope_code: response.scope.code.clone(),
+            scope: response.scope_set(),
             enrolled_at: now_millis(),
         };
         let tx = self.conn.transaction()?;
@@ -236,7 +237,7 @@ impl DeviceStore {
                 enrollment.user_id.to_string(),
                 enrollment.user_name,
                 enrollment.role.code(),
-                enrollment.scope_code,
+                enrollment.scope.key(),
                 enrollment.enrolled_at.to_rfc3339(),
             ],
         )?;
@@ -325,15 +326,35 @@ impl DeviceStore {
 
     /// Applies a push answer: acknowledged and rejected events leave the outbox in one
     /// transaction; rejected ones stay in the log, marked, for a person to deal with, and the
-    /// projection is replayed without them so it matches the server's.
+    /// projection is replayed without them so it matches the server's. So it is when a resent
+    /// event turns out to sit, in the server's order, before events pulled since (a restored
+    /// server answers `duplicate` with its old place): replayed after them until now, a pulled
+    /// record that needs it (another phone's visit to this phone's resident) did not apply.
     pub fn apply_push_response(&mut self, response: &PushResponse) -> Result<AckSummary, Error> {
         self.refuse_in_sandbox()?;
         let device_id = self.require_enrollment()?.device_id.to_string();
         let tx = self.conn.transaction()?;
         let mut summary = AckSummary::default();
         let mut replay = false;
+        // the earliest server place given to an event the device had replayed as unordered
+        let mut earliest_placed: Option<u64> = None;
         let now = acknowledged_now();
         for result in &response.all_results() {
+            if result.status == EventStatus::Duplicate
+                && let Some(server_seq) = result.server_seq
+            {
+                let unordered = tx
+                    .query_row(
+                        "SELECT server_seq IS NULL FROM events WHERE device_id = ?1 AND seq = ?2 AND origin = 'local'",
+                        params![device_id, result.seq],
+                        |r| r.get::<_, bool>(0),
+                    )
+                    .optional()?
+                    .unwrap_or(false);
+                if unordered {
+                    earliest_placed = Some(earliest_placed.map_or(server_seq, |e| e.min(server_seq)));
+                }
+            }
             let (state, errors) = match result.status {
                 EventStatus::Applied => {
                     summary.applied += 1;
@@ -370,6 +391,13 @@ impl DeviceStore {
         }
         if let Some(expected) = response.expected_seq {
             requeue_from(&tx, expected)?;
+        }
+        if let Some(placed) = earliest_placed {
+            replay |= tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM events WHERE origin = 'pulled' AND server_seq > ?1)",
+                [placed],
+                |r| r.get::<_, bool>(0),
+            )?;
         }
         if replay {
             replay_log(&tx)?;
@@ -493,14 +521,14 @@ impl DeviceStore {
         Ok(())
     }
 
-    /// The server moved this device's user to another place: remember the new scope and its
+    /// The server gave this device's user other places: remember the new scope and its
     /// places. What left the scope leaves the projection at the replay that ends the reset
     /// that comes with it (see [`DeviceStore::begin_reset`]), which it marks as a scope change's.
-    pub fn change_scope(&mut self, scope: &Place, places: &[Place]) -> Result<(), Error> {
+    pub fn change_scope(&mut self, scope: &Scope, places: &[Place]) -> Result<(), Error> {
         self.refuse_in_sandbox()?;
         let tx = self.conn.transaction()?;
         catalog::upsert_places(&tx, places)?;
-        tx.execute("UPDATE enrollment SET scope_code = ?1 WHERE singleton = 1", [&scope.code])?;
+        tx.execute("UPDATE enrollment SET scope_code = ?1 WHERE singleton = 1", [&scope.key()])?;
         set_meta(&tx, META_SCOPE_CHANGED, "1")?;
         tx.commit()?;
         Ok(())
@@ -627,7 +655,13 @@ fn drop_outside_scope(tx: &Transaction<'_>) -> Result<(), Error> {
     else {
         return Ok(());
     };
-    let Some(scope_path) = catalog::place_path(tx, &scope)? else { return Ok(()) };
+    let mut scope_paths = Vec::new();
+    for code in Scope::parse_key(&scope)?.codes() {
+        scope_paths.extend(catalog::place_path(tx, code)?);
+    }
+    if scope_paths.is_empty() {
+        return Ok(());
+    }
     let view = SqlView::new(tx);
     let mut needed = std::collections::HashSet::new();
     let mut stmt = tx.prepare("SELECT e.payload FROM outbox o JOIN events e ON e.id = o.event_id")?;
@@ -646,7 +680,7 @@ fn drop_outside_scope(tx: &Transaction<'_>) -> Result<(), Error> {
     let households: Vec<(String, String)> =
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     for (id, hamlet) in households {
-        let inside = catalog::place_path(tx, &hamlet)?.is_some_and(|p| p.starts_with(&scope_path));
+        let inside = catalog::place_path(tx, &hamlet)?.is_some_and(|p| scope_paths.iter().any(|s| p.starts_with(s)));
         let keep = inside || Uuid::from_str(&id).is_ok_and(|id| needed.contains(&id));
         if !keep {
             tx.execute(

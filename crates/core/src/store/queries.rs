@@ -190,15 +190,17 @@ impl DeviceStore {
 
     /// The hamlets under the device's scope.
     pub fn hamlets(&self) -> Result<Vec<Place>, Error> {
-        let scope = self.require_enrollment()?.scope_code;
+        let scope = self.require_enrollment()?.scope;
         let mut out = Vec::new();
-        // a phone scoped to one hamlet works in that hamlet
-        if let Some(place) = catalog::place(&self.conn, &scope)?
-            && place.level == crate::places::PlaceLevel::Hamlet
-        {
-            out.push(place);
+        // a phone scoped to hamlets works in those hamlets
+        for code in scope.codes() {
+            if let Some(place) = catalog::place(&self.conn, code)?
+                && place.level == crate::places::PlaceLevel::Hamlet
+            {
+                out.push(place);
+            }
         }
-        let mut stack = vec![scope];
+        let mut stack: Vec<String> = scope.codes().to_vec();
         while let Some(code) = stack.pop() {
             for child in catalog::children(&self.conn, &code)? {
                 stack.push(child.code.clone());

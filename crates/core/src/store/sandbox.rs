@@ -107,6 +107,7 @@ impl DeviceStore {
             token: String::new(),
             user: UserInfo { id: Uuid::now_v7(), name: "Giảng viên tập huấn".into(), role: Role::Trainer },
             scope: places[1].clone(),
+            scopes: vec![],
             places,
             reasons: self.reasons()?.all().to_vec(),
             server_time: Utc::now(),
@@ -235,6 +236,7 @@ mod tests {
 
     use super::*;
     use crate::forms::NewVisit;
+    use crate::scope::Scope;
     use crate::store::{HouseholdQuery, StatusFilter};
     use crate::sync::engine::{Transport, TransportError, sync_once};
     use crate::sync::protocol::{PullRequest, PullResponse, PushRequest, PushResponse};
@@ -269,7 +271,7 @@ mod tests {
         let store = DeviceStore::create_sandbox(&dir.path().join("demo.sqlite"), 1, today()).unwrap();
         assert!(store.is_sandbox().unwrap());
         let enrollment = store.enrollment().unwrap().unwrap();
-        assert_eq!((enrollment.role, enrollment.scope_code.as_str()), (Role::Trainer, SANDBOX_COMMUNE.0));
+        assert_eq!((enrollment.role, enrollment.scope.key().as_str()), (Role::Trainer, SANDBOX_COMMUNE.0));
         assert_eq!(store.households(&HouseholdQuery { limit: Some(1000), ..Default::default() }).unwrap().len(), 48);
         for status in
             [StatusFilter::Unvisited, StatusFilter::FollowUpDue, StatusFilter::Done, StatusFilter::CannotActivate]
@@ -314,7 +316,7 @@ mod tests {
         );
         sandboxed(store.apply_pull_page(&PullResponse::default()).map(drop));
         sandboxed(store.begin_reset("other"));
-        sandboxed(store.change_scope(&sandbox_places()[2], &sandbox_places()));
+        sandboxed(store.change_scope(&Scope::single(sandbox_places()[2].code.clone()), &sandbox_places()));
         sandboxed(store.save_enrollment("http://127.0.0.1:9", &fixtures::enroll_response(&store)).map(drop));
         sandboxed(store.export_bundle(Utc::now()).map(drop));
 

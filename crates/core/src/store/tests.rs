@@ -460,14 +460,14 @@ fn a_reset_keeps_the_server_order_of_local_events_only_for_a_scope_change_of_the
     let places = fixtures::demo_places();
     let scope = places.iter().find(|p| p.code == "03445").unwrap().clone();
     store.apply_pull_page(&PullResponse { cursor: 7, epoch: "db-1".into(), ..Default::default() }).unwrap();
-    store.change_scope(&scope, &places).unwrap();
+    store.change_scope(&Scope::single(scope.code.clone()), &places).unwrap();
     store.begin_reset("db-1").unwrap();
     assert_eq!(server_seq(&store), Some(7), "a scope change: same database, same order");
     assert_eq!(store.unsent_count().unwrap(), 0);
     store.begin_reset("db-1").unwrap();
     assert_eq!(server_seq(&store), None, "the same database restored from a backup: its order is another now");
     store.apply_push_response(&ack_all(&store, EventStatus::Duplicate)).unwrap();
-    store.change_scope(&scope, &places).unwrap();
+    store.change_scope(&Scope::single(scope.code.clone()), &places).unwrap();
     store.begin_reset("db-2").unwrap();
     assert_eq!(server_seq(&store), None, "another database: the old order means nothing");
 }
@@ -781,7 +781,43 @@ fn a_scope_change_sends_nothing_again() {
     cursor_to(&mut store, 1);
     let places = fixtures::demo_places();
     let hamlet = places.iter().find(|p| p.code == "03445-02").unwrap().clone();
-    store.change_scope(&hamlet, &places).unwrap();
+    store.change_scope(&Scope::single(hamlet.code.clone()), &places).unwrap();
     store.begin_reset("e1").unwrap();
     assert_eq!(store.unsent_count().unwrap(), 0, "same database: the server has them all");
+}
+
+#[test]
+fn a_resent_event_the_restored_server_already_had_puts_the_pulled_visits_that_need_it_back() {
+    let mut store = enrolled();
+    let mut rng = Rng::new(41);
+    let (_, residents, payloads) = fixtures::household_payloads(&mut rng, "03445-01", 1);
+    for p in payloads {
+        store.record(p).unwrap();
+    }
+    ack_in_server_order(&mut store, 1);
+    // another phone's visit to this phone's resident
+    let other = Uuid::now_v7();
+    let visit = fixtures::event(other, other, 1, fixtures::visit_payload(&mut rng, residents[0], &[]));
+    let page = |epoch: &str| PullResponse {
+        events: vec![PulledEvent { server_seq: 3, event: visit.clone() }],
+        cursor: 3,
+        epoch: epoch.into(),
+        ..Default::default()
+    };
+    store.apply_pull_page(&page("db-1")).unwrap();
+    assert_eq!(store.projection().unwrap().residents[&residents[0]].visit_count, 1);
+
+    // the server was restored from a backup that holds all three: the phone starts over and
+    // resends its own events, which the page's visit needs
+    store.begin_reset("db-2").unwrap();
+    store.apply_pull_page(&page("db-2")).unwrap();
+    let mut answer = ack_all(&store, EventStatus::Duplicate);
+    for (i, r) in answer.results.iter_mut().enumerate() {
+        r.server_seq = Some(1 + i as u64);
+    }
+    store.apply_push_response(&answer).unwrap();
+    let projection = store.projection().unwrap();
+    assert_eq!(projection.residents[&residents[0]].visit_count, 1, "the visit counts again");
+    assert_eq!(projection.visits.len(), 1);
+    assert_eq!(store.unsent_count().unwrap(), 0);
 }

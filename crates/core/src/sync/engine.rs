@@ -228,7 +228,7 @@ pub async fn sync_once_with_progress<T: Transport>(
                 epoch: s.server_epoch()?,
                 cursor: s.pull_cursor()?,
                 limit: sizer.pull_limit,
-                scope: s.enrollment()?.map(|e| e.scope_code).unwrap_or_default(),
+                scope: s.enrollment()?.map(|e| e.scope.key()).unwrap_or_default(),
                 own: s.pulls_own_events()?,
             })
         })?;
@@ -252,8 +252,8 @@ pub async fn sync_once_with_progress<T: Transport>(
                 );
             }
             locked_on(store, device, |s| {
-                if let Some(scope) = &page.scope {
-                    s.change_scope(scope, &page.places)?;
+                if let Some(scope) = page.new_scope() {
+                    s.change_scope(&scope, &page.places)?;
                 }
                 s.begin_reset(&page.epoch)
             })?;

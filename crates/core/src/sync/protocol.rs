@@ -26,6 +26,7 @@ pub const MAX_PULL_LIMIT: u32 = 500;
 
 /// Who may do what, fixed at enrollment.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -70,6 +71,7 @@ impl Role {
 }
 
 /// `POST /api/v1/enroll`: trade a one-time code for a device token.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollRequest {
     /// The one-time code the commune police gave out.
@@ -87,6 +89,7 @@ pub struct EnrollRequest {
 }
 
 /// The enrolled user.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserInfo {
     /// User id (events' author).
@@ -98,6 +101,7 @@ pub struct UserInfo {
 }
 
 /// Answer to a successful enrollment.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollResponse {
     /// The device's id, stamped on all its events.
@@ -106,9 +110,14 @@ pub struct EnrollResponse {
     pub token: String,
     /// The user the device acts for.
     pub user: UserInfo,
-    /// The place the device may see and change.
+    /// The first place of the device's scope (the only one of a one-place scope): what apps
+    /// that knew one place only read.
     pub scope: Place,
-    /// The scope's ancestors and every place under it, parents before children.
+    /// Every place of the scope (a volunteer given two hamlets, a team leader a team's
+    /// hamlets). Servers before scope sets send none: the scope is then `scope` alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<Place>,
+    /// The scope places' ancestors and every place under them, parents before children.
     pub places: Vec<Place>,
     /// The reasons valid in the scope's province.
     pub reasons: Vec<Reason>,
@@ -134,6 +143,7 @@ pub struct PushRequest {
 }
 
 /// What the server did with one pushed event.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventStatus {
@@ -149,6 +159,7 @@ pub enum EventStatus {
 
 /// Why an applied event was flagged.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Flag {
@@ -163,6 +174,7 @@ pub enum Flag {
 }
 
 /// The answer for one event.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventResult {
     /// The event's sequence number.
@@ -186,10 +198,12 @@ pub struct EventResult {
 
 /// Consecutive events that were simply applied, said in three numbers on the wire
 /// (`[first_seq, count, first_server_seq]`): events `first_seq…` got `first_server_seq…`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppliedRun(pub u64, pub u64, pub u64);
 
 /// Answer to a push.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushResponse {
     /// One result per event handled, in order; events after a gap are not handled. In a compact
@@ -249,6 +263,7 @@ impl PushResponse {
 }
 
 /// One event in a pull page, with its place in the server's order.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PulledEvent {
     /// The server's arrival order.
@@ -258,6 +273,7 @@ pub struct PulledEvent {
 }
 
 /// Answer to `GET /api/v1/sync/pull?cursor=…&limit=…`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullResponse {
     /// Applied events in the device's scope after the cursor, by other devices.
@@ -273,9 +289,12 @@ pub struct PullResponse {
     /// The server database's identity: a cursor only means something against the same one.
     #[serde(default)]
     pub epoch: String,
-    /// With `reset: scope_changed`: the device's new scope…
+    /// With `reset: scope_changed`: the first place of the device's new scope…
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<Place>,
+    /// …every place of it (see [`EnrollResponse::scopes`])…
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<Place>,
     /// …and its places (ancestors, then everything under it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub places: Vec<Place>,
@@ -287,6 +306,31 @@ pub struct PullResponse {
     /// removes their personal values from everything it holds (`gocua_core::erasure`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub erased: Vec<Uuid>,
+}
+
+/// The scope an answer gives: every place of `scopes`, or `scope` alone from a server that
+/// sends no `scopes`.
+fn scope_of(first: Option<&Place>, all: &[Place]) -> Option<crate::scope::Scope> {
+    if all.is_empty() {
+        first.map(|p| crate::scope::Scope::single(p.code.clone()))
+    } else {
+        crate::scope::Scope::new(all.iter().map(|p| p.code.clone())).ok()
+    }
+}
+
+impl EnrollResponse {
+    /// The device's scope: every place it was given.
+    pub fn scope_set(&self) -> crate::scope::Scope {
+        scope_of(Some(&self.scope), &self.scopes)
+            .unwrap_or_else(|| crate::scope::Scope::single(self.scope.code.clone()))
+    }
+}
+
+impl PullResponse {
+    /// With `reset: scope_changed`, the device's new scope.
+    pub fn new_scope(&self) -> Option<crate::scope::Scope> {
+        scope_of(self.scope.as_ref(), &self.scopes)
+    }
 }
 
 /// What a device asks a pull for (`GET /api/v1/sync/pull?cursor=…&limit=…&epoch=…&scope=…`).
@@ -308,6 +352,7 @@ pub struct PullRequest {
 
 /// Why a pull answered `reset`.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResetReason {
@@ -318,6 +363,7 @@ pub enum ResetReason {
 }
 
 /// The body of every error answer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// Machine-readable kind: `invalid_request`, `unauthorized`, `forbidden`, `not_found`,
@@ -325,4 +371,32 @@ pub struct ErrorBody {
     pub kind: String,
     /// What was wrong, for people.
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::places::PlaceLevel;
+
+    fn hamlet(code: &str) -> Place {
+        Place {
+            code: code.into(),
+            name: format!("Bản {code}"),
+            level: PlaceLevel::Hamlet,
+            parent_code: Some("03445".into()),
+            division_type: "bản".into(),
+        }
+    }
+
+    #[test]
+    fn a_scope_of_several_places_and_one_from_an_older_server() {
+        let mut page = PullResponse { scope: Some(hamlet("03445-02")), ..PullResponse::default() };
+        assert_eq!(page.new_scope().unwrap().key(), "03445-02", "an older server: `scope` alone");
+        page.scopes = vec![hamlet("03445-02"), hamlet("03445-01")];
+        assert_eq!(page.new_scope().unwrap().key(), "03445-01,03445-02");
+        let json = serde_json::to_value(&page).unwrap();
+        let back: PullResponse = serde_json::from_value(json).unwrap();
+        assert_eq!(back.new_scope(), page.new_scope());
+        assert_eq!(PullResponse::default().new_scope(), None, "no reset, no scope");
+    }
 }

@@ -15,6 +15,7 @@ use crate::event::{Event, Payload};
 use crate::ids;
 
 /// A push request as JSON.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PushBody {
     schema_version: u32,
@@ -29,6 +30,7 @@ pub struct PushBody {
 }
 
 /// An event as JSON: the envelope fields are left out when the batch says them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct WireEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,6 +41,8 @@ struct WireEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     author: Option<Uuid>,
     device_time: DateTime<Utc>,
+    /// What happened: an object whose `type` names the payload and its version (DESIGN.md).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     payload: Payload,
 }
 

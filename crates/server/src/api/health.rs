@@ -1,15 +1,29 @@
-//! `GET /api/v1/health`: the server is up and its database answers.
+//! `GET /api/v1/health`: the process is alive and answers HTTP. It never touches the database
+//! (a liveness probe that restarts a healthy server because PostgreSQL is down only makes things
+//! worse); `GET /api/v1/ready` (`api::ready`) says whether it can serve.
 
 use axum::Json;
-use axum::extract::State;
 use gocua_core::sync::protocol::{APP_VERSION, SCHEMA_VERSION};
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use crate::AppState;
-use crate::error::ApiError;
+/// What `GET /api/v1/health` answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: &'static str,
+    /// The server's version.
+    pub version: &'static str,
+    /// The sync schema version it speaks.
+    pub schema_version: u32,
+}
 
-/// Answers `{status, version, schema_version}` once a query succeeds.
-pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    state.blocking(|store| Ok(gocua_server_store::run_read(store, |tx| tx.epoch())?)).await?;
-    Ok(Json(json!({ "status": "ok", "version": APP_VERSION, "schema_version": SCHEMA_VERSION })))
+/// Answers `{status: "ok", version, schema_version}` while the process runs.
+#[utoipa::path(
+    get,
+    path = "/api/v1/health",
+    tag = "operations",
+    responses((status = 200, description = "Tiến trình đang chạy / the process is alive", body = Health))
+)]
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "ok", version: APP_VERSION, schema_version: SCHEMA_VERSION })
 }

@@ -1,8 +1,13 @@
-//! HTTP handlers under `/api/v1/`, one module per resource; each a few lines over `sync`.
+//! HTTP handlers under `/api/v1/`, one module per resource, each a few lines over the rules;
+//! the route list (`routes`), its OpenAPI document, per-request observation and the metrics.
 
 pub mod enroll;
 pub mod health;
+pub mod metrics;
 pub mod observe;
+pub mod openapi;
+pub mod ready;
+pub mod routes;
 pub mod sync;
 
 use axum::body::Bytes;

@@ -69,7 +69,7 @@ pub fn enroll(store: &dyn Store, request: &EnrollRequest) -> Result<EnrollRespon
             return Err(invalid_code());
         }
         let server_key = crate::bundle::current_key(tx)?.public_key().to_base64();
-        let (scope, places) = scope_places(tx, &user.scope)?;
+        let ScopePlaces { scopes, places } = scope_places(tx, &user.scope)?;
         let province = places.first().map(|p| p.code.clone()).unwrap_or_default();
         let reasons = tx.reasons()?.for_province(&province).all().to_vec();
         // a new device may now read its scope's households
@@ -86,7 +86,8 @@ pub fn enroll(store: &dyn Store, request: &EnrollRequest) -> Result<EnrollRespon
             device_id,
             token,
             user: UserInfo { id: user.id, name: user.name.clone(), role: user.role },
-            scope,
+            scope: scopes[0].clone(),
+            scopes,
             places,
             reasons,
             server_time: now,
@@ -95,16 +96,25 @@ pub fn enroll(store: &dyn Store, request: &EnrollRequest) -> Result<EnrollRespon
     })
 }
 
-/// A scope's first place, and the places a device needs for the scope: each scope place's
-/// ancestors (province first) and every place under it, parents before children, once each.
-pub fn scope_places(tx: &mut dyn Tx, scope: &Scope) -> Result<(Place, Vec<Place>), Error> {
+/// What a device is told of its scope: the scope's places, and the places it needs for them.
+#[derive(Debug, Clone)]
+pub struct ScopePlaces {
+    /// Each place of the scope, in the scope's order (the first is what one-place apps read).
+    pub scopes: Vec<Place>,
+    /// Each scope place's ancestors (province first) and every place under it, parents before
+    /// children, once each.
+    pub places: Vec<Place>,
+}
+
+/// The [`ScopePlaces`] of `scope`.
+pub fn scope_places(tx: &mut dyn Tx, scope: &Scope) -> Result<ScopePlaces, Error> {
     let mut places: Vec<Place> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    let mut first = None;
+    let mut scopes = Vec::new();
     for code in scope.codes() {
         let chain = lineage(tx, code)?;
         let place = chain.last().cloned().ok_or_else(|| StoreError::Corrupt(format!("scope {code} is not a place")))?;
-        first.get_or_insert_with(|| place.clone());
+        scopes.push(place.clone());
         for p in chain {
             if seen.insert(p.code.clone()) {
                 places.push(p);
@@ -120,6 +130,8 @@ pub fn scope_places(tx: &mut dyn Tx, scope: &Scope) -> Result<(Place, Vec<Place>
             }
         }
     }
-    let first = first.ok_or_else(|| StoreError::Corrupt("an empty scope".into()))?;
-    Ok((first, places))
+    if scopes.is_empty() {
+        return Err(StoreError::Corrupt("an empty scope".into()).into());
+    }
+    Ok(ScopePlaces { scopes, places })
 }

@@ -1,7 +1,7 @@
 //! Scoped pull: applied events of other devices under a place, after a cursor, in pages,
 //! masked for roles that do not see CCCD numbers and police-only reasons (`gocua_core::privacy`).
 
-use gocua_core::places::Place;
+use crate::sync::enroll::ScopePlaces;
 use gocua_core::privacy;
 use gocua_core::sync::protocol::{MAX_PULL_LIMIT, PullResponse, PulledEvent, ResetReason};
 use gocua_server_store::{EventQuery, Store, Tx, place_path, run_read, run_replica_read};
@@ -73,16 +73,16 @@ enum Page {
     Behind,
 }
 
-fn reset(store: &dyn Store, scope: Option<(Place, Vec<Place>)>) -> Result<PullResponse, Error> {
+fn reset(store: &dyn Store, scope: Option<ScopePlaces>) -> Result<PullResponse, Error> {
     let epoch = run_read(store, |tx| tx.epoch().map_err(Error::from))?;
     Ok(reset_answer(epoch, scope))
 }
 
-fn reset_answer(epoch: String, scope: Option<(Place, Vec<Place>)>) -> PullResponse {
+fn reset_answer(epoch: String, scope: Option<ScopePlaces>) -> PullResponse {
     let reason = if scope.is_some() { ResetReason::ScopeChanged } else { ResetReason::OtherEpoch };
-    let (scope, places) = match scope {
-        Some((scope, places)) => (Some(scope), places),
-        None => (None, vec![]),
+    let (scopes, places) = match scope {
+        Some(ScopePlaces { scopes, places }) => (scopes, places),
+        None => (vec![], vec![]),
     };
     PullResponse {
         events: vec![],
@@ -90,7 +90,8 @@ fn reset_answer(epoch: String, scope: Option<(Place, Vec<Place>)>) -> PullRespon
         has_more: true,
         reset: Some(reason),
         epoch,
-        scope,
+        scope: scopes.first().cloned(),
+        scopes,
         places,
         people: vec![],
         erased: vec![],
@@ -164,6 +165,7 @@ fn read_page(tx: &mut dyn Tx, device: &AuthDevice, query: &PullQuery) -> Result<
         reset: None,
         epoch,
         scope: None,
+        scopes: vec![],
         places: vec![],
         people,
         erased,

@@ -183,22 +183,27 @@ pub fn effective_time(device_time: DateTime<Utc>, received: DateTime<Utc>) -> (D
     }
 }
 
-/// One new event: its answer, and what to store (`None`: nothing, e.g. a reused event id).
+/// An event's answer, and what to store of it (`None`: nothing, e.g. a reused event id).
+type Ingested = (EventResult, Option<(Event, Placed)>);
+
+/// A rejected event's answer, and (when `keep`) the row that records it with its reasons.
+fn rejected(event: &Event, errors: Vec<FieldError>, now: DateTime<Utc>, keep: bool) -> Result<Ingested, Error> {
+    let row = if keep { Some((event.clone(), Placed::rejected(&errors, now)?)) } else { None };
+    Ok((result(event, EventStatus::Rejected, errors), row))
+}
+
+/// One new event: its answer, and what to store.
 fn ingest_one(
     view: &mut BatchView<'_>,
     device: &AuthDevice,
     event: &Event,
     now: DateTime<Utc>,
     taken_here: &mut HashSet<Uuid>,
-) -> Result<(EventResult, Option<(Event, Placed)>), Error> {
-    let reject = |errors: Vec<FieldError>, store: bool| -> Result<(EventResult, Option<(Event, Placed)>), Error> {
-        let keep = if store { Some((event.clone(), Placed::rejected(&errors, now)?)) } else { None };
-        Ok((result(event, EventStatus::Rejected, errors), keep))
-    };
+) -> Result<Ingested, Error> {
     if view.stored(event.id).is_some() || !taken_here.insert(event.id) {
         let e =
             FieldError::new("id", "duplicate_event_id", "Mã bản ghi đã được dùng.", "This event id is already used.");
-        return reject(vec![e], false);
+        return rejected(event, vec![e], now, false);
     }
     if event.author != device.user_id {
         let e = FieldError::new(
@@ -207,7 +212,7 @@ fn ingest_one(
             "Người ghi không khớp thiết bị.",
             "The author is not this device's user.",
         );
-        return reject(vec![e], true);
+        return rejected(event, vec![e], now, true);
     }
     // a phone offline at an erasure sends its stale copy: the person's values never come back
     let unerased = without_erased(view, event);
@@ -216,8 +221,7 @@ fn ingest_one(
         view.reasons().get(code).is_some_and(|r| r.police_only)
     });
     if !refused.is_empty() {
-        let keep = Some((event.clone(), Placed::rejected(&refused, now)?));
-        return Ok((result(event, EventStatus::Rejected, refused), keep));
+        return rejected(event, refused, now, true);
     }
     let place_path = match event_place(view, event).map_err(|e| store_failure(view, e))? {
         Some(code) => view.place_path(&code).map_err(|e| store_failure(view, e))?,
@@ -252,10 +256,7 @@ fn ingest_one(
                 Placed { place_path, status: StoredStatus::Applied, flags: flags_json, effective_time: effective };
             Ok((EventResult { flags, ..result(event, status, vec![]) }, Some((event.clone(), placed))))
         }
-        Err(ReduceError::Rejected(errors)) => {
-            let keep = Some((event.clone(), Placed::rejected(&errors, now)?));
-            Ok((result(event, EventStatus::Rejected, errors), keep))
-        }
+        Err(ReduceError::Rejected(errors)) => rejected(event, errors, now, true),
         Err(ReduceError::Store(e)) => Err(store_failure(view, e)),
     }
 }
