@@ -11,6 +11,12 @@ source scripts/ensure-tools.sh
 ensure_rust
 ensure_tauri_libs
 ensure_window_test_tools
+# Debian's postgresql and nginx when missing (their system services stopped again): the server
+# tests start private PostgreSQL clusters from its binaries on free loopback ports, and the
+# topology tests nginx with its own prefix (gocua_server_postgres::testing, scripts/topology.sh).
+# Before any cargo test: the workspace's test build turns on the backend's `testing` feature.
+ensure_postgres
+ensure_nginx
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
@@ -31,10 +37,6 @@ echo "== cargo test"
 # runs, so the end-to-end tests in tests/ always start the binary of this very commit.
 cargo test --workspace --all-targets --locked 2>&1 | tee -a "$log"
 echo "== the story suite on PostgreSQL"
-# Debian's postgresql (and nginx, for the topology tests) when missing; the tests start private
-# clusters from its binaries on free loopback ports (gocua_server_postgres::testing) and stop them.
-ensure_postgres
-ensure_nginx
 GOCUA_TEST_BACKEND=postgres cargo test --locked -p gocua-server --lib 2>&1 | tee -a "$log"
 # The model-based property test runs 500 cases on SQLite above; here 60 (each case is a fresh
 # PostgreSQL database): enough to catch a backend that differs, within the CI budget.
