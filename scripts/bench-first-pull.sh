@@ -111,12 +111,14 @@ for r in rows:
     print()
     print(f"{r['backend']} profile: {e:,} events in {r['pages']} pages of up to {r['limit']}; server {r['server_seconds']:.2f} s, "
           f"phone store {r['apply_seconds']:.2f} s")
-    for name, key in [("JSON as served", "json_bytes"), ("zstd as served (the wire)", "wire_bytes"),
-                      ("same JSON, zstd 19", "zstd19_bytes"), ("same JSON, dcz (push dictionary)", "dcz_bytes"),
-                      ("compact runs (push form), JSON", "compact_json_bytes"),
-                      ("compact runs, zstd 3", "compact_zstd3_bytes"), ("compact runs, dcz", "compact_dcz_bytes")]:
-        b = r[key]
+    rows_out = [("runs JSON (schema 5)", r["json_bytes"], None), ("dcz as served (the wire)", r["wire_bytes"], None),
+                ("every event in full, JSON (before schema 5)", r["full_json_bytes"], None),
+                ("every event in full, zstd 3 (what apps before schema 5 get)", r["full_zstd3_bytes"], None),
+                ("runs, zstd 3 (no dictionary named)", r["runs_zstd3_bytes"], None)]
+    rows_out += [(f"runs, dcz level {c['level']}", c["bytes"], c["seconds"]) for c in r["dcz_levels"]]
+    for name, b, seconds in rows_out:
         # EDGE model: 400 ms per page and the bytes at 240 kbit/s (headers and the phone's work left out)
         edge = r["pages"] * 0.4 + b * 8 / 240_000
-        print(f"  {name}: {b:,} bytes, {b / e:.1f} per event; EDGE round trips + bytes {edge:.1f} s")
+        cost = "" if seconds is None else f"; compressing the whole download {seconds:.2f} s"
+        print(f"  {name}: {b:,} bytes, {b / e:.1f} per event; EDGE round trips + bytes {edge:.1f} s{cost}")
 EOF

@@ -5,8 +5,9 @@ use axum::http::{Request, StatusCode, header};
 use gocua_core::fixtures;
 use gocua_core::sync::dcz;
 use gocua_core::sync::protocol::{
-    APP_VERSION, EnrollRequest, EnrollResponse, PushRequest, PushResponse, SCHEMA_VERSION,
+    APP_VERSION, EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse, SCHEMA_VERSION,
 };
+use gocua_core::sync::wire::PullBody;
 use gocua_server::{AppState, admin, router};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -418,6 +419,52 @@ async fn a_cursor_from_another_database_gets_a_reset() {
     // restored from an older backup: the cursor points past the last event
     let (_, ahead) = p.pull(&app, &format!("cursor={}&epoch={epoch}", cursor + 1000), SCHEMA_VERSION).await;
     assert_eq!(ahead["reset"], "other_epoch", "{ahead}");
+}
+
+/// A pull of the whole scope as an app of `schema` asks it, naming `dictionary` when given: the
+/// answer's `Content-Encoding` and its JSON.
+async fn pull_page(app: &App, token: &str, schema: u32, dictionary: Option<&str>) -> (Option<String>, Vec<u8>) {
+    let mut request = Request::get("/api/v1/sync/pull?cursor=0")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header("gocua-schema-version", schema.to_string())
+        .header(header::ACCEPT_ENCODING, "dcz, zstd");
+    if let Some(dictionary) = dictionary {
+        request = request.header(dcz::AVAILABLE_DICTIONARY, dictionary);
+    }
+    let response = app.router.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let encoding = response.headers().get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap().to_owned());
+    let wire = response.into_body().collect().await.unwrap().to_bytes();
+    let json = match encoding.as_deref() {
+        Some("dcz") => dcz::decode(&wire, 64 << 20).unwrap(),
+        Some("zstd") => zstd::decode_all(wire.as_ref()).unwrap(),
+        _ => wire.to_vec(),
+    };
+    (encoding, json)
+}
+
+#[tokio::test]
+async fn a_page_travels_in_runs_and_dcz_to_new_apps_and_in_full_to_older_ones() {
+    let app = app();
+    let p = phone(&app, 0).await;
+    let (encoding, json) = pull_page(&app, &p.token, 4, Some(&dcz::available_dictionary())).await;
+    assert_eq!(encoding.as_deref(), Some("zstd"), "an app before schema 5 reads neither runs nor dcz");
+    let full: PullResponse = serde_json::from_slice(&json).unwrap();
+    assert!(full.events.len() > 20, "the demo commune's households: {}", full.events.len());
+
+    let (encoding, json) = pull_page(&app, &p.token, SCHEMA_VERSION, Some(&dcz::available_dictionary())).await;
+    assert_eq!(encoding.as_deref(), Some(dcz::CONTENT_ENCODING));
+    let value: Value = serde_json::from_slice(&json).unwrap();
+    assert!(value.get("events").is_none() && value["runs"].as_array().is_some_and(|r| !r.is_empty()), "{value}");
+    let runs: PullResponse = serde_json::from_slice::<PullBody>(&json).unwrap().into();
+    assert_eq!(runs, full, "the same page either way");
+
+    // no dictionary named, or one this server does not have: runs, compressed as any answer
+    for dictionary in [None, Some(":AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=:")] {
+        let (encoding, json) = pull_page(&app, &p.token, SCHEMA_VERSION, dictionary).await;
+        assert_eq!(encoding.as_deref(), Some("zstd"), "{dictionary:?}");
+        assert_eq!(PullResponse::from(serde_json::from_slice::<PullBody>(&json).unwrap()), full);
+    }
 }
 
 #[tokio::test]

@@ -259,21 +259,10 @@ fn pg_restore(_server: &TestServer, _dump: &std::path::Path) {
     unreachable!("GOCUA_TEST_BACKEND=postgres needs the postgres-tests feature")
 }
 
-/// A client program of the newest PostgreSQL installed (as the test cluster uses).
+/// A client program of the newest PostgreSQL installed (the one the test cluster runs).
 #[cfg(feature = "postgres-tests")]
 fn pg_program(name: &str) -> PathBuf {
-    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            let version: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let program = entry.path().join("bin").join(name);
-            program.exists().then_some((version, program))
-        })
-        .collect();
-    found.sort();
-    found.pop().map_or_else(|| PathBuf::from(name), |(_, program)| program)
+    gocua_server_postgres::testing::bin_dir().join(name)
 }
 
 #[cfg(feature = "postgres-tests")]

@@ -163,7 +163,8 @@ impl Transport for InProcess {
         let uri =
             format!("/api/v1/sync/pull?cursor={}&limit={}&epoch={}&scope={}", r.cursor, r.limit, r.epoch, r.scope);
         let body = self.send(self.request("GET", &uri, vec![])).await?;
-        Ok(serde_json::from_slice(&body).expect("pull answer"))
+        // from schema 5 the page comes in runs
+        Ok(serde_json::from_slice::<gocua_core::sync::wire::PullBody>(&body).expect("pull answer").into())
     }
 }
 

@@ -1,4 +1,5 @@
-//! The device's HTTP transport: enrollment and sync over reqwest, with dictionary-compressed (`dcz`) pushes and zstd answers.
+//! The device's HTTP transport: enrollment and sync over reqwest, with dictionary-compressed
+//! (`dcz`) pushes and pull pages, and zstd answers.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,6 +11,7 @@ use gocua_core::sync::protocol::{
     APP_VERSION, EnrollRequest, EnrollResponse, ErrorBody, PullRequest, PullResponse, PushRequest, PushResponse,
     SCHEMA_VERSION,
 };
+use gocua_core::sync::wire::PullBody;
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 
@@ -21,6 +23,9 @@ pub struct HttpTransport {
     client: Client,
     counts: Arc<ByteCounts>,
 }
+
+/// The most bytes an answer may unpack to (a pull page of 2,000 events is about 1 MB of JSON).
+const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
 
 /// Body bytes this transport (and its clones) sent and received: what a phone's data plan pays
 /// for, less HTTP headers and TCP/IP overhead.
@@ -64,7 +69,8 @@ impl HttpTransport {
         let builder = builder
             .header("gocua-schema-version", SCHEMA_VERSION.to_string())
             .header("gocua-app-version", APP_VERSION)
-            .header("accept-encoding", "zstd");
+            // every answer may come zstd-compressed, a pull page `dcz` (`HttpTransport::pull`)
+            .header("accept-encoding", "dcz, zstd");
         match &self.token {
             Some(token) => builder.bearer_auth(token),
             None => builder,
@@ -108,14 +114,14 @@ fn offline(e: reqwest::Error) -> TransportError {
 
 async fn decode<T: DeserializeOwned>(response: Response, counts: &ByteCounts) -> Result<T, TransportError> {
     let status = response.status();
-    let zstd_body = response.headers().get("content-encoding").is_some_and(|v| v.as_bytes() == b"zstd");
+    let encoding = response.headers().get("content-encoding").map(|v| v.as_bytes().to_vec());
     let wire = response.bytes().await.map_err(offline)?;
     counts.down.fetch_add(wire.len() as u64, Ordering::Relaxed);
     // decompressed here rather than by reqwest, so the counter sees the bytes on the wire
-    let bytes = if zstd_body {
-        zstd::decode_all(wire.as_ref()).map_err(|e| TransportError::Protocol(format!("zstd: {e}")))?
-    } else {
-        wire.to_vec()
+    let bytes = match encoding.as_deref() {
+        Some(b"zstd") => unzstd(&wire).map_err(|e| TransportError::Protocol(format!("zstd: {e}")))?,
+        Some(b"dcz") => dcz::decode(&wire, MAX_ANSWER_BYTES).map_err(|e| TransportError::Protocol(e.to_string()))?,
+        _ => wire.to_vec(),
     };
     if status == StatusCode::OK {
         return serde_json::from_slice(&bytes).map_err(|e| TransportError::Protocol(e.to_string()));
@@ -125,6 +131,17 @@ async fn decode<T: DeserializeOwned>(response: Response, counts: &ByteCounts) ->
         message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
     });
     Err(TransportError::Refused { status: status.as_u16(), kind: body.kind, message: body.message })
+}
+
+/// A zstd answer unpacked, refused past `MAX_ANSWER_BYTES`.
+fn unzstd(wire: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    zstd::Decoder::new(wire)?.take(MAX_ANSWER_BYTES as u64 + 1).read_to_end(&mut out)?;
+    if out.len() > MAX_ANSWER_BYTES {
+        return Err(std::io::Error::other(format!("more than {MAX_ANSWER_BYTES} bytes")));
+    }
+    Ok(out)
 }
 
 impl Transport for HttpTransport {
@@ -157,10 +174,12 @@ impl Transport for HttpTransport {
         }
         let response = self
             .request(self.client.get(format!("{}/api/v1/sync/pull", self.base_url)))
+            .header(dcz::AVAILABLE_DICTIONARY, dcz::available_dictionary())
             .query(&query)
             .send()
             .await
             .map_err(offline)?;
-        decode(response, &self.counts).await
+        // from schema 5 pages come in runs (`PullBody`)
+        Ok(decode::<PullBody>(response, &self.counts).await?.into())
     }
 }

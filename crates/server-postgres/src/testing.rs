@@ -146,8 +146,8 @@ impl Drop for Cluster {
     }
 }
 
-/// The directory of the newest PostgreSQL's binaries.
-fn bin_dir() -> PathBuf {
+/// The directory of the newest PostgreSQL's binaries (its server and its client programs).
+pub fn bin_dir() -> PathBuf {
     let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()

@@ -1,5 +1,7 @@
-//! Dictionary-compressed push bodies: `Content-Encoding: dcz` as RFC 9842 defines it, zstd with
-//! a dictionary both sides already hold, the body opening with the dictionary's SHA-256.
+//! Dictionary-compressed bodies: `Content-Encoding: dcz` as RFC 9842 defines it, zstd with a
+//! dictionary both sides already hold, the body opening with the dictionary's SHA-256. Pushes
+//! are sent so; pull pages are answered so when the app names the dictionary it holds in
+//! `Available-Dictionary` and accepts `dcz`.
 //!
 //! A push of 100 events is small enough that plain zstd spends much of it learning the shape of
 //! the JSON (the keys, the event types, the common family names). The dictionary teaches that
@@ -9,10 +11,13 @@
 
 use std::io::Read;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use sha2::{Digest, Sha256};
 
-/// The dictionary this build compresses pushes with: made-up sample events of every kind and
-/// common Vietnamese name parts, no real person (`scripts/make-push-dictionary.py`).
+/// The dictionary this build compresses pushes (and reads pull pages) with: made-up sample
+/// events of every kind and common Vietnamese name parts, no real person
+/// (`scripts/make-push-dictionary.py`).
 pub const PUSH_DICTIONARY_V1: &[u8] = include_bytes!("push-dictionary-v1.txt");
 /// Every dictionary the server can read, newest first.
 const KNOWN: [&[u8]; 1] = [PUSH_DICTIONARY_V1];
@@ -20,6 +25,13 @@ const KNOWN: [&[u8]; 1] = [PUSH_DICTIONARY_V1];
 pub const CONTENT_ENCODING: &str = "dcz";
 /// zstd level of push bodies: the phone spends milliseconds, the 2G link saves seconds.
 pub const LEVEL: i32 = 19;
+/// zstd level of pull pages, which the server compresses for every phone. Measured on a
+/// commune's first download (BENCHMARKS.md, issue 13): level 9 gives 21.4 bytes per event in
+/// 0.23 s of server CPU for 45,000 events; level 19 18.6 bytes in 3.0 s (13 times the CPU for
+/// 13 % fewer bytes); level 12 is larger than 9 there.
+pub const PULL_LEVEL: i32 = 9;
+/// The request header naming the dictionary a client holds (RFC 9842: `:base64 SHA-256:`).
+pub const AVAILABLE_DICTIONARY: &str = "available-dictionary";
 /// RFC 9842's header: a zstd skippable frame of 32 bytes, holding the dictionary's hash.
 const MAGIC: [u8; 8] = [0x5e, 0x2a, 0x4d, 0x18, 0x20, 0x00, 0x00, 0x00];
 const HEADER_LEN: usize = MAGIC.len() + 32;
@@ -49,11 +61,36 @@ fn hash(dictionary: &[u8]) -> [u8; 32] {
 
 /// Compresses a body with the current dictionary.
 pub fn encode(body: &[u8]) -> std::io::Result<Vec<u8>> {
+    encode_with(body, PUSH_DICTIONARY_V1, LEVEL)
+}
+
+/// Compresses a body with `dictionary` at zstd `level`.
+pub fn encode_with(body: &[u8], dictionary: &[u8], level: i32) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(HEADER_LEN + body.len() / 8);
     out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&hash(PUSH_DICTIONARY_V1));
-    out.extend(zstd::bulk::Compressor::with_dictionary(LEVEL, PUSH_DICTIONARY_V1)?.compress(body)?);
+    out.extend_from_slice(&hash(dictionary));
+    out.extend(zstd::bulk::Compressor::with_dictionary(level, dictionary)?.compress(body)?);
     Ok(out)
+}
+
+/// The `Available-Dictionary` value of the current dictionary, which an app sends with a pull.
+pub fn available_dictionary() -> String {
+    format!(":{}:", BASE64.encode(hash(PUSH_DICTIONARY_V1)))
+}
+
+/// The dictionary an `Available-Dictionary` value names, when this build has it.
+pub fn dictionary_named(available: &str) -> Option<&'static [u8]> {
+    let named = BASE64.decode(available.trim().strip_prefix(':')?.strip_suffix(':')?).ok()?;
+    KNOWN.into_iter().find(|d| hash(d)[..] == named[..])
+}
+
+/// Whether an `Accept-Encoding` value accepts `dcz` (a `q=0` refuses it).
+pub fn accepted(accept_encoding: &str) -> bool {
+    accept_encoding.split(',').any(|coding| {
+        let mut parts = coding.split(';').map(str::trim);
+        parts.next().is_some_and(|name| name.eq_ignore_ascii_case(CONTENT_ENCODING))
+            && !parts.any(|p| p.strip_prefix("q=").is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q <= 0.0)))
+    })
 }
 
 /// Decompresses a body, refusing one that would unpack to more than `max_bytes`.
@@ -88,6 +125,23 @@ mod tests {
         let packed = encode(&body).unwrap();
         assert_eq!(decode(&packed, body.len()).unwrap(), body);
         assert!(packed.len() < zstd::encode_all(&body[..], LEVEL).unwrap().len());
+    }
+
+    #[test]
+    fn an_answer_names_its_dictionary_as_the_app_does() {
+        let available = available_dictionary();
+        assert_eq!(dictionary_named(&available), Some(PUSH_DICTIONARY_V1));
+        assert_eq!(dictionary_named(&format!(" {available} ")), Some(PUSH_DICTIONARY_V1));
+        assert_eq!(dictionary_named(":AAAA:"), None, "a dictionary this build does not have");
+        assert_eq!(dictionary_named("not base64"), None);
+        let body = br#"{"runs":[],"cursor":0}"#.repeat(20);
+        let packed = encode_with(&body, PUSH_DICTIONARY_V1, PULL_LEVEL).unwrap();
+        assert_eq!(decode(&packed, body.len()).unwrap(), body);
+        assert!(accepted("dcz, zstd"));
+        assert!(accepted("zstd;q=1.0, DCZ;q=0.5"));
+        assert!(!accepted("zstd, gzip"));
+        assert!(!accepted("dcz;q=0, zstd"));
+        assert!(!accepted("dczz"));
     }
 
     #[test]

@@ -13,16 +13,18 @@ use crate::validate::FieldError;
 /// (`*_edited.v2`), tombstones (`household_removed.v1`), the `flagged` status and pull resets;
 /// schema 3 the compact push (`wire`, derived ids, `dcz` bodies) and compact push answers;
 /// schema 4 masked CCCD numbers and the `withheld` reason in pulls of non-police roles
-/// (`crate::privacy`), erasures (`PullResponse::erased`) and own-event pulls (`own`).
-pub const SCHEMA_VERSION: u32 = 4;
+/// (`crate::privacy`), erasures (`PullResponse::erased`) and own-event pulls (`own`); schema 5
+/// pull pages in runs (`wire::PullBody`), `dcz`-compressed when the app names its dictionary.
+pub const SCHEMA_VERSION: u32 = 5;
 /// The version of this build, sent with every request.
 pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The most events a device sends in one push.
 pub const MAX_PUSH_EVENTS: usize = 100;
 /// The most serialized bytes of events a device puts in one push (before compression).
 pub const MAX_PUSH_BYTES: usize = 256 * 1024;
-/// The default and largest page a pull returns.
-pub const MAX_PULL_LIMIT: u32 = 500;
+/// The default and largest page a pull returns: a first download over EDGE pays a 0.4 s round
+/// trip per page, and a page of 2,000 events is about 40 kB on the wire (BENCHMARKS.md, issue 13).
+pub const MAX_PULL_LIMIT: u32 = 2_000;
 
 /// Who may do what, fixed at enrollment.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]

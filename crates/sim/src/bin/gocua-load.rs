@@ -30,6 +30,7 @@ use gocua_core::event::Event;
 use gocua_core::places::PlaceLevel;
 use gocua_core::store::DeviceStore;
 use gocua_core::sync::dcz;
+use gocua_core::sync::wire::PullBody;
 use gocua_core::sync::protocol::{
     APP_VERSION, EnrollResponse, EventStatus, MAX_PULL_LIMIT, MAX_PUSH_BYTES, MAX_PUSH_EVENTS, PullResponse,
     PushRequest, PushResponse, Role, SCHEMA_VERSION,
@@ -101,7 +102,7 @@ struct IngestArgs {
 struct PullArgs {
     #[command(flatten)]
     target: Target,
-    /// Page size asked for (the app asks for the largest, 500).
+    /// Page size asked for (the app asks for the largest).
     #[arg(long, default_value_t = MAX_PULL_LIMIT)]
     limit: u32,
 }
@@ -592,6 +593,7 @@ fn ingest(args: &IngestArgs) -> Result<()> {
 
 // --- pull profile ------------------------------------------------------------------------------
 
+/// Where a first download's time and bytes go.
 #[derive(Debug, Default, Serialize)]
 struct PullReport {
     pages: u64,
@@ -600,77 +602,63 @@ struct PullReport {
     server_seconds: f64,
     /// Time the phone's store took to apply the pages (`DeviceStore::apply_pull_page`).
     apply_seconds: f64,
-    /// Answer bodies: as sent (the server's zstd), and as JSON.
+    /// Answer bodies as served to this app (runs, `dcz` at `dcz::PULL_LEVEL`), and their JSON.
     wire_bytes: u64,
     json_bytes: u64,
-    /// The JSON of the pages' events alone (without `people`, `erased`, the envelope).
-    events_json_bytes: u64,
     wire_bytes_per_event: f64,
     json_bytes_per_event: f64,
-    /// The same pages' JSON at zstd level 19, and with the push dictionary (`dcz`, level 19).
-    zstd19_bytes: u64,
-    dcz_bytes: u64,
-    /// Estimate: the pages' events said as push bodies are (runs of one device's consecutive
-    /// events with the envelope once and derived ids left out), plus each run's first
-    /// `server_seq`; as JSON, zstd level 3 and `dcz`.
-    compact_json_bytes: u64,
-    compact_zstd3_bytes: u64,
-    compact_dcz_bytes: u64,
-    /// Runs of one device in those pages.
-    compact_runs: u64,
+    /// The same pages as an app before schema 5 gets them: every event in full, zstd level 3.
+    full_json_bytes: u64,
+    full_zstd3_bytes: u64,
+    /// The runs' JSON at zstd level 3 (an app that names no dictionary).
+    runs_zstd3_bytes: u64,
+    /// The runs' JSON as `dcz` at other zstd levels: bytes and the server's compression time.
+    dcz_levels: Vec<LevelCost>,
     limit: u32,
     loadavg: String,
 }
 
-/// A compact page: runs of one device's consecutive events, each a push body with its first
-/// `server_seq` (an estimate of what a compact pull page would weigh).
-#[derive(Debug, Serialize)]
-struct CompactRun {
-    server_seq: u64,
-    #[serde(flatten)]
-    body: serde_json::Value,
+/// What one zstd level costs for the whole download.
+#[derive(Debug, Default, Serialize)]
+struct LevelCost {
+    level: i32,
+    bytes: u64,
+    seconds: f64,
 }
 
-fn compact_page(page: &PullResponse) -> Result<(Vec<u8>, u64)> {
-    let mut runs: Vec<CompactRun> = Vec::new();
-    let mut current: Vec<Event> = Vec::new();
-    let mut first_server_seq = 0;
-    let flush = |current: &mut Vec<Event>, first: u64, runs: &mut Vec<CompactRun>| -> Result<()> {
-        if current.is_empty() {
-            return Ok(());
-        }
-        let request = PushRequest {
-            schema_version: SCHEMA_VERSION,
-            app_version: APP_VERSION.to_owned(),
-            events: std::mem::take(current),
-        };
-        let mut body = serde_json::to_value(&request)?;
-        if let Some(map) = body.as_object_mut() {
-            map.remove("schema_version");
-            map.remove("app_version");
-        }
-        runs.push(CompactRun { server_seq: first, body });
-        Ok(())
+/// The `dcz` levels a pull profile weighs against each other.
+const PROFILE_LEVELS: [i32; 6] = [3, 6, 9, 12, 15, 19];
+
+/// One page, asked for as the app asks (`gocua_http_client::HttpTransport::pull`): the body on
+/// the wire and its JSON.
+async fn fetch_page(
+    client: &reqwest::Client,
+    url: &str,
+    query: &[(&str, String)],
+    token: &str,
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    let response = client
+        .get(url)
+        .query(query)
+        .bearer_auth(token)
+        .header("gocua-schema-version", SCHEMA_VERSION.to_string())
+        .header("gocua-app-version", APP_VERSION)
+        .header("accept-encoding", "dcz, zstd")
+        .header(dcz::AVAILABLE_DICTIONARY, dcz::available_dictionary())
+        .send()
+        .await?;
+    let status = response.status();
+    let encoding = response.headers().get("content-encoding").map(|v| v.as_bytes().to_vec());
+    let wire = response.bytes().await?.to_vec();
+    let json = match encoding.as_deref() {
+        Some(b"dcz") => dcz::decode(&wire, 256 << 20)?,
+        Some(b"zstd") => zstd::decode_all(&wire[..])?,
+        _ => wire.clone(),
     };
-    for pulled in &page.events {
-        let continues = current.last().is_some_and(|last: &Event| {
-            last.device_id == pulled.event.device_id
-                && last.author == pulled.event.author
-                && last.seq + 1 == pulled.event.seq
-                && first_server_seq + current.len() as u64 == pulled.server_seq
-        });
-        if !continues {
-            flush(&mut current, first_server_seq, &mut runs)?;
-            first_server_seq = pulled.server_seq;
-        }
-        current.push(pulled.event.clone());
+    if status != reqwest::StatusCode::OK {
+        bail!("pull: {status}: {}", String::from_utf8_lossy(&json));
     }
-    flush(&mut current, first_server_seq, &mut runs)?;
-    let n = runs.len() as u64;
-    let json = serde_json::to_vec(&serde_json::json!({
-        "runs": runs, "cursor": page.cursor, "has_more": page.has_more, "epoch": page.epoch, "people": page.people,
-    }))?;
-    Ok((json, n))
+    Ok((wire, json))
 }
 
 fn pull_profile(args: &PullArgs) -> Result<()> {
@@ -682,6 +670,7 @@ fn pull_profile(args: &PullArgs) -> Result<()> {
     let client = reqwest::Client::builder().http1_only().no_proxy().timeout(Duration::from_secs(300)).build()?;
     let url = format!("{}/api/v1/sync/pull", args.target.server.trim_end_matches('/'));
     let mut report = PullReport { limit: args.limit, loadavg: loadavg(), ..PullReport::default() };
+    report.dcz_levels = PROFILE_LEVELS.iter().map(|&level| LevelCost { level, ..LevelCost::default() }).collect();
     let (mut cursor, mut epoch) = (0u64, String::new());
     loop {
         let query = [
@@ -691,26 +680,9 @@ fn pull_profile(args: &PullArgs) -> Result<()> {
             ("scope", phone.response.scope.code.clone()),
         ];
         let started = Instant::now();
-        let (status, zstd_body, wire) = rt.block_on(async {
-            let response = client
-                .get(&url)
-                .query(&query)
-                .bearer_auth(&phone.token)
-                .header("gocua-schema-version", SCHEMA_VERSION.to_string())
-                .header("gocua-app-version", APP_VERSION)
-                .header("accept-encoding", "zstd")
-                .send()
-                .await?;
-            let status = response.status();
-            let zstd_body = response.headers().get("content-encoding").is_some_and(|v| v.as_bytes() == b"zstd");
-            Ok::<_, anyhow::Error>((status, zstd_body, response.bytes().await?))
-        })?;
+        let (wire, json) = rt.block_on(fetch_page(&client, &url, &query, &phone.token))?;
         report.server_seconds += started.elapsed().as_secs_f64();
-        let json = if zstd_body { zstd::decode_all(wire.as_ref())? } else { wire.to_vec() };
-        if status != reqwest::StatusCode::OK {
-            bail!("pull: {status}: {}", String::from_utf8_lossy(&json));
-        }
-        let page: PullResponse = serde_json::from_slice(&json)?;
+        let page: PullResponse = serde_json::from_slice::<PullBody>(&json)?.into();
         if page.reset.is_some() {
             bail!("a new phone's first pull answered reset");
         }
@@ -718,14 +690,15 @@ fn pull_profile(args: &PullArgs) -> Result<()> {
         report.events += page.events.len() as u64;
         report.wire_bytes += wire.len() as u64;
         report.json_bytes += json.len() as u64;
-        report.events_json_bytes += serde_json::to_vec(&page.events)?.len() as u64;
-        report.zstd19_bytes += zstd::bulk::compress(&json, 19)?.len() as u64;
-        report.dcz_bytes += dcz::encode(&json)?.len() as u64;
-        let (compact, runs) = compact_page(&page)?;
-        report.compact_runs += runs;
-        report.compact_json_bytes += compact.len() as u64;
-        report.compact_zstd3_bytes += zstd::bulk::compress(&compact, 3)?.len() as u64;
-        report.compact_dcz_bytes += dcz::encode(&compact)?.len() as u64;
+        let full = serde_json::to_vec(&page)?;
+        report.full_json_bytes += full.len() as u64;
+        report.full_zstd3_bytes += zstd::bulk::compress(&full, 3)?.len() as u64;
+        report.runs_zstd3_bytes += zstd::bulk::compress(&json, 3)?.len() as u64;
+        for cost in &mut report.dcz_levels {
+            let timed = Instant::now();
+            cost.bytes += dcz::encode_with(&json, dcz::PUSH_DICTIONARY_V1, cost.level)?.len() as u64;
+            cost.seconds += timed.elapsed().as_secs_f64();
+        }
         let applying = Instant::now();
         store.apply_pull_page(&page)?;
         report.apply_seconds += applying.elapsed().as_secs_f64();
