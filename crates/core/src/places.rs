@@ -113,7 +113,7 @@ pub fn read_admin_units_csv(reader: impl std::io::Read) -> Result<Vec<Place>, Er
 
 /// The deepest a place tree goes (province, district, commune, hamlet, with room to spare):
 /// a longer chain of parents is a loop.
-const MAX_DEPTH: usize = 16;
+pub const MAX_DEPTH: usize = 16;
 
 /// The place `code` and its ancestors, root first, looked up one by one with `place`; empty
 /// when the code is unknown. `looped` makes the error for a tree whose parents loop. The one

@@ -10,8 +10,10 @@
 //!   pushing to two servers at once has each event applied once.
 //! - **Read transactions** are `REPEATABLE READ READ ONLY`: one snapshot for the whole closure.
 //! - **Statements** are prepared once per connection and cached; the bulk ones (events, the
-//!   projection's rows, lookups by many ids) are one statement per call over arrays (`unnest`,
-//!   `= ANY`), never one per row.
+//!   projection's rows, lookups by many ids) are one statement per call over arrays (`unnest`),
+//!   never one per row. Lookups by many keys probe the key once per key (`by_keys!` in `tx`),
+//!   never trusting a cached plan of `key = ANY($1)` made while the table was small. A place's
+//!   ancestors come in one recursive query.
 //! - **Failures**: a lost connection, a restarting server or an exhausted pool is
 //!   [`StoreError::Unavailable`]; a pooled connection that died while idle (the server
 //!   restarted) is dropped and the transaction begins on another, so a restart of PostgreSQL

@@ -31,6 +31,36 @@ fn read<R>(store: &PgStore, f: impl FnMut(&mut dyn Tx) -> StoreResult<R>) -> R {
 }
 
 #[test]
+fn a_lineage_is_read_in_one_query_as_the_walk_reads_it_and_a_loop_is_an_error() {
+    let (_db, store, _) = seeded();
+    read(&store, |tx| {
+        let codes = |places: Vec<Place>| places.into_iter().map(|p| p.code).collect::<Vec<_>>();
+        assert_eq!(codes(tx.lineage("03445-02")?), ["12", "03445", "03445-02"]);
+        let walked = gocua_core::places::lineage_with("03445-02", |c| tx.place(c), looped)?;
+        assert_eq!(tx.lineage("03445-02")?, walked);
+        assert_eq!(tx.lineage("nowhere")?, vec![]);
+        let wanted = ["03445-03".to_owned(), "03445-02".to_owned(), "nowhere".to_owned()];
+        let mut found = codes(tx.lineages(&wanted)?);
+        found.sort();
+        assert_eq!(found, ["03445", "03445-02", "03445-03", "12"], "each place once, unknown codes left out");
+        Ok(())
+    });
+    let place = |code: &str, parent: &str| Place {
+        code: code.into(),
+        name: format!("Vòng {code}"),
+        level: PlaceLevel::Hamlet,
+        parent_code: Some(parent.into()),
+        division_type: "thôn".into(),
+    };
+    write(&store, |tx| {
+        tx.upsert_places(&[place("loop-a", "03445"), place("loop-b", "loop-a")])?;
+        tx.upsert_places(&[place("loop-a", "loop-b")])
+    });
+    let error = run_read(&store, |tx| tx.lineage("loop-b")).unwrap_err();
+    assert!(error.to_string().contains("loops"), "{error}");
+}
+
+#[test]
 fn places_and_reasons_round_trip() {
     let (_db, store, _) = seeded();
     let places = gocua_core::fixtures::demo_places();

@@ -204,6 +204,24 @@ impl<T: Catalog + Users + Devices + Events + ProjectionRows + Erasures + Audit +
 pub trait Catalog {
     /// A place by code.
     fn place(&mut self, code: &str) -> StoreResult<Option<Place>>;
+    /// The place and its ancestors, root first; empty if the code is unknown. A backend whose
+    /// every statement is a round trip reads it in one.
+    fn lineage(&mut self, code: &str) -> StoreResult<Vec<Place>> {
+        gocua_core::places::lineage_with(code, |c| self.place(c), looped)
+    }
+    /// The places `codes` name and all their ancestors, each once, in no set order (unknown
+    /// codes are left out): what a batch about several hamlets needs, in one go.
+    fn lineages(&mut self, codes: &[String]) -> StoreResult<Vec<Place>> {
+        let mut found: Vec<Place> = Vec::new();
+        for code in codes {
+            for place in self.lineage(code)? {
+                if !found.iter().any(|p| p.code == place.code) {
+                    found.push(place);
+                }
+            }
+        }
+        Ok(found)
+    }
     /// Places by code (unknown codes are left out).
     fn places(&mut self, codes: &[String]) -> StoreResult<Vec<Place>>;
     /// The direct children of a place, by name then code.
@@ -363,9 +381,10 @@ pub fn place_path(tx: &mut dyn Tx, code: &str) -> StoreResult<Option<String>> {
 
 /// The place and its ancestors, root first; empty if the code is unknown.
 pub fn lineage(tx: &mut dyn Tx, code: &str) -> StoreResult<Vec<Place>> {
-    gocua_core::places::lineage_with(
-        code,
-        |c| tx.place(c),
-        |c| StoreError::Corrupt(format!("the place tree loops at {c}")),
-    )
+    tx.lineage(code)
+}
+
+/// The error of a place tree that loops (a lineage longer than any real one) at `code`.
+pub fn looped(code: &str) -> StoreError {
+    StoreError::Corrupt(format!("the place tree loops at {code}"))
 }

@@ -161,14 +161,24 @@ impl From<PullResponse> for PullBody {
         let mut previous = 0;
         for PulledEvent { server_seq, event } in page.events {
             let id = (event.id != ids::event_id(event.device_id, event.seq)).then_some(event.id);
-            let mut wire =
-                RunEvent { id, server_seq: None, seq: event.seq, device_time: event.device_time, payload: event.payload };
+            let mut wire = RunEvent {
+                id,
+                server_seq: None,
+                seq: event.seq,
+                device_time: event.device_time,
+                payload: event.payload,
+            };
             match runs.last_mut() {
                 Some(run) if run.device_id == event.device_id && run.author == event.author => {
                     wire.server_seq = (server_seq != previous + 1).then_some(server_seq);
                     run.events.push(wire);
                 }
-                _ => runs.push(PullRun { device_id: event.device_id, author: event.author, server_seq, events: vec![wire] }),
+                _ => runs.push(PullRun {
+                    device_id: event.device_id,
+                    author: event.author,
+                    server_seq,
+                    events: vec![wire],
+                }),
             }
             previous = server_seq;
         }
@@ -283,7 +293,11 @@ mod tests {
     }
 
     fn pulled(events: Vec<Event>, first_server_seq: u64) -> Vec<PulledEvent> {
-        events.into_iter().zip(first_server_seq..).map(|(event, server_seq)| PulledEvent { server_seq, event }).collect()
+        events
+            .into_iter()
+            .zip(first_server_seq..)
+            .map(|(event, server_seq)| PulledEvent { server_seq, event })
+            .collect()
     }
 
     #[test]

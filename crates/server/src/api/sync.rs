@@ -143,13 +143,10 @@ impl PageForm {
         if schema.is_none_or(|s| s < 5) {
             return PageForm::Full;
         }
-        let dictionary = headers
-            .get(dcz::AVAILABLE_DICTIONARY)
-            .and_then(|v| v.to_str().ok())
-            .and_then(dcz::dictionary_named);
-        let accepts_dcz = || {
-            headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).any(dcz::accepted)
-        };
+        let dictionary =
+            headers.get(dcz::AVAILABLE_DICTIONARY).and_then(|v| v.to_str().ok()).and_then(dcz::dictionary_named);
+        let accepts_dcz =
+            || headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).any(dcz::accepted);
         match dictionary {
             Some(dictionary) if accepts_dcz() => PageForm::RunsDcz(dictionary),
             _ => PageForm::Runs,

@@ -87,6 +87,19 @@ impl<'t> BatchView<'t> {
         for id in tx.visits_existing(&visit_ids)? {
             visits.insert(id, true);
         }
+        // the hamlets the batch records in, and the households' it refers to, with their
+        // ancestors: every place path the batch needs, in one read
+        let mut hamlets: Vec<String> = events
+            .iter()
+            .filter_map(|e| match &e.payload {
+                Payload::HouseholdCreated(p) => Some(p.hamlet_code.clone()),
+                _ => None,
+            })
+            .chain(households.values().flatten().map(|h| h.hamlet_code.clone()))
+            .collect();
+        hamlets.sort();
+        hamlets.dedup();
+        let places = tx.lineages(&hamlets)?.into_iter().map(|p| (p.code.clone(), Some(p))).collect();
         let erased = tx.erased_among(&resident_ids)?.into_iter().collect();
         let reasons = tx.reasons()?;
         Ok(BatchView {
@@ -94,7 +107,7 @@ impl<'t> BatchView<'t> {
             households: RefCell::new(households),
             residents: RefCell::new(residents),
             visits: RefCell::new(visits),
-            places: RefCell::new(HashMap::new()),
+            places: RefCell::new(places),
             reasons,
             outcomes,
             erased,
@@ -138,8 +151,17 @@ impl<'t> BatchView<'t> {
         self.erased.contains(&resident)
     }
 
-    /// The `/…/code/` path of a place, through the cached catalog.
+    /// The `/…/code/` path of a place, through the cached catalog (a place not met yet is read
+    /// with its ancestors in one go).
     pub fn place_path(&self, code: &str) -> Result<Option<String>, CoreError> {
+        if !self.places.borrow().contains_key(code) {
+            let lineage = self.tx.borrow_mut().lineage(code).map_err(|e| self.failed(e))?;
+            let mut places = self.places.borrow_mut();
+            places.entry(code.to_owned()).or_insert(None); // unknown, unless found below
+            for place in lineage {
+                places.insert(place.code.clone(), Some(place));
+            }
+        }
         let lineage = gocua_core::places::lineage_with(
             code,
             |c| self.place(c),

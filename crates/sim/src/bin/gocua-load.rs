@@ -30,11 +30,11 @@ use gocua_core::event::Event;
 use gocua_core::places::PlaceLevel;
 use gocua_core::store::DeviceStore;
 use gocua_core::sync::dcz;
-use gocua_core::sync::wire::PullBody;
 use gocua_core::sync::protocol::{
     APP_VERSION, EnrollResponse, EventStatus, MAX_PULL_LIMIT, MAX_PUSH_BYTES, MAX_PUSH_EVENTS, PullResponse,
     PushRequest, PushResponse, Role, SCHEMA_VERSION,
 };
+use gocua_core::sync::wire::PullBody;
 use gocua_http_client::HttpTransport;
 use gocua_sim::{FieldClock, OfflinePhone, made_up_households};
 use serde::Serialize;
