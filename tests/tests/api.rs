@@ -390,6 +390,40 @@ async fn edits_from_one_version_are_flagged_parallel_update_or_conflict_by_field
 }
 
 #[tokio::test]
+async fn pushed_text_with_control_or_bidi_characters_is_refused_by_field_and_clean_text_stored_nfc() {
+    use gocua_core::event::Payload;
+    use unicode_normalization::UnicodeNormalization;
+    let app = app();
+    let mut p = phone(&app, 0).await;
+    let (_, _, mut spoofed) = fixtures::household_payloads(&mut fixtures::Rng::new(7), "03445-01", 0);
+    let Payload::HouseholdCreated(household) = &mut spoofed[0] else { panic!("a household first") };
+    household.head_name = "Lò Văn \u{202E}naL".into(); // displays reversed: "Lò Văn Lan"
+    let (_, mut nul, mut payloads) = fixtures::household_payloads(&mut fixtures::Rng::new(8), "03445-01", 2);
+    let Payload::ResidentAdded(first) = &mut payloads[1] else { panic!("residents after the household") };
+    first.fields.full_name = "Nguyễn Thị Ánh Tuyết".nfd().collect();
+    let Payload::ResidentAdded(second) = &mut payloads[2] else { panic!("two residents") };
+    second.fields.full_name = "Lò\0 Thị Lan".into();
+    let nfd_id = nul.remove(0);
+    let events: Vec<_> = spoofed.into_iter().chain(payloads).map(|x| p.event(x)).collect();
+    let (status, body) = p.push(&app, SCHEMA_VERSION, &events).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let results = body["results"].as_array().unwrap();
+    let statuses: Vec<&str> = results.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["rejected", "applied", "applied", "rejected"], "{body}");
+    for (i, field, code) in [(0, "head_name", "U+202E"), (3, "full_name", "U+0000")] {
+        let error = &results[i]["errors"][0];
+        assert_eq!((error["field"].as_str(), error["code"].as_str()), (Some(field), Some("forbidden_character")));
+        assert!(error["message_vi"].as_str().unwrap().contains(code), "{error}");
+    }
+    let store = app._db.1.open();
+    let stored = gocua_e2e::off_runtime(|| {
+        gocua_server_store::run_read(&*store, |tx| tx.residents(&[nfd_id])).unwrap().remove(0).full_name
+    });
+    let nfc: String = "Nguyễn Thị Ánh Tuyết".nfc().collect();
+    assert_eq!(stored, nfc, "typed decomposed, kept composed");
+}
+
+#[tokio::test]
 async fn a_replayed_rejected_event_is_still_rejected_with_its_reasons() {
     let app = app();
     let mut p = phone(&app, 0).await;

@@ -217,7 +217,11 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
                     "This visit is already recorded.",
                 );
             }
-            let note = p.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+            let note = match p.note.as_deref().map(|n| validate::text_block("note", ("Ghi chú", "note"), n)) {
+                Some(Err(e)) => return Err(ReduceError::Rejected(vec![e])),
+                Some(Ok(n)) => Some(n).filter(|n| !n.is_empty()),
+                None => None,
+            };
             if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE) {
                 return reject(
                     "note",
@@ -417,7 +421,7 @@ fn resident_patch(view: &impl StateView, p: &ResidentPatch, event: &Event) -> Re
 }
 
 fn address(input: &str) -> Result<String, FieldError> {
-    let trimmed = input.split_whitespace().collect::<Vec<_>>().join(" ");
+    let trimmed = validate::text_line("address", ("Địa chỉ", "address"), input)?;
     if trimmed.is_empty() {
         Err(FieldError::new("address", "required", "Chưa nhập địa chỉ.", "The address is missing."))
     } else if trimmed.chars().count() > MAX_ADDRESS {

@@ -1,6 +1,8 @@
-//! Field-level validation of what volunteers type: CCCD numbers, phone numbers, birth years, names.
+//! Field-level validation of what volunteers type and offices import: CCCD numbers, phone
+//! numbers, birth years, names, and free text (clean characters, NFC).
 
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::model::Sex;
 
@@ -54,9 +56,49 @@ pub fn birth_year(year: i32, current_year: i32) -> Result<i32, FieldError> {
     }
 }
 
-/// Checks a person's full name: not blank, at most 100 characters; returns it trimmed.
+/// A text field's name in messages: Vietnamese, English.
+pub type Label = (&'static str, &'static str);
+
+/// Whether a character may not stand in free text: control characters (NUL, escape, DEL, the
+/// C1 range) and the bidirectional embeddings, overrides and isolates, which can make a name
+/// display as something else than it is. Tabs and line breaks are whitespace, not refused.
+pub fn is_forbidden_char(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+fn refuse_forbidden(field: &str, label: Label, text: &str) -> Result<(), FieldError> {
+    match text.chars().find(|c| is_forbidden_char(*c)) {
+        None => Ok(()),
+        Some(c) => Err(FieldError::new(
+            field,
+            "forbidden_character",
+            format!("{} có ký tự không hợp lệ (U+{:04X}); hãy gõ lại.", label.0, u32::from(c)),
+            format!("The {} holds a character that is not allowed (U+{:04X}); type it again.", label.1, u32::from(c)),
+        )),
+    }
+}
+
+/// One line of free text (a name, an address, an imported cell): refused if it holds a
+/// forbidden character; else NFC, every run of whitespace one space, trimmed. May be empty.
+pub fn text_line(field: &str, label: Label, input: &str) -> Result<String, FieldError> {
+    refuse_forbidden(field, label, input)?;
+    let nfc: String = input.nfc().collect();
+    Ok(nfc.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// Several lines of free text (a note): as [`text_line`] line by line, line breaks kept
+/// (`\r\n` read as one), blank lines at either end dropped.
+pub fn text_block(field: &str, label: Label, input: &str) -> Result<String, FieldError> {
+    refuse_forbidden(field, label, input)?;
+    let lines: Vec<String> = input.lines().map(|line| text_line(field, label, line)).collect::<Result<_, _>>()?;
+    Ok(lines.join("\n").trim_matches('\n').to_owned())
+}
+
+/// Checks a person's full name: clean text, not blank, at most 100 characters; returns it
+/// NFC and trimmed.
 pub fn full_name(name: &str) -> Result<String, FieldError> {
-    let trimmed = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let trimmed = text_line("full_name", ("Họ và tên", "full name"), name)?;
     if trimmed.is_empty() {
         return Err(FieldError::new("full_name", "required", "Chưa nhập họ và tên.", "The full name is missing."));
     }
@@ -207,6 +249,33 @@ mod tests {
     #[case(2027, false)]
     fn birth_year_range(#[case] year: i32, #[case] ok: bool) {
         assert_eq!(birth_year(year, 2026).is_ok(), ok);
+    }
+
+    #[rstest]
+    #[case::nul("Lò\0 Thị Lan", 0x0)]
+    #[case::escape("Lò \u{1b}[31mThị", 0x1b)]
+    #[case::delete("Lò Thị\u{7f}", 0x7f)]
+    #[case::c1("Lò\u{85}Thị", 0x85)]
+    #[case::override_rtl("Lò \u{202E}naL ịhT", 0x202e)]
+    #[case::isolate("\u{2067}Lò Thị Lan", 0x2067)]
+    fn names_with_control_or_bidi_characters_are_refused_by_name(#[case] input: &str, #[case] code: u32) {
+        let error = full_name(input).unwrap_err();
+        assert_eq!((error.field.as_str(), error.code.as_str()), ("full_name", "forbidden_character"));
+        assert!(error.message_vi.contains(&format!("U+{code:04X}")), "{}", error.message_vi);
+        assert!(error.message_vi.starts_with("Họ và tên"), "{}", error.message_vi);
+    }
+
+    #[test]
+    fn free_text_comes_out_nfc_with_tabs_and_breaks_as_whitespace() {
+        let nfd: String = "Nguyễn Thị\tÁnh  Tuyết ".nfd().collect();
+        let name = full_name(&nfd).unwrap();
+        assert_eq!(name, "Nguyễn Thị Ánh Tuyết");
+        assert_eq!(name, name.nfc().collect::<String>(), "NFC");
+        assert_ne!(nfd.len(), "Nguyễn Thị\tÁnh  Tuyết ".len(), "the input really was decomposed");
+        let label = ("Ghi chú", "note");
+        assert_eq!(text_block("note", label, "\r\n  hẹn  lại\r\nsáng mai \n\n").unwrap(), "hẹn lại\nsáng mai");
+        assert_eq!(text_block("note", label, "a\u{0}b").unwrap_err().code, "forbidden_character");
+        assert_eq!(text_line("address", ("Địa chỉ", "address"), " \t ").unwrap(), "");
     }
 
     #[test]

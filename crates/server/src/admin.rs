@@ -9,6 +9,7 @@ use gocua_core::places::{self, Place, PlaceLevel};
 use gocua_core::reasons::Reason;
 use gocua_core::scope::Scope;
 use gocua_core::sync::protocol::{APP_VERSION, PushRequest, Role, SCHEMA_VERSION};
+use gocua_core::validate;
 use gocua_server_store::{CodeRow, DeviceRow, Store, UserRow, run_read, run_write};
 use uuid::Uuid;
 
@@ -34,7 +35,9 @@ pub fn import_admin_units(store: &dyn Store, csv: &str) -> Result<usize, Error> 
 
 /// Adds (or renames) one place; its parent must exist, one level up or more.
 pub fn add_place(store: &dyn Store, place: &Place) -> Result<(), Error> {
-    if place.code.trim().is_empty() || place.name.trim().is_empty() {
+    let name = validate::text_line("name", ("Tên địa bàn", "place name"), &place.name).map_err(Error::field)?;
+    let place = &Place { name, ..place.clone() };
+    if place.code.trim().is_empty() || place.name.is_empty() {
         return Err(invalid("mã và tên không được trống / code and name are required".into()));
     }
     run_write(store, |tx| {
@@ -75,7 +78,8 @@ fn known_scope(tx: &mut dyn gocua_server_store::Tx, scope: &Scope) -> Result<(),
 
 /// Creates a user with a role and a scope (one place or several); returns the user's id.
 pub fn add_user(store: &dyn Store, name: &str, role: Role, scope: &Scope) -> Result<Uuid, Error> {
-    let name = name.trim();
+    let name = validate::text_line("name", ("Tên người dùng", "user name"), name).map_err(Error::field)?;
+    let name = name.as_str();
     if name.is_empty() {
         return Err(invalid("tên người dùng không được trống / the user name is required".into()));
     }
@@ -353,6 +357,21 @@ mod tests {
         assert_eq!(seed.codes.len(), 2);
         let nowhere = Scope::single("nowhere");
         assert!(add_user(store, "A", Role::Volunteer, &nowhere).unwrap_err().to_string().contains("unknown scope"));
+        // names are clean text: no hidden characters, held composed (NFC)
+        let commune = Scope::single("03445");
+        let spoofed = add_user(store, "Lò Văn \u{202E}naL", Role::Volunteer, &commune).unwrap_err().to_string();
+        assert!(spoofed.contains("U+202E") && spoofed.contains("không hợp lệ"), "{spoofed}");
+        let decomposed = "Lò Thi\u{0323} A\u{0301}nh"; // the marks typed apart
+        let id = add_user(store, decomposed, Role::Volunteer, &commune).unwrap();
+        assert_eq!(run_read(store, |tx| tx.user(id)).unwrap().unwrap().name, "Lò Th\u{1ecb} \u{c1}nh");
+        let place = Place {
+            code: "03445-09".into(),
+            name: "Bản\u{0}9".into(),
+            level: PlaceLevel::Hamlet,
+            division_type: "bản".into(),
+            parent_code: Some("03445".into()),
+        };
+        assert!(add_place(store, &place).unwrap_err().to_string().contains("U+0000"));
         assert!(create_code(store, Uuid::now_v7(), 10).unwrap_err().to_string().contains("unknown user"));
         let reason = Reason {
             code: "lc_farming_season".into(),

@@ -43,6 +43,11 @@ impl Error {
         Error::Invalid { kind: "invalid_request", message: message.into() }
     }
 
+    /// A field that breaks a rule (`gocua_core::validate`), said in both languages.
+    pub fn field(error: gocua_core::validate::FieldError) -> Self {
+        Error::invalid(format!("{} / {}", error.message_vi, error.message_en))
+    }
+
     /// The stable code of this error (for audits and callers).
     pub fn kind(&self) -> &'static str {
         match self {

@@ -126,6 +126,28 @@ fn a_compact_answer_acknowledges_by_sequence() {
 }
 
 #[test]
+fn typed_text_with_hidden_characters_is_refused_and_decomposed_text_is_held_composed() {
+    let mut store = enrolled();
+    for head in ["Lò Văn \u{202E}naL", "Lò\u{0} Văn Lan", "Lò Văn\u{1b}Lan"] {
+        let err = store
+            .record(Payload::HouseholdCreated(HouseholdCreated {
+                household_id: Uuid::now_v7(),
+                hamlet_code: "03445-01".into(),
+                address: "Bản Nậm Củm".into(),
+                head_name: head.into(),
+            }))
+            .unwrap_err();
+        let Error::Invalid(errors) = err else { panic!("expected field errors") };
+        assert_eq!((errors[0].field.as_str(), errors[0].code.as_str()), ("head_name", "forbidden_character"));
+    }
+    assert_eq!(store.unsent_count().unwrap(), 0, "nothing recorded");
+    let nfd: String = "Nguyễn Thị Ánh".nfd().collect();
+    let id = household(&mut store, &nfd);
+    let held = store.projection().unwrap().households[&id].head_name.clone();
+    assert_eq!(held, "Nguyễn Thị Ánh".nfc().collect::<String>());
+}
+
+#[test]
 fn invalid_input_is_refused_with_field_errors_and_stores_nothing() {
     let mut store = enrolled();
     let h = household(&mut store, "Hà Văn Chiến");

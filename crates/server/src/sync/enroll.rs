@@ -27,7 +27,10 @@ pub fn enroll(store: &dyn Store, request: &EnrollRequest) -> Result<EnrollRespon
             request.schema_version
         )));
     }
-    let device_name = request.device_name.trim();
+    let device_name =
+        gocua_core::validate::text_line("device_name", ("Tên thiết bị", "device name"), &request.device_name)
+            .map_err(Error::field)?;
+    let device_name = device_name.as_str();
     if device_name.is_empty() || device_name.chars().count() > 80 {
         return Err(Error::invalid(
             "Tên thiết bị phải có từ 1 đến 80 ký tự / The device name must be 1 to 80 characters",
