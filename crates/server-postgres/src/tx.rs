@@ -233,14 +233,19 @@ fn reason_from_row(row: &Row) -> StoreResult<Reason> {
 }
 
 fn user_from_row(row: &Row) -> StoreResult<UserRow> {
-    let role_code: String = get(row, 2)?;
-    let codes: Vec<String> = get(row, 4)?;
+    user_at(row, 0)
+}
+
+/// A user from the columns of `user_select!` starting at `at`.
+fn user_at(row: &Row, at: usize) -> StoreResult<UserRow> {
+    let role_code: String = get(row, at + 2)?;
+    let codes: Vec<String> = get(row, at + 4)?;
     Ok(UserRow {
-        id: get(row, 0)?,
-        name: get(row, 1)?,
+        id: get(row, at)?,
+        name: get(row, at + 1)?,
         role: role(&role_code)?,
         scope: Scope::new(codes).map_err(|e| StoreError::Corrupt(format!("a user's scope: {e}")))?,
-        created_at: get(row, 3)?,
+        created_at: get(row, at + 3)?,
     })
 }
 
@@ -597,6 +602,40 @@ macro_rules! device_select {
             $where
         )
     };
+}
+
+/// A device (the columns of `device_select!`), its user's (those of `user_select!`) and the
+/// user's former places, by `$where` on `d`.
+macro_rules! holder_select {
+    ($where:literal) => {
+        concat!(
+            "SELECT d.id, d.user_id, d.name, d.token_hash, d.enrolled_at, d.last_seen_at, d.last_seq,
+                    d.app_version, d.revoked_at, d.signing_key,
+                    u.id, u.name, u.role, u.created_at,
+                    array(SELECT s.place_code FROM user_scopes s WHERE s.user_id = u.id
+                          ORDER BY s.place_code COLLATE \"C\"),
+                    array(SELECT f.scope_code FROM former_scopes f WHERE f.user_id = u.id
+                          ORDER BY f.scope_code COLLATE \"C\")
+             FROM devices d LEFT JOIN users u ON u.id = d.user_id ",
+            $where
+        )
+    };
+}
+
+impl Auth for PgTx<'_> {
+    fn device_holder(&mut self, key: DeviceKey<'_>) -> StoreResult<Option<DeviceHolder>> {
+        // one round trip instead of three, on every request
+        let row = match key {
+            DeviceKey::TokenHash(hash) => self.query_opt(holder_select!("WHERE d.token_hash = $1"), &[&hash])?,
+            DeviceKey::Id(id) => self.query_opt(holder_select!("WHERE d.id = $1"), &[&id])?,
+        };
+        let Some(row) = row else { return Ok(None) };
+        let device = device_from_row(&row)?;
+        if get::<Option<Uuid>>(&row, 10)?.is_none() {
+            return Err(StoreError::Corrupt(format!("the user of device {} is missing", device.id)));
+        }
+        Ok(Some(DeviceHolder { device, user: user_at(&row, 10)?, former_places: get(&row, 15)? }))
+    }
 }
 
 impl Devices for PgTx<'_> {

@@ -161,6 +161,14 @@ fn users_scopes_codes_and_former_places_round_trip() {
         assert_eq!(tx.user(volunteer.user.id)?.unwrap().scope, Scope::single("03445"));
         assert_eq!(tx.former_places(volunteer.user.id)?, ["03445-01", "03445-02"]);
         assert_eq!(tx.former_places(leader.user.id)?, Vec::<String>::new());
+        // what a request's authentication reads, in one query: the same as the three reads
+        for key in [DeviceKey::TokenHash(&volunteer.device.token_hash), DeviceKey::Id(volunteer.device.id)] {
+            let holder = tx.device_holder(key)?.unwrap();
+            assert_eq!(holder.device, tx.device(DeviceKey::Id(volunteer.device.id))?.unwrap());
+            assert_eq!(holder.user, tx.user(volunteer.user.id)?.unwrap());
+            assert_eq!(holder.former_places, ["03445-01", "03445-02"]);
+        }
+        assert!(tx.device_holder(DeviceKey::TokenHash("unknown"))?.is_none());
         Ok(())
     });
 

@@ -1,7 +1,7 @@
 //! Enrolled devices.
 
 use chrono::{DateTime, Utc};
-use gocua_server_store::{DeviceKey, DeviceRow, Devices, StoreResult};
+use gocua_server_store::{Auth, DeviceHolder, DeviceKey, DeviceRow, Devices, StoreError, StoreResult, Users};
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
@@ -33,6 +33,18 @@ fn row(raw: Raw) -> StoreResult<DeviceRow> {
         revoked_at: opt_time(revoked_at)?,
         signing_key,
     })
+}
+
+impl Auth for SqliteTx<'_> {
+    fn device_holder(&mut self, key: DeviceKey<'_>) -> StoreResult<Option<DeviceHolder>> {
+        // in-process: three statements cost no more than one
+        let Some(device) = self.device(key)? else { return Ok(None) };
+        let user = self
+            .user(device.user_id)?
+            .ok_or_else(|| StoreError::Corrupt(format!("the user of device {} is missing", device.id)))?;
+        let former_places = self.former_places(user.id)?;
+        Ok(Some(DeviceHolder { device, user, former_places }))
+    }
 }
 
 impl Devices for SqliteTx<'_> {

@@ -196,9 +196,28 @@ fn finish<R, E: From<StoreError>>(outcome: Option<Result<R, E>>, result: StoreRe
 }
 
 /// Every statement the server runs, inside one transaction.
-pub trait Tx: Catalog + Users + Devices + Events + ProjectionRows + Erasures + Audit + Bundles + Meta {}
+pub trait Tx: Catalog + Users + Devices + Auth + Events + ProjectionRows + Erasures + Audit + Bundles + Meta {}
 
-impl<T: Catalog + Users + Devices + Events + ProjectionRows + Erasures + Audit + Bundles + Meta> Tx for T {}
+impl<T: Catalog + Users + Devices + Auth + Events + ProjectionRows + Erasures + Audit + Bundles + Meta> Tx for T {}
+
+/// What authenticating a request reads, which every request pays: read at once where each
+/// statement is a round trip.
+pub trait Auth {
+    /// A device with its user and the places the user worked in before
+    /// ([`Users::former_places`]); `None` for an unknown device.
+    fn device_holder(&mut self, key: DeviceKey<'_>) -> StoreResult<Option<DeviceHolder>>;
+}
+
+/// A device, its user, and the user's former places.
+#[derive(Debug, Clone)]
+pub struct DeviceHolder {
+    /// The device.
+    pub device: DeviceRow,
+    /// Its user.
+    pub user: UserRow,
+    /// Places the user worked in before a reassignment.
+    pub former_places: Vec<String>,
+}
 
 /// Places and cannot-activate reasons.
 pub trait Catalog {

@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gocua_core::scope::{Scope, ScopePaths};
 use gocua_core::sync::protocol::Role;
-use gocua_server_store::{DeviceKey, Store, StoreError, Tx, place_path, run_read};
+use gocua_server_store::{DeviceHolder, DeviceKey, Store, StoreError, Tx, place_path, run_read};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -90,12 +90,9 @@ pub fn scope_paths(tx: &mut dyn Tx, scope: &Scope) -> Result<ScopePaths, Error> 
 
 /// Loads a device with its user's role and scope; `None` if unknown.
 pub fn load_device(tx: &mut dyn Tx, key: DeviceKey<'_>) -> Result<Option<DeviceRecord>, Error> {
-    let Some(device) = tx.device(key)? else { return Ok(None) };
-    let user = tx
-        .user(device.user_id)?
-        .ok_or_else(|| StoreError::Corrupt(format!("the user of device {} is missing", device.id)))?;
+    let Some(DeviceHolder { device, user, former_places }) = tx.device_holder(key)? else { return Ok(None) };
     let mut former_paths = Vec::new();
-    for code in tx.former_places(user.id)? {
+    for code in former_places {
         former_paths.extend(place_path(tx, &code)?);
     }
     let auth = AuthDevice {
