@@ -1,23 +1,25 @@
 //! The PostgreSQL backend of the server's storage seam (ARCHITECTURE.md, "Backends").
 //!
-//! [`PgStore`] implements [`gocua_server_store::Store`] over the synchronous `postgres` client
-//! (the server's rules and the reducer are synchronous and run on blocking threads, as with
-//! SQLite) and r2d2 pools: one for the primary, one for an optional read replica.
+//! [`PgStore`] implements [`gocua_server_store::Store`] over `tokio_postgres` connections, each
+//! driven by a small runtime of its own (`conn`; the server's rules and the reducer are
+//! synchronous and run on blocking threads, as with SQLite), in r2d2 pools: one for the
+//! primary, one for an optional read replica.
 //!
 //! - **Write transactions are serialized across every process on the database**: each begins
 //!   with `pg_advisory_xact_lock` on one key, so `server_seq` order (assigned by the caller
 //!   inside the transaction) is commit order, the audit hash chain stays one chain, and a device
 //!   pushing to two servers at once has each event applied once.
 //! - **Read transactions** are `REPEATABLE READ READ ONLY`: one snapshot for the whole closure.
-//! - **Statements** are prepared once per connection and cached; the bulk ones (events, the
-//!   projection's rows, lookups by many ids) are one statement per call over arrays (`unnest`),
-//!   never one per row. Lookups by many keys probe the key once per key (`by_keys!` in `tx`),
+//! - **Statements** are prepared once per connection and cached, and pipelined: `BEGIN` goes
+//!   with the first statement, writes nobody reads an answer of wait for the next read or the
+//!   `COMMIT` (`PgTx::defer`). The bulk ones (events, the projection's rows, lookups by many
+//!   ids) are one statement per call over arrays (`unnest`), never one per row. Lookups by many keys probe the key once per key (`by_keys!` in `tx`),
 //!   never trusting a cached plan of `key = ANY($1)` made while the table was small. A place's
 //!   ancestors come in one recursive query.
 //! - **Failures**: a lost connection, a restarting server or an exhausted pool is
-//!   [`StoreError::Unavailable`]; a pooled connection that died while idle (the server
-//!   restarted) is dropped and the transaction begins on another, so a restart of PostgreSQL
-//!   needs no restart of the server.
+//!   [`StoreError::Unavailable`]; a pooled connection found dead at its first contact (the
+//!   server restarted while it idled) is replaced and what was waiting sent again, unless it
+//!   carried the `COMMIT`, so a restart of PostgreSQL needs no restart of the server.
 //! - **Schema**: the server's own runner applies `migrations/server/postgres/*.sql` in order
 //!   (`schema_migrations`), under an advisory lock.
 
@@ -28,7 +30,8 @@ pub mod testing;
 mod tx;
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use gocua_server_store::{BackendInfo, BackupInfo, Readiness, Store, StoreError, StoreResult, TxFn};
@@ -90,6 +93,8 @@ impl Default for PgOptions {
 /// A server database on PostgreSQL: a primary, and optionally a streaming replica for reads.
 pub struct PgStore {
     primary: Pool<Manager>,
+    /// Round trips to the primary (see [`PgStore::round_trips`]).
+    round_trips: Arc<AtomicU64>,
     replica: Option<Replica>,
     location: String,
     options: PgOptions,
@@ -122,50 +127,47 @@ impl PgStore {
     /// [`PgStore::open`] with other pool sizes and time limits.
     pub fn open_with(primary_url: &str, replica_url: Option<&str>, options: PgOptions) -> StoreResult<PgStore> {
         let primary_config = config(primary_url, &options)?;
-        let mut client = conn::OwnedClient::new(primary_config.connect(postgres::NoTls).map_err(|e| store_error(&e))?);
+        let mut client = conn::PgConn::open(&primary_config, Arc::default()).map_err(|e| store_error(&e))?;
         migrate::run(&mut client)?;
         drop(client);
+        let round_trips = Arc::new(AtomicU64::new(0));
         let primary = pool(options.primary_pool, options.checkout_timeout)
-            .build(Manager { config: primary_config })
+            .build(Manager { config: primary_config, round_trips: Arc::clone(&round_trips) })
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let replica = match replica_url {
             None => None,
             Some(url) => Some(Replica {
                 pool: pool(options.replica_pool, options.replica_checkout_timeout)
-                    .build_unchecked(Manager { config: config(url, &options)? }),
+                    .build_unchecked(Manager { config: config(url, &options)?, round_trips: Arc::default() }),
                 location: redact_url(url),
                 down_until: Mutex::new(None),
             }),
         };
-        Ok(PgStore { primary, replica, location: redact_url(primary_url), options })
+        Ok(PgStore { primary, round_trips, replica, location: redact_url(primary_url), options })
     }
 
-    /// A connection of `pool` inside a transaction begun with `begin`. A pooled connection
-    /// found dead (the server restarted since it was last used) is dropped and another one
-    /// tried: nothing ran on it yet.
+    /// A connection of `pool` inside a transaction begun with `begin` (sent with the
+    /// transaction's first statement). A pooled connection found dead then (the server
+    /// restarted since it was last used) is replaced by a new one (`PgConn`): nothing ran on
+    /// it yet.
     fn begin(
         &self,
         pool: &Pool<Manager>,
         begin: &'static str,
         timeout: Duration,
     ) -> StoreResult<Active<PooledConnection<Manager>>> {
-        let mut last = None;
-        for _ in 0..=pool.max_size() {
-            let mut conn = pool
-                .get_timeout(timeout)
-                .map_err(|e| StoreError::Unavailable(format!("no database connection within {timeout:?}: {e}")))?;
-            match conn.client.batch_execute(begin) {
-                Ok(()) => return Ok(Active { conn, done: false }),
-                Err(e) => {
-                    conn.broken = true;
-                    if !is_unavailable(&e) {
-                        return Err(store_error(&e));
-                    }
-                    last = Some(store_error(&e));
-                }
-            }
-        }
-        Err(last.unwrap_or_else(|| StoreError::Unavailable("no database connection".into())))
+        let mut conn = pool
+            .get_timeout(timeout)
+            .map_err(|e| StoreError::Unavailable(format!("no database connection within {timeout:?}: {e}")))?;
+        conn.begin(begin);
+        Ok(Active { conn, done: false })
+    }
+
+    /// Round trips to the primary so far, over every pooled connection: each a wait for the
+    /// server's answers (several statements may share one; preparing a statement on a
+    /// connection for the first time is one of its own). For tests and benchmarks.
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips.load(Ordering::Relaxed)
     }
 
     fn replica_usable(&self, replica: &Replica) -> bool {
@@ -193,8 +195,8 @@ fn pool(size: u32, timeout: Duration) -> r2d2::Builder<Manager> {
         .error_handler(Box::new(LogErrors))
 }
 
-fn config(url: &str, options: &PgOptions) -> StoreResult<postgres::Config> {
-    let mut config: postgres::Config = url
+fn config(url: &str, options: &PgOptions) -> StoreResult<tokio_postgres::Config> {
+    let mut config: tokio_postgres::Config = url
         .parse()
         .map_err(|e| StoreError::Failed(format!("địa chỉ PostgreSQL không hợp lệ / invalid PostgreSQL URL: {e}")))?;
     if config.get_connect_timeout().is_none() {
@@ -266,7 +268,7 @@ impl<C: std::ops::DerefMut<Target = conn::PgConn>> Active<C> {
         let failed = tx.failed.take();
         let lost = failed.clone().filter(|e| matches!(e, StoreError::Unavailable(_)));
         let result = match (outcome, failed) {
-            (Ok(()), None) => match self.conn.client.batch_execute("COMMIT") {
+            (Ok(()), None) => match self.conn.end(true) {
                 Ok(()) => Ok(()),
                 Err(e) => {
                     self.conn.broken = true;
@@ -274,7 +276,7 @@ impl<C: std::ops::DerefMut<Target = conn::PgConn>> Active<C> {
                 }
             },
             (Ok(()), Some(error)) | (Err(error), _) => {
-                if self.conn.client.batch_execute("ROLLBACK").is_err() {
+                if self.conn.end(false).is_err() {
                     self.conn.broken = true;
                 }
                 Err(error)
@@ -322,8 +324,9 @@ impl Store for PgStore {
     fn readiness(&self) -> StoreResult<Readiness> {
         let mut conn =
             self.primary.get().map_err(|e| StoreError::Unavailable(format!("no database connection: {e}")))?;
-        let applied = match conn.client.query_one("SELECT count(*) FROM schema_migrations", &[]) {
-            Ok(row) => row.get::<_, i64>(0),
+        conn.checked_out();
+        let applied = match conn.query("SELECT count(*) FROM schema_migrations", &[]) {
+            Ok(rows) => rows.first().map_or(0, |row| row.get::<_, i64>(0)),
             Err(e) => {
                 conn.broken = is_unavailable(&e);
                 return Err(store_error(&e));
@@ -362,8 +365,9 @@ impl Store for PgStore {
             .primary
             .get_timeout(self.options.checkout_timeout)
             .map_err(|e| StoreError::Unavailable(format!("no database connection: {e}")))?;
+        conn.checked_out();
         let run = |conn: &mut PooledConnection<Manager>, sql: &str| -> StoreResult<()> {
-            conn.client.batch_execute(sql).map_err(|e| {
+            conn.batch_execute(sql).map_err(|e| {
                 conn.broken = is_unavailable(&e);
                 store_error(&e)
             })
@@ -371,9 +375,8 @@ impl Store for PgStore {
         let mut full = Vec::new();
         let mut plain = Vec::new();
         for table in ERASURE_TABLES {
-            let size: i64 = match conn.client.query_one("SELECT pg_total_relation_size($1::text::regclass)", &[&table])
-            {
-                Ok(row) => row.get(0),
+            let size: i64 = match conn.query("SELECT pg_total_relation_size($1::text::regclass)", &[&table]) {
+                Ok(rows) => rows.first().map_or(0, |row| row.get(0)),
                 Err(e) => {
                     conn.broken = is_unavailable(&e);
                     return Err(store_error(&e));
@@ -403,7 +406,7 @@ impl Store for PgStore {
                  in a maintenance window (it locks the tables while it runs)"
             ));
         }
-        if conn.client.batch_execute("CHECKPOINT").is_err() {
+        if conn.batch_execute("CHECKPOINT").is_err() {
             // not a superuser (nor pg_checkpoint): the next checkpoint writes the pages
             remains.push(
                 "PostgreSQL: các trang đã dọn được ghi xuống tệp ở lần checkpoint kế tiếp (tối đa checkpoint_timeout) / \
@@ -448,7 +451,8 @@ fn replica_lag(replica: &Replica, timeout: Duration) -> StoreResult<Option<Durat
         .pool
         .get_timeout(timeout)
         .map_err(|e| StoreError::Unavailable(format!("no replica connection: {e}")))?;
-    let row = conn.client.query_one(
+    conn.checked_out();
+    let rows = conn.query(
         "SELECT CASE
                     WHEN NOT pg_is_in_recovery() THEN 0::float8
                     WHEN pg_last_wal_receive_lsn() IS NOT NULL
@@ -457,9 +461,9 @@ fn replica_lag(replica: &Replica, timeout: Duration) -> StoreResult<Option<Durat
                 END",
         &[],
     );
-    match row {
-        Ok(row) => {
-            let seconds: Option<f64> = row.get(0);
+    match rows {
+        Ok(rows) => {
+            let seconds: Option<f64> = rows.first().and_then(|row| row.get(0));
             Ok(seconds.map(|s| Duration::from_secs_f64(s.max(0.0))))
         }
         Err(e) => {

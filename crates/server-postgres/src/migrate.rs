@@ -2,23 +2,25 @@
 //! in a transaction of its own and recorded in `schema_migrations`, the whole run under a
 //! session advisory lock so that servers starting together do not race.
 
+use crate::conn::{PgConn, store_error};
 use gocua_server_store::{StoreError, StoreResult};
-use postgres::Client;
-
-use crate::conn::store_error;
 
 /// The migrations, in order; version N is the N-th file. A landed file is never edited: add the
 /// next number.
 pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_catalog_projection", include_str!("../../../migrations/server/postgres/0001_catalog_projection.sql")),
     ("0002_server", include_str!("../../../migrations/server/postgres/0002_server.sql")),
+    (
+        "0003_events_device_unchecked",
+        include_str!("../../../migrations/server/postgres/0003_events_device_unchecked.sql"),
+    ),
 ];
 
 /// The advisory lock key of a migration run ("gocuamig").
 const MIGRATION_LOCK: i64 = 0x676f_6375_616d_6967;
 
 /// Brings the database up to date; returns the number of migrations it applied now.
-pub(crate) fn run(client: &mut Client) -> StoreResult<u32> {
+pub(crate) fn run(client: &mut PgConn) -> StoreResult<u32> {
     let pg = |e: postgres::Error| store_error(&e);
     client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).map_err(pg)?;
     let outcome = apply(client);
@@ -29,7 +31,7 @@ pub(crate) fn run(client: &mut Client) -> StoreResult<u32> {
     Ok(applied)
 }
 
-fn apply(client: &mut Client) -> StoreResult<u32> {
+fn apply(client: &mut PgConn) -> StoreResult<u32> {
     let pg = |e: postgres::Error| store_error(&e);
     client
         .batch_execute(
@@ -57,11 +59,21 @@ fn apply(client: &mut Client) -> StoreResult<u32> {
         if done.contains(&version) {
             continue;
         }
-        let mut tx = client.transaction().map_err(pg)?;
-        tx.batch_execute(sql)
-            .map_err(|e| StoreError::Failed(format!("migration {version} ({name}) failed: {}", store_error(&e))))?;
-        tx.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", &[&version, name]).map_err(pg)?;
-        tx.commit().map_err(pg)?;
+        client.begin("BEGIN");
+        let applied_now = client
+            .batch_execute(sql)
+            .map_err(|e| StoreError::Failed(format!("migration {version} ({name}) failed: {}", store_error(&e))))
+            .and_then(|()| {
+                client
+                    .execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", &[&version, name])
+                    .map_err(pg)
+            });
+        if let Err(e) = applied_now {
+            // the connection is closed by the caller; a failed rollback changes nothing then
+            let _ = client.end(false);
+            return Err(e);
+        }
+        client.end(true).map_err(pg)?;
         tracing::info!(version, name, "PostgreSQL: migration applied");
         applied += 1;
     }

@@ -18,7 +18,7 @@ use postgres::Row;
 use postgres::types::{FromSql, ToSql};
 use uuid::Uuid;
 
-use crate::conn::{PgConn, store_error};
+use crate::conn::{OwnedParam, PgConn, store_error};
 
 /// Rows of the keys in `$1` (an array of `$ty`), by `$order`: `$select` names each key as
 /// `k.key`. One primary-key probe per key whatever the planner's statistics say: the generic
@@ -102,6 +102,24 @@ impl<'c> PgTx<'c> {
         let result = self.conn.execute(sql, params);
         self.noted(result)
     }
+
+    /// A write whose answer nobody reads: it waits in the connection's pipeline and is sent
+    /// with the next statement that needs an answer, or with the COMMIT; an error it meets
+    /// there fails that statement, or the commit.
+    fn defer(&mut self, sql: &'static str, params: Vec<OwnedParam>) -> StoreResult<()> {
+        if let Some(error) = &self.failed {
+            return Err(error.clone());
+        }
+        self.conn.defer(sql, params);
+        Ok(())
+    }
+}
+
+/// Owned parameters for [`PgTx::defer`].
+macro_rules! owned {
+    ($($param:expr),* $(,)?) => {
+        vec![$(Box::new($param) as OwnedParam),*]
+    };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -682,11 +700,10 @@ impl Devices for PgTx<'_> {
     }
 
     fn record_push(&mut self, id: Uuid, last_seq: u64, seen_at: DateTime<Utc>, app_version: &str) -> StoreResult<()> {
-        self.execute(
+        self.defer(
             "UPDATE devices SET last_seq = $2, last_seen_at = $3, app_version = $4 WHERE id = $1",
-            &[&id, &to_i64(last_seq)?, &seen_at, &app_version],
-        )?;
-        Ok(())
+            owned![id, to_i64(last_seq)?, seen_at, app_version.to_owned()],
+        )
     }
 }
 
@@ -748,34 +765,34 @@ impl Events for PgTx<'_> {
             received.push(e.received_at);
             kind.push(e.event.payload.type_name());
             payloads.push(serde_json::to_string(&e.event.payload).map_err(|e| StoreError::Failed(e.to_string()))?);
-            path.push(e.place_path.as_deref());
+            path.push(e.place_path.clone());
             let (s, errs) = status_text(&e.status);
             status.push(s);
-            errors.push(errs);
-            flags.push(e.flags.as_deref());
+            errors.push(errs.map(str::to_owned));
+            flags.push(e.flags.clone());
             effective.push(e.effective_time);
         }
-        self.execute(
+        self.defer(
             "INSERT INTO events (server_seq, id, device_id, seq, author, device_time, received_at, type, payload,
                                  place_path, status, errors, flags, effective_time)
              SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::bigint[], $5::uuid[],
                                   $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[], $10::text[],
                                   $11::text[], $12::text[], $13::text[], $14::timestamptz[])",
-            &[
-                &server_seq,
-                &id,
-                &device,
-                &seq,
-                &author,
-                &device_time,
-                &received,
-                &kind,
-                &payloads,
-                &path,
-                &status,
-                &errors,
-                &flags,
-                &effective,
+            owned![
+                server_seq,
+                id,
+                device,
+                seq,
+                author,
+                device_time,
+                received,
+                kind,
+                payloads,
+                path,
+                status,
+                errors,
+                flags,
+                effective,
             ],
         )?;
         Ok(())
@@ -948,22 +965,22 @@ impl ProjectionRows for PgTx<'_> {
         }
         let hs = last_of_each(households, |h| h.id);
         let ids: Vec<Uuid> = hs.iter().map(|h| h.id).collect();
-        let hamlets: Vec<&str> = hs.iter().map(|h| h.hamlet_code.as_str()).collect();
-        let addresses: Vec<&str> = hs.iter().map(|h| h.address.as_str()).collect();
-        let heads: Vec<&str> = hs.iter().map(|h| h.head_name.as_str()).collect();
+        let hamlets: Vec<String> = hs.iter().map(|h| h.hamlet_code.clone()).collect();
+        let addresses: Vec<String> = hs.iter().map(|h| h.address.clone()).collect();
+        let heads: Vec<String> = hs.iter().map(|h| h.head_name.clone()).collect();
         let members: Vec<Option<i64>> = hs.iter().map(|h| h.members.map(i64::from)).collect();
         let phones: Vec<Option<i64>> = hs.iter().map(|h| h.smartphones.map(i64::from)).collect();
         let internet: Vec<Option<bool>> = hs.iter().map(|h| h.has_internet_computer).collect();
         let versions: Vec<i64> = hs.iter().map(|h| i64::from(h.version)).collect();
-        let reviews: Vec<Option<&str>> = hs.iter().map(|h| h.review.map(Review::code)).collect();
+        let reviews: Vec<Option<&'static str>> = hs.iter().map(|h| h.review.map(Review::code)).collect();
         let fvs: Vec<String> = hs
             .iter()
             .map(|h| serde_json::to_string(&h.field_versions))
             .collect::<Result<_, _>>()
             .map_err(|e| StoreError::Failed(e.to_string()))?;
-        let removed: Vec<Option<&str>> = hs.iter().map(|h| h.removed.as_deref()).collect();
+        let removed: Vec<Option<String>> = hs.iter().map(|h| h.removed.clone()).collect();
         let keys: Vec<String> = hs.iter().map(|h| fold(&format!("{} {}", h.head_name, h.address))).collect();
-        self.execute(
+        self.defer(
             "INSERT INTO households (id, hamlet_code, address, head_name, members, smartphones,
                                      has_internet_computer, version, review, field_versions, removed, search_key)
              SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
@@ -973,10 +990,7 @@ impl ProjectionRows for PgTx<'_> {
                  has_internet_computer = excluded.has_internet_computer, version = excluded.version,
                  review = excluded.review, field_versions = excluded.field_versions, removed = excluded.removed,
                  search_key = excluded.search_key",
-            &[
-                &ids, &hamlets, &addresses, &heads, &members, &phones, &internet, &versions, &reviews, &fvs, &removed,
-                &keys,
-            ],
+            owned![ids, hamlets, addresses, heads, members, phones, internet, versions, reviews, fvs, removed, keys,],
         )?;
         Ok(())
     }
@@ -988,15 +1002,15 @@ impl ProjectionRows for PgTx<'_> {
         let rs = last_of_each(residents, |r| r.id);
         let ids: Vec<Uuid> = rs.iter().map(|r| r.id).collect();
         let households: Vec<Uuid> = rs.iter().map(|r| r.household_id).collect();
-        let names: Vec<&str> = rs.iter().map(|r| r.full_name.as_str()).collect();
+        let names: Vec<String> = rs.iter().map(|r| r.full_name.clone()).collect();
         let years: Vec<i32> = rs.iter().map(|r| r.birth_year).collect();
-        let sexes: Vec<&str> = rs.iter().map(|r| r.sex.code()).collect();
-        let cccds: Vec<Option<&str>> = rs.iter().map(|r| r.cccd.as_deref()).collect();
-        let phones: Vec<Option<&str>> = rs.iter().map(|r| r.phone.as_deref()).collect();
+        let sexes: Vec<&'static str> = rs.iter().map(|r| r.sex.code()).collect();
+        let cccds: Vec<Option<String>> = rs.iter().map(|r| r.cccd.clone()).collect();
+        let phones: Vec<Option<String>> = rs.iter().map(|r| r.phone.clone()).collect();
         let versions: Vec<i64> = rs.iter().map(|r| i64::from(r.version)).collect();
-        let reviews: Vec<Option<&str>> = rs.iter().map(|r| r.review.map(Review::code)).collect();
-        let statuses: Vec<Option<&str>> = rs.iter().map(|r| r.status.map(FunnelState::code)).collect();
-        let reasons: Vec<Option<&str>> = rs.iter().map(|r| r.reason_code.as_deref()).collect();
+        let reviews: Vec<Option<&'static str>> = rs.iter().map(|r| r.review.map(Review::code)).collect();
+        let statuses: Vec<Option<&'static str>> = rs.iter().map(|r| r.status.map(FunnelState::code)).collect();
+        let reasons: Vec<Option<String>> = rs.iter().map(|r| r.reason_code.clone()).collect();
         let follow_ups: Vec<Option<NaiveDate>> = rs.iter().map(|r| r.follow_up).collect();
         let deciding: Vec<Option<Uuid>> = rs.iter().map(|r| r.deciding_visit).collect();
         let counts: Vec<i64> = rs.iter().map(|r| i64::from(r.visit_count)).collect();
@@ -1006,7 +1020,7 @@ impl ProjectionRows for PgTx<'_> {
             .collect::<Result<_, _>>()
             .map_err(|e| StoreError::Failed(e.to_string()))?;
         let keys: Vec<String> = rs.iter().map(|r| fold(&r.full_name)).collect();
-        self.execute(
+        self.defer(
             "INSERT INTO residents (id, household_id, full_name, birth_year, sex, cccd, phone, version, review,
                                     status, reason_code, follow_up, deciding_visit, visit_count, field_versions,
                                     search_key)
@@ -1019,23 +1033,9 @@ impl ProjectionRows for PgTx<'_> {
                  reason_code = excluded.reason_code, follow_up = excluded.follow_up,
                  deciding_visit = excluded.deciding_visit, visit_count = excluded.visit_count,
                  field_versions = excluded.field_versions, search_key = excluded.search_key",
-            &[
-                &ids,
-                &households,
-                &names,
-                &years,
-                &sexes,
-                &cccds,
-                &phones,
-                &versions,
-                &reviews,
-                &statuses,
-                &reasons,
-                &follow_ups,
-                &deciding,
-                &counts,
-                &fvs,
-                &keys,
+            owned![
+                ids, households, names, years, sexes, cccds, phones, versions, reviews, statuses, reasons, follow_ups,
+                deciding, counts, fvs, keys,
             ],
         )?;
         Ok(())
@@ -1047,12 +1047,12 @@ impl ProjectionRows for PgTx<'_> {
         }
         let ids: Vec<Uuid> = visits.iter().map(|v| v.id).collect();
         let residents: Vec<Uuid> = visits.iter().map(|v| v.resident_id).collect();
-        let statuses: Vec<&str> = visits.iter().map(|v| v.status.code()).collect();
-        let reasons: Vec<Option<&str>> = visits.iter().map(|v| v.reason_code.as_deref()).collect();
+        let statuses: Vec<&'static str> = visits.iter().map(|v| v.status.code()).collect();
+        let reasons: Vec<Option<String>> = visits.iter().map(|v| v.reason_code.clone()).collect();
         let actions: Vec<Option<String>> =
             visits.iter().map(|v| v.action.map(action_code).transpose()).collect::<StoreResult<_>>()?;
         let follow_ups: Vec<Option<NaiveDate>> = visits.iter().map(|v| v.follow_up).collect();
-        let notes: Vec<Option<&str>> = visits.iter().map(|v| v.note.as_deref()).collect();
+        let notes: Vec<Option<String>> = visits.iter().map(|v| v.note.clone()).collect();
         let authors: Vec<Uuid> = visits.iter().map(|v| v.author).collect();
         let devices: Vec<Uuid> = visits.iter().map(|v| v.device_id).collect();
         let times: Vec<DateTime<Utc>> = visits.iter().map(|v| v.device_time).collect();
@@ -1061,12 +1061,12 @@ impl ProjectionRows for PgTx<'_> {
             .map(|v| if v.steps.is_empty() { Ok(None) } else { serde_json::to_string(&v.steps).map(Some) })
             .collect::<Result<_, _>>()
             .map_err(|e| StoreError::Failed(e.to_string()))?;
-        self.execute(
+        self.defer(
             "INSERT INTO visits (id, resident_id, status, reason_code, action, follow_up, note, author, device_id,
                                  device_time, steps)
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::date[],
                                   $7::text[], $8::uuid[], $9::uuid[], $10::timestamptz[], $11::text[])",
-            &[&ids, &residents, &statuses, &reasons, &actions, &follow_ups, &notes, &authors, &devices, &times, &steps],
+            owned![ids, residents, statuses, reasons, actions, follow_ups, notes, authors, devices, times, steps],
         )?;
         Ok(())
     }
@@ -1178,12 +1178,20 @@ impl Audit for PgTx<'_> {
     }
 
     fn insert_audit(&mut self, r: &AuditRow) -> StoreResult<()> {
-        self.execute(
+        self.defer(
             "INSERT INTO audit_log (seq, at, actor_user, actor_device, action, detail, prev_hash, hash)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            &[&r.seq, &r.at, &r.actor_user, &r.actor_device, &r.action, &r.detail, &r.prev_hash, &r.hash],
-        )?;
-        Ok(())
+            owned![
+                r.seq,
+                r.at.clone(),
+                r.actor_user.clone(),
+                r.actor_device.clone(),
+                r.action.clone(),
+                r.detail.clone(),
+                r.prev_hash.clone(),
+                r.hash.clone()
+            ],
+        )
     }
 
     fn audit_rows(&mut self, after_seq: i64, limit: u32) -> StoreResult<Vec<AuditRow>> {

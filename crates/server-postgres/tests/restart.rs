@@ -96,12 +96,21 @@ fn a_restart_under_load_shows_only_unavailable_and_then_passes() {
                         }
                         Err(StoreError::Unavailable(_)) => {
                             unavailable.fetch_add(1, Ordering::SeqCst);
-                            // it may have committed before the connection was cut: ask
-                            let stored = run_read(store, |tx| tx.device_events_stored(writer, seq));
-                            if stored.unwrap_or(false) {
+                            // it may have committed before the connection was cut: ask until
+                            // the database answers (it may be still restarting)
+                            let asked_until = std::time::Instant::now() + Duration::from_secs(30);
+                            let stored = loop {
+                                match run_read(store, |tx| tx.device_events_stored(writer, seq)) {
+                                    Ok(stored) => break stored,
+                                    Err(StoreError::Unavailable(_)) if std::time::Instant::now() < asked_until => {
+                                        std::thread::sleep(Duration::from_millis(20));
+                                    }
+                                    Err(other) => panic!("asking after a restart: {other:?}"),
+                                }
+                            };
+                            if stored {
                                 seq += 1;
                             }
-                            std::thread::sleep(Duration::from_millis(20));
                         }
                         Err(other) => panic!("under a restart: {other:?}"),
                     }

@@ -750,3 +750,73 @@ fn reads_go_to_the_replica_or_else_to_the_primary() {
     assert_eq!(ready.replica_lag, None);
     assert!(ready.replica_error.is_some());
 }
+
+#[test]
+fn writes_wait_in_the_pipeline_and_travel_with_the_next_answer_or_the_commit() {
+    let (_db, store, volunteer) = seeded();
+    let events: Vec<_> = (1..=3).map(|seq| event(&volunteer, seq, household_created(seq as usize, "Hộ"))).collect();
+    // a transaction of writes only: they travel with the COMMIT, and all of them land
+    let before = store.round_trips();
+    write(&store, |tx| {
+        tx.insert_events(&[applied(1, &events[0], &hamlet_path(1))])?;
+        tx.record_push(volunteer.device.id, 1, now(), "1.0")
+    });
+    let spent = store.round_trips() - before;
+    assert!(spent <= 3, "BEGIN, two writes and COMMIT in one round trip (+ each first prepare): {spent}");
+    assert_eq!(read(&store, |tx| tx.last_server_seq()), 1);
+    assert_eq!(read(&store, |tx| tx.device(DeviceKey::Id(volunteer.device.id))).unwrap().last_seq, 1);
+
+    // once prepared: a read, two writes, a read, a write and the commit are three round trips
+    let before = store.round_trips();
+    write(&store, |tx| {
+        let last = tx.last_server_seq()?;
+        tx.insert_events(&[applied(last + 1, &events[1], &hamlet_path(1))])?;
+        tx.record_push(volunteer.device.id, 2, now(), "1.0")?;
+        assert_eq!(tx.last_server_seq()?, 2, "a read sees the writes sent before it");
+        tx.insert_events(&[applied(last + 2, &events[2], &hamlet_path(1))])
+    });
+    assert_eq!(store.round_trips() - before, 3);
+    assert_eq!(read(&store, |tx| tx.last_server_seq()), 3);
+
+    // a transaction that sends nothing costs nothing
+    let before = store.round_trips();
+    write(&store, |_| Ok(()));
+    assert_eq!(store.round_trips(), before);
+}
+
+#[test]
+fn a_waiting_write_that_fails_fails_its_transaction_and_nothing_of_it_lands() {
+    let (_db, store, volunteer) = seeded();
+    let first = event(&volunteer, 1, household_created(1, "Hộ"));
+    write(&store, |tx| tx.insert_events(&[applied(1, &first, &hamlet_path(1))]));
+    let again = event(&volunteer, 1, household_created(2, "Hộ khác"));
+    let device_before = read(&store, |tx| tx.device(DeviceKey::Id(volunteer.device.id))).unwrap();
+
+    // failing at the commit: the other write of the transaction is rolled back with it
+    let error = run_write(&store, |tx| {
+        tx.record_push(volunteer.device.id, 9, now(), "9.9")?;
+        tx.insert_events(&[applied(2, &again, &hamlet_path(1))])
+    })
+    .unwrap_err();
+    assert!(error.to_string().contains("events_device_id_seq_key"), "{error}");
+    let device = read(&store, |tx| tx.device(DeviceKey::Id(volunteer.device.id))).unwrap();
+    assert_eq!(device.app_version, device_before.app_version, "the other write did not land");
+    assert_eq!(device.last_seq, device_before.last_seq);
+
+    // failing at the next read: the read answers the write's error, and the closure stops
+    let mut read_after = None;
+    let error = run_write(&store, |tx| {
+        tx.insert_events(&[applied(2, &again, &hamlet_path(1))])?;
+        read_after = Some(tx.last_server_seq());
+        read_after.clone().unwrap().map(|_| ())
+    })
+    .unwrap_err();
+    assert!(error.to_string().contains("events_device_id_seq_key"), "{error}");
+    assert!(matches!(read_after, Some(Err(StoreError::Failed(_)))), "{read_after:?}");
+    assert_eq!(read(&store, |tx| tx.last_server_seq()), 1);
+
+    // the connection goes on serving
+    let second = event(&volunteer, 2, household_created(2, "Hộ"));
+    write(&store, |tx| tx.insert_events(&[applied(2, &second, &hamlet_path(1))]));
+    assert_eq!(read(&store, |tx| tx.last_server_seq()), 2);
+}

@@ -50,11 +50,13 @@ pub fn push(store: &dyn Store, device: &AuthDevice, request: &PushRequest) -> Re
 
 /// The push's work inside its write transaction.
 fn ingest(tx: &mut dyn Tx, device: &AuthDevice, events: &[&Event], app_version: &str) -> Result<PushResponse, Error> {
-    let now = Utc::now();
     let mut last_seq = tx
         .device(DeviceKey::Id(device.device_id))?
         .ok_or_else(|| StoreError::Corrupt(format!("device {} vanished during its push", device.device_id)))?
         .last_seq;
+    // after the first statement, which waits for the write lock: receipt times follow
+    // `server_seq` order
+    let now = Utc::now();
     let mut next_server_seq = tx.last_server_seq()? + 1;
     let mut view = BatchView::prefetch(tx, events)?;
     let mut results = Vec::with_capacity(events.len());

@@ -1,0 +1,11 @@
+-- The events log's reference to its device is the writer's to keep, not a foreign key's.
+--
+-- Every event row is written by push ingest (the phone's own pushes and the bundles brought to
+-- the office go through it), which stores only events of the device it authenticated, read in
+-- the same write transaction; a device row is never deleted (a revoked device keeps its row
+-- and its revocation time). The foreign key checked that once per event, and on PostgreSQL a
+-- check is a trigger that locks the device row FOR KEY SHARE: with pg_stat_statements it was
+-- the most called statement of a push (100 per push of 100 events), and without it the same
+-- pushes took 13-23 % less of PostgreSQL's CPU (BENCHMARKS.md, issue 13, "pipelined writes").
+-- SQLite keeps its check: there it is an index probe, without a lock.
+ALTER TABLE events DROP CONSTRAINT IF EXISTS events_device_id_fkey;
