@@ -34,6 +34,11 @@ impl From<gocua_core::Error> for CommandError {
                 message: "Dữ liệu chưa hợp lệ / Some fields need fixing".into(),
                 fields,
             },
+            E::InvalidAt { index, errors } => CommandError {
+                kind: "invalid".into(),
+                message: format!("Bản ghi thứ {} chưa hợp lệ / Record {} needs fixing", index + 1, index + 1),
+                fields: errors,
+            },
             E::NotEnrolled => CommandError::new("not_enrolled", e.to_string()),
             E::NotFound { .. } => CommandError::new("not_found", e.to_string()),
             E::UnsentData { .. } => CommandError::new("unsent_data", e.to_string()),

@@ -8,6 +8,14 @@ pub enum Error {
     /// The input broke one or more field rules; nothing was stored.
     #[error("dữ liệu không hợp lệ / invalid input: {}", join(.0))]
     Invalid(Vec<FieldError>),
+    /// One of several actions recorded together broke field rules; none was stored.
+    #[error("bản ghi thứ {} không hợp lệ / record {} is invalid: {}", .index + 1, .index + 1, join(.errors))]
+    InvalidAt {
+        /// Its place among the actions (0-based).
+        index: usize,
+        /// What was wrong with it.
+        errors: Vec<FieldError>,
+    },
     /// A file or message could not be read as the expected format.
     #[error("{0}")]
     InvalidInput(String),

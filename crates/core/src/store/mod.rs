@@ -121,6 +121,46 @@ fn now_seconds() -> DateTime<Utc> {
     DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
 }
 
+/// Records one user action inside `tx`: refuses masked input, numbers the event, reduces it
+/// against the state `tx` sees, stores it, queues it for the server and applies its changes.
+fn record_in(
+    tx: &Transaction<'_>,
+    enrollment: &Enrollment,
+    reasons: &crate::reasons::ReasonCatalog,
+    payload: Payload,
+    device_time: DateTime<Utc>,
+) -> Result<Event, Error> {
+    let refused = crate::privacy::refuse_masked_input(&payload, enrollment.role, |code| {
+        reasons.get(code).is_some_and(|r| r.police_only)
+    });
+    if !refused.is_empty() {
+        return Err(Error::Invalid(refused));
+    }
+    let last: Option<u64> =
+        tx.query_row("SELECT max(seq) FROM events WHERE device_id = ?1", [enrollment.device_id.to_string()], |r| {
+            r.get(0)
+        })?;
+    // purged own events still hold their numbers (see `retention`)
+    let seq = last.unwrap_or(0).max(retention::seq_floor(tx, enrollment.device_id)?) + 1;
+    let event = Event {
+        id: ids::event_id(enrollment.device_id, seq),
+        device_id: enrollment.device_id,
+        seq,
+        author: enrollment.user_id,
+        device_time,
+        payload,
+    };
+    let changes = match reduce(&SqlView::new(tx), &event) {
+        Ok(changes) => changes,
+        Err(ReduceError::Rejected(errors)) => return Err(Error::Invalid(errors)),
+        Err(ReduceError::Store(e)) => return Err(e),
+    };
+    insert_event(tx, &event, "local", "unsent", None, None)?;
+    tx.execute("INSERT INTO outbox (seq, event_id) VALUES (?1, ?2)", params![event.seq, event.id.to_string()])?;
+    sql::projection::apply_changes(tx, &changes)?;
+    Ok(event)
+}
+
 impl DeviceStore {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, Error> {
@@ -258,37 +298,28 @@ impl DeviceStore {
         let enrollment = self.require_enrollment()?;
         let tx = self.conn.transaction()?;
         let reasons = catalog::reasons(&tx)?;
-        let refused = crate::privacy::refuse_masked_input(&payload, enrollment.role, |code| {
-            reasons.get(code).is_some_and(|r| r.police_only)
-        });
-        if !refused.is_empty() {
-            return Err(Error::Invalid(refused));
-        }
-        let last: Option<u64> = tx.query_row(
-            "SELECT max(seq) FROM events WHERE device_id = ?1",
-            [enrollment.device_id.to_string()],
-            |r| r.get(0),
-        )?;
-        // purged own events still hold their numbers (see `retention`)
-        let seq = last.unwrap_or(0).max(retention::seq_floor(&tx, enrollment.device_id)?) + 1;
-        let event = Event {
-            id: ids::event_id(enrollment.device_id, seq),
-            device_id: enrollment.device_id,
-            seq,
-            author: enrollment.user_id,
-            device_time,
-            payload,
-        };
-        let changes = match reduce(&SqlView::new(&tx), &event) {
-            Ok(changes) => changes,
-            Err(ReduceError::Rejected(errors)) => return Err(Error::Invalid(errors)),
-            Err(ReduceError::Store(e)) => return Err(e),
-        };
-        insert_event(&tx, &event, "local", "unsent", None, None)?;
-        tx.execute("INSERT INTO outbox (seq, event_id) VALUES (?1, ?2)", params![event.seq, event.id.to_string()])?;
-        sql::projection::apply_changes(&tx, &changes)?;
+        let event = record_in(&tx, &enrollment, &reasons, payload, device_time)?;
         tx.commit()?;
         Ok(event)
+    }
+
+    /// Records many user actions at once (an imported list): each is validated against the
+    /// state the ones before it left, and all are stored in one transaction, or none. The first
+    /// invalid one is [`Error::InvalidAt`] with its index in `payloads`; nothing is stored.
+    pub fn record_all(&mut self, payloads: Vec<Payload>, device_time: DateTime<Utc>) -> Result<Vec<Event>, Error> {
+        let enrollment = self.require_enrollment()?;
+        let tx = self.conn.transaction()?;
+        let reasons = catalog::reasons(&tx)?;
+        let mut events = Vec::with_capacity(payloads.len());
+        for (index, payload) in payloads.into_iter().enumerate() {
+            match record_in(&tx, &enrollment, &reasons, payload, device_time) {
+                Ok(event) => events.push(event),
+                Err(Error::Invalid(errors)) => return Err(Error::InvalidAt { index, errors }),
+                Err(e) => return Err(e),
+            }
+        }
+        tx.commit()?;
+        Ok(events)
     }
 
     /// A new id for a household, resident or visit this device creates (see [`ids::record_id`]):

@@ -174,6 +174,58 @@ fn invalid_input_is_refused_with_field_errors_and_stores_nothing() {
     assert_eq!(seqs, [1, 2]);
 }
 
+fn created(household_id: Uuid, head: &str) -> Payload {
+    Payload::HouseholdCreated(HouseholdCreated {
+        household_id,
+        hamlet_code: "03445-01".into(),
+        address: "Bản Nậm Củm".into(),
+        head_name: head.into(),
+    })
+}
+
+fn added(resident_id: Uuid, household_id: Uuid, cccd: &str) -> Payload {
+    Payload::ResidentAdded(ResidentAdded {
+        resident_id,
+        household_id,
+        fields: ResidentFields {
+            full_name: "Lò Thị Lan".into(),
+            birth_year: 1990,
+            sex: Sex::Female,
+            cccd: Some(cccd.into()),
+            phone: None,
+        },
+    })
+}
+
+#[test]
+fn many_actions_recorded_together_land_in_order_or_not_at_all() {
+    let mut store = enrolled();
+    household(&mut store, "Hà Văn Chiến");
+    let at = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+    let (h, r) = (Uuid::now_v7(), Uuid::now_v7());
+    // each is reduced against what the ones before it left: the person's household is new too
+    let events = store.record_all(vec![created(h, "Lò Văn Pọm"), added(r, h, "012190000123")], at).unwrap();
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 3]);
+    assert!(events.iter().all(|e| e.device_time == at));
+    assert_eq!(store.unsent_count().unwrap(), 3);
+    assert_eq!(store.projection().unwrap().residents.len(), 1);
+
+    // the third of three breaks a rule (its CCCD says 1989): none of them is kept
+    let (h2, r2, r3) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let err = store
+        .record_all(vec![created(h2, "Lò Văn Ún"), added(r2, h2, "012190000124"), added(r3, h2, "012189000125")], at)
+        .unwrap_err();
+    let Error::InvalidAt { index, errors } = err else { panic!("expected the failing record's index") };
+    assert_eq!((index, errors[0].code.as_str()), (2, "cccd_birth_year_mismatch"));
+    assert_eq!(store.unsent_count().unwrap(), 3, "nothing of the failed batch is queued");
+    let projection = store.projection().unwrap();
+    assert_eq!((projection.households.len(), projection.residents.len()), (2, 1));
+    // and the sequence goes on without a gap
+    household(&mut store, "Hà Văn Chiến");
+    let seqs: Vec<_> = store.outbox_batch(100, usize::MAX).unwrap().iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [1, 2, 3, 4]);
+}
+
 #[test]
 fn a_push_answer_empties_the_outbox_and_keeps_rejected_events_for_a_person() {
     let mut store = enrolled();
