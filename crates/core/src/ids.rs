@@ -42,6 +42,30 @@ pub fn record_id(device_id: Uuid, counter: u64) -> Uuid {
     derived(Namespace::Record, device_id, counter)
 }
 
+/// What an imported record is, so a household and a person never share an id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportedKind {
+    /// A household an imported list brings.
+    Household,
+    /// A person an imported list brings.
+    Resident,
+}
+
+/// The id of a household or person that an imported list brings, from the key the importer
+/// gives its row (a hash of the commune and the CCCD, or of the name, birth year and household):
+/// the same row imported again, on any office device, names the same record, so a re-import
+/// updates instead of duplicating. UUIDv8 from a SHA-256 of the kind and the key.
+pub fn imported_id(kind: ImportedKind, key: &str) -> Uuid {
+    let tag: &[u8] = match kind {
+        ImportedKind::Household => b"gocua/imported-household/v1",
+        ImportedKind::Resident => b"gocua/imported-resident/v1",
+    };
+    let hash = Sha256::new().chain_update(tag).chain_update(key.as_bytes()).finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&hash[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +81,15 @@ mod tests {
         assert_ne!(id, event_id(b, 7));
         assert_ne!(id, record_id(a, 7), "an event and a record never share an id");
         assert!(id.to_string().ends_with("-000000000007"), "the counter is the last group: {id}");
+    }
+
+    #[test]
+    fn an_imported_id_depends_only_on_its_kind_and_key() {
+        let id = imported_id(ImportedKind::Resident, "k1");
+        assert_eq!(id.get_version_num(), 8);
+        assert_eq!(id, imported_id(ImportedKind::Resident, "k1"), "the same row, the same record");
+        assert_ne!(id, imported_id(ImportedKind::Resident, "k2"));
+        assert_ne!(id, imported_id(ImportedKind::Household, "k1"));
     }
 
     #[test]

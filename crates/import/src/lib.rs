@@ -42,6 +42,7 @@
 
 pub mod columns;
 pub mod error;
+pub mod events;
 pub mod plan;
 pub mod read;
 pub mod repair;
@@ -50,6 +51,7 @@ pub mod testdata;
 
 pub use columns::{ColumnMap, Field, Layout, SexCodes, detect_columns};
 pub use error::{ImportError, WorkbookProblem};
+pub use events::{ImportCounts, ImportEvents, events_for};
 pub use plan::{
     Counts, ImportedPerson, Issue, Known, KnownHamlet, KnownResident, ListKind, Plan, PlanOptions, PlannedHousehold,
     Report, Severity, plan,

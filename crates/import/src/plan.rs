@@ -8,11 +8,13 @@
 use std::collections::{BTreeSet, HashMap};
 
 use gocua_core::event::ResidentFields;
+use gocua_core::ids::{ImportedKind, imported_id};
 use gocua_core::model::Sex;
 use gocua_core::text::fold;
 use gocua_core::validate::{self, FieldError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::columns::{ColumnMap, Field, is_header_row, is_numbering_row, match_header, row_fields};
 use crate::error::ImportError;
@@ -180,9 +182,10 @@ pub struct KnownHamlet {
 /// A resident the caller already holds, to find duplicates.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KnownResident {
-    /// The [`ImportedPerson::key`] they were imported with, if they came from an import: the
-    /// same person in a new import is then not a duplicate but the same record.
-    pub import_key: Option<String>,
+    /// Their id. A person an earlier import brought has the id [`ImportedPerson::id`] gives
+    /// (`ids::imported_id` of their key): the same person in a new import is then not a
+    /// duplicate but the same record.
+    pub id: Uuid,
     /// Full name.
     pub full_name: String,
     /// Birth year.
@@ -263,6 +266,18 @@ pub struct ImportedPerson {
     pub status_text: Option<String>,
 }
 
+impl ImportedPerson {
+    /// The person's record id: the same row imported again names the same record.
+    pub fn id(&self) -> Uuid {
+        imported_id(ImportedKind::Resident, &self.key)
+    }
+
+    /// Their household's record id.
+    pub fn household_id(&self) -> Uuid {
+        imported_id(ImportedKind::Household, &self.household_key)
+    }
+}
+
 impl std::fmt::Debug for ImportedPerson {
     // Personal data: only the row and the keys.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -292,6 +307,13 @@ pub struct PlannedHousehold {
     pub household_code: Option<String>,
     /// The rows of its members, in order.
     pub member_rows: Vec<u32>,
+}
+
+impl PlannedHousehold {
+    /// The household's record id: the same grouping imported again names the same record.
+    pub fn id(&self) -> Uuid {
+        imported_id(ImportedKind::Household, &self.key)
+    }
 }
 
 impl std::fmt::Debug for PlannedHousehold {
@@ -1216,7 +1238,7 @@ pub fn plan(
             .cccd
             .as_deref()
             .and_then(|c| known_by_cccd.get(c))
-            .is_some_and(|existing| existing.import_key.as_deref() != Some(key.as_str()));
+            .is_some_and(|existing| existing.id != imported_id(ImportedKind::Resident, &key));
         if exists {
             let e = FieldError::new(
                 "cccd",
@@ -1233,7 +1255,7 @@ pub fn plan(
         let similar = known_by_name.get(&name_key).is_some_and(|found| {
             found.iter().any(|r| {
                 let different_cccd = matches!((&r.cccd, &d.cccd), (Some(a), Some(b)) if a != b);
-                !different_cccd && r.import_key.as_deref() != Some(key.as_str())
+                !different_cccd && r.id != imported_id(ImportedKind::Resident, &key)
             })
         });
         if similar {

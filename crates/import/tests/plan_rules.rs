@@ -8,6 +8,7 @@ use gocua_import::{
     Field, ImportError, Known, KnownHamlet, KnownResident, ListKind, Plan, PlanOptions, Severity, detect_columns, plan,
     read_table,
 };
+use uuid::Uuid;
 
 fn known() -> Known {
     Known {
@@ -68,14 +69,14 @@ fn residents_already_held_are_duplicates_unless_they_came_from_this_import() {
     let mut k = known();
     // Row 2's person was entered by hand in the field; row 3's came from this very import.
     k.residents.push(KnownResident {
-        import_key: None,
+        id: Uuid::now_v7(),
         full_name: "Lò Văn A".into(),
         birth_year: 1989,
         hamlet_code: "H4".into(),
         cccd: Some("012089000123".into()),
     });
     k.residents.push(KnownResident {
-        import_key: None,
+        id: Uuid::now_v7(),
         full_name: "LO THI BINH".into(),
         birth_year: 1990,
         hamlet_code: "H4".into(),
@@ -83,7 +84,7 @@ fn residents_already_held_are_duplicates_unless_they_came_from_this_import() {
     });
     let imported = first.people.iter().find(|p| p.row == 4).unwrap();
     k.residents.push(KnownResident {
-        import_key: Some(imported.key.clone()),
+        id: imported.id(),
         full_name: "Quàng Văn C".into(),
         birth_year: 1991,
         hamlet_code: "H4".into(),
