@@ -121,7 +121,7 @@ fn now_seconds() -> DateTime<Utc> {
     DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
 }
 
-/// Records one user action inside `tx`: refuses masked input, numbers the event, reduces it
+/// Records one user action inside `tx` as event `seq`: refuses masked input, reduces it
 /// against the state `tx` sees, stores it, queues it for the server and applies its changes.
 fn record_in(
     tx: &Transaction<'_>,
@@ -129,6 +129,7 @@ fn record_in(
     reasons: &crate::reasons::ReasonCatalog,
     payload: Payload,
     device_time: DateTime<Utc>,
+    seq: u64,
 ) -> Result<Event, Error> {
     let refused = crate::privacy::refuse_masked_input(&payload, enrollment.role, |code| {
         reasons.get(code).is_some_and(|r| r.police_only)
@@ -136,12 +137,6 @@ fn record_in(
     if !refused.is_empty() {
         return Err(Error::Invalid(refused));
     }
-    let last: Option<u64> =
-        tx.query_row("SELECT max(seq) FROM events WHERE device_id = ?1", [enrollment.device_id.to_string()], |r| {
-            r.get(0)
-        })?;
-    // purged own events still hold their numbers (see `retention`)
-    let seq = last.unwrap_or(0).max(retention::seq_floor(tx, enrollment.device_id)?) + 1;
     let event = Event {
         id: ids::event_id(enrollment.device_id, seq),
         device_id: enrollment.device_id,
@@ -156,9 +151,18 @@ fn record_in(
         Err(ReduceError::Store(e)) => return Err(e),
     };
     insert_event(tx, &event, "local", "unsent", None, None)?;
-    tx.execute("INSERT INTO outbox (seq, event_id) VALUES (?1, ?2)", params![event.seq, event.id.to_string()])?;
+    tx.prepare_cached("INSERT INTO outbox (seq, event_id) VALUES (?1, ?2)")?
+        .execute(params![event.seq, event.id.to_string()])?;
     sql::projection::apply_changes(tx, &changes)?;
     Ok(event)
+}
+
+/// The sequence number this device's next event gets.
+fn next_seq(tx: &Transaction<'_>, device_id: Uuid) -> Result<u64, Error> {
+    let last: Option<u64> =
+        tx.query_row("SELECT max(seq) FROM events WHERE device_id = ?1", [device_id.to_string()], |r| r.get(0))?;
+    // purged own events still hold their numbers (see `retention`)
+    Ok(last.unwrap_or(0).max(retention::seq_floor(tx, device_id)?) + 1)
 }
 
 impl DeviceStore {
@@ -298,7 +302,8 @@ impl DeviceStore {
         let enrollment = self.require_enrollment()?;
         let tx = self.conn.transaction()?;
         let reasons = catalog::reasons(&tx)?;
-        let event = record_in(&tx, &enrollment, &reasons, payload, device_time)?;
+        let seq = next_seq(&tx, enrollment.device_id)?;
+        let event = record_in(&tx, &enrollment, &reasons, payload, device_time, seq)?;
         tx.commit()?;
         Ok(event)
     }
@@ -310,9 +315,10 @@ impl DeviceStore {
         let enrollment = self.require_enrollment()?;
         let tx = self.conn.transaction()?;
         let reasons = catalog::reasons(&tx)?;
+        let first_seq = next_seq(&tx, enrollment.device_id)?;
         let mut events = Vec::with_capacity(payloads.len());
         for (index, payload) in payloads.into_iter().enumerate() {
-            match record_in(&tx, &enrollment, &reasons, payload, device_time) {
+            match record_in(&tx, &enrollment, &reasons, payload, device_time, first_seq + index as u64) {
                 Ok(event) => events.push(event),
                 Err(Error::Invalid(errors)) => return Err(Error::InvalidAt { index, errors }),
                 Err(e) => return Err(e),
