@@ -35,6 +35,7 @@ pub const EXIT_NO_KEY_STORE: i32 = 3;
 /// Builds the app on any runtime (tests pass `tauri::test::mock_builder()`).
 pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context<R>) -> tauri::Result<tauri::App<R>> {
     builder
+        .manage(commands::import::ImportState::default())
         .setup(|app| {
             let paths = StorePaths::beside(database_path(app)?);
             // the app always starts on real data; training mode is entered on purpose
@@ -100,6 +101,8 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context
             commands::lock::unlock,
             commands::lock::lock_app,
             commands::lock::wipe_forgotten,
+            commands::import::import_preview,
+            commands::import::import_commit,
         ])
         .build(context)
 }

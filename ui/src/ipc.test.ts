@@ -1,9 +1,20 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 const invoke = vi.fn();
-vi.mock('@tauri-apps/api/core', () => ({ invoke: (...args: unknown[]) => invoke(...args) }));
+class FakeChannel {
+  static made: FakeChannel[] = [];
+  onmessage: (m: unknown) => void = () => {};
+  readonly id = FakeChannel.made.length + 1;
+  constructor() {
+    FakeChannel.made.push(this);
+  }
+  toJSON(): string {
+    return `__CHANNEL__:${this.id}`;
+  }
+}
+vi.mock('@tauri-apps/api/core', () => ({ invoke: (...args: unknown[]) => invoke(...args), Channel: FakeChannel }));
 
-const { call, onLocked, toCommandError, isCommandError } = await import('./ipc');
+const { call, callRaw, onLocked, toCommandError, isCommandError } = await import('./ipc');
 
 beforeEach(() => {
   invoke.mockReset();
@@ -55,6 +66,37 @@ describe('call', () => {
     const err = await call('app_info').catch((e: unknown) => e);
     expect(isCommandError(err)).toBe(true);
     expect(err).toMatchObject({ kind: 'internal', fields: [] });
+  });
+});
+
+describe('callRaw', () => {
+  it('sends the bytes as the body and the headers as options, not a JSON array', async () => {
+    invoke.mockResolvedValue({ file_name: 'a.xlsx' });
+    const bytes = new Uint8Array([1, 2, 3]);
+    await expect(callRaw('import_preview', bytes, { 'gocua-file-name': 'a.xlsx' })).resolves.toEqual({ file_name: 'a.xlsx' });
+    expect(invoke).toHaveBeenCalledWith('import_preview', bytes, { headers: { 'gocua-file-name': 'a.xlsx' } });
+    expect(invoke.mock.calls[0][1]).toBeInstanceOf(Uint8Array);
+  });
+
+  it('names a progress channel in a header and hands its messages on', async () => {
+    invoke.mockResolvedValue(null);
+    const seen: unknown[] = [];
+    await callRaw('import_preview', new Uint8Array(), { a: 'b' }, { header: 'gocua-progress', onmessage: (m) => seen.push(m) });
+    const channel = FakeChannel.made[FakeChannel.made.length - 1];
+    expect(invoke.mock.calls[0][2]).toEqual({ headers: { a: 'b', 'gocua-progress': channel.toJSON() } });
+    channel.onmessage({ done: 1 });
+    expect(seen).toEqual([{ done: 1 }]);
+  });
+
+  it('rejects with a CommandError and tells the lock handler', async () => {
+    const handler = vi.fn();
+    onLocked(handler);
+    invoke.mockRejectedValue({ kind: 'locked', message: 'Ứng dụng đang khoá', fields: [] });
+    await expect(callRaw('import_preview', new Uint8Array(), {})).rejects.toMatchObject({ kind: 'locked' });
+    expect(handler).toHaveBeenCalledTimes(1);
+    onLocked(null);
+    invoke.mockRejectedValue('boom');
+    await expect(callRaw('import_preview', new Uint8Array(), {})).rejects.toEqual({ kind: 'internal', message: 'boom', fields: [] });
   });
 });
 

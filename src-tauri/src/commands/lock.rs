@@ -96,9 +96,14 @@ pub async fn wipe_forgotten(state: State<'_, AppState>) -> Result<AppInfo, Comma
     super::enrollment::app_info(state).await
 }
 
-/// Locks the app now (after idle, or the lock button).
+/// Locks the app now (after idle, or the lock button). A list previewed for import is personal
+/// data held in memory: it goes with the lock, and the officer previews again after unlocking.
 #[tauri::command]
-pub async fn lock_app(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {
+pub async fn lock_app(
+    state: State<'_, AppState>,
+    imports: State<'_, super::import::ImportState>,
+) -> Result<AppInfo, CommandError> {
+    imports.forget();
     state.lock_now().await?;
     super::enrollment::app_info(state).await
 }

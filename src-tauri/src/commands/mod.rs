@@ -7,6 +7,7 @@ pub use names::COMMANDS;
 pub mod drafts;
 pub mod enrollment;
 pub mod households;
+pub mod import;
 pub mod lock;
 pub mod residents;
 pub mod sandbox;

@@ -2,7 +2,7 @@
 // each) and by the crate (tests check them against the capability file and the handler).
 // Keep in step with `generate_handler!` in src/lib.rs.
 /// Every command the UI may invoke.
-pub const COMMANDS: [&str; 29] = [
+pub const COMMANDS: [&str; 31] = [
     "app_info",
     "enroll",
     "list_hamlets",
@@ -32,4 +32,6 @@ pub const COMMANDS: [&str; 29] = [
     "unlock",
     "lock_app",
     "wipe_forgotten",
+    "import_preview",
+    "import_commit",
 ];

@@ -1,0 +1,625 @@
+//! Importing the police's lists ("DC01 mở rộng"): a dry run of a picked file against what the
+//! store holds, kept for the officer to look over, then recorded in one transaction on their
+//! word. Only commune police and administrators, never in the trainer's sandbox. The file's
+//! bytes come as a raw IPC body (not a JSON array of numbers), its name in a header.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+use chrono::{Datelike, NaiveDate};
+use gocua_core::sql::projection::SqlView;
+use gocua_core::store::{DeviceStore, Enrollment, vietnam_today};
+use gocua_core::sync::protocol::Role;
+use gocua_import::read::column_letter;
+use gocua_import::{
+    ColumnMap, Counts, ImportCounts, ImportError, Issue, Known, KnownHamlet, KnownResident, Plan, PlanOptions,
+    Severity, Source, Table, detect_columns, events_for, plan, read_table,
+};
+use serde::Serialize;
+use tauri::ipc::{Channel, InvokeBody, JavaScriptChannelId, Request};
+use tauri::{Runtime, State, Webview};
+use uuid::Uuid;
+
+use crate::error::CommandError;
+use crate::state::AppState;
+
+/// At most this many issues travel to the screen (errors first); the total is said beside them.
+pub const MAX_ISSUES_SHOWN: usize = 500;
+/// The header carrying the file's name, percent-encoded (`encodeURIComponent`).
+pub const FILE_NAME_HEADER: &str = "gocua-file-name";
+/// The header carrying the progress channel's id (`Channel.toJSON()`), optional.
+pub const PROGRESS_HEADER: &str = "gocua-progress";
+
+/// The plan of the last preview, kept until it is recorded or another file is previewed.
+#[derive(Debug, Default)]
+pub struct ImportState {
+    kept: Mutex<Option<Arc<KeptPlan>>>,
+}
+
+impl ImportState {
+    /// Drops the kept plan (the app locks).
+    pub fn forget(&self) {
+        *self.slot() = None;
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Arc<KeptPlan>>> {
+        // a poisoned slot only ever held a plan: start over from it
+        self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A previewed plan and the device it was checked against.
+#[derive(Debug)]
+pub struct KeptPlan {
+    device_id: Uuid,
+    plan: Plan,
+}
+
+/// What the officer sees before anything is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct ImportPreview {
+    /// The file's name as picked.
+    pub file_name: String,
+    /// The sheet read (`null` for a CSV).
+    pub sheet: Option<String>,
+    /// Every sheet of the workbook (empty for a CSV).
+    pub sheet_names: Vec<String>,
+    /// The header row's number as the spreadsheet shows it.
+    pub header_row: u32,
+    /// Every column, with what it was recognised as.
+    pub columns: Vec<ImportColumn>,
+    /// The numbers of the dry run.
+    pub counts: ImportReportCounts,
+    /// The issues, errors first, then warnings, then repairs; at most [`MAX_ISSUES_SHOWN`].
+    pub issues: Vec<ImportIssue>,
+    /// How many issues there are in all.
+    pub issues_total: usize,
+}
+
+/// One column of the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct ImportColumn {
+    /// Its letter (A, B, …).
+    pub letter: String,
+    /// Its header as written (may be empty).
+    pub header: String,
+    /// The field's code it was recognised as, `null` when none.
+    pub field: Option<String>,
+    /// The field's Vietnamese name.
+    pub field_vi: Option<String>,
+    /// The field's English name.
+    pub field_en: Option<String>,
+}
+
+/// How much an issue matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "snake_case")]
+pub enum ImportSeverity {
+    /// The row is left out.
+    Error,
+    /// The row is kept; something deserves a look.
+    Warning,
+    /// The row is kept with a repaired value.
+    Repaired,
+}
+
+impl From<Severity> for ImportSeverity {
+    fn from(s: Severity) -> Self {
+        match s {
+            Severity::Error => ImportSeverity::Error,
+            Severity::Warning => ImportSeverity::Warning,
+            Severity::Repaired => ImportSeverity::Repaired,
+        }
+    }
+}
+
+/// One problem, warning or repair, by the spreadsheet's row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct ImportIssue {
+    /// The row as the spreadsheet shows it; `null` for the whole file.
+    pub row: Option<u32>,
+    /// The column's header.
+    pub column_header: Option<String>,
+    /// How much it matters.
+    pub severity: ImportSeverity,
+    /// A stable code (`cccd_format`, `duplicate_cccd`, …).
+    pub code: String,
+    /// Vietnamese.
+    pub message_vi: String,
+    /// English.
+    pub message_en: String,
+    /// The cell as written (personal data: for the screen only).
+    pub value_shown: Option<String>,
+    /// The value used instead, for a repair.
+    pub value_fixed: Option<String>,
+}
+
+impl From<&Issue> for ImportIssue {
+    fn from(i: &Issue) -> Self {
+        ImportIssue {
+            row: i.row,
+            column_header: i.column_header.clone(),
+            severity: i.severity.into(),
+            code: i.code.clone(),
+            message_vi: i.message_vi.clone(),
+            message_en: i.message_en.clone(),
+            value_shown: i.value_shown.clone(),
+            value_fixed: i.value_fixed.clone(),
+        }
+    }
+}
+
+/// The numbers of a dry run (`gocua_import::Counts`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct ImportReportCounts {
+    /// Data rows that were neither blank nor a repeated header.
+    pub rows_read: usize,
+    /// Rows that are not a person (a footer, a note), skipped with a warning.
+    pub rows_not_person: usize,
+    /// Rows with an error, left out.
+    pub rows_left_out: usize,
+    /// People to record.
+    pub people_planned: usize,
+    /// Households to record.
+    pub households_planned: usize,
+    /// Issues that are errors.
+    pub errors: usize,
+    /// Warnings.
+    pub warnings: usize,
+    /// Repairs.
+    pub repairs: usize,
+}
+
+impl From<&Counts> for ImportReportCounts {
+    fn from(c: &Counts) -> Self {
+        ImportReportCounts {
+            rows_read: c.rows_read,
+            rows_not_person: c.rows_not_person,
+            rows_left_out: c.rows_left_out,
+            people_planned: c.people_planned,
+            households_planned: c.households_planned,
+            errors: c.errors,
+            warnings: c.warnings,
+            repairs: c.repairs,
+        }
+    }
+}
+
+/// What recording the list changed (`gocua_import::ImportCounts`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct ImportResult {
+    /// Households new to this device.
+    pub households_created: usize,
+    /// Households held with another address or head.
+    pub households_updated: usize,
+    /// People new to this device.
+    pub people_created: usize,
+    /// People held with other values.
+    pub people_updated: usize,
+    /// Households and people held exactly as the list says.
+    pub unchanged: usize,
+    /// People of households removed since an earlier import, not brought back.
+    pub skipped_removed: usize,
+}
+
+impl From<ImportCounts> for ImportResult {
+    fn from(c: ImportCounts) -> Self {
+        ImportResult {
+            households_created: c.households_created,
+            households_updated: c.households_updated,
+            people_created: c.people_created,
+            people_updated: c.people_updated,
+            unchanged: c.unchanged,
+            skipped_removed: c.skipped_removed,
+        }
+    }
+}
+
+/// Where a preview is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "snake_case")]
+pub enum ImportStage {
+    /// Reading the file and finding its columns.
+    Reading,
+    /// Checking the rows (`done` of `total`).
+    Checking,
+}
+
+/// A progress report, sent on the preview's channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct ImportProgress {
+    /// The stage.
+    pub stage: ImportStage,
+    /// Rows checked.
+    pub done: usize,
+    /// Rows to check (0 while reading).
+    pub total: usize,
+}
+
+/// What a plan is checked against, and the device it belongs to.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The enrolled device.
+    pub device_id: Uuid,
+    /// The store's hamlets and residents.
+    pub known: Known,
+    /// The commune's code as key namespace, Vietnam's year.
+    pub options: PlanOptions,
+}
+
+/// Whether a role may import lists.
+pub fn may_import(role: Role) -> bool {
+    matches!(role, Role::CommunePolice | Role::Admin)
+}
+
+/// The enrollment of a store that may import now: not the sandbox, a commune police officer
+/// or an administrator.
+pub fn authorize(store: &DeviceStore) -> Result<Enrollment, CommandError> {
+    store.refuse_in_sandbox()?;
+    let enrollment = store.enrollment()?.ok_or(gocua_core::Error::NotEnrolled)?;
+    if !may_import(enrollment.role) {
+        return Err(CommandError::new(
+            "refused",
+            "Chỉ Công an xã hoặc quản trị viên được nhập danh sách / Only commune police or an administrator \
+             can import lists",
+        ));
+    }
+    Ok(enrollment)
+}
+
+/// Checks the caller may import and gathers what the plan is checked against: the store's
+/// hamlets and residents, the commune's code (the keys' namespace) and `today`'s year.
+pub fn prepare(store: &DeviceStore, today: NaiveDate) -> Result<Prepared, CommandError> {
+    let enrollment = authorize(store)?;
+    let places = store.hamlets()?;
+    let communes: BTreeSet<&str> = places.iter().filter_map(|p| p.parent_code.as_deref()).collect();
+    // one commune (the office's case): its code; a wider scope: the scope's own key
+    let key_namespace = match communes.iter().next() {
+        Some(code) if communes.len() == 1 => (*code).to_owned(),
+        _ => enrollment.scope.key(),
+    };
+    let hamlets = places.into_iter().map(|p| KnownHamlet { code: p.code, name: p.name }).collect();
+    let projection = store.projection()?;
+    let residents = projection
+        .residents
+        .values()
+        .map(|r| KnownResident {
+            id: r.id,
+            full_name: r.full_name.clone(),
+            birth_year: r.birth_year,
+            hamlet_code: projection.households.get(&r.household_id).map(|h| h.hamlet_code.clone()).unwrap_or_default(),
+            cccd: r.cccd.clone(),
+        })
+        .collect();
+    let options = PlanOptions { key_namespace, ..PlanOptions::new(today.year()) };
+    Ok(Prepared { device_id: enrollment.device_id, known: Known { hamlets, residents }, options })
+}
+
+/// A file-level problem (not a spreadsheet, no header, a required column missing, …).
+pub fn file_error(e: ImportError) -> CommandError {
+    CommandError::new("invalid_file", format!("{} / {}", e.message_vi(), e.message_en()))
+}
+
+/// Reads, recognises and checks a file: the plan to keep and the view to show.
+pub fn dry_run(
+    bytes: &[u8],
+    file_name: &str,
+    prepared: &Prepared,
+    progress: &mut dyn FnMut(ImportProgress),
+) -> Result<(Plan, ImportPreview), CommandError> {
+    progress(ImportProgress { stage: ImportStage::Reading, done: 0, total: 0 });
+    let table = read_table(bytes, file_name).map_err(file_error)?;
+    let map = detect_columns(&table).map_err(file_error)?;
+    let mut checked = |done, total| progress(ImportProgress { stage: ImportStage::Checking, done, total });
+    let planned = plan(&table, &map, &prepared.known, &prepared.options, Some(&mut checked)).map_err(file_error)?;
+    let view = preview_view(file_name, &table, &map, &planned);
+    Ok((planned, view))
+}
+
+/// The view of a plan: columns, counts, issues errors first (capped).
+pub fn preview_view(file_name: &str, table: &Table, map: &ColumnMap, planned: &Plan) -> ImportPreview {
+    let sheet = match &table.source {
+        Source::Xlsx { sheet } | Source::Xls { sheet } => Some(sheet.clone()),
+        Source::Csv { .. } => None,
+    };
+    let width = table.width.max(map.headers.len());
+    let columns = (0..width)
+        .map(|i| {
+            let field = map.fields.iter().find(|(_, c)| **c == i).map(|(f, _)| *f);
+            ImportColumn {
+                letter: column_letter(i),
+                header: map.headers.get(i).cloned().unwrap_or_default(),
+                field: field.map(|f| f.code().to_owned()),
+                field_vi: field.map(|f| f.label_vi().to_owned()),
+                field_en: field.map(|f| f.label_en().to_owned()),
+            }
+        })
+        .collect();
+    let mut issues: Vec<&Issue> = planned.report.issues.iter().collect();
+    // stable: within a severity, the file's own order (the file's first, then by row)
+    issues.sort_by_key(|i| i.severity);
+    ImportPreview {
+        file_name: file_name.to_owned(),
+        sheet,
+        sheet_names: table.sheet_names.clone(),
+        header_row: map.header_row,
+        columns,
+        counts: (&planned.report.counts).into(),
+        issues: issues.iter().take(MAX_ISSUES_SHOWN).map(|i| ImportIssue::from(*i)).collect(),
+        issues_total: issues.len(),
+    }
+}
+
+/// Records a kept plan into `store` in one transaction: what the store lacks is created, what
+/// it holds otherwise is patched. Refused when the store is another device's than the one the
+/// plan was checked against.
+pub fn commit(store: &mut DeviceStore, kept: &KeptPlan) -> Result<ImportResult, CommandError> {
+    let enrollment = authorize(store)?;
+    if enrollment.device_id != kept.device_id {
+        return Err(no_preview());
+    }
+    let events = events_for(&kept.plan, &SqlView::new(store.connection()))?;
+    if !events.payloads.is_empty() {
+        store.record_all(events.payloads, chrono::Utc::now())?;
+    }
+    Ok(events.counts.into())
+}
+
+fn no_preview() -> CommandError {
+    CommandError::new(
+        "invalid",
+        "Chưa có danh sách nào được kiểm tra: hãy chọn lại tệp / No list has been checked: pick the file again",
+    )
+}
+
+/// `encodeURIComponent` undone; bytes that are not UTF-8 become U+FFFD.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The file's bytes and name from a raw request.
+fn file_of(request: &Request<'_>) -> Result<(Vec<u8>, String), CommandError> {
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err(CommandError::new("invalid", "Tệp phải được gửi nguyên dạng / The file must be sent as raw bytes"));
+    };
+    let name = request
+        .headers()
+        .get(FILE_NAME_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(percent_decode)
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "danh-sach.xlsx".to_owned());
+    Ok((bytes.clone(), name))
+}
+
+/// Checks a list without writing anything: reads the file (the raw body; its name in the
+/// `gocua-file-name` header), recognises its columns and checks every row against this
+/// device's hamlets and residents, reporting progress on the channel named in `gocua-progress`.
+/// The plan is kept for [`import_commit`].
+#[tauri::command]
+pub async fn import_preview<R: Runtime>(
+    webview: Webview<R>,
+    state: State<'_, AppState>,
+    imports: State<'_, ImportState>,
+    request: Request<'_>,
+) -> Result<ImportPreview, CommandError> {
+    // a new file replaces what was kept, even if it fails: never record a list not shown
+    *imports.slot() = None;
+    let prepared = state.with_store(|s| Ok(prepare(s, vietnam_today()))).await??;
+    let (bytes, file_name) = file_of(&request)?;
+    let channel: Option<Channel<ImportProgress>> = request
+        .headers()
+        .get(PROGRESS_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|id| JavaScriptChannelId::from_str(id).ok())
+        .map(|id| id.channel_on(webview));
+    let (planned, view) = tauri::async_runtime::spawn_blocking(move || {
+        let mut progress = |p: ImportProgress| {
+            if let Some(channel) = &channel {
+                let _ = channel.send(p);
+            }
+        };
+        let (planned, view) = dry_run(&bytes, &file_name, &prepared, &mut progress)?;
+        Ok::<_, CommandError>((KeptPlan { device_id: prepared.device_id, plan: planned }, view))
+    })
+    .await
+    .map_err(|e| CommandError::new("internal", e.to_string()))??;
+    *imports.slot() = Some(Arc::new(planned));
+    Ok(view)
+}
+
+/// Records the kept plan (one transaction) and forgets it; refused without a preview.
+#[tauri::command]
+pub async fn import_commit(
+    state: State<'_, AppState>,
+    imports: State<'_, ImportState>,
+) -> Result<ImportResult, CommandError> {
+    let kept = imports.slot().clone().ok_or_else(no_preview)?;
+    let recorded = Arc::clone(&kept);
+    let result = state.write(move |s| Ok(commit(s, &recorded))).await??;
+    let mut slot = imports.slot();
+    if slot.as_ref().is_some_and(|k| Arc::ptr_eq(k, &kept)) {
+        *slot = None;
+    }
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gocua_core::fixtures;
+    use gocua_core::places::{Place, PlaceLevel};
+    use gocua_import::testdata::{CURRENT_YEAR, GenSpec, Generated, Plant, PlantKind, generate};
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(CURRENT_YEAR, 3, 1).unwrap()
+    }
+
+    /// A store enrolled in commune 03445 as `role`, with the generated list's hamlets.
+    fn office(role: Role, generated: &Generated) -> DeviceStore {
+        let mut store = DeviceStore::open_in_memory().unwrap();
+        let mut places: Vec<Place> = fixtures::demo_places().into_iter().take(2).collect();
+        places.extend(generated.known.hamlets.iter().map(|h| Place {
+            code: h.code.clone(),
+            name: h.name.clone(),
+            level: PlaceLevel::Hamlet,
+            division_type: "thôn".into(),
+            parent_code: Some("03445".into()),
+        }));
+        let mut response = gocua_core::sync::protocol::EnrollResponse { places, ..fixtures::enroll_response(&store) };
+        response.user.role = role;
+        store.save_enrollment("http://127.0.0.1:9/", &response).unwrap();
+        store
+    }
+
+    fn planted_list() -> Generated {
+        let planted = PlantKind::ALL.iter().map(|k| Plant::seeded(*k)).collect();
+        generate(&GenSpec { planted, hamlets: 4, ..GenSpec::new(120, 7) }).unwrap()
+    }
+
+    #[test]
+    fn only_commune_police_and_administrators_may_import() {
+        let list = planted_list();
+        for role in Role::ALL {
+            let store = office(role, &list);
+            let outcome = prepare(&store, today());
+            assert_eq!(outcome.is_ok(), matches!(role, Role::CommunePolice | Role::Admin), "{role:?}");
+            if let Err(e) = outcome {
+                assert_eq!(e.kind, "refused");
+                assert!(e.message.starts_with("Chỉ Công an xã"), "{}", e.message);
+            }
+        }
+    }
+
+    #[test]
+    fn the_trainer_s_sandbox_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let sandbox = DeviceStore::create_sandbox(&dir.path().join("tap-huan.sqlite"), 1, today()).unwrap();
+        assert_eq!(prepare(&sandbox, today()).unwrap_err().kind, "sandbox");
+    }
+
+    #[test]
+    fn a_preview_lists_the_planted_rows_errors_first_and_a_commit_records_it_once() {
+        let list = planted_list();
+        let mut store = office(Role::CommunePolice, &list);
+        let prepared = prepare(&store, today()).unwrap();
+        assert_eq!(prepared.options.key_namespace, "03445");
+        assert_eq!(prepared.known.hamlets.len(), 4);
+        let mut seen = Vec::new();
+        let (planned, view) = dry_run(&list.bytes, &list.file_name, &prepared, &mut |p| seen.push(p)).unwrap();
+        assert_eq!(seen.first().map(|p| p.stage), Some(ImportStage::Reading));
+        assert_eq!(seen.last(), Some(&ImportProgress { stage: ImportStage::Checking, done: 120, total: 120 }));
+
+        assert_eq!(view.file_name, list.file_name);
+        assert!(view.sheet.is_some());
+        assert!(view.columns.iter().any(|c| c.field.as_deref() == Some("full_name")));
+        assert_eq!(view.counts.people_planned, list.expected_people);
+        assert_eq!(view.counts.households_planned, list.expected_households);
+        assert_eq!(view.issues_total, planned.report.issues.len());
+        let shown: BTreeSet<(u32, String)> =
+            view.issues.iter().filter_map(|i| i.row.map(|r| (r, i.code.clone()))).collect();
+        for expected in &list.expected {
+            assert!(shown.contains(&(expected.row, expected.code.clone())), "{expected:?} is listed");
+        }
+        let first_other = view.issues.iter().position(|i| i.severity != ImportSeverity::Error).unwrap();
+        assert!(view.issues[first_other..].iter().all(|i| i.severity != ImportSeverity::Error), "errors first");
+        assert_eq!(first_other, view.counts.errors);
+
+        let kept = KeptPlan { device_id: prepared.device_id, plan: planned };
+        let recorded = commit(&mut store, &kept).unwrap();
+        assert_eq!(
+            (recorded.households_created, recorded.people_created),
+            (list.expected_households, list.expected_people)
+        );
+        let held = store.projection().unwrap();
+        assert_eq!(held.residents.len(), list.expected_people);
+        // the same plan again records nothing
+        let again = commit(&mut store, &kept).unwrap();
+        assert_eq!(again.unchanged, list.expected_households + list.expected_people);
+        assert_eq!(again.people_created + again.households_created, 0);
+
+        // another device's store is not written with it
+        let mut other = office(Role::CommunePolice, &list);
+        assert_eq!(commit(&mut other, &kept).unwrap_err().kind, "invalid");
+        assert!(other.projection().unwrap().residents.is_empty());
+
+        // a kept plan goes with the lock
+        let imports = ImportState::default();
+        *imports.slot() = Some(Arc::new(kept));
+        imports.forget();
+        assert!(imports.slot().is_none());
+    }
+
+    #[test]
+    fn a_preview_shows_at_most_the_cap_with_the_total() {
+        let list = planted_list();
+        let store = office(Role::Admin, &list);
+        let prepared = prepare(&store, today()).unwrap();
+        let table = read_table(&list.bytes, &list.file_name).unwrap();
+        let map = detect_columns(&table).unwrap();
+        let mut planned = plan(&table, &map, &prepared.known, &prepared.options, None).unwrap();
+        let warning = Issue {
+            row: Some(9),
+            column_header: None,
+            field: None,
+            code: "made_up".into(),
+            severity: Severity::Warning,
+            message_vi: "Cảnh báo".into(),
+            message_en: "Warning".into(),
+            value_shown: None,
+            value_fixed: None,
+        };
+        planned.report.issues.extend(std::iter::repeat_n(warning, MAX_ISSUES_SHOWN));
+        let view = preview_view(&list.file_name, &table, &map, &planned);
+        assert_eq!(view.issues_total, planned.report.issues.len());
+        assert_eq!(view.issues.len(), MAX_ISSUES_SHOWN);
+        // every error is among those shown, whatever the warnings' number
+        let errors = planned.report.issues.iter().filter(|i| i.severity == Severity::Error).count();
+        assert!(errors > 0);
+        assert_eq!(view.issues.iter().filter(|i| i.severity == ImportSeverity::Error).count(), errors);
+    }
+
+    #[test]
+    fn a_file_that_is_no_list_is_a_file_error_in_both_languages() {
+        let list = planted_list();
+        let store = office(Role::CommunePolice, &list);
+        let prepared = prepare(&store, today()).unwrap();
+        for (bytes, name) in [(&b""[..], "trong.xlsx"), (&b"%PDF-1.4 not a list"[..], "cong-van.pdf")] {
+            let e = dry_run(bytes, name, &prepared, &mut |_| {}).unwrap_err();
+            assert_eq!(e.kind, "invalid_file", "{name}");
+            assert!(e.message.contains(" / "), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn file_names_come_percent_encoded() {
+        assert_eq!(percent_decode("danh%20s%C3%A1ch%20th%C3%B4n%203.xlsx"), "danh sách thôn 3.xlsx");
+        assert_eq!(percent_decode("a%2"), "a%2");
+        assert_eq!(percent_decode("100%"), "100%");
+    }
+}

@@ -1,0 +1,130 @@
+// The import screen against a fake backend: pick → progress → report → commit → result.
+import { cleanup, fireEvent, render, waitFor } from '@testing-library/svelte';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ImportPreview } from '../bindings/ImportPreview';
+import type { ImportProgress } from '../bindings/ImportProgress';
+
+const previewFile = vi.fn();
+const importCommit = vi.fn();
+vi.mock('../api/import', async (original) => ({
+  ...(await original<typeof import('../api/import')>()),
+  previewFile: (...a: unknown[]) => previewFile(...a),
+  importCommit: (...a: unknown[]) => importCommit(...a),
+}));
+
+const { default: Import } = await import('./Import.svelte');
+const { setLocale } = await import('../i18n/index.svelte');
+
+const q = (sel: string) => document.querySelector(sel);
+const qa = (sel: string) => Array.from(document.querySelectorAll(sel));
+
+const preview = (): ImportPreview => ({
+  file_name: 'danh sách.xlsx',
+  sheet: 'Sheet1',
+  sheet_names: ['Sheet1'],
+  header_row: 5,
+  columns: [
+    { letter: 'A', header: 'STT', field: 'stt', field_vi: 'STT', field_en: 'No.' },
+    { letter: 'B', header: 'Họ và tên', field: 'full_name', field_vi: 'Họ và tên', field_en: 'Full name' },
+    { letter: 'C', header: 'Ghi chú khác', field: null, field_vi: null, field_en: null },
+  ],
+  counts: {
+    rows_read: 40,
+    rows_not_person: 0,
+    rows_left_out: 2,
+    people_planned: 38,
+    households_planned: 12,
+    errors: 2,
+    warnings: 1,
+    repairs: 1,
+  },
+  issues: [
+    { row: 20, column_header: 'Ngày sinh', severity: 'repaired', code: 'date_from_serial', message_vi: 'Đã đọc ngày', message_en: 'Date read', value_shown: '32874', value_fixed: '01/01/1990' },
+    { row: 12, column_header: 'Số CCCD', severity: 'error', code: 'cccd_format', message_vi: 'CCCD sai', message_en: 'Bad CCCD', value_shown: '0O12', value_fixed: null },
+    { row: 9, column_header: 'Thôn', severity: 'warning', code: 'w', message_vi: 'Cảnh báo', message_en: 'Warning', value_shown: null, value_fixed: null },
+    { row: 30, column_header: 'Họ và tên', severity: 'error', code: 'required', message_vi: 'Thiếu tên', message_en: 'No name', value_shown: null, value_fixed: null },
+  ],
+  issues_total: 4,
+});
+
+async function pick(name = 'danh sách.xlsx'): Promise<void> {
+  const input = q('#import-file') as HTMLInputElement;
+  const file = new File([new Uint8Array([1])], name);
+  Object.defineProperty(input, 'files', { value: [file], configurable: true });
+  await fireEvent.change(input);
+}
+
+beforeEach(() => {
+  previewFile.mockReset();
+  importCommit.mockReset();
+  setLocale('vi');
+});
+
+afterEach(() => cleanup());
+
+describe('Import screen', () => {
+  it('shows progress, then the report with errors first, and writes only on the button', async () => {
+    let finish: (p: ImportPreview) => void = () => {};
+    previewFile.mockImplementation((_file: File, onProgress: (p: ImportProgress) => void) => {
+      onProgress({ stage: 'checking', done: 1000, total: 4000 });
+      return new Promise((resolve) => (finish = resolve));
+    });
+    render(Import);
+    await pick();
+    await waitFor(() => expect(q('#import-progress')?.textContent).toContain('1000/4000'));
+    expect((q('#import-progress progress') as HTMLProgressElement).value).toBe(25);
+    finish(preview());
+    await waitFor(() => expect(q('#import-report')).not.toBeNull());
+    expect(importCommit).not.toHaveBeenCalled();
+
+    expect(q('[data-count="people_planned"]')?.textContent).toBe('38');
+    expect(q('[data-count="errors"]')?.textContent).toBe('2');
+    expect(qa('#import-issues tr.issue').map((tr) => tr.getAttribute('data-row'))).toEqual(['12', '30', '9', '20']);
+    expect(q('#import-issues tr.issue')?.textContent).toContain('CCCD sai');
+    expect(q('#import-columns [data-field="full_name"]')?.textContent).toContain('Họ và tên');
+    expect(q('#import-commit')?.textContent?.trim()).toBe('Nhập 38 người, 12 hộ');
+
+    importCommit.mockResolvedValue({ households_created: 12, households_updated: 0, people_created: 38, people_updated: 0, unchanged: 0, skipped_removed: 0 });
+    await fireEvent.click(q('#import-commit')!);
+    await waitFor(() => expect(q('#import-result')).not.toBeNull());
+    expect(importCommit).toHaveBeenCalledTimes(1);
+    expect(q('#import-created')?.textContent).toContain('Đã thêm 38 người, 12 hộ');
+    expect(q('#import-report')).toBeNull();
+  });
+
+  it('speaks English when asked, messages included', async () => {
+    setLocale('en');
+    previewFile.mockResolvedValue(preview());
+    render(Import);
+    await pick();
+    await waitFor(() => expect(q('#import-commit')?.textContent?.trim()).toBe('Import 38 people, 12 households'));
+    expect(q('#import-issues tr.issue')?.textContent).toContain('Bad CCCD');
+  });
+
+  it('says a file-level error and stays on the picker', async () => {
+    previewFile.mockRejectedValue({ kind: 'invalid_file', message: 'Không tìm thấy dòng tiêu đề / No header row', fields: [] });
+    render(Import);
+    await pick();
+    await waitFor(() => expect(q('#import-error')?.textContent).toContain('Không tìm thấy dòng tiêu đề'));
+    expect(q('#import-file')).not.toBeNull();
+    expect(q('#import-report')).toBeNull();
+  });
+
+  it('refuses a file of another type without sending it', async () => {
+    render(Import);
+    await pick('cong-van.pdf');
+    await waitFor(() => expect(q('#import-error')?.textContent).toContain('.xlsx'));
+    expect(previewFile).not.toHaveBeenCalled();
+  });
+
+  it('keeps the report when the commit is refused', async () => {
+    previewFile.mockResolvedValue(preview());
+    importCommit.mockRejectedValue({ kind: 'refused', message: 'Chỉ Công an xã hoặc quản trị viên', fields: [] });
+    render(Import);
+    await pick();
+    await waitFor(() => expect(q('#import-commit')).not.toBeNull());
+    await fireEvent.click(q('#import-commit')!);
+    await waitFor(() => expect(q('#import-error')?.textContent).toContain('Chỉ Công an xã'));
+    expect(q('#import-report')).not.toBeNull();
+  });
+});
