@@ -142,16 +142,5 @@ fn office_store(path: &std::path::Path, known: &Known) -> Result<DeviceStore, Bo
 
 /// The people the store holds, as the planner is told them.
 fn held_residents(store: &DeviceStore) -> Result<Vec<KnownResident>, Box<dyn std::error::Error>> {
-    let projection = store.projection()?;
-    Ok(projection
-        .residents
-        .values()
-        .map(|r| KnownResident {
-            id: r.id,
-            full_name: r.full_name.clone(),
-            birth_year: r.birth_year,
-            hamlet_code: projection.households.get(&r.household_id).map(|h| h.hamlet_code.clone()).unwrap_or_default(),
-            cccd: r.cccd.clone(),
-        })
-        .collect())
+    Ok(KnownResident::all_in(&store.projection()?))
 }

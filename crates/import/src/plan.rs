@@ -203,6 +203,28 @@ impl std::fmt::Debug for KnownResident {
     }
 }
 
+impl KnownResident {
+    /// Every person a store's projection holds, with their household's hamlet: what an office
+    /// store tells the planner it already has.
+    pub fn all_in(projection: &gocua_core::reducer::Projection) -> Vec<KnownResident> {
+        projection
+            .residents
+            .values()
+            .map(|r| KnownResident {
+                id: r.id,
+                full_name: r.full_name.clone(),
+                birth_year: r.birth_year,
+                hamlet_code: projection
+                    .households
+                    .get(&r.household_id)
+                    .map(|h| h.hamlet_code.clone())
+                    .unwrap_or_default(),
+                cccd: r.cccd.clone(),
+            })
+            .collect()
+    }
+}
+
 /// What the caller already holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Known {

@@ -216,6 +216,21 @@ pub struct Generated {
 }
 
 impl Generated {
+    /// The places an office of commune 03445 holds for this list: the demo province and
+    /// commune of `gocua_core::fixtures` and the list's hamlets.
+    pub fn places(&self) -> Vec<gocua_core::places::Place> {
+        use gocua_core::places::{Place, PlaceLevel};
+        let mut places: Vec<Place> = gocua_core::fixtures::demo_places().into_iter().take(2).collect();
+        places.extend(self.known.hamlets.iter().map(|h| Place {
+            code: h.code.clone(),
+            name: h.name.clone(),
+            level: PlaceLevel::Hamlet,
+            division_type: "thôn".into(),
+            parent_code: Some("03445".into()),
+        }));
+        places
+    }
+
     /// Every row a plant touched (changed, or involved like a duplicate's original).
     pub fn touched_rows(&self) -> BTreeSet<u32> {
         self.planted.iter().flat_map(|p| std::iter::once(p.row).chain(p.other_rows.iter().copied())).collect()

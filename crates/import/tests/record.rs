@@ -5,14 +5,12 @@ use std::collections::BTreeSet;
 
 use gocua_core::event::Payload;
 use gocua_core::fixtures;
-use gocua_core::places::{Place, PlaceLevel};
 use gocua_core::sql::projection::SqlView;
 use gocua_core::store::DeviceStore;
 use gocua_import::testdata::{CURRENT_YEAR, GenFormat, GenSpec, Generated, Plant, PlantKind, generate};
 use gocua_import::{
     ImportEvents, Known, KnownResident, Plan, PlanOptions, Severity, detect_columns, events_for, plan, read_table,
 };
-use uuid::Uuid;
 
 fn spec(corrected: bool) -> GenSpec {
     let planted = PlantKind::ALL.iter().flat_map(|kind| std::iter::repeat_n(Plant::seeded(*kind), 2)).collect();
@@ -22,14 +20,7 @@ fn spec(corrected: bool) -> GenSpec {
 /// An office store enrolled in commune 03445 with the generated list's hamlets.
 fn office(generated: &Generated) -> DeviceStore {
     let mut store = DeviceStore::open_in_memory().unwrap();
-    let mut places: Vec<Place> = fixtures::demo_places().into_iter().take(2).collect();
-    places.extend(generated.known.hamlets.iter().map(|h| Place {
-        code: h.code.clone(),
-        name: h.name.clone(),
-        level: PlaceLevel::Hamlet,
-        division_type: "thôn".into(),
-        parent_code: Some("03445".into()),
-    }));
+    let places = generated.places();
     let response = gocua_core::sync::protocol::EnrollResponse { places, ..fixtures::enroll_response(&store) };
     store.save_enrollment("http://127.0.0.1:9/", &response).unwrap();
     store
@@ -37,19 +28,7 @@ fn office(generated: &Generated) -> DeviceStore {
 
 /// What the office holds, as the planner is told it.
 fn known(store: &DeviceStore, generated: &Generated) -> Known {
-    let projection = store.projection().unwrap();
-    let hamlet_of = |household: Uuid| projection.households.get(&household).map(|h| h.hamlet_code.clone());
-    let residents = projection
-        .residents
-        .values()
-        .map(|r| KnownResident {
-            id: r.id,
-            full_name: r.full_name.clone(),
-            birth_year: r.birth_year,
-            hamlet_code: hamlet_of(r.household_id).unwrap(),
-            cccd: r.cccd.clone(),
-        })
-        .collect();
+    let residents = KnownResident::all_in(&store.projection().unwrap());
     Known { hamlets: generated.known.hamlets.clone(), residents }
 }
 

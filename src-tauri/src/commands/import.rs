@@ -288,18 +288,7 @@ pub fn prepare(store: &DeviceStore, today: NaiveDate) -> Result<Prepared, Comman
         _ => enrollment.scope.key(),
     };
     let hamlets = places.into_iter().map(|p| KnownHamlet { code: p.code, name: p.name }).collect();
-    let projection = store.projection()?;
-    let residents = projection
-        .residents
-        .values()
-        .map(|r| KnownResident {
-            id: r.id,
-            full_name: r.full_name.clone(),
-            birth_year: r.birth_year,
-            hamlet_code: projection.households.get(&r.household_id).map(|h| h.hamlet_code.clone()).unwrap_or_default(),
-            cccd: r.cccd.clone(),
-        })
-        .collect();
+    let residents = KnownResident::all_in(&store.projection()?);
     let options = PlanOptions { key_namespace, ..PlanOptions::new(today.year()) };
     Ok(Prepared { device_id: enrollment.device_id, known: Known { hamlets, residents }, options })
 }
@@ -473,7 +462,6 @@ pub async fn import_commit(
 mod tests {
     use super::*;
     use gocua_core::fixtures;
-    use gocua_core::places::{Place, PlaceLevel};
     use gocua_import::testdata::{CURRENT_YEAR, GenSpec, Generated, Plant, PlantKind, generate};
 
     fn today() -> NaiveDate {
@@ -483,14 +471,7 @@ mod tests {
     /// A store enrolled in commune 03445 as `role`, with the generated list's hamlets.
     fn office(role: Role, generated: &Generated) -> DeviceStore {
         let mut store = DeviceStore::open_in_memory().unwrap();
-        let mut places: Vec<Place> = fixtures::demo_places().into_iter().take(2).collect();
-        places.extend(generated.known.hamlets.iter().map(|h| Place {
-            code: h.code.clone(),
-            name: h.name.clone(),
-            level: PlaceLevel::Hamlet,
-            division_type: "thôn".into(),
-            parent_code: Some("03445".into()),
-        }));
+        let places = generated.places();
         let mut response = gocua_core::sync::protocol::EnrollResponse { places, ..fixtures::enroll_response(&store) };
         response.user.role = role;
         store.save_enrollment("http://127.0.0.1:9/", &response).unwrap();
