@@ -45,7 +45,7 @@ cargo test --locked -p gocua-server-postgres --features testing 2>&1 | tee -a "$
 echo "== the app in a real window"
 cargo build --locked -p gocua-app
 bash scripts/with-keyring.sh xvfb-run -a --server-args="-screen 0 1280x1024x24" \
-  cargo test --locked -p gocua-e2e --features window-tests --test app_window --test app_window_import 2>&1 | tee -a "$log"
+  cargo test --locked -p gocua-e2e --features window-tests --test app_window --test app_window_import --test app_window_office 2>&1 | tee -a "$log"
 echo "== dependency audit (cargo audit against the local RustSec copy; npm audit)"
 bash scripts/audit-deps.sh
 

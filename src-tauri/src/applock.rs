@@ -38,6 +38,9 @@ pub enum PinError {
     /// The confirmation differs.
     #[error("Hai lần nhập mã PIN không giống nhau / The two PINs differ")]
     Mismatch,
+    /// A new PIN that is the current one.
+    #[error("Mã PIN mới phải khác mã PIN hiện tại / The new PIN must differ from the current one")]
+    Unchanged,
     /// The PIN is wrong; `tries_left` more are checked before a wrong one brings a wait
     /// (`wait_seconds`, when one began now).
     #[error(

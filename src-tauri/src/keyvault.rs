@@ -28,7 +28,8 @@ pub enum VaultError {
     Damaged,
 }
 
-/// Keeps secrets by name: 256-bit database keys, and the app lock's PIN record.
+/// Keeps secrets by name: 256-bit database keys, the app lock's PIN record, and the revocation
+/// probe.
 pub trait KeyVault: Send + Sync + std::fmt::Debug {
     /// The secret text filed under `name`, if there is one.
     fn load_text(&self, name: &str) -> Result<Option<Zeroizing<String>>, VaultError>;
@@ -74,6 +75,12 @@ pub fn key_name(database: &Path) -> String {
 /// The name the app lock's PIN record for a database is filed under (see `applock`).
 pub fn pin_name(database: &Path) -> String {
     format!("app-pin-{}", path_digest(database))
+}
+
+/// The name a database's revocation probe is filed under (see `revocation`): with the server's
+/// address and the device's id, what a locked app needs to ask whether it was revoked.
+pub fn probe_name(database: &Path) -> String {
+    format!("revocation-probe-{}", path_digest(database))
 }
 
 fn path_digest(database: &Path) -> String {
@@ -167,5 +174,9 @@ mod tests {
         assert_ne!(a, b);
         assert!(a.starts_with("device-db-") && a.len() == "device-db-".len() + 32);
         assert!(!a.contains("lan"));
+        let path = Path::new("/tmp/other/gocua.sqlite");
+        let names = [key_name(path), pin_name(path), probe_name(path)];
+        assert!(names.iter().all(|n| n.ends_with(&names[0]["device-db-".len()..])), "one digest: {names:?}");
+        assert!(names[2].starts_with("revocation-probe-"));
     }
 }

@@ -5,6 +5,7 @@ pub mod applock;
 pub mod commands;
 pub mod error;
 pub mod keyvault;
+pub mod revocation;
 pub mod state;
 pub mod views;
 pub mod worker;
@@ -16,7 +17,7 @@ use gocua_core::store::DeviceStore;
 use tauri::{Manager, Runtime};
 
 use crate::keyvault::{KeyVault, OsKeyring};
-use crate::state::{AppState, StorePaths, open_real_store, wipe_real_store};
+use crate::state::{AppState, StorePaths, open_real_store, wipe_and_unlock};
 
 /// Where the device database lives: `$GOCUA_DEVICE_DB`, else `gocua.sqlite` in the app's data
 /// folder (which follows `XDG_DATA_HOME` on Linux).
@@ -59,15 +60,13 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context
             let on_revoked: worker::OnRevoked = {
                 let (store, paths, vault, lock) =
                     (Arc::clone(&store), Arc::clone(&paths), Arc::clone(&vault), Arc::clone(&lock));
-                Arc::new(move || {
-                    wipe_real_store(&store, &paths, vault.as_ref())?;
-                    lock.set_has_pin(false);
-                    Ok(())
-                })
+                Arc::new(move || wipe_and_unlock(&store, &paths, vault.as_ref(), &lock))
             };
             let sync = worker::spawn(Arc::clone(&store), worker::WorkerConfig::from_env(), on_revoked);
             let state = AppState { store, sync, paths, vault, lock };
             app.manage(state.clone());
+            // while locked, the server is asked with the revocation probe instead
+            revocation::spawn(state.clone(), revocation::check_interval());
             auto_enroll(state);
             Ok(())
         })
@@ -98,11 +97,22 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context
             commands::drafts::load_draft,
             commands::drafts::clear_draft,
             commands::lock::set_pin,
+            commands::lock::change_pin,
             commands::lock::unlock,
             commands::lock::lock_app,
             commands::lock::wipe_forgotten,
             commands::import::import_preview,
             commands::import::import_commit,
+            commands::import::import_history,
+            commands::import::import_undo,
+            commands::office::office_people,
+            commands::office::office_add_person,
+            commands::office::office_new_code,
+            commands::office::office_revoke_device,
+            commands::office::office_assign,
+            commands::spotcheck::spot_check_current,
+            commands::spotcheck::spot_check_draw,
+            commands::spotcheck::spot_check_record,
         ])
         .build(context)
 }

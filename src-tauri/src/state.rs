@@ -59,10 +59,11 @@ impl StorePaths {
 }
 
 /// Erases a revoked device: closes the open database, deletes the real database's files and
-/// its key (without the key, a copy of the file taken earlier cannot be read either), and opens
-/// a new empty database under a new key, so the app is back at the enrollment screen. A sandbox
-/// open at the time stays open (it holds only made-up data). Exported bundles are left where
-/// the user saved them: they are sealed to the server's key, so they tell a finder nothing.
+/// its key (without the key, a copy of the file taken earlier cannot be read either), its PIN
+/// record and its revocation probe, and opens a new empty database under a new key, so the app
+/// is back at the enrollment screen. A sandbox open at the time stays open (it holds only
+/// made-up data). Exported bundles are left where the user saved them: they are sealed to the
+/// server's key, so they tell a finder nothing.
 pub fn wipe_real_store(
     store: &Mutex<DeviceStore>,
     paths: &StorePaths,
@@ -76,9 +77,25 @@ pub fn wipe_real_store(
     vault.delete(&key_name(&paths.real)).map_err(|e| gocua_core::Error::invalid_input(e.to_string()))?;
     crate::applock::delete_record(vault, &paths.real).map_err(|e| gocua_core::Error::invalid_input(e.to_string()))?;
     gocua_core::store::cipher::delete_database(&paths.real)?;
+    // last: while anything above is left, the locked app's next check finds it revoked again
+    crate::revocation::delete_probe(vault, &paths.real).map_err(|e| gocua_core::Error::invalid_input(e.to_string()))?;
     if !in_sandbox {
         *guard = open_real_store(&paths.real, vault)?;
     }
+    Ok(())
+}
+
+/// [`wipe_real_store`], then lifts the lock: no PIN is left to unlock with, and the app shows
+/// the enrollment screen (a revocation learned while locked, or a forgotten PIN).
+pub fn wipe_and_unlock(
+    store: &Mutex<DeviceStore>,
+    paths: &StorePaths,
+    vault: &dyn KeyVault,
+    lock: &AppLock,
+) -> Result<(), gocua_core::Error> {
+    wipe_real_store(store, paths, vault)?;
+    lock.set_has_pin(false);
+    lock.set_unlocked();
     Ok(())
 }
 
@@ -174,6 +191,23 @@ impl AppState {
         let out = self.with_store(f).await?;
         self.sync.nudge();
         Ok(out)
+    }
+}
+
+/// An app on a new encrypted database in `dir`, its key in a vault in memory, with no PIN, no
+/// worker and no enrollment: what the commands' tests start from.
+#[cfg(test)]
+pub fn test_state(dir: &std::path::Path) -> AppState {
+    std::fs::create_dir_all(dir).expect("the test's folder");
+    let paths = StorePaths::beside(dir.join("gocua.sqlite"));
+    let vault: Arc<dyn KeyVault> = Arc::new(crate::keyvault::MemoryVault::default());
+    let store = open_real_store(&paths.real, vault.as_ref()).expect("a new encrypted database");
+    AppState {
+        store: Arc::new(Mutex::new(store)),
+        sync: SyncHandle::detached(),
+        paths: Arc::new(paths),
+        vault,
+        lock: Arc::new(AppLock::new(false)),
     }
 }
 

@@ -110,6 +110,25 @@ impl SyncHandle {
         let _ = self.tx.send(Command::SyncNow);
     }
 
+    /// Notes that this device's data was wiped after a revocation learned without a sync round
+    /// (the locked app's check, `revocation`): the enrollment screen says why.
+    pub fn mark_wiped(&self) {
+        set(&self.status, |s| {
+            s.phase = SyncPhase::NotEnrolled;
+            s.message = Some(WIPED_MESSAGE.into());
+            s.wiped = true;
+        });
+    }
+
+    /// A handle with no worker behind it (tests of what is built on the state).
+    #[cfg(test)]
+    pub fn detached() -> Self {
+        let (tx, _) = mpsc::unbounded_channel();
+        let status =
+            WorkerStatus { phase: SyncPhase::Idle, progress: None, message: None, next_round: None, wiped: false };
+        SyncHandle { tx, status: Arc::new(Mutex::new(status)) }
+    }
+
     /// The worker's status.
     pub fn status(&self) -> WorkerStatus {
         self.status.lock().map(|s| s.clone()).unwrap_or(WorkerStatus {

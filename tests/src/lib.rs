@@ -233,11 +233,13 @@ impl TestServer {
     /// Xã Mường Kim (`03637`), both in Lai Châu.
     pub fn add_places(&self) {
         assert_eq!(self.admin(&["import-places"]), "imported 3355 places");
-        for (code, name, parent) in [
-            ("03445-01", "Bản Nậm Củm", "03445"),
-            ("03445-02", "Bản Phìn Khò", "03445"),
-            ("03637-01", "Bản Mường Kim", "03637"),
-        ] {
+        self.add_hamlets("03445", [("03445-01", "Bản Nậm Củm"), ("03445-02", "Bản Phìn Khò")]);
+        self.add_hamlets("03637", [("03637-01", "Bản Mường Kim")]);
+    }
+
+    /// Adds made-up hamlets (code, name) under the commune `parent`.
+    pub fn add_hamlets<'a>(&self, parent: &str, hamlets: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        for (code, name) in hamlets {
             self.admin(&[
                 "add-place",
                 "--code",
@@ -500,4 +502,34 @@ pub async fn police_recorded_sentinel_visit(
     };
     gocua_core::sync::engine::sync_once(&police, &link).await.expect("the police phone syncs");
     (police, link, resident)
+}
+
+/// Records on `phone` `activations` households of one person each in `hamlet`, each person
+/// activated at level 1 by a visit: claims for a spot-check.
+pub fn claim_activations(
+    phone: &Mutex<DeviceStore>,
+    rng: &mut gocua_core::fixtures::Rng,
+    hamlet: &str,
+    activations: usize,
+) {
+    use gocua_core::event::{Payload, VisitRecorded};
+    let mut store = phone.lock().expect("phone store");
+    for _ in 0..activations {
+        let (_, residents, payloads) = gocua_core::fixtures::household_payloads(rng, hamlet, 1);
+        for p in payloads {
+            store.record(p).expect("household recorded");
+        }
+        store
+            .record(Payload::VisitRecorded(VisitRecorded {
+                visit_id: rng.uuid(),
+                resident_id: residents[0],
+                status: gocua_core::funnel::FunnelState::ActivatedLevel1,
+                reason_code: None,
+                action: None,
+                follow_up: None,
+                steps: vec![],
+                note: None,
+            }))
+            .expect("activation recorded");
+    }
 }

@@ -16,6 +16,7 @@ use tower::ServiceExt;
 struct App {
     router: axum::Router,
     codes: Vec<String>,
+    store: std::sync::Arc<dyn gocua_server_store::Store>,
     _db: (tempfile::TempDir, gocua_e2e::ServerDb),
 }
 
@@ -30,9 +31,9 @@ fn app_with(adjust: impl FnOnce(&mut AppState)) -> App {
     let db = gocua_e2e::ServerDb::new(dir.path());
     let store = db.open();
     let seed = gocua_e2e::off_runtime(|| admin::seed_demo(&*store).unwrap());
-    let mut state = AppState::new(store);
+    let mut state = AppState::new(std::sync::Arc::clone(&store));
     adjust(&mut state);
-    App { router: router(state), codes: seed.codes.into_iter().map(|c| c.2).collect(), _db: (dir, db) }
+    App { router: router(state), codes: seed.codes.into_iter().map(|c| c.2).collect(), store, _db: (dir, db) }
 }
 
 async fn call(app: &App, request: Request<Body>) -> (StatusCode, Value) {
@@ -202,7 +203,7 @@ async fn a_current_app_pushes_dcz_and_hears_runs_while_an_old_one_hears_every_re
     let (mut new, mut old) = (phone(&app, 0).await, phone(&app, 1).await);
     let (_, _, payloads) = fixtures::household_payloads(&mut fixtures::Rng::new(5), "03445-01", 4);
     let events: Vec<_> = payloads.into_iter().map(|x| new.event(x)).collect();
-    let request = PushRequest { schema_version: SCHEMA_VERSION, app_version: APP_VERSION.into(), events };
+    let request = PushRequest { schema_version: SCHEMA_VERSION, app_version: APP_VERSION.into(), events, queued: None };
     let packed = dcz::encode(&serde_json::to_vec(&request).unwrap()).unwrap();
     let (status, body) =
         call(&app, post_encoded("/api/v1/sync/push", Some(&new.token), packed, Some(dcz::CONTENT_ENCODING))).await;
@@ -531,4 +532,74 @@ async fn over_budget_a_device_and_wrong_codes_get_429_with_retry_after() {
     let (status, body) = enroll(&app, "WXYZ-0002").await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     assert_eq!(body["kind"], "too_many_requests");
+}
+
+async fn device_status(app: &App, device_id: &str, probe: &str) -> (StatusCode, Value) {
+    let body = serde_json::to_vec(&json!({ "device_id": device_id, "probe": probe })).unwrap();
+    call(app, post("/api/v1/device/status", None, body, false)).await
+}
+
+#[tokio::test]
+async fn the_revocation_probe_answers_active_or_revoked_and_nothing_else() {
+    let app = app();
+    let (status, enrolled) = enroll(&app, &app.codes[0]).await;
+    assert_eq!(status, StatusCode::OK, "{enrolled}");
+    let device = enrolled["device_id"].as_str().unwrap().to_owned();
+    let probe = enrolled["revocation_probe"].as_str().expect("a probe at enrollment").to_owned();
+    assert_ne!(probe, enrolled["token"].as_str().unwrap());
+
+    let (status, body) = device_status(&app, &device, &probe).await;
+    assert_eq!((status, body.clone()), (StatusCode::OK, json!({ "status": "active" })), "only the state");
+
+    // a wrong probe, the token instead, and an unknown device: one answer, Vietnamese first
+    let token = enrolled["token"].as_str().unwrap().to_owned();
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let mut refusals = Vec::new();
+    for (device, probe) in [(&device, "not-the-probe"), (&device, token.as_str()), (&unknown, probe.as_str())] {
+        let (status, body) = device_status(&app, device, probe).await;
+        assert_eq!((status, body["kind"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")), "{body}");
+        assert!(body["message"].as_str().unwrap().starts_with("Mã kiểm tra thiết bị không hợp lệ / "), "{body}");
+        refusals.push(body);
+    }
+    assert!(refusals.windows(2).all(|w| w[0] == w[1]), "an unknown device and a wrong probe look the same");
+    let (status, _) = call(&app, post("/api/v1/device/status", None, b"{\"device_id\": 1}".to_vec(), false)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let id: uuid::Uuid = device.parse().unwrap();
+    let store = std::sync::Arc::clone(&app.store);
+    assert!(gocua_e2e::off_runtime(move || admin::revoke_device(&*store, id)).unwrap());
+    let (status, body) = device_status(&app, &device, &probe).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "status": "revoked" })));
+    let (status, _) = device_status(&app, &device, "not-the-probe").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked or not, a wrong probe learns nothing");
+}
+
+#[tokio::test]
+async fn wrong_probes_use_up_a_budget_of_their_own() {
+    use gocua_server::ratelimit::{Budget, RateLimits};
+    let app = app_with(|state| {
+        state.limits = std::sync::Arc::new(RateLimits::new(
+            Budget { burst: 100.0, per_second: 0.1 },
+            Budget { burst: 2.0, per_second: 0.1 },
+        ))
+    });
+    let (_, enrolled) = enroll(&app, &app.codes[0]).await;
+    let device = enrolled["device_id"].as_str().unwrap().to_owned();
+    let probe = enrolled["revocation_probe"].as_str().unwrap().to_owned();
+    // right probes cost nothing of it
+    for _ in 0..5 {
+        assert_eq!(device_status(&app, &device, &probe).await.0, StatusCode::OK);
+    }
+    assert_eq!(device_status(&app, &device, "guess-1").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(device_status(&app, &device, "guess-2").await.0, StatusCode::UNAUTHORIZED);
+    let (status, body) = device_status(&app, &device, "guess-3").await;
+    assert_eq!((status, body["kind"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_requests")));
+    assert_eq!(
+        device_status(&app, &device, &probe).await.0,
+        StatusCode::TOO_MANY_REQUESTS,
+        "then even the right one waits"
+    );
+    // and enrollment is not held up by them
+    let (status, body) = enroll(&app, &app.codes[1]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }

@@ -988,7 +988,8 @@ fn stored_key(db: &std::path::Path) -> Option<String> {
     stored_secret(db, "device-db")
 }
 
-/// What the app keeps for `db` in the Secret Service under `kind` (`device-db`, `app-pin`).
+/// What the app keeps for `db` in the Secret Service under `kind` (`device-db`, `app-pin`,
+/// `revocation-probe`).
 fn stored_secret(db: &std::path::Path, kind: &str) -> Option<String> {
     use sha2::Digest;
     let name = format!("{kind}-{}", &hex::encode(sha2::Sha256::digest(db.to_string_lossy().as_bytes()))[..32]);
@@ -1156,5 +1157,81 @@ async fn a_revoked_phone_wipes_its_data_and_key_at_next_contact() {
     assert!(store.households(&Default::default()).unwrap().is_empty(), "no household left");
     drop(store);
     assert_encrypted(&db, &["001085012345", "Vi Văn Sentinel"]);
+    c.close().await.unwrap();
+}
+
+/// A phone left locked keeps its database closed, yet learns it was revoked: the revocation
+/// probe filed in the Secret Service at enrollment asks the server, which says "revoked", and
+/// the phone erases its data, key, PIN and probe and shows the enrollment screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_phone_learns_it_was_revoked_and_wipes() {
+    let server = TestServer::start().await;
+    server.add_places();
+    let code = server.volunteer_code("Lò Thị Lan", "03445");
+    let driver = start_driver_with(&server.url, &[("GOCUA_REVOCATION_CHECK_SECS", "1")]);
+    let c = connect(&driver).await;
+    c.set_window_size(360, 740).await.expect("360 px wide window");
+    enroll_on_screen(&c, &server, &code, "Máy để khoá").await;
+    click(&c, "#add-household").await;
+    select(&c, "#hh-hamlet", "03445-01").await;
+    type_into(&c, "#hh-address", "Bản Nậm Củm").await;
+    type_into(&c, "#hh-head", "Vi Văn Sentinel").await;
+    click(&c, "#hh-save").await;
+    css(&c, "#add-resident").await;
+    click(&c, "#sync-now").await;
+    until("the household reaches the server", 30, || async { server.projection().households.len() == 1 }).await;
+    let db = driver.home.path().join("device.sqlite");
+    let old_key = stored_key(&db).expect("the database key in the Secret Service");
+    let probe = stored_secret(&db, "revocation-probe").expect("the probe filed beside the PIN");
+    assert!(probe.contains(&server.url) && !probe.contains(PIN), "server, device and probe only");
+
+    // "Đổi mã PIN" from Home's menu: a wrong current PIN counts as at the lock screen, then the
+    // new record replaces the old in the key store
+    let first_pin = stored_secret(&db, "app-pin").expect("the PIN record");
+    home(&c).await;
+    click(&c, "#changepin-open").await;
+    type_into(&c, "#changepin-current", "000000").await;
+    type_into(&c, "#changepin-pin", "135790").await;
+    type_into(&c, "#changepin-pin-confirm", "135790").await;
+    click(&c, "#changepin-submit").await;
+    until("the wrong-PIN message", 20, || async { text(&c, "#changepin-error").await.contains("Còn 4 lần thử") }).await;
+    shot(&c, "63-change-pin-wrong").await;
+    type_into(&c, "#changepin-current", PIN).await;
+    click(&c, "#changepin-submit").await;
+    css(&c, "#changepin-done").await;
+    shot(&c, "64-change-pin-done").await;
+    let new_pin = stored_secret(&db, "app-pin").expect("the new PIN record");
+    assert!(new_pin != first_pin && new_pin.contains("$argon2id$") && !new_pin.contains("135790"));
+    click(&c, "#changepin-back").await;
+    css(&c, "#today").await;
+
+    // locked: the database is closed, and the page can read nothing
+    click(&c, "#lock-now").await;
+    css(&c, "#unlock-pin").await;
+    until("the database closed when locked", 20, || async { !held_open(&db) }).await;
+    assert_eq!(invoke_kind(&c, "list_hamlets").await, "locked");
+
+    // the phone is lost while locked: the commune police revoke it
+    let devices = server.admin(&["list-devices"]);
+    let line = devices.lines().find(|l| l.contains("Máy để khoá")).expect("the device is listed");
+    let device_id = line.split('\t').next().unwrap().to_owned();
+    assert!(server.admin(&["revoke-device", "--device", &device_id]).contains("revoked"));
+
+    // without its PIN or its database, it learns so and erases everything
+    until("the wiped notice", 30, || async { count(&c, "#wiped-notice").await == 1 }).await;
+    assert!(text(&c, "#wiped-notice").await.contains("đã được xoá"));
+    css(&c, "#enroll-code").await;
+    assert_eq!(count(&c, "#unlock-pin").await, 0);
+    c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+    shot(&c, "62-locked-revoked-wiped").await;
+    let new_key = stored_key(&db).expect("a fresh key for the fresh, empty database");
+    assert_ne!(new_key, old_key, "the old key is gone from the key store");
+    assert_eq!(stored_secret(&db, "app-pin"), None, "the PIN went with the data");
+    assert_eq!(stored_secret(&db, "revocation-probe"), None, "and so did the probe");
+    let store = DeviceStore::open_encrypted(&db, &DbKey::from_hex(&new_key).unwrap()).expect("the fresh database");
+    assert!(store.enrollment().unwrap().is_none(), "no enrollment left");
+    assert!(store.households(&Default::default()).unwrap().is_empty(), "no household left");
+    drop(store);
+    assert_encrypted(&db, &["Vi Văn Sentinel"]);
     c.close().await.unwrap();
 }

@@ -44,7 +44,7 @@ fn record_field_day(store: &mut DeviceStore, rng: &mut Rng) -> (usize, Vec<Uuid>
 }
 
 fn push_request(events: Vec<Event>) -> PushRequest {
-    PushRequest { schema_version: SCHEMA_VERSION, app_version: APP_VERSION.into(), events }
+    PushRequest { schema_version: SCHEMA_VERSION, app_version: APP_VERSION.into(), events, queued: None }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

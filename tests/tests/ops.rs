@@ -131,7 +131,7 @@ fn household_push(device: uuid::Uuid, author: uuid::Uuid, residents: usize, with
     }
     let events =
         payloads.into_iter().enumerate().map(|(i, p)| fixtures::event(device, author, i as u64 + 1, p)).collect();
-    PushRequest { schema_version: SCHEMA_VERSION, app_version: "ops".into(), events }
+    PushRequest { schema_version: SCHEMA_VERSION, app_version: "ops".into(), events, queued: None }
 }
 
 fn assert_bilingual(message: &str) {

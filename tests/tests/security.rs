@@ -1,15 +1,18 @@
 //! Security end to end against the real server process: the audit log records who read and
 //! changed which records (ids and counts only) and catches tampering; a revoked device is
-//! refused at its next contact; a sentinel CCCD sent through every path appears in no server
-//! log at any level.
+//! refused at its next contact, and told so through its revocation probe while locked; a
+//! sentinel CCCD sent through every path appears in no server log at any level.
 
 use std::process::Command;
 
 use gocua_core::event::{HouseholdCreated, Payload};
 use gocua_core::fixtures::{SENTINEL_CCCD, SENTINEL_NAME, SENTINEL_PHONE, record_sentinel_household};
 use gocua_core::store::DeviceStore;
-use gocua_core::sync::engine::{SyncError, sync_once};
+use gocua_core::sync::engine::{SyncError, TransportError, sync_once};
+use gocua_core::sync::status::DeviceState;
 use gocua_e2e::{TestServer, enrolled_device, server_bin};
+use gocua_http_client::HttpTransport;
+use sha2::Digest;
 use uuid::Uuid;
 
 fn record_sentinel(store: &mut DeviceStore) {
@@ -96,6 +99,54 @@ async fn a_revoked_device_is_told_so_at_its_next_contact() {
     let audit = server.with_store(|store| gocua_server_store::run_read(store, |tx| tx.audit_rows(0, 100_000)).unwrap());
     let revokes = audit.iter().filter(|r| r.action == "revoke_device").count();
     assert_eq!(revokes, 1, "revoking is audited once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_phone_learns_of_its_revocation_with_its_probe_alone() {
+    let server = TestServer::start_logging("info").await;
+    server.add_places();
+    let code = server.volunteer_code("Lò Thị Lan", "03445");
+    // what a locked app holds outside its database: the server, the device's id, the probe
+    let bare = HttpTransport::new(&server.url).unwrap();
+    let enrolled = bare.enroll(&code, "Điện thoại của Lan").await.unwrap();
+    let probe = enrolled.revocation_probe.clone().expect("the server gives a revocation probe");
+    let device = enrolled.device_id;
+    assert_eq!(bare.device_status(device, &probe).await.unwrap(), DeviceState::Active);
+
+    // the server keeps the probe's hash only
+    let id = device.to_string();
+    let kept =
+        server.sql_text_rows(&format!("SELECT CAST(probe_hash AS TEXT) FROM devices WHERE CAST(id AS TEXT) = '{id}'"));
+    assert_eq!(kept, [[hex::encode(sha2::Sha256::digest(probe.as_bytes()))]]);
+
+    for (who, asked) in [
+        ("wrong probe", bare.device_status(device, "not-the-probe").await),
+        ("unknown device", bare.device_status(Uuid::now_v7(), &probe).await),
+    ] {
+        match asked {
+            Err(TransportError::Refused { status: 401, kind, message }) => {
+                assert_eq!(kind, "unauthorized", "{who}");
+                assert!(message.starts_with("Mã kiểm tra thiết bị không hợp lệ / "), "{who}: {message}");
+            }
+            other => panic!("{who}: {other:?}"),
+        }
+    }
+
+    server.admin(&["revoke-device", "--device", &id]);
+    assert_eq!(bare.device_status(device, &probe).await.unwrap(), DeviceState::Revoked);
+    // the answer says that and nothing else: no user, no scope, no name
+    let raw = reqwest::Client::new()
+        .post(format!("{}/api/v1/device/status", server.url))
+        .json(&serde_json::json!({ "device_id": device, "probe": probe }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 200);
+    assert_eq!(raw.text().await.unwrap(), r#"{"status":"revoked"}"#);
+    // and the probe is in no log line
+    let log = std::fs::read_to_string(server.log_path()).unwrap();
+    assert!(log.contains("a revoked device asked its status"), "{log}");
+    assert!(!log.contains(&probe), "the probe leaked into the log");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -286,6 +337,7 @@ async fn push_household_at(server: &TestServer, code: &str, hamlet: &str) -> u16
         schema_version: gocua_core::sync::protocol::SCHEMA_VERSION,
         app_version: "matrix".into(),
         events: vec![event],
+        queued: None,
     };
     let answer = reqwest::Client::new()
         .post(format!("{}/api/v1/sync/push", server.url))
@@ -490,6 +542,7 @@ async fn cccd_numbers_and_police_only_reasons_reach_police_roles_only() {
             schema_version: gocua_core::sync::protocol::SCHEMA_VERSION,
             app_version: "modified".into(),
             events,
+            queued: None,
         };
         let answer: gocua_core::sync::protocol::PushResponse = reqwest::Client::new()
             .post(format!("{}/api/v1/sync/push", server.url))

@@ -331,8 +331,12 @@ async fn run(ops: Vec<Op>, seed: u64) {
                     } else {
                         events.reverse();
                     }
-                    let request =
-                        PushRequest { schema_version: SCHEMA_VERSION, app_version: APP_VERSION.into(), events };
+                    let request = PushRequest {
+                        schema_version: SCHEMA_VERSION,
+                        app_version: APP_VERSION.into(),
+                        events,
+                        queued: None,
+                    };
                     let answer = p.link.push(&request).await.expect("push");
                     if !skip_first {
                         assert_eq!(answer.expected_seq, None, "the server orders a batch by sequence: {answer:?}");

@@ -97,7 +97,7 @@ function setup(): void {
   backend.set('add_resident', (a) => {
     const f = a!.form;
     const id = `r${residents.length + 1}`;
-    residents.push({ id, household_id: f.household_id, full_name: f.full_name, birth_year: f.birth_year, sex: f.sex, cccd: f.cccd, phone: f.phone, version: 1, review: null, field_versions: {}, status: null, reason_code: null, follow_up: null, deciding_visit: null, visit_count: 0 });
+    residents.push({ id, household_id: f.household_id, full_name: f.full_name, birth_year: f.birth_year, sex: f.sex, cccd: f.cccd, phone: f.phone, version: 1, review: null, field_versions: {}, status: null, reason_code: null, follow_up: null, deciding_visit: null, visit_count: 0, removed: null, claim_check: null, checked_visit: null });
     return id;
   });
   backend.set('get_resident', (a) => {
@@ -239,6 +239,34 @@ describe('App', () => {
     await type('#setpin-pin-confirm', '112233');
     await fireEvent.click(q('#setpin-submit')!);
     await need('#user-name');
+  });
+
+  it("Home's menu opens Đổi mã PIN, and back", async () => {
+    backend.set('change_pin', (a) => {
+      if (a!.currentPin !== '135790') throw { kind: 'wrong_pin', message: 'Sai mã PIN. Còn 4 lần thử / Wrong PIN. 4 tries left before a wait', fields: [] };
+      return { enrollment, default_server_url: null, version: '0.1.0', sandbox: false, wiped: false, lock: LOCK };
+    });
+    render(App);
+    await need('#user-name');
+    await fireEvent.click(await need('#changepin-open'));
+    await need('#changepin-current');
+    expect(q('#back')).not.toBeNull();
+    await type('#changepin-current', '135790');
+    await type('#changepin-pin', '246801');
+    await type('#changepin-pin-confirm', '246801');
+    await fireEvent.click(q('#changepin-submit')!);
+    await need('#changepin-done');
+    expect(calls).toContainEqual(['change_pin', { currentPin: '135790', newPin: '246801', confirm: '246801' }]);
+    await fireEvent.click(q('#changepin-back')!);
+    await need('#user-name');
+    expect(q('#changepin-current')).toBeNull();
+  });
+
+  it('a device without a PIN offers no PIN change', async () => {
+    backend.set('app_info', () => ({ enrollment, default_server_url: null, version: '0.1.0', sandbox: true, wiped: false, lock: { ...LOCK, has_pin: false } }));
+    render(App);
+    await need('#user-name');
+    expect(q('#changepin-open')).toBeNull();
   });
 
   it('shows the personal-data notice before enrollment and after, and goes back', async () => {
@@ -470,7 +498,7 @@ describe('App', () => {
       action: null,
       due: '2026-11-20',
     }));
-    residents.push({ id: 'r1', household_id: 'h1', full_name: 'Người số 1', birth_year: 1990, sex: 'female', cccd: null, phone: null, version: 1, review: null, field_versions: {}, status: 'registered_pending', reason_code: null, follow_up: '2026-11-20', deciding_visit: null, visit_count: 1 });
+    residents.push({ id: 'r1', household_id: 'h1', full_name: 'Người số 1', birth_year: 1990, sex: 'female', cccd: null, phone: null, version: 1, review: null, field_versions: {}, status: 'registered_pending', reason_code: null, follow_up: '2026-11-20', deciding_visit: null, visit_count: 1, removed: null, claim_check: null, checked_visit: null });
     render(App);
     await need('#today');
     await waitFor(() => expect(q('#today-activated')!.textContent).toContain('Đã kích hoạt 0 tài khoản'));
@@ -512,6 +540,9 @@ describe('App', () => {
       visited_today: today + 1,
       follow_ups_due: 0,
       behind,
+      checked: behind ? 0 : 3,
+      confirmed: behind ? 0 : 2,
+      found_wrong: behind ? 0 : 1,
     });
     backend.set('get_team', () => ({
       date: '2026-11-22',
@@ -527,6 +558,10 @@ describe('App', () => {
     expect(q('#team-behind')!.textContent).toContain('0/2');
     expect(q('#team-on-track')!.textContent).toContain('Lò Thị Lan');
     expect(q('#team-activated')!.textContent).toContain('2 hôm nay · 12 cả đợt');
+    // the spot-check's findings on each person's claims
+    expect(q('#team-on-track .team-checked')!.textContent).toContain('Kiểm tra: 2/3 xác nhận');
+    expect(q('#team-on-track .team-wrong')!.textContent).toContain('1 báo cáo sai');
+    expect(q('#team-behind .team-checked')).toBeNull();
   });
 
   it('pages the household list: the next 100 come on demand, with the right offset', async () => {

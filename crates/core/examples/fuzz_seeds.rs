@@ -49,7 +49,12 @@ fn main() -> std::io::Result<()> {
             }),
         ),
     ];
-    let push = PushRequest { schema_version: SCHEMA_VERSION, app_version: "0.1.0".into(), events: events.clone() };
+    let push = PushRequest {
+        schema_version: SCHEMA_VERSION,
+        app_version: "0.1.0".into(),
+        events: events.clone(),
+        queued: None,
+    };
     let write = |target: &str, name: &str, mode: Option<u8>, bytes: &[u8]| -> std::io::Result<()> {
         let folder = dir.join(target);
         std::fs::create_dir_all(&folder)?;

@@ -59,6 +59,16 @@ pub enum Payload {
     /// A household was removed (a duplicate, or it no longer exists): a tombstone (schema 2).
     #[serde(rename = "household_removed.v1")]
     HouseholdRemoved(HouseholdRemoved),
+    /// A person was removed (a duplicate, moved away, or brought by an import since undone): a
+    /// tombstone (schema 6).
+    #[serde(rename = "resident_removed.v1")]
+    ResidentRemoved(ResidentRemoved),
+    /// The office gave a volunteer or team leader the places they work in (schema 6).
+    #[serde(rename = "assignment_set.v1")]
+    AssignmentSet(AssignmentSet),
+    /// The police checked a claimed activation in the national system (schema 6).
+    #[serde(rename = "claim_checked.v1")]
+    ClaimChecked(ClaimChecked),
 }
 
 impl Payload {
@@ -74,12 +84,17 @@ impl Payload {
             Payload::HouseholdPatched(_) => "household_edited.v2",
             Payload::ResidentPatched(_) => "resident_edited.v2",
             Payload::HouseholdRemoved(_) => "household_removed.v1",
+            Payload::ResidentRemoved(_) => "resident_removed.v1",
+            Payload::AssignmentSet(_) => "assignment_set.v1",
+            Payload::ClaimChecked(_) => "claim_checked.v1",
         }
     }
 
     /// The lowest sync schema that knows this payload.
     pub fn schema(&self) -> u32 {
         match self {
+            Payload::ResidentRemoved(_) | Payload::AssignmentSet(_) | Payload::ClaimChecked(_) => 6,
+            Payload::HouseholdRemoved(p) if p.reason == IMPORT_UNDONE => 6,
             Payload::HouseholdPatched(_) | Payload::ResidentPatched(_) | Payload::HouseholdRemoved(_) => 2,
             _ => 1,
         }
@@ -96,12 +111,16 @@ impl Payload {
                 | Payload::HouseholdPatched(_)
                 | Payload::ResidentPatched(_)
                 | Payload::HouseholdRemoved(_)
+                | Payload::ResidentRemoved(_)
+                | Payload::AssignmentSet(_)
+                | Payload::ClaimChecked(_)
         )
     }
 
-    /// The household or resident the event changes.
+    /// The household, resident or (for an assignment) user the event changes.
     pub fn record_id(&self) -> Uuid {
         match self {
+            Payload::AssignmentSet(p) => p.user_id,
             Payload::HouseholdCreated(p) => p.household_id,
             Payload::HouseholdSurveyed(p) => p.household_id,
             Payload::HouseholdEdited(p) => p.household_id,
@@ -110,6 +129,8 @@ impl Payload {
             Payload::ResidentAdded(p) => p.resident_id,
             Payload::ResidentEdited(p) => p.resident_id,
             Payload::ResidentPatched(p) => p.resident_id,
+            Payload::ResidentRemoved(p) => p.resident_id,
+            Payload::ClaimChecked(p) => p.resident_id,
             Payload::VisitRecorded(p) => p.resident_id,
         }
     }
@@ -205,8 +226,53 @@ pub struct ResidentPatch {
 pub struct HouseholdRemoved {
     /// The household.
     pub household_id: Uuid,
-    /// Why: `duplicate`, `moved_away` or `not_found`.
+    /// Why: one of [`REMOVAL_REASONS`].
     pub reason: String,
+}
+
+/// Why a household or a person may be removed. `import_undone` (schema 6) is the office's undo
+/// of a whole import: what the import brought is removed, and a later import of the same rows
+/// brings them back as new records (`gocua_import`).
+pub const REMOVAL_REASONS: [&str; 4] = ["duplicate", "moved_away", "not_found", IMPORT_UNDONE];
+
+/// The removal reason of an undone import.
+pub const IMPORT_UNDONE: &str = "import_undone";
+
+/// `resident_removed.v1`: a tombstone. The person stays in the projection, marked removed, so a
+/// visit recorded offline meanwhile is still kept; lists and counts leave them out.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResidentRemoved {
+    /// The person.
+    pub resident_id: Uuid,
+    /// Why: one of [`REMOVAL_REASONS`].
+    pub reason: String,
+}
+
+/// `assignment_set.v1`: the office gives a volunteer or team leader the places they work in
+/// (hamlets, or the whole commune), replacing the places they had. The server applies it to the
+/// user's scope, so their phones pull the new places and hand in the old ones (ARCHITECTURE.md,
+/// "Scope"); the office's devices keep it to show who works where. The latest recorded wins.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentSet {
+    /// The volunteer or team leader.
+    pub user_id: Uuid,
+    /// Their places' codes.
+    pub places: Vec<String>,
+}
+
+/// `claim_checked.v1`: a spot-check's finding on one claimed activation (`crate::spotcheck`).
+/// The person keeps it with the visit it checked; a later check of the same claim replaces it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimChecked {
+    /// The person.
+    pub resident_id: Uuid,
+    /// The visit whose claim was checked.
+    pub visit_id: Uuid,
+    /// What the officer found.
+    pub outcome: crate::spotcheck::CheckOutcome,
 }
 
 /// The descriptive fields of a person.

@@ -174,6 +174,7 @@ pub fn enroll_response(store: &crate::store::DeviceStore) -> crate::sync::protoc
         reasons: store.reasons().map(|r| r.all().to_vec()).unwrap_or_default(),
         server_time: Utc::now(),
         server_key: None,
+        revocation_probe: None,
     }
 }
 

@@ -56,11 +56,27 @@ pub enum ImportedKind {
 /// the same row imported again, on any office device, names the same record, so a re-import
 /// updates instead of duplicating. UUIDv8 from a SHA-256 of the kind and the key.
 pub fn imported_id(kind: ImportedKind, key: &str) -> Uuid {
+    imported_id_at(kind, key, 0)
+}
+
+/// How many times the same row may be imported again after its import was undone.
+pub const MAX_IMPORT_GENERATIONS: u32 = 64;
+
+/// The id of an imported row's record after `generation` undone imports of it. An undone
+/// import leaves its records as tombstones (`import_undone`), so importing the row again makes
+/// a new record, named from the key and the generation: every office device that holds the same
+/// tombstones names it alike. Generation 0 is [`imported_id`].
+pub fn imported_id_at(kind: ImportedKind, key: &str, generation: u32) -> Uuid {
     let tag: &[u8] = match kind {
         ImportedKind::Household => b"gocua/imported-household/v1",
         ImportedKind::Resident => b"gocua/imported-resident/v1",
     };
-    let hash = Sha256::new().chain_update(tag).chain_update(key.as_bytes()).finalize();
+    let mut hasher = Sha256::new().chain_update(tag).chain_update(key.as_bytes());
+    if generation > 0 {
+        // a NUL never occurs in a key, so no key of generation 0 hashes alike
+        hasher.update(format!("\0{generation}").as_bytes());
+    }
+    let hash = hasher.finalize();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&hash[..16]);
     uuid::Builder::from_custom_bytes(bytes).into_uuid()
@@ -90,6 +106,13 @@ mod tests {
         assert_eq!(id, imported_id(ImportedKind::Resident, "k1"), "the same row, the same record");
         assert_ne!(id, imported_id(ImportedKind::Resident, "k2"));
         assert_ne!(id, imported_id(ImportedKind::Household, "k1"));
+        assert_eq!(id, imported_id_at(ImportedKind::Resident, "k1", 0), "generation 0 is the first import's");
+        assert_ne!(
+            id,
+            imported_id_at(ImportedKind::Resident, "k1", 1),
+            "an import again after an undo names a new record"
+        );
+        assert_ne!(imported_id_at(ImportedKind::Resident, "k1", 1), imported_id_at(ImportedKind::Resident, "k1", 2));
     }
 
     #[test]

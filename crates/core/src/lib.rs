@@ -16,6 +16,7 @@ pub mod privacy;
 pub mod reasons;
 pub mod reducer;
 pub mod scope;
+pub mod spotcheck;
 pub mod sql;
 pub mod store;
 pub mod sync;

@@ -139,6 +139,27 @@ pub struct Resident {
     pub deciding_visit: Option<Uuid>,
     /// How many visits were recorded for this person.
     pub visit_count: u32,
+    /// Set by a tombstone (`resident_removed.v1`): why the person was removed.
+    #[serde(default)]
+    pub removed: Option<String>,
+    /// What a spot-check found (`claim_checked.v1`), about the visit [`Resident::checked_visit`].
+    #[serde(default)]
+    pub claim_check: Option<crate::spotcheck::CheckOutcome>,
+    /// The visit the spot-check checked: the finding holds while it is still the deciding visit.
+    #[serde(default)]
+    pub checked_visit: Option<Uuid>,
+}
+
+/// Who works where: the places the office gave a user (`assignment_set.v1`).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignment {
+    /// The volunteer or team leader.
+    pub user_id: Uuid,
+    /// Their places' codes, sorted.
+    pub places: Vec<String>,
+    /// The officer who assigned them.
+    pub assigned_by: Uuid,
 }
 
 /// One recorded visit outcome for one person. Visits are only ever appended.

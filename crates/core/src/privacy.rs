@@ -65,12 +65,16 @@ pub fn mask_payload(payload: &mut Payload, police_only: impl Fn(&str) -> bool) {
         | Payload::HouseholdSurveyed(_)
         | Payload::HouseholdEdited(_)
         | Payload::HouseholdPatched(_)
-        | Payload::HouseholdRemoved(_) => {}
+        | Payload::HouseholdRemoved(_)
+        | Payload::ResidentRemoved(_)
+        | Payload::AssignmentSet(_)
+        | Payload::ClaimChecked(_) => {}
     }
 }
 
 /// The errors of a payload recorded by a user of `role`: a masked CCCD or the withheld marker
-/// never comes from a person's card or a visit, and a police-only reason is police's to record.
+/// never comes from a person's card or a visit, a police-only reason is police's to record, and
+/// so are the undo of an import (a removal for `import_undone`) and an assignment of places.
 pub fn refuse_masked_input(payload: &Payload, role: Role, police_only: impl Fn(&str) -> bool) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let cccd = match payload {
@@ -105,6 +109,36 @@ pub fn refuse_masked_input(payload: &Payload, role: Role, police_only: impl Fn(&
                 "Only the police may record this reason.",
             ));
         }
+    }
+    let undoes_import = match payload {
+        Payload::HouseholdRemoved(p) => p.reason == crate::event::IMPORT_UNDONE,
+        Payload::ResidentRemoved(p) => p.reason == crate::event::IMPORT_UNDONE,
+        _ => false,
+    };
+    let runs_the_office = role.is_police() || role == Role::Admin;
+    if undoes_import && !runs_the_office {
+        errors.push(FieldError::new(
+            "reason",
+            "reason_police_only",
+            "Chỉ công an được hoàn tác một lần nhập danh sách.",
+            "Only the police may undo an imported list.",
+        ));
+    }
+    if matches!(payload, Payload::ClaimChecked(_)) && !role.is_police() {
+        errors.push(FieldError::new(
+            "outcome",
+            "police_only",
+            "Chỉ công an được ghi kết quả kiểm tra xác suất.",
+            "Only the police record spot-check findings.",
+        ));
+    }
+    if matches!(payload, Payload::AssignmentSet(_)) && !runs_the_office {
+        errors.push(FieldError::new(
+            "places",
+            "police_only",
+            "Chỉ công an được phân công địa bàn.",
+            "Only the police may assign places.",
+        ));
     }
     errors
 }
@@ -195,5 +229,30 @@ mod tests {
             codes(refuse_masked_input(&visit(WITHHELD_REASON), Role::CommunePolice, sensitive)),
             ["reason_withheld"]
         );
+    }
+
+    #[test]
+    fn only_the_police_and_administrators_undo_an_import_or_assign_places() {
+        use crate::event::{HouseholdRemoved, IMPORT_UNDONE, ResidentRemoved};
+        let none = |_: &str| false;
+        let undo = Payload::ResidentRemoved(ResidentRemoved { resident_id: Uuid::nil(), reason: IMPORT_UNDONE.into() });
+        let household =
+            Payload::HouseholdRemoved(HouseholdRemoved { household_id: Uuid::nil(), reason: IMPORT_UNDONE.into() });
+        for role in [Role::Volunteer, Role::TeamLeader, Role::Trainer] {
+            assert_eq!(refuse_masked_input(&undo, role, none)[0].code, "reason_police_only", "{role:?}");
+            assert_eq!(refuse_masked_input(&household, role, none).len(), 1, "{role:?}");
+        }
+        for role in [Role::CommunePolice, Role::ProvincePolice, Role::Admin] {
+            assert!(refuse_masked_input(&undo, role, none).is_empty(), "{role:?}");
+        }
+        let assign = Payload::AssignmentSet(crate::event::AssignmentSet {
+            user_id: Uuid::nil(),
+            places: vec!["03445-01".into()],
+        });
+        assert_eq!(refuse_masked_input(&assign, Role::TeamLeader, none)[0].code, "police_only");
+        assert!(refuse_masked_input(&assign, Role::CommunePolice, none).is_empty());
+        let duplicate =
+            Payload::ResidentRemoved(ResidentRemoved { resident_id: Uuid::nil(), reason: "duplicate".into() });
+        assert!(refuse_masked_input(&duplicate, Role::Volunteer, none).is_empty(), "other removals are anyone's");
     }
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::error::Error;
 use crate::event::{Event, HouseholdPatch, Payload, ResidentFields, ResidentPatch};
-use crate::model::{Household, Resident, Review, Visit};
+use crate::model::{Assignment, Household, Resident, Review, Visit};
 use crate::places::{Place, PlaceLevel};
 use crate::privacy;
 use crate::reasons::{Reason, ReasonCatalog};
@@ -41,6 +41,8 @@ pub enum Change {
     PutResident(Resident),
     /// Append a visit.
     AddVisit(Visit),
+    /// Replace who works where for one user (an office's assignment).
+    PutAssignment(Assignment),
     /// No change to state: the event earned this review (an edit from an old version). The
     /// server answers it as `flagged`.
     Flagged(Review),
@@ -60,6 +62,8 @@ pub enum ReduceError {
 const MAX_ADDRESS: usize = 200;
 const MAX_NOTE: usize = 500;
 const MAX_MEMBERS: u32 = 60;
+/// The most places one assignment gives.
+pub const MAX_ASSIGNED_PLACES: usize = 100;
 
 fn reject<T>(field: &str, code: &str, vi: impl Into<String>, en: impl Into<String>) -> Result<T, ReduceError> {
     Err(ReduceError::Rejected(vec![FieldError::new(field, code, vi, en)]))
@@ -150,19 +154,69 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
         Payload::HouseholdPatched(p) => household_patch(view, p),
         Payload::HouseholdRemoved(p) => {
             let mut household = existing_household(view, p.household_id)?;
-            if !REMOVAL_REASONS.contains(&p.reason.as_str()) {
-                return reject(
-                    "reason",
-                    "unknown_removal_reason",
-                    format!("Lý do xoá hộ \"{}\" không hợp lệ.", p.reason),
-                    format!("\"{}\" is not a reason to remove a household.", p.reason),
-                );
-            }
+            removal_reason(&p.reason)?;
             if household.removed.is_some() {
                 return Ok(vec![]);
             }
             household.removed = Some(p.reason.clone());
             Ok(vec![Change::PutHousehold(household)])
+        }
+        Payload::ResidentRemoved(p) => {
+            let mut resident = existing_resident(view, p.resident_id)?;
+            removal_reason(&p.reason)?;
+            if resident.removed.is_some() {
+                return Ok(vec![]);
+            }
+            resident.removed = Some(p.reason.clone());
+            Ok(vec![Change::PutResident(resident)])
+        }
+        Payload::AssignmentSet(p) => {
+            let places = match crate::scope::Scope::new(p.places.iter().cloned()) {
+                Ok(scope) if scope.codes().len() <= MAX_ASSIGNED_PLACES => scope,
+                Ok(_) => {
+                    return reject(
+                        "places",
+                        "too_many",
+                        format!("Một người được phân công tối đa {MAX_ASSIGNED_PLACES} địa bàn."),
+                        format!("A person is assigned at most {MAX_ASSIGNED_PLACES} places."),
+                    );
+                }
+                Err(_) => {
+                    return reject(
+                        "places",
+                        "required",
+                        "Hãy chọn ít nhất một thôn/bản/tổ dân phố.",
+                        "Choose at least one hamlet.",
+                    );
+                }
+            };
+            for code in places.codes() {
+                match view.place(code)? {
+                    Some(place) if matches!(place.level, PlaceLevel::Hamlet | PlaceLevel::Commune) => {}
+                    _ => {
+                        return reject(
+                            "places",
+                            "unknown_place",
+                            format!("Không có thôn/bản hay xã mã {code}."),
+                            format!("There is no hamlet or commune with code {code}."),
+                        );
+                    }
+                }
+            }
+            Ok(vec![Change::PutAssignment(Assignment {
+                user_id: p.user_id,
+                places: places.codes().to_vec(),
+                assigned_by: event.author,
+            })])
+        }
+        Payload::ClaimChecked(p) => {
+            let mut resident = existing_resident(view, p.resident_id)?;
+            if !view.visit_exists(p.visit_id)? {
+                return reject("visit_id", "unknown_visit", "Không tìm thấy lượt thăm này.", "Unknown visit.");
+            }
+            resident.claim_check = Some(p.outcome);
+            resident.checked_visit = Some(p.visit_id);
+            Ok(vec![Change::PutResident(resident)])
         }
         Payload::ResidentAdded(p) => {
             existing_household(view, p.household_id)?;
@@ -191,6 +245,9 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
                 follow_up: None,
                 deciding_visit: None,
                 visit_count: 0,
+                removed: None,
+                claim_check: None,
+                checked_visit: None,
             })])
         }
         Payload::ResidentEdited(p) => {
@@ -310,8 +367,19 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
     }
 }
 
-/// Why a household may be removed.
-pub const REMOVAL_REASONS: [&str; 3] = ["duplicate", "moved_away", "not_found"];
+pub use crate::event::REMOVAL_REASONS;
+
+fn removal_reason(reason: &str) -> Result<(), ReduceError> {
+    if REMOVAL_REASONS.contains(&reason) {
+        return Ok(());
+    }
+    reject(
+        "reason",
+        "unknown_removal_reason",
+        format!("Lý do xoá \"{reason}\" không hợp lệ."),
+        format!("\"{reason}\" is not a reason to remove a record."),
+    )
+}
 
 /// The review an edit based on `base` earns, given the record's version and which version last
 /// changed each field it changes. `None` when nobody changed the record since `base`.
@@ -522,7 +590,9 @@ impl Projection {
                 Change::AddVisit(v) => {
                     self.visits.insert(v.id, v);
                 }
-                Change::Flagged(_) => {}
+                // who works where is not a record: the device keeps it in its `assignments`
+                // table, the server in the users' scopes
+                Change::PutAssignment(_) | Change::Flagged(_) => {}
             }
         }
     }

@@ -1,5 +1,5 @@
-//! The device's HTTP transport: enrollment and sync over reqwest, with dictionary-compressed
-//! (`dcz`) pushes and pull pages, and zstd answers.
+//! The device's HTTP transport: enrollment, sync and the locked app's revocation check over
+//! reqwest, with dictionary-compressed (`dcz`) pushes and pull pages, and zstd answers.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,13 +7,16 @@ use std::time::Duration;
 
 use gocua_core::sync::dcz;
 use gocua_core::sync::engine::{Transport, TransportError};
+use gocua_core::sync::office::{EnrollmentCode, NewPerson, NewPersonResponse, OfficePeople};
 use gocua_core::sync::protocol::{
     APP_VERSION, EnrollRequest, EnrollResponse, ErrorBody, PullRequest, PullResponse, PushRequest, PushResponse,
     SCHEMA_VERSION,
 };
+use gocua_core::sync::status::{DEVICE_STATUS_PATH, DeviceState, DeviceStatusRequest, DeviceStatusResponse};
 use gocua_core::sync::wire::PullBody;
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
+use uuid::Uuid;
 
 /// A transport bound to one server and (once enrolled) one device token.
 #[derive(Debug, Clone)]
@@ -105,6 +108,51 @@ impl HttpTransport {
             .await
             .map_err(offline)?;
         decode(response, &self.counts).await
+    }
+
+    /// Asks whether a device is still enrolled, with its revocation probe instead of a token
+    /// (`POST /api/v1/device/status`): what a locked app can ask without its database.
+    pub async fn device_status(&self, device_id: Uuid, probe: &str) -> Result<DeviceState, TransportError> {
+        let body = DeviceStatusRequest { device_id, probe: probe.to_owned() };
+        let response = self
+            .request(self.client.post(format!("{}{DEVICE_STATUS_PATH}", self.base_url)))
+            .json(&body)
+            .send()
+            .await
+            .map_err(offline)?;
+        Ok(decode::<DeviceStatusResponse>(response, &self.counts).await?.status)
+    }
+
+    /// The people of the officer's places with their devices (`GET /api/v1/office/people`).
+    pub async fn office_people(&self) -> Result<OfficePeople, TransportError> {
+        let url = format!("{}/api/v1/office/people", self.base_url);
+        let response = self.request(self.client.get(url)).send().await.map_err(offline)?;
+        decode(response, &self.counts).await
+    }
+
+    /// Adds a volunteer or team leader, with a first code (`POST /api/v1/office/people`).
+    pub async fn office_add_person(&self, person: &NewPerson) -> Result<NewPersonResponse, TransportError> {
+        let url = format!("{}/api/v1/office/people", self.base_url);
+        let response = self.request(self.client.post(url)).json(person).send().await.map_err(offline)?;
+        decode(response, &self.counts).await
+    }
+
+    /// A new one-time code for a person (`POST /api/v1/office/people/{id}/code`).
+    pub async fn office_new_code(&self, user: Uuid) -> Result<EnrollmentCode, TransportError> {
+        let url = format!("{}/api/v1/office/people/{user}/code", self.base_url);
+        let response = self.request(self.client.post(url)).send().await.map_err(offline)?;
+        decode(response, &self.counts).await
+    }
+
+    /// Revokes a device; false when it was revoked already (`POST /api/v1/office/devices/{id}/revoke`).
+    pub async fn office_revoke(&self, device: Uuid) -> Result<bool, TransportError> {
+        #[derive(serde::Deserialize)]
+        struct Revoked {
+            revoked: bool,
+        }
+        let url = format!("{}/api/v1/office/devices/{device}/revoke", self.base_url);
+        let response = self.request(self.client.post(url)).send().await.map_err(offline)?;
+        Ok(decode::<Revoked>(response, &self.counts).await?.revoked)
     }
 }
 

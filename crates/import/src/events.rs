@@ -5,15 +5,23 @@
 //!
 //! The importer only adds what a list knows: a CCCD or phone the list leaves empty never clears
 //! one typed in the field, and a person already held keeps their household.
+//!
+//! Alongside, an [`UndoRecord`] notes what the import created and each field it changed with
+//! the value before, so the whole import can be undone ([`crate::undo`]). A row whose record an
+//! undone import left as a tombstone (`import_undone`) is created again under its next
+//! generation's id (`ids::imported_id_at`).
 
 use std::collections::HashMap;
 
 use gocua_core::Error;
-use gocua_core::event::{HouseholdCreated, HouseholdPatch, Payload, ResidentAdded, ResidentPatch};
+use gocua_core::event::{HouseholdCreated, HouseholdPatch, IMPORT_UNDONE, Payload, ResidentAdded, ResidentPatch};
+use gocua_core::ids::{ImportedKind, MAX_IMPORT_GENERATIONS, imported_id_at};
 use gocua_core::reducer::StateView;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::plan::{ImportedPerson, Plan};
+use crate::undo::{HouseholdChange, ResidentChange, UndoRecord};
 
 /// What recording a plan takes, and what it changes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +48,30 @@ pub struct ImportEvents {
     pub payloads: Vec<Payload>,
     /// What they do.
     pub counts: ImportCounts,
+    /// What undoing them takes.
+    pub undo: UndoRecord,
+}
+
+/// The id a row's record has now, and the record if it is held and not removed by an undone
+/// import: generation after generation (`ids::imported_id_at`), past the tombstones of undone
+/// imports.
+fn current<T>(
+    kind: ImportedKind,
+    key: &str,
+    get: impl Fn(Uuid) -> Result<Option<T>, Error>,
+    undone: impl Fn(&T) -> bool,
+) -> Result<(Uuid, Option<T>), Error> {
+    for generation in 0..MAX_IMPORT_GENERATIONS {
+        let id = imported_id_at(kind, key, generation);
+        match get(id)? {
+            Some(held) if undone(&held) => continue,
+            held => return Ok((id, held)),
+        }
+    }
+    Err(Error::invalid_input(format!(
+        "Dòng này đã được nhập rồi hoàn tác quá {MAX_IMPORT_GENERATIONS} lần / this row was imported and undone \
+         more than {MAX_IMPORT_GENERATIONS} times"
+    )))
 }
 
 /// The events that bring the store seen through `view` up to `plan`.
@@ -48,15 +80,21 @@ pub fn events_for(plan: &Plan, view: &impl StateView) -> Result<ImportEvents, Er
     for person in &plan.people {
         people.entry(person.household_key.as_str()).or_default().push(person);
     }
-    let mut payloads = Vec::new();
-    let mut counts = ImportCounts::default();
+    let mut out = ImportEvents { payloads: Vec::new(), counts: ImportCounts::default(), undo: UndoRecord::default() };
+    let undone = |reason: &Option<String>| reason.as_deref() == Some(IMPORT_UNDONE);
     for household in &plan.households {
-        let id = household.id();
+        let (id, held) = current(
+            ImportedKind::Household,
+            &household.key,
+            |id| view.household(id),
+            |h: &gocua_core::model::Household| undone(&h.removed),
+        )?;
         let members = people.remove(household.key.as_str()).unwrap_or_default();
-        match view.household(id)? {
+        match held {
             None => {
-                counts.households_created += 1;
-                payloads.push(Payload::HouseholdCreated(HouseholdCreated {
+                out.counts.households_created += 1;
+                out.undo.households_created.push(id);
+                out.payloads.push(Payload::HouseholdCreated(HouseholdCreated {
                     household_id: id,
                     hamlet_code: household.hamlet_code.clone(),
                     address: household.address.clone(),
@@ -64,7 +102,7 @@ pub fn events_for(plan: &Plan, view: &impl StateView) -> Result<ImportEvents, Er
                 }));
             }
             Some(held) if held.removed.is_some() => {
-                counts.skipped_removed += members.len();
+                out.counts.skipped_removed += members.len();
                 continue;
             }
             Some(held) => {
@@ -75,36 +113,47 @@ pub fn events_for(plan: &Plan, view: &impl StateView) -> Result<ImportEvents, Er
                     head_name: (held.head_name != household.head_name).then(|| household.head_name.clone()),
                 };
                 if patch.address.is_some() || patch.head_name.is_some() {
-                    counts.households_updated += 1;
-                    payloads.push(Payload::HouseholdPatched(patch));
+                    out.counts.households_updated += 1;
+                    out.undo.households_changed.push(HouseholdChange::between(&held, &patch));
+                    out.payloads.push(Payload::HouseholdPatched(patch));
                 } else {
-                    counts.unchanged += 1;
+                    out.counts.unchanged += 1;
                 }
             }
         }
         for person in members {
-            person_events(person, view, &mut payloads, &mut counts)?;
+            person_events(person, id, view, &mut out)?;
         }
     }
-    Ok(ImportEvents { payloads, counts })
+    Ok(out)
 }
 
 fn person_events(
     person: &ImportedPerson,
+    household_id: Uuid,
     view: &impl StateView,
-    payloads: &mut Vec<Payload>,
-    counts: &mut ImportCounts,
+    out: &mut ImportEvents,
 ) -> Result<(), Error> {
-    let id = person.id();
-    let Some(held) = view.resident(id)? else {
-        counts.people_created += 1;
-        payloads.push(Payload::ResidentAdded(ResidentAdded {
+    let (id, held) = current(
+        ImportedKind::Resident,
+        &person.key,
+        |id| view.resident(id),
+        |r: &gocua_core::model::Resident| r.removed.as_deref() == Some(IMPORT_UNDONE),
+    )?;
+    let Some(held) = held else {
+        out.counts.people_created += 1;
+        out.undo.people_created.push(id);
+        out.payloads.push(Payload::ResidentAdded(ResidentAdded {
             resident_id: id,
-            household_id: person.household_id(),
+            household_id,
             fields: person.fields.clone(),
         }));
         return Ok(());
     };
+    if held.removed.is_some() {
+        out.counts.skipped_removed += 1;
+        return Ok(());
+    }
     let wanted = &person.fields;
     let differs = |held: &Option<String>, wanted: &Option<String>| wanted.is_some() && held != wanted;
     let patch = ResidentPatch {
@@ -117,10 +166,11 @@ fn person_events(
         phone: differs(&held.phone, &wanted.phone).then(|| wanted.phone.clone()).flatten(),
     };
     if patch == (ResidentPatch { resident_id: id, base_version: held.version, ..ResidentPatch::default() }) {
-        counts.unchanged += 1;
+        out.counts.unchanged += 1;
     } else {
-        counts.people_updated += 1;
-        payloads.push(Payload::ResidentPatched(patch));
+        out.counts.people_updated += 1;
+        out.undo.people_changed.push(ResidentChange::between(&held, &patch));
+        out.payloads.push(Payload::ResidentPatched(patch));
     }
     Ok(())
 }

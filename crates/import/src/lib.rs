@@ -48,6 +48,7 @@ pub mod read;
 pub mod repair;
 #[cfg(feature = "testdata")]
 pub mod testdata;
+pub mod undo;
 
 pub use columns::{ColumnMap, Field, Layout, SexCodes, detect_columns};
 pub use error::{ImportError, WorkbookProblem};
@@ -57,3 +58,4 @@ pub use plan::{
     Report, Severity, plan,
 };
 pub use read::{CellValue, ReadOptions, Row, Source, Table, read_table, read_table_with, sheet_names};
+pub use undo::{UndoCounts, UndoEvents, UndoRecord, undo_events};

@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use gocua_core::event::ResidentFields;
-use gocua_core::ids::{ImportedKind, imported_id};
+use gocua_core::ids::{ImportedKind, MAX_IMPORT_GENERATIONS, imported_id, imported_id_at};
 use gocua_core::model::Sex;
 use gocua_core::text::fold;
 use gocua_core::validate::{self, FieldError};
@@ -206,10 +206,14 @@ impl std::fmt::Debug for KnownResident {
 impl KnownResident {
     /// Every person a store's projection holds, with their household's hamlet: what an office
     /// store tells the planner it already has.
+    /// People removed, or in a removed household, are not held.
     pub fn all_in(projection: &gocua_core::reducer::Projection) -> Vec<KnownResident> {
         projection
             .residents
             .values()
+            .filter(|r| {
+                r.removed.is_none() && projection.households.get(&r.household_id).is_none_or(|h| h.removed.is_none())
+            })
             .map(|r| KnownResident {
                 id: r.id,
                 full_name: r.full_name.clone(),
@@ -286,6 +290,12 @@ pub struct ImportedPerson {
     pub list_kind: Option<ListKind>,
     /// The status/notes cell as written, when there is one.
     pub status_text: Option<String>,
+}
+
+/// Whether `id` is the record an import of the person keyed `key` made, in any generation (see
+/// `ids::imported_id_at`): then the row is that record again, not a duplicate of it.
+fn is_imported_row(id: Uuid, key: &str) -> bool {
+    (0..MAX_IMPORT_GENERATIONS).any(|generation| id == imported_id_at(ImportedKind::Resident, key, generation))
 }
 
 impl ImportedPerson {
@@ -1260,7 +1270,7 @@ pub fn plan(
             .cccd
             .as_deref()
             .and_then(|c| known_by_cccd.get(c))
-            .is_some_and(|existing| existing.id != imported_id(ImportedKind::Resident, &key));
+            .is_some_and(|existing| !is_imported_row(existing.id, &key));
         if exists {
             let e = FieldError::new(
                 "cccd",
@@ -1277,7 +1287,7 @@ pub fn plan(
         let similar = known_by_name.get(&name_key).is_some_and(|found| {
             found.iter().any(|r| {
                 let different_cccd = matches!((&r.cccd, &d.cccd), (Some(a), Some(b)) if a != b);
-                !different_cccd && r.id != imported_id(ImportedKind::Resident, &key)
+                !different_cccd && !is_imported_row(r.id, &key)
             })
         });
         if similar {

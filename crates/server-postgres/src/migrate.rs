@@ -14,6 +14,9 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
         "0003_events_device_unchecked",
         include_str!("../../../migrations/server/postgres/0003_events_device_unchecked.sql"),
     ),
+    ("0004_office", include_str!("../../../migrations/server/postgres/0004_office.sql")),
+    ("0005_revocation_probe", include_str!("../../../migrations/server/postgres/0005_revocation_probe.sql")),
+    ("0006_device_unsent", include_str!("../../../migrations/server/postgres/0006_device_unsent.sql")),
 ];
 
 /// The advisory lock key of a migration run ("gocuamig").

@@ -11,6 +11,7 @@ use gocua_core::places::{Place, PlaceLevel};
 use gocua_core::reasons::{Reason, ReasonCatalog};
 use gocua_core::reducer::Projection;
 use gocua_core::scope::Scope;
+use gocua_core::spotcheck::CheckOutcome;
 use gocua_core::sync::protocol::{Role, UserInfo};
 use gocua_core::text::fold;
 use gocua_server_store::*;
@@ -329,6 +330,12 @@ fn resident_from_row(row: &Row) -> StoreResult<Resident> {
         deciding_visit: get(row, 12)?,
         visit_count: to_u32(get(row, 13)?)?,
         field_versions: field_versions(&fv)?,
+        removed: get(row, 15)?,
+        claim_check: match get::<Option<String>>(row, 16)? {
+            Some(code) => Some(CheckOutcome::from_code(&code).ok_or_else(|| corrupt("check outcome", &code))?),
+            None => None,
+        },
+        checked_visit: get(row, 17)?,
     })
 }
 
@@ -556,6 +563,22 @@ impl Users for PgTx<'_> {
             .collect()
     }
 
+    fn users_in(&mut self, codes: &[String]) -> StoreResult<Vec<UserRow>> {
+        if codes.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.query(
+            user_select!(
+                "WHERE u.id IN (SELECT s.user_id FROM user_scopes s WHERE s.place_code = ANY($1::text[]))
+                 ORDER BY u.id"
+            ),
+            &[&codes],
+        )?
+        .iter()
+        .map(user_from_row)
+        .collect()
+    }
+
     fn set_user_scope(&mut self, id: Uuid, scope: &Scope) -> StoreResult<()> {
         self.execute("DELETE FROM user_scopes WHERE user_id = $1", &[&id])?;
         self.insert_scope(id, scope)
@@ -704,6 +727,30 @@ impl Devices for PgTx<'_> {
             "UPDATE devices SET last_seq = $2, last_seen_at = $3, app_version = $4 WHERE id = $1",
             owned![id, to_i64(last_seq)?, seen_at, app_version.to_owned()],
         )
+    }
+
+    fn record_unsent(&mut self, id: Uuid, unsent: u64) -> StoreResult<()> {
+        self.defer("UPDATE devices SET unsent = $2 WHERE id = $1", owned![id, to_i64(unsent)?])
+    }
+
+    fn unsent_counts(&mut self, ids: &[Uuid]) -> StoreResult<Vec<(Uuid, u64)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.query("SELECT id, unsent FROM devices WHERE id = ANY($1::uuid[]) AND unsent IS NOT NULL", &[&ids])?
+            .iter()
+            .map(|row| Ok((get(row, 0)?, to_u64(get::<i64>(row, 1)?)?)))
+            .collect()
+    }
+
+    fn set_probe_hash(&mut self, id: Uuid, probe_hash: &str) -> StoreResult<()> {
+        self.execute("UPDATE devices SET probe_hash = $2 WHERE id = $1", &[&id, &probe_hash])?;
+        Ok(())
+    }
+
+    fn probe_status(&mut self, id: Uuid) -> StoreResult<Option<ProbeRow>> {
+        let row = self.query_opt("SELECT probe_hash, revoked_at FROM devices WHERE id = $1", &[&id])?;
+        row.map(|row| Ok(ProbeRow { probe_hash: get(&row, 0)?, revoked_at: get(&row, 1)? })).transpose()
     }
 }
 
@@ -904,7 +951,8 @@ macro_rules! resident_select {
     ($where:literal) => {
         concat!(
             "SELECT id, household_id, full_name, birth_year, sex, cccd, phone, version, review, status,
-                    reason_code, follow_up, deciding_visit, visit_count, field_versions FROM residents ",
+                    reason_code, follow_up, deciding_visit, visit_count, field_versions, removed, claim_check,
+                    checked_visit FROM residents ",
             $where
         )
     };
@@ -1020,22 +1068,28 @@ impl ProjectionRows for PgTx<'_> {
             .collect::<Result<_, _>>()
             .map_err(|e| StoreError::Failed(e.to_string()))?;
         let keys: Vec<String> = rs.iter().map(|r| fold(&r.full_name)).collect();
+        let removed: Vec<Option<String>> = rs.iter().map(|r| r.removed.clone()).collect();
+        let checks: Vec<Option<&'static str>> = rs.iter().map(|r| r.claim_check.map(CheckOutcome::code)).collect();
+        let checked: Vec<Option<Uuid>> = rs.iter().map(|r| r.checked_visit).collect();
         self.defer(
             "INSERT INTO residents (id, household_id, full_name, birth_year, sex, cccd, phone, version, review,
                                     status, reason_code, follow_up, deciding_visit, visit_count, field_versions,
-                                    search_key)
+                                    search_key, removed, claim_check, checked_visit)
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::integer[], $5::text[], $6::text[],
                                   $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::date[],
-                                  $13::uuid[], $14::bigint[], $15::text[], $16::text[])
+                                  $13::uuid[], $14::bigint[], $15::text[], $16::text[], $17::text[], $18::text[],
+                                  $19::uuid[])
              ON CONFLICT (id) DO UPDATE SET household_id = excluded.household_id, full_name = excluded.full_name,
                  birth_year = excluded.birth_year, sex = excluded.sex, cccd = excluded.cccd, phone = excluded.phone,
                  version = excluded.version, review = excluded.review, status = excluded.status,
                  reason_code = excluded.reason_code, follow_up = excluded.follow_up,
                  deciding_visit = excluded.deciding_visit, visit_count = excluded.visit_count,
-                 field_versions = excluded.field_versions, search_key = excluded.search_key",
+                 field_versions = excluded.field_versions, search_key = excluded.search_key,
+                 removed = excluded.removed, claim_check = excluded.claim_check,
+                 checked_visit = excluded.checked_visit",
             owned![
                 ids, households, names, years, sexes, cccds, phones, versions, reviews, statuses, reasons, follow_ups,
-                deciding, counts, fvs, keys,
+                deciding, counts, fvs, keys, removed, checks, checked,
             ],
         )?;
         Ok(())

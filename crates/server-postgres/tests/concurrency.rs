@@ -260,6 +260,9 @@ fn throughput_of_large_pushes() {
                 follow_up: None,
                 deciding_visit: None,
                 visit_count: 0,
+                removed: None,
+                claim_check: None,
+                checked_visit: None,
             })
             .collect();
         run_write(&store, |tx| -> StoreResult<()> {

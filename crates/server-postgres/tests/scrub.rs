@@ -167,6 +167,9 @@ fn what_removes_an_erased_value_from_the_files() {
         follow_up: None,
         deciding_visit: None,
         visit_count: 1,
+        removed: None,
+        claim_check: None,
+        checked_visit: None,
     };
     let visit = Visit {
         id: visit_id,

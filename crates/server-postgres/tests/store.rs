@@ -386,6 +386,9 @@ fn resident(household: &Household, name: &str) -> Resident {
         follow_up: NaiveDate::from_ymd_opt(2026, 11, 2),
         deciding_visit: Some(Uuid::now_v7()),
         visit_count: 2,
+        removed: Some("duplicate".into()),
+        claim_check: Some(gocua_core::spotcheck::CheckOutcome::Wrong),
+        checked_visit: Some(Uuid::now_v7()),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Enrolled devices.
 
 use chrono::{DateTime, Utc};
-use gocua_server_store::{Auth, DeviceHolder, DeviceKey, DeviceRow, Devices, StoreError, StoreResult, Users};
+use gocua_server_store::{Auth, DeviceHolder, DeviceKey, DeviceRow, Devices, ProbeRow, StoreError, StoreResult, Users};
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
@@ -113,5 +113,45 @@ impl Devices for SqliteTx<'_> {
             .execute(params![id.to_string(), last_seq, seen_at.to_rfc3339(), app_version])
             .map_err(db_error)?;
         Ok(())
+    }
+
+    fn record_unsent(&mut self, id: Uuid, unsent: u64) -> StoreResult<()> {
+        self.tx
+            .prepare_cached("UPDATE devices SET unsent = ?2 WHERE id = ?1")
+            .map_err(db_error)?
+            .execute(params![id.to_string(), unsent])
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    fn unsent_counts(&mut self, ids: &[Uuid]) -> StoreResult<Vec<(Uuid, u64)>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT unsent FROM devices WHERE id = ?1 AND unsent IS NOT NULL")
+            .map_err(db_error)?;
+        let mut out = Vec::new();
+        for id in ids {
+            let found: Option<u64> = stmt.query_row([id.to_string()], |r| r.get(0)).optional().map_err(db_error)?;
+            out.extend(found.map(|n| (*id, n)));
+        }
+        Ok(out)
+    }
+
+    fn set_probe_hash(&mut self, id: Uuid, probe_hash: &str) -> StoreResult<()> {
+        self.tx
+            .execute("UPDATE devices SET probe_hash = ?2 WHERE id = ?1", params![id.to_string(), probe_hash])
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    fn probe_status(&mut self, id: Uuid) -> StoreResult<Option<ProbeRow>> {
+        let found = self
+            .tx
+            .prepare_cached("SELECT probe_hash, revoked_at FROM devices WHERE id = ?1")
+            .map_err(db_error)?
+            .query_row([id.to_string()], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?)))
+            .optional()
+            .map_err(db_error)?;
+        found.map(|(probe_hash, revoked_at)| Ok(ProbeRow { probe_hash, revoked_at: opt_time(revoked_at)? })).transpose()
     }
 }

@@ -115,6 +115,26 @@ impl Users for SqliteTx<'_> {
         Ok(out)
     }
 
+    fn users_in(&mut self, codes: &[String]) -> StoreResult<Vec<UserRow>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT DISTINCT user_id FROM user_scopes WHERE place_code = ?1")
+            .map_err(db_error)?;
+        let mut ids = std::collections::BTreeSet::new();
+        for code in codes {
+            let found = stmt.query_map([code], |r| r.get::<_, String>(0)).map_err(db_error)?;
+            for id in found {
+                ids.insert(id.map_err(db_error)?);
+            }
+        }
+        drop(stmt);
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.extend(self.user_where("id = ?1", &[&id])?);
+        }
+        Ok(out)
+    }
+
     fn set_user_scope(&mut self, id: Uuid, scope: &Scope) -> StoreResult<()> {
         self.write_scope(&id.to_string(), scope)
     }

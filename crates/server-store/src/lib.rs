@@ -263,6 +263,8 @@ pub trait Users {
     fn user_named(&mut self, name: &str, scope: &Scope) -> StoreResult<Option<UserRow>>;
     /// Names and roles of these users (unknown ids are left out).
     fn user_infos(&mut self, ids: &[Uuid]) -> StoreResult<Vec<UserInfo>>;
+    /// The users with any of these places in their scope (each once, by id).
+    fn users_in(&mut self, codes: &[String]) -> StoreResult<Vec<UserRow>>;
     /// Replaces a user's scope.
     fn set_user_scope(&mut self, id: Uuid, scope: &Scope) -> StoreResult<()>;
     /// Remembers places a user worked in before a reassignment (kept once per place).
@@ -289,6 +291,16 @@ pub trait Devices {
     fn revoke_device(&mut self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
     /// After a push: the device's last sequence number, when it was seen, its app version.
     fn record_push(&mut self, id: Uuid, last_seq: u64, seen_at: DateTime<Utc>, app_version: &str) -> StoreResult<()>;
+    /// How many events a device still held unsent after its last push, as it reported.
+    fn record_unsent(&mut self, id: Uuid, unsent: u64) -> StoreResult<()>;
+    /// The last reported unsent counts of these devices (devices that never reported are left
+    /// out).
+    fn unsent_counts(&mut self, ids: &[Uuid]) -> StoreResult<Vec<(Uuid, u64)>>;
+    /// Files the SHA-256 (hex) of a device's revocation probe, replacing any: the second secret
+    /// its app keeps outside its encrypted database to ask, while locked, whether it was revoked.
+    fn set_probe_hash(&mut self, id: Uuid, probe_hash: &str) -> StoreResult<()>;
+    /// A device's probe hash and revocation time; `None` for an unknown device.
+    fn probe_status(&mut self, id: Uuid) -> StoreResult<Option<ProbeRow>>;
 }
 
 /// The event log: every event received, applied or rejected, in `server_seq` order.

@@ -61,6 +61,16 @@ pub struct DeviceRow {
     pub signing_key: Option<String>,
 }
 
+/// What answering a device's revocation probe reads (`Devices::probe_status`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeRow {
+    /// SHA-256 (hex) of the probe given at enrollment; `None` for a device enrolled before
+    /// probes existed.
+    pub probe_hash: Option<String>,
+    /// When revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 /// How a device is looked up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceKey<'a> {

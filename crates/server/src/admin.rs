@@ -99,25 +99,41 @@ pub fn add_user(store: &dyn Store, name: &str, role: Role, scope: &Scope) -> Res
 pub fn set_scope(store: &dyn Store, user_id: Uuid, scope: &Scope) -> Result<(), Error> {
     run_write(store, |tx| {
         known_scope(tx, scope)?;
-        let current = tx
-            .user(user_id)?
-            .ok_or_else(|| invalid(format!("không có người dùng {user_id} / unknown user {user_id}")))?
-            .scope;
-        if &current != scope {
-            let left: Vec<String> = current.codes().iter().filter(|c| !scope.codes().contains(c)).cloned().collect();
-            tx.add_former_places(user_id, &left, Utc::now())?;
-            tx.set_user_scope(user_id, scope)?;
-            // who may read which households changed: that is access to personal data
-            crate::audit::append(
-                tx,
-                &crate::audit::Entry::at_command_line(
-                    "set_scope",
-                    serde_json::json!({ "user": user_id, "from": current.key(), "to": scope.key() }),
-                ),
-            )?;
-        }
+        change_scope(tx, user_id, scope, None)?;
         Ok(())
     })
+}
+
+/// Gives a user `scope` inside `tx`: the places they leave are kept as former places (their
+/// unsent records from there are still accepted), and the change is audited as done by `actor`
+/// (a device's user; `None`: the command line). Returns whether anything changed.
+pub fn change_scope(
+    tx: &mut dyn gocua_server_store::Tx,
+    user_id: Uuid,
+    scope: &Scope,
+    actor: Option<&crate::auth::AuthDevice>,
+) -> Result<bool, Error> {
+    let current = tx
+        .user(user_id)?
+        .ok_or_else(|| invalid(format!("không có người dùng {user_id} / unknown user {user_id}")))?
+        .scope;
+    if &current == scope {
+        return Ok(false);
+    }
+    let left: Vec<String> = current.codes().iter().filter(|c| !scope.codes().contains(c)).cloned().collect();
+    tx.add_former_places(user_id, &left, Utc::now())?;
+    tx.set_user_scope(user_id, scope)?;
+    // who may read which households changed: that is access to personal data
+    crate::audit::append(
+        tx,
+        &crate::audit::Entry {
+            actor_user: actor.map(|d| d.user_id),
+            actor_device: actor.map(|d| d.device_id),
+            action: "set_scope",
+            detail: serde_json::json!({ "user": user_id, "from": current.key(), "to": scope.key() }),
+        },
+    )?;
+    Ok(true)
 }
 
 /// Issues a one-time enrollment code for a user, valid for `hours`; only its hash is stored.
@@ -310,7 +326,8 @@ fn seed_demo_households(store: &dyn Store, police_user: Uuid, commune_code: &str
             payload: p,
         })
         .collect();
-    let request = PushRequest { schema_version: SCHEMA_VERSION, app_version: APP_VERSION.to_owned(), events };
+    let request =
+        PushRequest { schema_version: SCHEMA_VERSION, app_version: APP_VERSION.to_owned(), events, queued: None };
     crate::sync::push::push(store, &device, &request)?;
     Ok(())
 }

@@ -239,6 +239,8 @@ fn ingest(
             schema_version: opened.schema_version,
             app_version: opened.app_version.clone(),
             events: batch.to_vec(),
+            // a file from the office says nothing of what the phone holds now
+            queued: None,
         };
         let response =
             crate::sync::push::push(store, &device.auth, &request).map_err(|e| ImportError::from_push(e, *counts))?;

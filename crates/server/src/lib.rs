@@ -11,6 +11,7 @@ pub mod bundle;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod office;
 pub mod policy;
 pub mod ratelimit;
 pub mod resident_rights;

@@ -2,14 +2,14 @@
 //! checked where the records are (`AuthDevice::may_push_at`, the pull's place check); this is
 //! the role half of role × scope.
 //!
-//! | role            | push (record in the field) | pull (read its scope) |
-//! | --------------- | -------------------------- | --------------------- |
-//! | volunteer       | yes                        | yes                   |
-//! | team leader     | yes                        | yes                   |
-//! | commune police  | yes (spot-checks, fixes)   | yes                   |
-//! | province police | no (reads and reviews)     | yes                   |
-//! | trainer         | no: the sandbox only       | no                    |
-//! | admin           | no: the server's CLI       | no                    |
+//! | role            | push (record in the field) | pull (read its scope) | office (people, codes, revoke) |
+//! | --------------- | -------------------------- | --------------------- | ------------------------------ |
+//! | volunteer       | yes                        | yes                   | no                             |
+//! | team leader     | yes                        | yes                   | no                             |
+//! | commune police  | yes (spot-checks, fixes)   | yes                   | yes                            |
+//! | province police | no (reads and reviews)     | yes                   | yes                            |
+//! | trainer         | no: the sandbox only       | no                    | no                             |
+//! | admin           | no: the server's CLI       | no                    | no: the server's CLI           |
 
 use gocua_core::sync::protocol::Role;
 
@@ -23,6 +23,9 @@ pub enum Action {
     Push,
     /// Read its scope's records (`GET /api/v1/sync/pull`).
     Pull,
+    /// Run the office: its places' people and devices, enrollment codes, revocations
+    /// (`/api/v1/office/…`).
+    Office,
 }
 
 /// Whether `role` may do `action` at all (inside its scope).
@@ -31,6 +34,8 @@ pub fn allows(role: Role, action: Action) -> bool {
         (Role::Volunteer | Role::TeamLeader | Role::CommunePolice, Action::Push | Action::Pull) => true,
         (Role::ProvincePolice, Action::Pull) => true,
         (Role::ProvincePolice, Action::Push) => false,
+        (Role::CommunePolice | Role::ProvincePolice, Action::Office) => true,
+        (Role::Volunteer | Role::TeamLeader, Action::Office) => false,
         (Role::Trainer | Role::Admin, _) => false,
     }
 }
@@ -52,6 +57,7 @@ pub fn require(device: &AuthDevice, action: Action) -> Result<(), Error> {
             "Vai trò này chỉ được xem, không được gửi dữ liệu / this role may read but not send records"
         }
         (_, Action::Pull) => "Vai trò này không được tải dữ liệu / this role may not download records",
+        (_, Action::Office) => "Chỉ công an xã, công an tỉnh dùng chức năng này / only the police may do this",
     };
     Err(Error::Forbidden(why.into()))
 }
@@ -66,5 +72,7 @@ mod tests {
         assert_eq!(pushers, [Role::Volunteer, Role::TeamLeader, Role::CommunePolice]);
         let pullers: Vec<Role> = Role::ALL.into_iter().filter(|r| allows(*r, Action::Pull)).collect();
         assert_eq!(pullers, [Role::Volunteer, Role::TeamLeader, Role::CommunePolice, Role::ProvincePolice]);
+        let office: Vec<Role> = Role::ALL.into_iter().filter(|r| allows(*r, Action::Office)).collect();
+        assert_eq!(office, [Role::CommunePolice, Role::ProvincePolice]);
     }
 }

@@ -1,7 +1,8 @@
-//! Request budgets: per device for the sync endpoints, and one shared budget for failed
-//! enrollment attempts (a wrong code costs time; a right one, which only an officer can issue,
-//! costs nothing). A token bucket each; an empty bucket answers 429 with
-//! how long to wait, which the app treats as "try again later".
+//! Request budgets: per device for the sync endpoints, and shared budgets for failed
+//! enrollment attempts and failed revocation checks (a wrong code or probe costs time; a right
+//! one, which only an officer or the device itself holds, costs nothing there). A token bucket
+//! each; an empty bucket answers 429 with how long to wait, which the app treats as "try again
+//! later".
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -61,6 +62,7 @@ pub struct RateLimits {
     enroll: Budget,
     devices: Mutex<HashMap<Uuid, Bucket>>,
     enrollments: Mutex<Option<Bucket>>,
+    probes: Mutex<Option<Bucket>>,
 }
 
 impl Default for RateLimits {
@@ -70,9 +72,16 @@ impl Default for RateLimits {
 }
 
 impl RateLimits {
-    /// Buckets with these budgets (tests use small ones).
+    /// Buckets with these budgets (tests use small ones). Failed revocation checks get a
+    /// bucket of their own with the enrollment budget: a probe has 256 bits, more than a code.
     pub fn new(device: Budget, enroll: Budget) -> Self {
-        RateLimits { device, enroll, devices: Mutex::new(HashMap::new()), enrollments: Mutex::new(None) }
+        RateLimits {
+            device,
+            enroll,
+            devices: Mutex::new(HashMap::new()),
+            enrollments: Mutex::new(None),
+            probes: Mutex::new(None),
+        }
     }
 
     /// One request of `device`.
@@ -91,15 +100,33 @@ impl RateLimits {
 
     /// Whether an enrollment may be tried now (failed attempts have not used up the budget).
     pub fn enrollment(&self) -> Result<(), ApiError> {
-        let now = Instant::now();
-        let mut bucket = self.enrollments.lock().map_err(|_| ApiError::internal("rate limit lock poisoned"))?;
-        bucket.get_or_insert_with(|| Bucket::full(self.enroll, now)).check(self.enroll, now).map_err(too_many)
+        self.shared(&self.enrollments)
     }
 
     /// Counts a failed enrollment attempt against the budget.
     pub fn enrollment_failed(&self) {
+        self.failed(&self.enrollments);
+    }
+
+    /// Whether a revocation check may be asked now (failed checks have not used up the budget).
+    pub fn probe(&self) -> Result<(), ApiError> {
+        self.shared(&self.probes)
+    }
+
+    /// Counts a failed revocation check (unknown device, wrong probe, unreadable body).
+    pub fn probe_failed(&self) {
+        self.failed(&self.probes);
+    }
+
+    fn shared(&self, bucket: &Mutex<Option<Bucket>>) -> Result<(), ApiError> {
         let now = Instant::now();
-        if let Ok(mut bucket) = self.enrollments.lock() {
+        let mut bucket = bucket.lock().map_err(|_| ApiError::internal("rate limit lock poisoned"))?;
+        bucket.get_or_insert_with(|| Bucket::full(self.enroll, now)).check(self.enroll, now).map_err(too_many)
+    }
+
+    fn failed(&self, bucket: &Mutex<Option<Bucket>>) {
+        let now = Instant::now();
+        if let Ok(mut bucket) = bucket.lock() {
             let _ = bucket.get_or_insert_with(|| Bucket::full(self.enroll, now)).take(self.enroll, now);
         }
     }
@@ -133,6 +160,13 @@ mod tests {
         limits.enrollment().unwrap();
         limits.enrollment_failed();
         assert_eq!(limits.enrollment().unwrap_err().retry_after, Some(2));
+        // wrong probes have a budget of their own: they block neither enrollment nor each other's
+        limits.probe().unwrap();
+        limits.probe_failed();
+        assert_eq!(limits.probe().unwrap_err().retry_after, Some(2));
+        let fresh = RateLimits::new(Budget { burst: 3.0, per_second: 1.0 }, Budget { burst: 1.0, per_second: 0.5 });
+        fresh.probe_failed();
+        fresh.enrollment().expect("a wrong probe does not hold up enrollment");
     }
 
     #[test]

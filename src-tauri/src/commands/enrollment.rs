@@ -85,6 +85,7 @@ pub async fn enroll_with(
     // the key that will sign this phone's sneakernet bundles
     let key = state.with_store(|store| store.enrollment_key()).await?;
     let response = HttpTransport::new(&server_url)?.enroll_with_key(code, device_name, Some(&key)).await?;
+    let probe = crate::revocation::ProbeRecord::of(&server_url, &response);
     let view = state
         .with_store(move |store| {
             store.save_enrollment(&server_url, &response)?;
@@ -92,6 +93,20 @@ pub async fn enroll_with(
         })
         .await?
         .ok_or_else(|| CommandError::new("internal", "enrollment not saved"))?;
+    // outside the database, for the check a locked app makes (`revocation`). Without it (a
+    // server that gave none, or a key store that failed here) the device learns of a
+    // revocation at its next sync, as before: the enrollment stands.
+    let (vault, paths) = (state.vault.clone(), state.paths.clone());
+    let filed =
+        tauri::async_runtime::spawn_blocking(move || crate::revocation::file_probe(vault.as_ref(), &paths.real, probe))
+            .await;
+    if let Some(e) = match filed {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(e) => Some(e.to_string()),
+    } {
+        eprintln!("gocua-app: không lưu được mã kiểm tra thu hồi / could not file the revocation probe: {e}");
+    }
     state.sync.nudge();
     Ok(view)
 }

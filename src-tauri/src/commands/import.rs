@@ -1,6 +1,6 @@
 //! Importing the police's lists ("DC01 mở rộng"): a dry run of a picked file against what the
 //! store holds, kept for the officer to look over, then recorded in one transaction on their
-//! word. Only commune police and administrators, never in the trainer's sandbox. The file's
+//! word. Only the commune police, never in the trainer's sandbox. The file's
 //! bytes come as a raw IPC body (not a JSON array of numbers), its name in a header.
 
 use std::collections::BTreeSet;
@@ -9,12 +9,13 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{Datelike, NaiveDate};
 use gocua_core::sql::projection::SqlView;
+use gocua_core::store::imports::ImportLogEntry;
 use gocua_core::store::{DeviceStore, Enrollment, vietnam_today};
 use gocua_core::sync::protocol::Role;
 use gocua_import::read::column_letter;
 use gocua_import::{
     ColumnMap, Counts, ImportCounts, ImportError, Issue, Known, KnownHamlet, KnownResident, Plan, PlanOptions,
-    Severity, Source, Table, detect_columns, events_for, plan, read_table,
+    Severity, Source, Table, UndoCounts, UndoRecord, detect_columns, events_for, plan, read_table, undo_events,
 };
 use serde::Serialize;
 use tauri::ipc::{Channel, InvokeBody, JavaScriptChannelId, Request};
@@ -53,6 +54,7 @@ impl ImportState {
 #[derive(Debug)]
 pub struct KeptPlan {
     device_id: Uuid,
+    file_name: String,
     plan: Plan,
 }
 
@@ -207,6 +209,8 @@ pub struct ImportResult {
     pub unchanged: usize,
     /// People of households removed since an earlier import, not brought back.
     pub skipped_removed: usize,
+    /// The import, when it recorded anything (it can then be undone).
+    pub import_id: Option<Uuid>,
 }
 
 impl From<ImportCounts> for ImportResult {
@@ -218,7 +222,70 @@ impl From<ImportCounts> for ImportResult {
             people_updated: c.people_updated,
             unchanged: c.unchanged,
             skipped_removed: c.skipped_removed,
+            import_id: None,
         }
+    }
+}
+
+/// What undoing an import did (`gocua_import::UndoCounts`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct UndoResult {
+    /// Households the import created, now removed.
+    pub households_removed: usize,
+    /// People the import created, now removed.
+    pub people_removed: usize,
+    /// Records whose fields went back to the values before the import.
+    pub records_restored: usize,
+    /// Fields changed again after the import, whose value was kept.
+    pub fields_kept: usize,
+    /// Records already removed.
+    pub already_gone: usize,
+}
+
+impl From<UndoCounts> for UndoResult {
+    fn from(c: UndoCounts) -> Self {
+        UndoResult {
+            households_removed: c.households_removed,
+            people_removed: c.people_removed,
+            records_restored: c.records_restored,
+            fields_kept: c.fields_kept,
+            already_gone: c.already_gone,
+        }
+    }
+}
+
+/// One list this device imported, for the import screen's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct ImportLogView {
+    /// The import.
+    pub id: Uuid,
+    /// The file it came from.
+    pub file_name: String,
+    /// When it was recorded, RFC 3339.
+    pub recorded_at: String,
+    /// What it changed.
+    pub result: ImportResult,
+    /// When it was undone, RFC 3339.
+    pub undone_at: Option<String>,
+    /// What undoing it did.
+    pub undo: Option<UndoResult>,
+}
+
+impl ImportLogView {
+    fn of(entry: ImportLogEntry) -> Result<Self, CommandError> {
+        let counts: ImportCounts = serde_json::from_str(&entry.summary).map_err(gocua_core::Error::from)?;
+        let undo: Option<UndoCounts> =
+            entry.undo_summary.as_deref().map(serde_json::from_str).transpose().map_err(gocua_core::Error::from)?;
+        Ok(ImportLogView {
+            id: entry.id,
+            file_name: entry.file_name,
+            recorded_at: entry.recorded_at.to_rfc3339(),
+            result: ImportResult { import_id: Some(entry.id), ..counts.into() },
+            undone_at: entry.undone_at.map(|t| t.to_rfc3339()),
+            undo: undo.map(UndoResult::from),
+        })
     }
 }
 
@@ -256,21 +323,21 @@ pub struct Prepared {
     pub options: PlanOptions,
 }
 
-/// Whether a role may import lists.
+/// Whether a role may import lists: the commune police, whose device syncs what it records (an
+/// administrator works at the server's command line, and the server refuses an administrator's
+/// device a push: an import recorded there would never leave it).
 pub fn may_import(role: Role) -> bool {
-    matches!(role, Role::CommunePolice | Role::Admin)
+    role == Role::CommunePolice
 }
 
-/// The enrollment of a store that may import now: not the sandbox, a commune police officer
-/// or an administrator.
+/// The enrollment of a store that may import now: not the sandbox, a commune police officer.
 pub fn authorize(store: &DeviceStore) -> Result<Enrollment, CommandError> {
     store.refuse_in_sandbox()?;
     let enrollment = store.enrollment()?.ok_or(gocua_core::Error::NotEnrolled)?;
     if !may_import(enrollment.role) {
         return Err(CommandError::new(
             "refused",
-            "Chỉ Công an xã hoặc quản trị viên được nhập danh sách / Only commune police or an administrator \
-             can import lists",
+            "Chỉ Công an xã được nhập danh sách / Only the commune police can import lists",
         ));
     }
     Ok(enrollment)
@@ -357,9 +424,33 @@ pub fn commit(store: &mut DeviceStore, kept: &KeptPlan) -> Result<ImportResult, 
         return Err(no_preview());
     }
     let events = events_for(&kept.plan, &SqlView::new(store.connection()))?;
-    if !events.payloads.is_empty() {
-        store.record_all(events.payloads, chrono::Utc::now())?;
+    if events.payloads.is_empty() {
+        return Ok(events.counts.into());
     }
+    let summary = serde_json::to_string(&events.counts).map_err(gocua_core::Error::from)?;
+    let undo = serde_json::to_string(&events.undo).map_err(gocua_core::Error::from)?;
+    let (id, _) = store.record_import(&kept.file_name, events.payloads, &summary, &undo)?;
+    Ok(ImportResult { import_id: Some(id), ..events.counts.into() })
+}
+
+/// The lists this device imported, newest first (the commune police only).
+pub fn history(store: &DeviceStore) -> Result<Vec<ImportLogView>, CommandError> {
+    authorize(store)?;
+    store.imports()?.into_iter().map(ImportLogView::of).collect()
+}
+
+/// Undoes import `id` in one transaction: what it created is removed and the fields it changed
+/// go back, unless changed again since. The removals and patches travel to the server and the
+/// phones as any other events.
+pub fn undo(store: &mut DeviceStore, id: Uuid) -> Result<UndoResult, CommandError> {
+    authorize(store)?;
+    let record = store.import_undo(id)?.ok_or_else(|| {
+        CommandError::new("not_found", "Không tìm thấy lần nhập này / This import was not found on this device")
+    })?;
+    let record: UndoRecord = serde_json::from_str(&record).map_err(gocua_core::Error::from)?;
+    let events = undo_events(&record, &SqlView::new(store.connection()))?;
+    let summary = serde_json::to_string(&events.counts).map_err(gocua_core::Error::from)?;
+    store.record_import_undo(id, events.payloads, &summary)?;
     Ok(events.counts.into())
 }
 
@@ -434,7 +525,7 @@ pub async fn import_preview<R: Runtime>(
             }
         };
         let (planned, view) = dry_run(&bytes, &file_name, &prepared, &mut progress)?;
-        Ok::<_, CommandError>((KeptPlan { device_id: prepared.device_id, plan: planned }, view))
+        Ok::<_, CommandError>((KeptPlan { device_id: prepared.device_id, file_name, plan: planned }, view))
     })
     .await
     .map_err(|e| CommandError::new("internal", e.to_string()))??;
@@ -456,6 +547,18 @@ pub async fn import_commit(
         *slot = None;
     }
     Ok(result)
+}
+
+/// The lists this device imported, newest first.
+#[tauri::command]
+pub async fn import_history(state: State<'_, AppState>) -> Result<Vec<ImportLogView>, CommandError> {
+    state.with_store(|s| Ok(history(s))).await?
+}
+
+/// Undoes a whole import (the officer confirmed it on the screen).
+#[tauri::command]
+pub async fn import_undo(state: State<'_, AppState>, id: Uuid) -> Result<UndoResult, CommandError> {
+    state.write(move |s| Ok(undo(s, id))).await?
 }
 
 #[cfg(test)]
@@ -484,12 +587,12 @@ mod tests {
     }
 
     #[test]
-    fn only_commune_police_and_administrators_may_import() {
+    fn only_the_commune_police_may_import() {
         let list = planted_list();
         for role in Role::ALL {
             let store = office(role, &list);
             let outcome = prepare(&store, today());
-            assert_eq!(outcome.is_ok(), matches!(role, Role::CommunePolice | Role::Admin), "{role:?}");
+            assert_eq!(outcome.is_ok(), role == Role::CommunePolice, "{role:?}");
             if let Err(e) = outcome {
                 assert_eq!(e.kind, "refused");
                 assert!(e.message.starts_with("Chỉ Công an xã"), "{}", e.message);
@@ -531,7 +634,7 @@ mod tests {
         assert!(view.issues[first_other..].iter().all(|i| i.severity != ImportSeverity::Error), "errors first");
         assert_eq!(first_other, view.counts.errors);
 
-        let kept = KeptPlan { device_id: prepared.device_id, plan: planned };
+        let kept = KeptPlan { device_id: prepared.device_id, file_name: list.file_name.clone(), plan: planned };
         let recorded = commit(&mut store, &kept).unwrap();
         assert_eq!(
             (recorded.households_created, recorded.people_created),
@@ -543,6 +646,34 @@ mod tests {
         let again = commit(&mut store, &kept).unwrap();
         assert_eq!(again.unchanged, list.expected_households + list.expected_people);
         assert_eq!(again.people_created + again.households_created, 0);
+        assert_eq!(again.import_id, None, "nothing recorded, nothing to undo");
+
+        // the history lists the one import that recorded something; undoing it removes all it
+        // brought, once
+        let listed = history(&store).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            (listed[0].id, listed[0].file_name.as_str()),
+            (recorded.import_id.unwrap(), list.file_name.as_str())
+        );
+        assert_eq!(listed[0].result.people_created, list.expected_people);
+        assert!(listed[0].undone_at.is_none());
+        let undone = undo(&mut store, listed[0].id).unwrap();
+        assert_eq!(
+            (undone.households_removed, undone.people_removed),
+            (list.expected_households, list.expected_people)
+        );
+        let held = store.projection().unwrap();
+        assert!(held.households.values().all(|h| h.removed.as_deref() == Some("import_undone")));
+        assert!(held.residents.values().all(|r| r.removed.as_deref() == Some("import_undone")));
+        assert_eq!(store.households(&Default::default()).unwrap().len(), 0, "the household list is empty again");
+        assert_eq!(undo(&mut store, listed[0].id).unwrap_err().kind, "invalid", "undone once only");
+        let listed = history(&store).unwrap();
+        assert_eq!(listed[0].undo.as_ref().map(|u| u.people_removed), Some(list.expected_people));
+        // the same list again brings the rows back, as new records
+        let back = commit(&mut store, &kept).unwrap();
+        assert_eq!(back.people_created, list.expected_people);
+        assert_eq!(store.households(&Default::default()).unwrap().len(), list.expected_households);
 
         // another device's store is not written with it
         let mut other = office(Role::CommunePolice, &list);
@@ -559,7 +690,7 @@ mod tests {
     #[test]
     fn a_preview_shows_at_most_the_cap_with_the_total() {
         let list = planted_list();
-        let store = office(Role::Admin, &list);
+        let store = office(Role::CommunePolice, &list);
         let prepared = prepare(&store, today()).unwrap();
         let table = read_table(&list.bytes, &list.file_name).unwrap();
         let map = detect_columns(&table).unwrap();

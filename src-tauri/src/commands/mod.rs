@@ -9,8 +9,10 @@ pub mod enrollment;
 pub mod households;
 pub mod import;
 pub mod lock;
+pub mod office;
 pub mod residents;
 pub mod sandbox;
+pub mod spotcheck;
 pub mod sync;
 pub mod today;
 

@@ -2,7 +2,7 @@
 // each) and by the crate (tests check them against the capability file and the handler).
 // Keep in step with `generate_handler!` in src/lib.rs.
 /// Every command the UI may invoke.
-pub const COMMANDS: [&str; 31] = [
+pub const COMMANDS: [&str; 42] = [
     "app_info",
     "enroll",
     "list_hamlets",
@@ -29,9 +29,20 @@ pub const COMMANDS: [&str; 31] = [
     "load_draft",
     "clear_draft",
     "set_pin",
+    "change_pin",
     "unlock",
     "lock_app",
     "wipe_forgotten",
     "import_preview",
     "import_commit",
+    "import_history",
+    "import_undo",
+    "office_people",
+    "office_add_person",
+    "office_new_code",
+    "office_revoke_device",
+    "office_assign",
+    "spot_check_current",
+    "spot_check_draw",
+    "spot_check_record",
 ];

@@ -31,6 +31,11 @@ export function setPin(pin: string, confirm: string): Promise<AppInfo> {
   return call<AppInfo>('set_pin', { pin, confirm });
 }
 
+/** Changes the PIN: the current one is checked as unlocking checks it, the new one typed twice. */
+export function changePin(currentPin: string, newPin: string, confirm: string): Promise<AppInfo> {
+  return call<AppInfo>('change_pin', { currentPin, newPin, confirm });
+}
+
 /** Opens the locked app with its PIN (a wrong one counts towards a wait). */
 export function unlock(pin: string): Promise<AppInfo> {
   return call<AppInfo>('unlock', { pin });

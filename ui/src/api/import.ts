@@ -2,10 +2,12 @@
 import { call, callRaw } from '../ipc';
 import { emitLocalChange } from '../lib/changes';
 import type { ImportIssue } from '../bindings/ImportIssue';
+import type { ImportLogView } from '../bindings/ImportLogView';
 import type { ImportPreview } from '../bindings/ImportPreview';
 import type { ImportProgress } from '../bindings/ImportProgress';
 import type { ImportResult } from '../bindings/ImportResult';
 import type { Role } from '../bindings/Role';
+import type { UndoResult } from '../bindings/UndoResult';
 
 /** The header with the file's name (percent-encoded), as `commands/import.rs` reads it. */
 export const FILE_NAME_HEADER = 'gocua-file-name';
@@ -16,7 +18,7 @@ export const ACCEPTED_FILES = '.xlsx,.xls,.csv';
 
 /** The roles that may import lists (the backend refuses the others too). */
 export function mayImport(role: Role): boolean {
-  return role === 'commune_police' || role === 'admin';
+  return role === 'commune_police';
 }
 
 /** Checks a file against this device's data; writes nothing. `onProgress` sees the rows checked. */
@@ -41,6 +43,18 @@ export async function previewFile(file: File, onProgress?: (progress: ImportProg
 /** Records the previewed list (one transaction). */
 export async function importCommit(): Promise<ImportResult> {
   const result = await call<ImportResult>('import_commit');
+  emitLocalChange();
+  return result;
+}
+
+/** The lists this device imported, newest first. */
+export async function importHistory(): Promise<ImportLogView[]> {
+  return call<ImportLogView[]>('import_history');
+}
+
+/** Undoes a whole import: what it brought is removed, what it changed goes back. */
+export async function importUndo(id: string): Promise<UndoResult> {
+  const result = await call<UndoResult>('import_undo', { id });
   emitLocalChange();
   return result;
 }

@@ -10,6 +10,6 @@ export type HouseholdRemoved = {
  */
 household_id: string, 
 /**
- * Why: `duplicate`, `moved_away` or `not_found`.
+ * Why: one of [`REMOVAL_REASONS`].
  */
 reason: string, };

@@ -27,4 +27,8 @@ unchanged: number,
 /**
  * People of households removed since an earlier import, not brought back.
  */
-skipped_removed: number, };
+skipped_removed: number, 
+/**
+ * The import, when it recorded anything (it can then be undone).
+ */
+import_id: string | null, };

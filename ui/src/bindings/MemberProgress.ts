@@ -36,4 +36,16 @@ follow_ups_due: number,
 /**
  * Below today's quota.
  */
-behind: boolean, };
+behind: boolean, 
+/**
+ * Their claimed activations the police spot-checked (`crate::spotcheck`).
+ */
+checked: number, 
+/**
+ * Of those, confirmed in the national system.
+ */
+confirmed: number, 
+/**
+ * Of those, found wrong or not found: flagged wherever activations are counted.
+ */
+found_wrong: number, };

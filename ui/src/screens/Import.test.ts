@@ -3,13 +3,18 @@ import { cleanup, fireEvent, render, waitFor } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ImportPreview } from '../bindings/ImportPreview';
 import type { ImportProgress } from '../bindings/ImportProgress';
+import type { ImportLogView } from '../bindings/ImportLogView';
 
 const previewFile = vi.fn();
 const importCommit = vi.fn();
+const importHistory = vi.fn();
+const importUndo = vi.fn();
 vi.mock('../api/import', async (original) => ({
   ...(await original<typeof import('../api/import')>()),
   previewFile: (...a: unknown[]) => previewFile(...a),
   importCommit: (...a: unknown[]) => importCommit(...a),
+  importHistory: (...a: unknown[]) => importHistory(...a),
+  importUndo: (...a: unknown[]) => importUndo(...a),
 }));
 
 const { default: Import } = await import('./Import.svelte');
@@ -54,9 +59,21 @@ async function pick(name = 'danh sách.xlsx'): Promise<void> {
   await fireEvent.change(input);
 }
 
+const counts = { households_created: 12, households_updated: 0, people_created: 38, people_updated: 1, unchanged: 0, skipped_removed: 0 };
+const logged = (undone: boolean): ImportLogView => ({
+  id: '0190a0c0-0000-7000-8000-000000000001',
+  file_name: 'DC01 thôn Nà Bó.xlsx',
+  recorded_at: '2026-12-07T02:30:00Z',
+  result: { ...counts, import_id: '0190a0c0-0000-7000-8000-000000000001' },
+  undone_at: undone ? '2026-12-07T03:00:00Z' : null,
+  undo: undone ? { households_removed: 12, people_removed: 38, records_restored: 1, fields_kept: 2, already_gone: 0 } : null,
+});
+
 beforeEach(() => {
   previewFile.mockReset();
   importCommit.mockReset();
+  importHistory.mockReset().mockResolvedValue([]);
+  importUndo.mockReset();
   setLocale('vi');
 });
 
@@ -84,7 +101,7 @@ describe('Import screen', () => {
     expect(q('#import-columns [data-field="full_name"]')?.textContent).toContain('Họ và tên');
     expect(q('#import-commit')?.textContent?.trim()).toBe('Nhập 38 người, 12 hộ');
 
-    importCommit.mockResolvedValue({ households_created: 12, households_updated: 0, people_created: 38, people_updated: 0, unchanged: 0, skipped_removed: 0 });
+    importCommit.mockResolvedValue({ ...counts, people_updated: 0, import_id: null });
     await fireEvent.click(q('#import-commit')!);
     await waitFor(() => expect(q('#import-result')).not.toBeNull());
     expect(importCommit).toHaveBeenCalledTimes(1);
@@ -119,12 +136,50 @@ describe('Import screen', () => {
 
   it('keeps the report when the commit is refused', async () => {
     previewFile.mockResolvedValue(preview());
-    importCommit.mockRejectedValue({ kind: 'refused', message: 'Chỉ Công an xã hoặc quản trị viên', fields: [] });
+    importCommit.mockRejectedValue({ kind: 'refused', message: 'Chỉ Công an xã được nhập danh sách', fields: [] });
     render(Import);
     await pick();
     await waitFor(() => expect(q('#import-commit')).not.toBeNull());
     await fireEvent.click(q('#import-commit')!);
     await waitFor(() => expect(q('#import-error')?.textContent).toContain('Chỉ Công an xã'));
     expect(q('#import-report')).not.toBeNull();
+  });
+
+  it('lists the imported lists and undoes one only after the officer confirms', async () => {
+    importHistory.mockResolvedValueOnce([logged(false)]).mockResolvedValue([logged(true)]);
+    importUndo.mockResolvedValue(logged(true).undo);
+    const onimported = vi.fn();
+    render(Import, { onimported });
+    await waitFor(() => expect(q('#import-history [data-import]')).not.toBeNull());
+    expect(q('#import-history')?.textContent).toContain('DC01 thôn Nà Bó.xlsx');
+    expect(q('#import-history')?.textContent).toContain('thêm 38 người, 12 hộ');
+
+    await fireEvent.click(q('#import-history .undo')!);
+    expect(importUndo).not.toHaveBeenCalled();
+    expect(q('#import-history [role="alertdialog"]')?.textContent).toContain('38 người và 12 hộ');
+    await fireEvent.click(q('#import-history .undo-no')!);
+    expect(q('#import-history [role="alertdialog"]')).toBeNull();
+
+    await fireEvent.click(q('#import-history .undo')!);
+    await fireEvent.click(q('#import-history .undo-yes')!);
+    await waitFor(() => expect(q('#import-history .undone-line')).not.toBeNull());
+    expect(importUndo).toHaveBeenCalledWith('0190a0c0-0000-7000-8000-000000000001');
+    expect(q('#import-history .undone-line')?.textContent).toContain('xoá 38 người, 12 hộ');
+    expect(q('#import-history')?.textContent).toContain('Giữ 2 thông tin');
+    expect(q('#import-history .undo')).toBeNull();
+    expect(onimported).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps the confirmation and says why when the undo is refused', async () => {
+    setLocale('en');
+    importHistory.mockResolvedValue([logged(false)]);
+    importUndo.mockRejectedValue({ kind: 'refused', message: 'Only the commune police can import lists', fields: [] });
+    render(Import);
+    await waitFor(() => expect(q('#import-history .undo')).not.toBeNull());
+    expect(q('#import-history .undo')?.textContent).toBe('Undo this import');
+    await fireEvent.click(q('#import-history .undo')!);
+    await fireEvent.click(q('#import-history .undo-yes')!);
+    await waitFor(() => expect(q('#import-history-error')?.textContent).toContain('Only the commune police'));
+    expect(q('#import-history [role="alertdialog"]')).not.toBeNull();
   });
 });

@@ -433,6 +433,66 @@ fn a_tombstone_marks_the_household_removed_and_later_visits_are_still_kept() {
 }
 
 #[test]
+fn a_person_s_tombstone_marks_them_removed_once_and_later_visits_are_still_kept() {
+    let mut w = World::new();
+    let h = w.household();
+    let r = w.resident(h);
+    let remove = |reason: &str| {
+        Payload::ResidentRemoved(crate::event::ResidentRemoved { resident_id: r, reason: reason.into() })
+    };
+    assert_eq!(codes(&w.apply(remove("bored")).unwrap_err()), ["unknown_removal_reason"]);
+    assert_eq!(remove("import_undone").schema(), 6, "older apps cannot read it");
+    w.apply(remove(crate::event::IMPORT_UNDONE)).unwrap();
+    w.apply(remove("duplicate")).unwrap();
+    assert_eq!(w.state.projection.residents[&r].removed.as_deref(), Some("import_undone"), "the first removal stays");
+    assert_eq!(w.state.projection.households[&h].removed, None, "the household is not removed with them");
+    w.visit(r, FunnelState::ActivatedLevel1, None, None).unwrap();
+    assert_eq!(w.state.projection.residents[&r].visit_count, 1);
+    let gone = Uuid::now_v7();
+    let err = w.apply(Payload::ResidentRemoved(crate::event::ResidentRemoved {
+        resident_id: gone,
+        reason: "duplicate".into(),
+    }));
+    assert!(err.is_err(), "an unknown person cannot be removed");
+}
+
+#[test]
+fn an_assignment_names_known_hamlets_or_communes_sorted_and_nothing_else() {
+    let user = Uuid::now_v7();
+    let assign = |places: &[&str]| {
+        let places = places.iter().map(|p| (*p).to_owned()).collect();
+        fixtures::event(
+            Uuid::now_v7(),
+            user,
+            1,
+            Payload::AssignmentSet(crate::event::AssignmentSet { user_id: user, places }),
+        )
+    };
+    let s = state();
+    let changes = reduce(&s, &assign(&["03445-02", "03445-01", "03445-02"])).unwrap();
+    assert_eq!(
+        changes,
+        [Change::PutAssignment(crate::model::Assignment {
+            user_id: user,
+            places: vec!["03445-01".into(), "03445-02".into()],
+            assigned_by: user,
+        })],
+        "sorted, without repeats"
+    );
+    assert!(reduce(&s, &assign(&["03445"])).is_ok(), "a whole commune");
+    let codes_of = |r: Result<Vec<Change>, ReduceError>| match r {
+        Err(ReduceError::Rejected(errors)) => errors.into_iter().map(|e| e.code).collect::<Vec<_>>(),
+        other => panic!("not rejected: {other:?}"),
+    };
+    assert_eq!(codes_of(reduce(&s, &assign(&[]))), ["required"]);
+    assert_eq!(codes_of(reduce(&s, &assign(&["nowhere"]))), ["unknown_place"]);
+    assert_eq!(codes_of(reduce(&s, &assign(&["01"]))), ["unknown_place"], "a province is not a work place");
+    let many: Vec<String> = (0..=MAX_ASSIGNED_PLACES).map(|i| format!("x{i}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    assert_eq!(codes_of(reduce(&s, &assign(&many))), ["too_many"]);
+}
+
+#[test]
 fn the_furthest_state_decides_and_a_late_stale_visit_does_not_undo_an_activation() {
     let mut w = World::new();
     let h = w.household();

@@ -13,6 +13,7 @@ use crate::model::{Household, Resident, Review, Sex, Visit};
 use crate::places::Place;
 use crate::reasons::Reason;
 use crate::reducer::{Change, Projection, StateView};
+use crate::spotcheck::CheckOutcome;
 use crate::text::fold;
 
 /// Reads state for the reducer from the projection tables of one connection (or transaction).
@@ -90,8 +91,9 @@ fn field_versions_json(map: &BTreeMap<String, u32>) -> Result<String, Error> {
     Ok(serde_json::to_string(map)?)
 }
 
-const RESIDENT_COLUMNS: &str = "id, household_id, full_name, birth_year, sex, cccd, phone, version, review, \
-     status, reason_code, follow_up, deciding_visit, visit_count, field_versions";
+/// The resident columns [`resident_from_row`] reads, in its order.
+pub const RESIDENT_COLUMNS: &str = "id, household_id, full_name, birth_year, sex, cccd, phone, version, review, \
+     status, reason_code, follow_up, deciding_visit, visit_count, field_versions, removed, claim_check, checked_visit";
 
 /// Maps a row selected with the resident columns.
 pub fn resident_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Resident> {
@@ -112,6 +114,12 @@ pub fn resident_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Resident> 
         deciding_visit: opt_uuid_at(row, 12)?,
         visit_count: row.get(13)?,
         field_versions: field_versions_at(row, 14)?,
+        removed: row.get(15)?,
+        claim_check: match row.get::<_, Option<String>>(16)? {
+            Some(code) => Some(CheckOutcome::from_code(&code).ok_or_else(|| bad(16, "check outcome", &code))?),
+            None => None,
+        },
+        checked_visit: opt_uuid_at(row, 17)?,
     })
 }
 
@@ -217,7 +225,7 @@ pub fn apply_changes(conn: &Connection, changes: &[Change]) -> Result<(), Error>
             Change::PutResident(r) => {
                 conn.prepare_cached(&format!(
                     "INSERT OR REPLACE INTO residents ({RESIDENT_COLUMNS}, search_key)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
                 ))?
                 .execute(params![
                     r.id.to_string(),
@@ -235,6 +243,9 @@ pub fn apply_changes(conn: &Connection, changes: &[Change]) -> Result<(), Error>
                     r.deciding_visit.map(|v| v.to_string()),
                     r.visit_count,
                     field_versions_json(&r.field_versions)?,
+                    r.removed,
+                    r.claim_check.map(CheckOutcome::code),
+                    r.checked_visit.map(|v| v.to_string()),
                     fold(&r.full_name),
                 ])?;
             }
@@ -256,15 +267,26 @@ pub fn apply_changes(conn: &Connection, changes: &[Change]) -> Result<(), Error>
                     if v.steps.is_empty() { None } else { Some(serde_json::to_string(&v.steps)?) },
                 ])?;
             }
+            Change::PutAssignment(a) => {
+                conn.prepare_cached(
+                    "INSERT OR REPLACE INTO assignments (user_id, places, assigned_by) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![
+                    a.user_id.to_string(),
+                    a.places.join(","),
+                    a.assigned_by.to_string()
+                ])?;
+            }
             Change::Flagged(_) => {}
         }
     }
     Ok(())
 }
 
-/// Empties the projection (before replaying the event log in a new order).
+/// Empties a device's projection, the office's assignments included (before replaying the event
+/// log in a new order).
 pub fn clear(conn: &Connection) -> Result<(), Error> {
-    conn.execute_batch("DELETE FROM visits; DELETE FROM residents; DELETE FROM households;")?;
+    conn.execute_batch("DELETE FROM visits; DELETE FROM residents; DELETE FROM households; DELETE FROM assignments;")?;
     Ok(())
 }
 

@@ -18,11 +18,14 @@ pub const COMMON_VISIT_STEPS: &str = include_str!("../../../../migrations/common
 /// The reason non-police phones see in place of a police-only one (issue 6), shared, applied last.
 pub const COMMON_WITHHELD_REASON: &str = include_str!("../../../../migrations/common/0005_withheld_reason.sql");
 
+/// Schema 6 (the office, issue 14): removed people and spot-check findings, shared, applied last.
+pub const COMMON_OFFICE: &str = include_str!("../../../../migrations/common/0006_office.sql");
+
 /// When the phone learned that the server has an event, which retention ages it by (issue 6).
 const ACKNOWLEDGED_AT: &str = include_str!("../../../../migrations/device/0008_acknowledged_at.sql");
 
 /// The device's own migrations, applied after [`COMMON`].
-const DEVICE: [&str; 11] = [
+const DEVICE: [&str; 13] = [
     include_str!("../../../../migrations/device/0001_device.sql"),
     COMMON_REVIEW,
     include_str!("../../../../migrations/device/0002_server_order.sql"),
@@ -34,6 +37,8 @@ const DEVICE: [&str; 11] = [
     COMMON_WITHHELD_REASON,
     include_str!("../../../../migrations/device/0007_retention.sql"),
     ACKNOWLEDGED_AT,
+    COMMON_OFFICE,
+    include_str!("../../../../migrations/device/0009_office.sql"),
 ];
 
 /// The full, ordered list for the device store.

@@ -1,11 +1,14 @@
 //! The device store: the event log, the outbox, the projection and sync state in one SQLite file.
 
+pub mod assignments;
 pub mod cipher;
 pub mod drafts;
+pub mod imports;
 pub mod migrations;
 mod queries;
 pub mod retention;
 pub mod sandbox;
+pub mod spotcheck;
 pub mod team;
 pub mod today;
 
@@ -155,6 +158,27 @@ fn record_in(
         .execute(params![event.seq, event.id.to_string()])?;
     sql::projection::apply_changes(tx, &changes)?;
     Ok(event)
+}
+
+/// Records `payloads` inside `tx` as consecutive events, each reduced against what the ones
+/// before it left; the first invalid one fails the batch with its index ([`Error::InvalidAt`]).
+fn record_batch(
+    tx: &Transaction<'_>,
+    enrollment: &Enrollment,
+    payloads: Vec<Payload>,
+    device_time: DateTime<Utc>,
+) -> Result<Vec<Event>, Error> {
+    let reasons = catalog::reasons(tx)?;
+    let first_seq = next_seq(tx, enrollment.device_id)?;
+    let mut events = Vec::with_capacity(payloads.len());
+    for (index, payload) in payloads.into_iter().enumerate() {
+        match record_in(tx, enrollment, &reasons, payload, device_time, first_seq + index as u64) {
+            Ok(event) => events.push(event),
+            Err(Error::Invalid(errors)) => return Err(Error::InvalidAt { index, errors }),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(events)
 }
 
 /// The sequence number this device's next event gets.
@@ -314,16 +338,7 @@ impl DeviceStore {
     pub fn record_all(&mut self, payloads: Vec<Payload>, device_time: DateTime<Utc>) -> Result<Vec<Event>, Error> {
         let enrollment = self.require_enrollment()?;
         let tx = self.conn.transaction()?;
-        let reasons = catalog::reasons(&tx)?;
-        let first_seq = next_seq(&tx, enrollment.device_id)?;
-        let mut events = Vec::with_capacity(payloads.len());
-        for (index, payload) in payloads.into_iter().enumerate() {
-            match record_in(&tx, &enrollment, &reasons, payload, device_time, first_seq + index as u64) {
-                Ok(event) => events.push(event),
-                Err(Error::Invalid(errors)) => return Err(Error::InvalidAt { index, errors }),
-                Err(e) => return Err(e),
-            }
-        }
+        let events = record_batch(&tx, &enrollment, payloads, device_time)?;
         tx.commit()?;
         Ok(events)
     }

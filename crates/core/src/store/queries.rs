@@ -161,11 +161,10 @@ impl DeviceStore {
 
     /// A household's residents, by name.
     pub fn residents_of(&self, household_id: Uuid) -> Result<Vec<Resident>, Error> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, household_id, full_name, birth_year, sex, cccd, phone, version, review,
-                    status, reason_code, follow_up, deciding_visit, visit_count, field_versions
-             FROM residents WHERE household_id = ?1 ORDER BY search_key, id",
-        )?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {} FROM residents WHERE household_id = ?1 AND removed IS NULL ORDER BY search_key, id",
+            projection::RESIDENT_COLUMNS
+        ))?;
         let rows = stmt.query_map([household_id.to_string()], projection::resident_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -10,7 +10,8 @@
 //!
 //! The projection is rebuilt from the event log whenever the server's order demands it
 //! (`replay_log`), so purged events cannot simply vanish: they are first folded into a
-//! baseline (`base_households`, `base_residents`, `base_visits`, the projection's own columns)
+//! baseline (`base_households`, `base_residents`, `base_visits`, `base_assignments`, the
+//! projection's own columns)
 //! that every replay starts from. The fold runs on copies in TEMP tables, so a purge never
 //! rewrites what the phone shows. Only a prefix of the server's order is ever folded, and only
 //! up to the pull cursor, so nothing that arrives later can belong before it. A reset (another
@@ -37,7 +38,12 @@ const META_SEQ_FLOOR: &str = "seq_floor";
 pub(super) const META_PULL_OWN: &str = "pull_own";
 
 /// The projection's tables, parents first.
-const PROJECTION: [&str; 3] = ["households", "residents", "visits"];
+const PROJECTION: [&str; 4] = ["households", "residents", "visits", "assignments"];
+
+/// A projection table's key column.
+fn key_of(table: &str) -> &'static str {
+    if table == "assignments" { "user_id" } else { "id" }
+}
 
 /// Copies the baseline into the projection, which the caller has just cleared.
 pub(super) fn restore_baseline(tx: &Transaction<'_>) -> Result<(), Error> {
@@ -110,7 +116,8 @@ impl DeviceStore {
         for table in PROJECTION {
             tx.execute_batch(&format!(
                 "CREATE TEMP TABLE {table} AS SELECT * FROM main.base_{table};
-                 CREATE UNIQUE INDEX temp.{table}_by_id ON {table}(id);"
+                 CREATE UNIQUE INDEX temp.{table}_by_id ON {table}({key});",
+                key = key_of(table)
             ))?;
         }
         let events = {

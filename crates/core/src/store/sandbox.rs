@@ -112,6 +112,7 @@ impl DeviceStore {
             reasons: self.reasons()?.all().to_vec(),
             server_time: Utc::now(),
             server_key: None,
+            revocation_probe: None,
         };
         self.save_enrollment_unchecked("", &response)?;
         Ok(())

@@ -34,6 +34,12 @@ pub struct MemberProgress {
     pub follow_ups_due: u32,
     /// Below today's quota.
     pub behind: bool,
+    /// Their claimed activations the police spot-checked (`crate::spotcheck`).
+    pub checked: u32,
+    /// Of those, confirmed in the national system.
+    pub confirmed: u32,
+    /// Of those, found wrong or not found: flagged wherever activations are counted.
+    pub found_wrong: u32,
 }
 
 /// The team's screen.
@@ -64,6 +70,9 @@ fn member<'a>(members: &'a mut BTreeMap<String, MemberProgress>, id: &str) -> Re
         visited_today: 0,
         follow_ups_due: 0,
         behind: false,
+        checked: 0,
+        confirmed: 0,
+        found_wrong: 0,
     }))
 }
 
@@ -101,11 +110,24 @@ impl DeviceStore {
         let mut stmt = self.conn.prepare(
             "SELECT v.author, count(*) FROM residents r JOIN households h ON h.id = r.household_id
              JOIN visits v ON v.id = r.deciding_visit
-             WHERE h.removed IS NULL AND r.follow_up IS NOT NULL AND r.follow_up <= ?1 GROUP BY v.author",
+             WHERE h.removed IS NULL AND r.removed IS NULL AND r.follow_up IS NOT NULL AND r.follow_up <= ?1
+             GROUP BY v.author",
         )?;
         for row in stmt.query_map([date.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))? {
             let (author, n): (String, u32) = row?;
             member(&mut members, &author)?.follow_ups_due = n;
+        }
+        // spot-checks of each person's claims, while the checked visit still decides
+        let mut stmt = self.conn.prepare(
+            "SELECT v.author, count(*), sum(r.claim_check = 'confirmed') FROM residents r
+             JOIN visits v ON v.id = r.deciding_visit
+             WHERE r.claim_check IS NOT NULL AND r.checked_visit = r.deciding_visit AND r.removed IS NULL
+             GROUP BY v.author",
+        )?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?, r.get::<_, u32>(2)?)))? {
+            let (author, checked, confirmed): (String, u32, u32) = row?;
+            let m = member(&mut members, &author)?;
+            (m.checked, m.confirmed, m.found_wrong) = (checked, confirmed, checked - confirmed);
         }
         let mut stmt = self.conn.prepare("SELECT id, name, role FROM people")?;
         let people =

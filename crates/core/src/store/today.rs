@@ -108,7 +108,8 @@ impl DeviceStore {
         )?;
         let due_filter = "FROM residents r JOIN households h ON h.id = r.household_id
              JOIN visits v ON v.id = r.deciding_visit
-             WHERE h.removed IS NULL AND r.follow_up IS NOT NULL AND r.follow_up <= ?1 AND v.author = ?2";
+             WHERE h.removed IS NULL AND r.removed IS NULL AND r.follow_up IS NOT NULL AND r.follow_up <= ?1
+               AND v.author = ?2";
         let today = date.to_string();
         let follow_ups_due: u32 =
             self.conn.query_row(&format!("SELECT count(*) {due_filter}"), params![today, me], |r| r.get(0))?;

@@ -190,8 +190,13 @@ pub async fn sync_once_with_progress<T: Transport>(
         if batch.is_empty() {
             break;
         }
-        let request =
-            PushRequest { schema_version: SCHEMA_VERSION, app_version: APP_VERSION.to_owned(), events: batch };
+        let queued = locked_on(store, device, |s| s.unsent_count())?;
+        let request = PushRequest {
+            schema_version: SCHEMA_VERSION,
+            app_version: APP_VERSION.to_owned(),
+            events: batch,
+            queued: Some(queued),
+        };
         let response = match transport.push(&request).await {
             Ok(response) => response,
             Err(e) => {

@@ -2,5 +2,7 @@
 
 pub mod dcz;
 pub mod engine;
+pub mod office;
 pub mod protocol;
+pub mod status;
 pub mod wire;

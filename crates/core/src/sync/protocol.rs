@@ -14,8 +14,11 @@ use crate::validate::FieldError;
 /// schema 3 the compact push (`wire`, derived ids, `dcz` bodies) and compact push answers;
 /// schema 4 masked CCCD numbers and the `withheld` reason in pulls of non-police roles
 /// (`crate::privacy`), erasures (`PullResponse::erased`) and own-event pulls (`own`); schema 5
-/// pull pages in runs (`wire::PullBody`), `dcz`-compressed when the app names its dictionary.
-pub const SCHEMA_VERSION: u32 = 5;
+/// pull pages in runs (`wire::PullBody`), `dcz`-compressed when the app names its dictionary;
+/// schema 6 people's tombstones (`resident_removed.v1`) and the undo of an import (the removal
+/// reason `import_undone`), which an older app cannot apply: the server tells it to update when
+/// a page would hold one.
+pub const SCHEMA_VERSION: u32 = 6;
 /// The version of this build, sent with every request.
 pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The most events a device sends in one push.
@@ -129,6 +132,12 @@ pub struct EnrollResponse {
     /// servers send none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_key: Option<String>,
+    /// A second secret, apart from the token, that the app keeps outside its encrypted database
+    /// (in the OS key store) to ask `POST /api/v1/device/status` whether the device was revoked
+    /// while the app is locked and the token unreachable (`super::status`). Shown once; the
+    /// server keeps only its hash. Older servers send none, and older apps ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_probe: Option<String>,
 }
 
 /// `POST /api/v1/sync/push`. On the wire the envelope the events share is said once
@@ -142,6 +151,9 @@ pub struct PushRequest {
     pub app_version: String,
     /// Events in sequence order, all of the pushing device.
     pub events: Vec<Event>,
+    /// How many events the device had queued when it sent this push, this push's included (an
+    /// additive field, schema 6): the office sees how much a phone still holds unsent.
+    pub queued: Option<u64>,
 }
 
 /// What the server did with one pushed event.

@@ -30,6 +30,9 @@ pub struct PushBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     author: Option<Uuid>,
     events: Vec<WireEvent>,
+    /// Events queued on the device when it sent this push (`PushRequest::queued`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    queued: Option<u64>,
 }
 
 /// An event as JSON: the envelope fields are left out when the batch says them.
@@ -74,7 +77,14 @@ impl From<PushRequest> for PushBody {
                 payload: e.payload,
             })
             .collect();
-        PushBody { schema_version: request.schema_version, app_version: request.app_version, device_id, author, events }
+        PushBody {
+            schema_version: request.schema_version,
+            app_version: request.app_version,
+            device_id,
+            author,
+            events,
+            queued: request.queued,
+        }
     }
 }
 
@@ -99,7 +109,12 @@ impl TryFrom<PushBody> for PushRequest {
                 })
             })
             .collect::<Result<_, MissingField>>()?;
-        Ok(PushRequest { schema_version: body.schema_version, app_version: body.app_version, events })
+        Ok(PushRequest {
+            schema_version: body.schema_version,
+            app_version: body.app_version,
+            events,
+            queued: body.queued,
+        })
     }
 }
 
@@ -252,10 +267,16 @@ mod tests {
     #[test]
     fn a_device_batch_says_its_envelope_once_and_reads_back_the_same() {
         let (device, author) = (Uuid::now_v7(), Uuid::now_v7());
-        let request = PushRequest { schema_version: 3, app_version: "0.1.0".into(), events: batch(device, author) };
+        let request = PushRequest {
+            schema_version: 3,
+            app_version: "0.1.0".into(),
+            events: batch(device, author),
+            queued: Some(7),
+        };
         let json = serde_json::to_value(&request).unwrap();
         assert_eq!(json["device_id"], device.to_string());
         assert_eq!(json["author"], author.to_string());
+        assert_eq!(json["queued"], 7);
         for event in json["events"].as_array().unwrap() {
             let mut keys: Vec<&str> = event.as_object().unwrap().keys().map(String::as_str).collect();
             keys.sort_unstable();
@@ -271,7 +292,7 @@ mod tests {
         events[1].id = Uuid::now_v7(); // recorded before schema 3
         events[2].device_id = Uuid::now_v7(); // the server refuses it, but it must see it
         events[2].author = Uuid::now_v7();
-        let request = PushRequest { schema_version: 3, app_version: "0.1.0".into(), events };
+        let request = PushRequest { schema_version: 3, app_version: "0.1.0".into(), events, queued: None };
         let json = serde_json::to_value(&request).unwrap();
         assert_eq!(json["events"][1]["id"], request.events[1].id.to_string());
         assert_eq!(json["events"][2]["device_id"], request.events[2].device_id.to_string());

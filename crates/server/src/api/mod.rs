@@ -1,10 +1,12 @@
 //! HTTP handlers under `/api/v1/`, one module per resource, each a few lines over the rules;
 //! the route list (`routes`), its OpenAPI document, per-request observation and the metrics.
 
+pub mod device;
 pub mod enroll;
 pub mod health;
 pub mod metrics;
 pub mod observe;
+pub mod office;
 pub mod openapi;
 pub mod ready;
 pub mod routes;

@@ -14,10 +14,11 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(
         title = "Gõ Cửa",
-        description = "Máy chủ tổng hợp của Gõ Cửa: đăng ký thiết bị, gửi và tải dữ liệu / the Gõ Cửa \
-                       aggregation server: device enrollment, sync push and pull. Bodies may be sent \
-                       zstd- or dcz-compressed (`Content-Encoding`); answers are zstd-compressed for \
-                       clients that accept it. Every error answers `ErrorBody`.",
+        description = "Máy chủ tổng hợp của Gõ Cửa: đăng ký thiết bị, gửi và tải dữ liệu, kiểm tra thu hồi / \
+                       the Gõ Cửa aggregation server: device enrollment, sync push and pull, the \
+                       revocation check of a locked app, and the police office's people and devices. Bodies may be sent zstd- or dcz-compressed \
+                       (`Content-Encoding`); answers are zstd-compressed for clients that accept it. \
+                       Every error answers `ErrorBody`.",
         license(name = "AGPL-3.0-or-later")
     ),
     paths(
@@ -25,13 +26,19 @@ use utoipa::{Modify, OpenApi};
         super::ready::ready,
         openapi_json,
         super::enroll::enroll,
+        super::device::status,
         super::sync::push,
         super::sync::pull,
+        super::office::people,
+        super::office::add_person,
+        super::office::new_code,
+        super::office::revoke,
     ),
     modifiers(&DeviceToken),
     tags(
         (name = "operations", description = "Trạng thái máy chủ / server state, for probes and operators"),
         (name = "sync", description = "Đăng ký và đồng bộ / enrollment and sync, for the app"),
+        (name = "office", description = "Văn phòng công an / the police office: people, codes, devices"),
     )
 )]
 pub struct ApiDoc;
@@ -106,12 +113,22 @@ mod tests {
     fn the_wire_types_are_described() {
         let doc: serde_json::Value = serde_json::from_str(&DOCUMENT).unwrap();
         let schemas = doc["components"]["schemas"].as_object().unwrap();
-        for name in
-            ["PushBody", "PushResponse", "PullResponse", "EnrollRequest", "EnrollResponse", "ErrorBody", "Ready"]
-        {
+        for name in [
+            "PushBody",
+            "PushResponse",
+            "PullResponse",
+            "EnrollRequest",
+            "EnrollResponse",
+            "DeviceStatusRequest",
+            "DeviceStatusResponse",
+            "ErrorBody",
+            "Ready",
+        ] {
             assert!(schemas.contains_key(name), "{name} missing: {:?}", schemas.keys().collect::<Vec<_>>());
         }
         assert_eq!(doc["paths"]["/api/v1/sync/push"]["post"]["security"][0]["device_token"], serde_json::json!([]));
+        // the revocation check is asked without a token: with the probe in its body
+        assert!(doc["paths"]["/api/v1/device/status"]["post"]["security"].is_null());
         assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     }
 }

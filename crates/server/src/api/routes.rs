@@ -30,14 +30,19 @@ where
 
 /// Every route of the public API.
 pub fn all() -> Vec<Route> {
-    use super::{enroll, health, openapi, ready, sync};
+    use super::{device, enroll, health, office, openapi, ready, sync};
     vec![
         route(Method::GET, "/api/v1/health", health::health),
         route(Method::GET, "/api/v1/ready", ready::ready),
         route(Method::GET, "/api/v1/openapi.json", openapi::openapi_json),
         route(Method::POST, "/api/v1/enroll", enroll::enroll),
+        route(Method::POST, "/api/v1/device/status", device::status),
         route(Method::POST, "/api/v1/sync/push", sync::push),
         route(Method::GET, "/api/v1/sync/pull", sync::pull),
+        route(Method::GET, "/api/v1/office/people", office::people),
+        route(Method::POST, "/api/v1/office/people", office::add_person),
+        route(Method::POST, "/api/v1/office/people/{id}/code", office::new_code),
+        route(Method::POST, "/api/v1/office/devices/{id}/revoke", office::revoke),
     ]
 }
 

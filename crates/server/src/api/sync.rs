@@ -15,6 +15,10 @@ use crate::auth::AuthDevice;
 use crate::error::ApiError;
 use crate::sync::MIN_PULL_SCHEMA;
 
+/// What an app too old for a page is told.
+const UPDATE_THE_APP: &str = "Ứng dụng đã cũ, hãy cập nhật để tải dữ liệu mới (dữ liệu chưa gửi vẫn được nhận) / \
+     Update the app to download new data (unsent data is still accepted)";
+
 /// The header every request carries with the app's schema version.
 pub const SCHEMA_HEADER: &str = "gocua-schema-version";
 
@@ -117,12 +121,15 @@ pub async fn pull(
     state.limits.device(device.device_id)?;
     let schema = headers.get(SCHEMA_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u32>().ok());
     if schema.is_some_and(|s| s < MIN_PULL_SCHEMA) {
-        return Err(ApiError::upgrade_required(
-            "Ứng dụng đã cũ, hãy cập nhật để tải dữ liệu mới (dữ liệu chưa gửi vẫn được nhận) / \
-             Update the app to download new data (unsent data is still accepted)",
-        ));
+        return Err(ApiError::upgrade_required(UPDATE_THE_APP));
     }
     let page = state.blocking(move |store| crate::sync::pull::pull(store, &device, &query)).await?;
+    if let Some(schema) = schema
+        && page.events.iter().any(|e| e.event.payload.schema() > schema)
+    {
+        // the app would skip what it cannot read, and keep records that were removed
+        return Err(ApiError::upgrade_required(UPDATE_THE_APP));
+    }
     let form = PageForm::asked(&headers, schema);
     tokio::task::spawn_blocking(move || form.answer(page)).await.map_err(ApiError::internal)?
 }

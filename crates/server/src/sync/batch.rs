@@ -51,6 +51,9 @@ fn ids_of(payload: &Payload) -> (Option<Uuid>, Option<Uuid>, Option<Uuid>) {
         Payload::ResidentAdded(p) => (Some(p.household_id), Some(p.resident_id), None),
         Payload::ResidentEdited(p) => (None, Some(p.resident_id), None),
         Payload::ResidentPatched(p) => (None, Some(p.resident_id), None),
+        Payload::ResidentRemoved(p) => (None, Some(p.resident_id), None),
+        Payload::AssignmentSet(_) => (None, None, None),
+        Payload::ClaimChecked(p) => (None, Some(p.resident_id), Some(p.visit_id)),
         Payload::VisitRecorded(p) => (None, Some(p.resident_id), Some(p.visit_id)),
     }
 }
@@ -190,7 +193,8 @@ impl<'t> BatchView<'t> {
                     self.visits.get_mut().insert(v.id, true);
                     self.new_visits.push(v.clone());
                 }
-                Change::Flagged(_) => {}
+                // applied to the user's scope after the flush (`push::ingest`)
+                Change::PutAssignment(_) | Change::Flagged(_) => {}
             }
         }
     }

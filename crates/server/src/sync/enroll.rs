@@ -66,6 +66,10 @@ pub fn enroll(store: &dyn Store, request: &EnrollRequest) -> Result<EnrollRespon
             revoked_at: None,
             signing_key: signing_key.clone(),
         })?;
+        // a second secret, kept by the app outside its encrypted database: a locked phone asks
+        // with it whether it was revoked (`sync::status`)
+        let revocation_probe = new_token();
+        tx.set_probe_hash(device_id, &hash_secret(&revocation_probe))?;
         if !tx.use_code(&code_hash, now, device_id)? {
             // another server redeemed it in the meantime (write transactions are serialized, so
             // this cannot happen; refuse rather than bind two devices to one code)
@@ -95,6 +99,7 @@ pub fn enroll(store: &dyn Store, request: &EnrollRequest) -> Result<EnrollRespon
             reasons,
             server_time: now,
             server_key: Some(server_key),
+            revocation_probe: Some(revocation_probe),
         })
     })
 }

@@ -1,9 +1,11 @@
-//! Server side of sync protocol v1: enrollment, push ingest and scoped pull, on one connection.
+//! Server side of sync protocol v1: enrollment, push ingest, scoped pull, and the revocation
+//! check a locked app makes, on one connection.
 
 pub mod batch;
 pub mod enroll;
 pub mod pull;
 pub mod push;
+pub mod status;
 
 /// The oldest event schema the server still accepts pushes of (old phones' unsent data is never
 /// stranded).

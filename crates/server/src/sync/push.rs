@@ -7,9 +7,11 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use gocua_core::event::{Event, Payload};
 use gocua_core::model::Review;
+use gocua_core::places::PlaceLevel;
 use gocua_core::privacy;
 use gocua_core::reducer::{Change, ReduceError, StateView, reduce};
-use gocua_core::sync::protocol::{EventResult, EventStatus, Flag, PushRequest, PushResponse, SCHEMA_VERSION};
+use gocua_core::scope::Scope;
+use gocua_core::sync::protocol::{EventResult, EventStatus, Flag, PushRequest, PushResponse, Role, SCHEMA_VERSION};
 use gocua_core::validate::FieldError;
 use gocua_server_store::{DeviceKey, NewEvent, Store, StoreError, StoredOutcome, StoredStatus, Tx, run_write};
 use uuid::Uuid;
@@ -45,11 +47,17 @@ pub fn push(store: &dyn Store, device: &AuthDevice, request: &PushRequest) -> Re
             foreign.id, foreign.id
         )));
     }
-    run_write(store, |tx| ingest(tx, device, &events, &request.app_version))
+    run_write(store, |tx| ingest(tx, device, &events, &request.app_version, request.queued))
 }
 
 /// The push's work inside its write transaction.
-fn ingest(tx: &mut dyn Tx, device: &AuthDevice, events: &[&Event], app_version: &str) -> Result<PushResponse, Error> {
+fn ingest(
+    tx: &mut dyn Tx,
+    device: &AuthDevice,
+    events: &[&Event],
+    app_version: &str,
+    queued: Option<u64>,
+) -> Result<PushResponse, Error> {
     let mut last_seq = tx
         .device(DeviceKey::Id(device.device_id))?
         .ok_or_else(|| StoreError::Corrupt(format!("device {} vanished during its push", device.device_id)))?
@@ -86,6 +94,12 @@ fn ingest(tx: &mut dyn Tx, device: &AuthDevice, events: &[&Event], app_version: 
         last_seq = event.seq;
     }
     let tx = view.flush()?;
+    for (event, placed) in &stored {
+        if let (Payload::AssignmentSet(assigned), StoredStatus::Applied) = (&event.payload, &placed.status) {
+            let scope = Scope::new(assigned.places.iter().cloned())?;
+            crate::admin::change_scope(tx, assigned.user_id, &scope, Some(device))?;
+        }
+    }
     let first_seq = next_server_seq - stored.len() as u64;
     let rows: Vec<NewEvent<'_>> = stored
         .iter()
@@ -107,6 +121,11 @@ fn ingest(tx: &mut dyn Tx, device: &AuthDevice, events: &[&Event], app_version: 
         crate::audit::append(tx, &push_audit(device, &results))?;
     }
     tx.record_push(device.device_id, last_seq, Utc::now(), app_version)?;
+    if let Some(queued) = queued {
+        // what the phone holds beyond what the server now has of it
+        let handled = results.len() as u64;
+        tx.record_unsent(device.device_id, queued.saturating_sub(handled))?;
+    }
     Ok(PushResponse { results, applied: vec![], last_seq, expected_seq })
 }
 
@@ -239,6 +258,12 @@ fn ingest_one(
             event.seq
         )));
     }
+    if let Payload::AssignmentSet(assigned) = &event.payload {
+        let errors = assignment_errors(view, device, assigned)?;
+        if !errors.is_empty() {
+            return rejected(event, errors, now, true);
+        }
+    }
     match reduce(&*view, event) {
         Ok(changes) => {
             let mut flags: Vec<Flag> = changes
@@ -294,7 +319,62 @@ fn without_erased(view: &BatchView<'_>, event: &Event) -> Option<Event> {
     Some(event)
 }
 
-/// The place an event is about: the hamlet of its household, when the household is known.
+/// Why an officer's assignment cannot stand: the user is unknown, is not a volunteer or team
+/// leader, or works (or would work) outside the officer's own places.
+fn assignment_errors(
+    view: &BatchView<'_>,
+    device: &AuthDevice,
+    assigned: &gocua_core::event::AssignmentSet,
+) -> Result<Vec<FieldError>, Error> {
+    let target = view.tx().user(assigned.user_id)?;
+    let Some(target) = target else {
+        return Ok(vec![FieldError::new(
+            "user_id",
+            "unknown_user",
+            "Không có người dùng này trên máy chủ.",
+            "This user is not known to the server.",
+        )]);
+    };
+    let mut errors = Vec::new();
+    if !matches!(target.role, Role::Volunteer | Role::TeamLeader) {
+        errors.push(FieldError::new(
+            "user_id",
+            "not_assignable",
+            "Chỉ phân công địa bàn cho tình nguyện viên hoặc tổ trưởng.",
+            "Only volunteers and team leaders are assigned places.",
+        ));
+    }
+    let outside = |codes: &[String]| -> Result<bool, Error> {
+        for code in codes {
+            let path = view.place_path(code).map_err(|e| store_failure(view, e))?;
+            if path.is_some_and(|path| !device.scope.contains_path(&path)) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    };
+    if outside(target.scope.codes())? {
+        errors.push(FieldError::new(
+            "user_id",
+            "outside_scope",
+            "Người này đang làm ở địa bàn ngoài phạm vi của bạn.",
+            "This person works outside your places.",
+        ));
+    }
+    if outside(&assigned.places)? {
+        errors.push(FieldError::new(
+            "places",
+            "outside_scope",
+            "Có địa bàn ngoài phạm vi của bạn.",
+            "Some of these places are outside yours.",
+        ));
+    }
+    Ok(errors)
+}
+
+/// The place an event is about: the hamlet of its household, when the household is known; for
+/// an assignment, the commune of its first place (the office's devices pull it, the volunteers'
+/// do not).
 fn event_place(view: &BatchView<'_>, event: &Event) -> Result<Option<String>, gocua_core::Error> {
     let household =
         |id| -> Result<Option<String>, gocua_core::Error> { Ok(view.household(id)?.map(|h| h.hamlet_code)) };
@@ -314,5 +394,14 @@ fn event_place(view: &BatchView<'_>, event: &Event) -> Result<Option<String>, go
         Payload::HouseholdPatched(p) => household(p.household_id),
         Payload::HouseholdRemoved(p) => household(p.household_id),
         Payload::ResidentPatched(p) => resident_household(p.resident_id),
+        Payload::ResidentRemoved(p) => resident_household(p.resident_id),
+        Payload::ClaimChecked(p) => resident_household(p.resident_id),
+        Payload::AssignmentSet(p) => match p.places.first() {
+            Some(code) => Ok(view.place(code)?.map(|place| match (place.level, place.parent_code) {
+                (PlaceLevel::Hamlet, Some(commune)) => commune,
+                _ => place.code,
+            })),
+            None => Ok(None),
+        },
     }
 }

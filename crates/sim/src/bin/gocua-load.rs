@@ -238,7 +238,8 @@ fn app_batches(events: Vec<Event>) -> Result<Vec<Vec<Event>>> {
 fn encode(events: Vec<Event>, mode: Mode) -> Result<Body> {
     let last_seq = events.last().map_or(0, |e| e.seq);
     let count = events.len() as u64;
-    let request = PushRequest { schema_version: SCHEMA_VERSION, app_version: APP_VERSION.to_owned(), events };
+    let request =
+        PushRequest { schema_version: SCHEMA_VERSION, app_version: APP_VERSION.to_owned(), events, queued: None };
     let json = serde_json::to_vec(&request)?;
     let bytes = match mode {
         Mode::Gocua => dcz::encode(&json)?,
@@ -769,6 +770,7 @@ mod tests {
             schema_version: SCHEMA_VERSION,
             app_version: APP_VERSION.to_owned(),
             events: batches[0].clone(),
+            queued: None,
         };
         transport.push(&request).await.unwrap();
         let body = encode(batches[0].clone(), Mode::Gocua).unwrap();

@@ -1,0 +1,155 @@
+// The people screen against a fake backend: the list from the server, waiting assignments,
+// assigning places, a new person with a code shown as QR and text, a device revoked only after
+// the officer confirms, and what an offline office is told.
+import { cleanup, fireEvent, render, waitFor } from '@testing-library/svelte';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PeopleView } from '../bindings/PeopleView';
+
+const officePeople = vi.fn();
+const assign = vi.fn();
+const addPerson = vi.fn();
+const newCode = vi.fn();
+const revokeDevice = vi.fn();
+vi.mock('../api/office', async (original) => ({
+  ...(await original<typeof import('../api/office')>()),
+  officePeople: (...a: unknown[]) => officePeople(...a),
+  assign: (...a: unknown[]) => assign(...a),
+  addPerson: (...a: unknown[]) => addPerson(...a),
+  newCode: (...a: unknown[]) => newCode(...a),
+  revokeDevice: (...a: unknown[]) => revokeDevice(...a),
+}));
+
+const { default: People } = await import('./People.svelte');
+const { setLocale } = await import('../i18n/index.svelte');
+
+const q = (sel: string) => document.querySelector(sel);
+const qa = (sel: string) => Array.from(document.querySelectorAll(sel));
+
+const LAN = '0190a0c0-0000-7000-8000-00000000000a';
+const PHONE = '0190a0c0-0000-7000-8000-0000000000d1';
+const OFFICE_PC = '0190a0c0-0000-7000-8000-0000000000d2';
+const hamlet = (code: string, name: string) => ({ code, name, level: 'hamlet' as const, division_type: 'bản', parent_code: '03445' });
+
+const people = (waiting: string[] | null = null, revoked = false): PeopleView => ({
+  hamlets: [hamlet('03445-01', 'Bản Nậm Củm'), hamlet('03445-02', 'Bản Phìn Khò')],
+  places: [
+    { code: '03445', name: 'Xã Mường Tè', level: 'commune', division_type: 'xã', parent_code: '12' },
+    hamlet('03445-01', 'Bản Nậm Củm'),
+    hamlet('03445-02', 'Bản Phìn Khò'),
+  ],
+  this_device: OFFICE_PC,
+  people: [
+    {
+      person: {
+        id: LAN,
+        name: 'Lò Thị Lan',
+        role: 'volunteer',
+        places: ['03445-01'],
+        devices: [
+          {
+            id: PHONE,
+            name: 'Điện thoại của Lan',
+            enrolled_at: '2026-12-01T01:00:00Z',
+            last_seen_at: '2026-12-06T08:30:00Z',
+            app_version: '0.1.0',
+            unsent: null,
+            revoked_at: revoked ? '2026-12-07T01:00:00Z' : null,
+          },
+        ],
+      },
+      waiting,
+    },
+    {
+      person: {
+        id: '0190a0c0-0000-7000-8000-00000000000b',
+        name: 'Trần Văn Công',
+        role: 'commune_police',
+        places: ['03445'],
+        devices: [{ id: OFFICE_PC, name: 'Máy tính Công an xã', enrolled_at: '2026-12-01T01:00:00Z', last_seen_at: null, app_version: '0.1.0', unsent: 0, revoked_at: null }],
+      },
+      waiting: null,
+    },
+  ],
+});
+
+const code = { user_id: LAN, code: 'ABCD-EFGH-JKLM', expires_at: '2026-12-10T01:00:00Z', qr_svg: '<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0h1v1H0z"/></svg>' };
+
+beforeEach(() => {
+  for (const f of [officePeople, assign, addPerson, newCode, revokeDevice]) f.mockReset();
+  setLocale('vi');
+});
+
+afterEach(() => cleanup());
+
+describe('People screen', () => {
+  it('lists who works where with their devices, and only volunteers and leaders are assigned', async () => {
+    officePeople.mockResolvedValue(people(['03445-02']));
+    render(People);
+    await waitFor(() => expect(qa('#people-list .person')).toHaveLength(2));
+    const lan = q(`[data-person="${LAN}"]`)!;
+    expect(lan.textContent).toContain('Phụ trách: Bản Nậm Củm');
+    expect(lan.querySelector('.waiting')?.textContent).toContain('Đang chờ đồng bộ: Bản Phìn Khò');
+    expect(lan.querySelector('.device')?.textContent).toContain('Điện thoại của Lan');
+    expect(lan.querySelector('.device')?.textContent).toContain('bản 0.1.0');
+    expect(lan.querySelector('.assign')).not.toBeNull();
+    expect(q('[data-person="0190a0c0-0000-7000-8000-00000000000b"] .assign')).toBeNull();
+    const officer = q('[data-person="0190a0c0-0000-7000-8000-00000000000b"]')!;
+    expect(officer.textContent).toContain('Phụ trách: Xã Mường Tè');
+    expect(officer.querySelector('.this-device')?.textContent).toBe('Máy này');
+    expect(officer.querySelector('.revoke')).toBeNull();
+    expect(officer.textContent).toContain('0 bản ghi chưa gửi');
+  });
+
+  it('records an assignment of the chosen hamlets and reloads', async () => {
+    officePeople.mockResolvedValue(people());
+    assign.mockResolvedValue(undefined);
+    render(People);
+    await waitFor(() => expect(q(`[data-person="${LAN}"] .assign`)).not.toBeNull());
+    await fireEvent.click(q(`[data-person="${LAN}"] .assign`)!);
+    const boxes = qa(`[data-person="${LAN}"] .assign-form input[type=checkbox]`) as HTMLInputElement[];
+    expect(boxes.map((b) => b.checked)).toEqual([true, false]);
+    await fireEvent.click(boxes[0]);
+    await fireEvent.click(boxes[1]);
+    await fireEvent.click(q(`[data-person="${LAN}"] .assign-save`)!);
+    await waitFor(() => expect(assign).toHaveBeenCalledWith(LAN, ['03445-02']));
+    await waitFor(() => expect(officePeople).toHaveBeenCalledTimes(2));
+  });
+
+  it('adds a person and shows their code once, as a QR code and as text', async () => {
+    officePeople.mockResolvedValue(people());
+    addPerson.mockResolvedValue({ person: people().people[0].person, code });
+    render(People);
+    await waitFor(() => expect(q('#person-add')).not.toBeNull());
+    await fireEvent.click(q('#person-add')!);
+    expect((q('#person-save') as HTMLButtonElement).disabled).toBe(true);
+    await fireEvent.input(q('#person-name')!, { target: { value: 'Lò Thị Lan' } });
+    await fireEvent.click(q('#person-form input[value="03445-01"]')!);
+    await fireEvent.click(q('#person-save')!);
+    await waitFor(() => expect(q('#code-panel')).not.toBeNull());
+    expect(addPerson).toHaveBeenCalledWith('Lò Thị Lan', 'volunteer', ['03445-01']);
+    expect(q('#code-text')?.textContent).toBe('ABCD-EFGH-JKLM');
+    expect((q('#code-panel img') as HTMLImageElement).src).toMatch(/^data:image\/svg\+xml/);
+    await fireEvent.click(q('#code-close')!);
+    expect(q('#code-panel')).toBeNull();
+  });
+
+  it('revokes a device only after the officer confirms', async () => {
+    officePeople.mockResolvedValueOnce(people()).mockResolvedValue(people(null, true));
+    revokeDevice.mockResolvedValue(true);
+    render(People);
+    await waitFor(() => expect(q(`[data-device="${PHONE}"] .revoke`)).not.toBeNull());
+    await fireEvent.click(q('.device .revoke')!);
+    expect(q('.device [role="alertdialog"]')?.textContent).toContain('Thu hồi máy "Điện thoại của Lan"?');
+    expect(revokeDevice).not.toHaveBeenCalled();
+    await fireEvent.click(q('.device .revoke-yes')!);
+    await waitFor(() => expect(q('.device .revoked-badge')).not.toBeNull());
+    expect(revokeDevice).toHaveBeenCalledWith(PHONE);
+  });
+
+  it('says the list needs the server when offline, in English too', async () => {
+    setLocale('en');
+    officePeople.mockRejectedValue({ kind: 'offline', message: 'connection refused', fields: [] });
+    render(People);
+    await waitFor(() => expect(q('#people-error')?.textContent).toContain('The server cannot be reached'));
+  });
+});
