@@ -80,6 +80,7 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context
             commands::households::create_household,
             commands::households::survey_household,
             commands::residents::add_resident,
+            commands::residents::find_duplicates,
             commands::residents::get_resident,
             commands::residents::record_visit,
             commands::residents::list_reasons,

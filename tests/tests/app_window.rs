@@ -4,13 +4,13 @@
 //! worker delivers it without a click. Screenshots of every screen land in `screenshots/`.
 #![cfg(feature = "window-tests")]
 
-use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
+mod window;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Client;
 use gocua_core::event::{HouseholdCreated, Payload, ResidentAdded, ResidentFields};
 use gocua_core::funnel::FunnelState;
 use gocua_core::model::Sex;
@@ -20,213 +20,7 @@ use gocua_core::sync::engine::sync_once;
 use gocua_e2e::{TestServer, enrolled_device};
 use gocua_http_client::HttpTransport;
 use uuid::Uuid;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
-}
-
-fn app_bin() -> PathBuf {
-    let bin = gocua_e2e::server_bin().with_file_name("gocua-app");
-    assert!(
-        bin.exists(),
-        "{} is missing: build it with `cargo build -p gocua-app` (scripts/test.sh does)",
-        bin.display()
-    );
-    bin
-}
-
-fn tauri_driver() -> PathBuf {
-    let from_path = Command::new("sh").args(["-c", "command -v tauri-driver"]).output().unwrap();
-    if from_path.status.success() {
-        return String::from_utf8(from_path.stdout).unwrap().trim().into();
-    }
-    let home = std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap()));
-    let bin = PathBuf::from(home).join("bin/tauri-driver");
-    assert!(bin.exists(), "tauri-driver is missing: cargo install tauri-driver --version ^2 --locked");
-    bin
-}
-
-struct Driver {
-    child: Child,
-    port: u16,
-    home: tempfile::TempDir,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        // tauri-driver leads its own process group: end WebKitWebDriver and the app with it, so
-        // nothing outlives the test holding its output pipe open.
-        let group = self.child.id();
-        let members =
-            Command::new("pgrep").args(["-g", &group.to_string()]).output().map(|o| o.stdout).unwrap_or_default();
-        for pid in String::from_utf8_lossy(&members).split_whitespace().filter_map(|p| p.parse::<u32>().ok()) {
-            if pid > 1 && pid != std::process::id() {
-                let _ = Command::new("kill").args(["-s", "KILL", &pid.to_string()]).status();
-            }
-        }
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            let log = std::fs::read_to_string(self.home.path().join("driver.log")).unwrap_or_default();
-            eprintln!("--- tauri-driver, WebKitWebDriver and app output ---\n{log}");
-        }
-    }
-}
-
-/// Starts tauri-driver with a private data home for the app, and the sync timings short.
-fn start_driver(server_url: &str) -> Driver {
-    start_driver_with(server_url, &[])
-}
-
-/// [`start_driver`] with more variables for the app.
-fn start_driver_with(server_url: &str, env: &[(&str, &str)]) -> Driver {
-    let home = tempfile::tempdir().unwrap();
-    let log = std::fs::File::create(home.path().join("driver.log")).unwrap();
-    let port = free_port();
-    let native_port = free_port();
-    let child = Command::new(tauri_driver())
-        .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("XDG_CACHE_HOME", home.path().join("cache"))
-        .env("GOCUA_DEVICE_DB", home.path().join("device.sqlite"))
-        .env("GOCUA_BUNDLE_DIR", home.path().join("bundles"))
-        .env("GOCUA_SERVER_URL", server_url)
-        .env("GOCUA_SYNC_INTERVAL_SECS", "2")
-        .env("GOCUA_SYNC_MAX_BACKOFF_SECS", "2")
-        .env_remove("GOCUA_ENROLL_CODE")
-        .envs(env.iter().copied())
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .process_group(0)
-        .spawn()
-        .expect("start tauri-driver");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    // both tauri-driver and the WebKitWebDriver it starts must listen before a session opens
-    for p in [port, native_port] {
-        while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
-            assert!(Instant::now() < deadline, "tauri-driver / WebKitWebDriver never listened on {p}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    Driver { child, port, home }
-}
-
-async fn connect(driver: &Driver) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), "wry".into());
-    caps.insert("tauri:options".into(), serde_json::json!({ "application": app_bin() }));
-    ClientBuilder::native()
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("WebDriver session with the app")
-}
-
-async fn until<F, Fut>(what: &str, secs: u64, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out after {secs} s waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(selector))
-        .await
-        .unwrap_or_else(|e| panic!("{selector}: {e}"))
-}
-
-/// Scrolls the element to the middle of the screen (clear of the sticky bars), then taps it.
-/// An element found while the screen it was on was being replaced goes stale: it is found
-/// again and tapped again, three tries in all.
-async fn click(c: &Client, selector: &str) {
-    let mut tries = 0;
-    loop {
-        let el = css(c, selector).await;
-        let arg = serde_json::to_value(&el).unwrap();
-        let tapped = match c.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await {
-            Ok(_) => el.click().await.map(|_| ()),
-            Err(e) => Err(e),
-        };
-        tries += 1;
-        match tapped {
-            Ok(()) => return,
-            Err(e) if tries >= 3 => {
-                shot(c, "failed-click").await;
-                panic!("tap {selector} ({tries} tries): {e}");
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(300)).await,
-        }
-    }
-}
-
-async fn type_into(c: &Client, selector: &str, text: &str) {
-    let el = css(c, selector).await;
-    let arg = serde_json::to_value(&el).unwrap();
-    c.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await.unwrap();
-    el.clear().await.unwrap();
-    if text.is_empty() {
-        // WebDriver sends no keys for "": say the box changed as a person emptying it would
-        let arg = serde_json::to_value(&el).unwrap();
-        c.execute("arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", vec![arg]).await.unwrap();
-    } else {
-        el.send_keys(text).await.unwrap();
-    }
-}
-
-async fn select(c: &Client, selector: &str, value: &str) {
-    let el = css(c, selector).await;
-    let arg = serde_json::to_value(&el).unwrap();
-    c.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await.unwrap();
-    el.select_by_value(value).await.unwrap_or_else(|e| panic!("{selector} = {value}: {e}"));
-}
-
-async fn shot(c: &Client, name: &str) {
-    eprintln!("[window test] screen {name}");
-    // WebKit captures the last painted frame: let two frames paint first
-    c.execute_async(
-        "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
-        vec![],
-    )
-    .await
-    .expect("frames painted");
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    let dir = workspace().join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    let png = c.screenshot().await.expect("screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "a PNG");
-    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-}
-
-/// The text of an element, or "" while it is missing or being re-rendered (for `until`).
-async fn text(c: &Client, selector: &str) -> String {
-    match c.find(Locator::Css(selector)).await {
-        Ok(el) => el.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
-async fn count(c: &Client, selector: &str) -> usize {
-    c.find_all(Locator::Css(selector)).await.map(|v| v.len()).unwrap_or(0)
-}
-
-/// Households in the home list, drawn or not (the list draws only the rows near the screen).
-async fn listed(c: &Client) -> usize {
-    match c.find(Locator::Css("#household-list")).await {
-        Ok(list) => list.attr("data-rows").await.ok().flatten().and_then(|n| n.parse().ok()).unwrap_or(0),
-        Err(_) => 0,
-    }
-}
+use window::*;
 
 /// Another volunteer's phone records two households and syncs them, so the app pulls them.
 async fn seed_households(server: &TestServer) -> Uuid {
@@ -409,20 +203,6 @@ async fn phone_window(server: &TestServer) -> (Driver, Client) {
     c.set_window_size(360, 740).await.expect("360 px wide window");
     (driver, c)
 }
-
-/// Enrolls through the enroll screen with a one-time code.
-async fn enroll_on_screen(c: &Client, server: &TestServer, code: &str, device_name: &str) {
-    css(c, "#enroll-code").await;
-    type_into(c, "#server-url", &server.url).await;
-    type_into(c, "#enroll-code", code).await;
-    type_into(c, "#device-name", device_name).await;
-    type_into(c, "#enroll-pin", PIN).await;
-    type_into(c, "#enroll-pin-confirm", PIN).await;
-    click(c, "#enroll-submit").await;
-}
-
-/// The app lock's PIN every window test enrolls with.
-const PIN: &str = "246810";
 
 /// Adds a household with one resident through the screens and opens the resident.
 async fn household_with_resident(c: &Client, head: &str, cccd: &str) {
@@ -663,41 +443,6 @@ async fn a_team_leader_sees_who_is_behind() {
     c.close().await.unwrap();
 }
 
-/// What is wider than it may be on the current screen: the page wider than the window, or an
-/// element whose content is cut off (text clipped by `overflow`, an ellipsis).
-async fn overflowing(c: &Client) -> Vec<String> {
-    let js = "const out = [];
-        if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push('page ' + document.documentElement.scrollWidth);
-        for (const el of document.querySelectorAll('body *')) {
-          if (['SELECT', 'OPTION', 'INPUT', 'TEXTAREA', 'PROGRESS'].includes(el.tagName)) continue;
-          if (el.closest('.visually-hidden')) continue; // for screen readers, clipped on purpose
-          const style = getComputedStyle(el);
-          const clips = style.overflowX !== 'visible' || style.textOverflow === 'ellipsis';
-          if (clips && el.scrollWidth > el.clientWidth + 1) out.push((el.id ? '#' + el.id : el.className || el.tagName) + ': ' + el.textContent.trim().slice(0, 40));
-        }
-        return out;";
-    let value = c.execute(js, vec![]).await.unwrap();
-    value.as_array().unwrap().iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect()
-}
-
-/// A screenshot in Vietnamese and one in English, each checked for overflow and clipped text.
-async fn both_languages(c: &Client, name: &str) {
-    for lang in ["vi", "en"] {
-        let current = c.execute("return document.documentElement.querySelector('.app').lang", vec![]).await.unwrap();
-        if current.as_str() != Some(lang) {
-            click(c, "#lang-toggle").await;
-            until("the language switches", 5, || async {
-                c.execute("return document.querySelector('.app').lang", vec![]).await.unwrap().as_str() == Some(lang)
-            })
-            .await;
-        }
-        shot(c, &format!("{name}-{lang}")).await;
-        let over = overflowing(c).await;
-        assert!(over.is_empty(), "{name} ({lang}) at 360 px: {over:?}");
-    }
-    click(c, "#lang-toggle").await; // back to Vietnamese
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_screen_fits_360_px_in_both_languages() {
     let server = TestServer::start().await;
@@ -725,12 +470,21 @@ async fn every_screen_fits_360_px_in_both_languages() {
     click(&c, ".resident-item").await;
     css(&c, "#resident-name").await;
     both_languages(&c, "55-resident").await;
+    let (name, born) = (text(&c, "#resident-name").await, text(&c, ".screen-head .sub").await);
+    let year: String = born.chars().filter(char::is_ascii_digit).take(4).collect();
     click(&c, "#back").await;
     click(&c, "#add-resident").await;
     css(&c, "#res-name").await;
     click(&c, "#res-save").await;
     css(&c, ".field-error").await;
     both_languages(&c, "56-new-resident-errors").await;
+    // the same name and birth year in the hamlet: warned before saving, nothing saved yet
+    type_into(&c, "#res-name", &name).await;
+    type_into(&c, "#res-birth-year", &year).await;
+    click(&c, "#res-save").await;
+    css(&c, "#duplicate-warning").await;
+    assert!(text(&c, "#duplicate-warning").await.contains(&name), "{}", text(&c, "#duplicate-warning").await);
+    both_languages(&c, "59-new-resident-duplicate").await;
     click(&c, "#back").await;
     click(&c, "#back").await;
     select(&c, "#status-filter", "").await;

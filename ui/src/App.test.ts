@@ -100,6 +100,11 @@ function setup(): void {
     residents.push({ id, household_id: f.household_id, full_name: f.full_name, birth_year: f.birth_year, sex: f.sex, cccd: f.cccd, phone: f.phone, version: 1, review: null, field_versions: {}, status: null, reason_code: null, follow_up: null, deciding_visit: null, visit_count: 0, removed: null, claim_check: null, checked_visit: null });
     return id;
   });
+  backend.set('find_duplicates', (a) =>
+    residents
+      .filter((r) => (a!.cccd != null && r.cccd === a!.cccd) || (r.full_name === a!.fullName && r.birth_year === a!.birthYear))
+      .map((r) => ({ resident_id: r.id, household_id: r.household_id, full_name: r.full_name, birth_year: r.birth_year, hamlet_code: '03445-01', head_name: 'Chủ hộ', same_cccd: a!.cccd != null && r.cccd === a!.cccd })),
+  );
   backend.set('get_resident', (a) => {
     const r = residents.find((x) => x.id === a!.id)!;
     return { resident: r, visits: visits.filter((v) => v.resident_id === r.id).slice().reverse() };

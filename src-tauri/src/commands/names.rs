@@ -2,7 +2,7 @@
 // each) and by the crate (tests check them against the capability file and the handler).
 // Keep in step with `generate_handler!` in src/lib.rs.
 /// Every command the UI may invoke.
-pub const COMMANDS: [&str; 42] = [
+pub const COMMANDS: [&str; 43] = [
     "app_info",
     "enroll",
     "list_hamlets",
@@ -12,6 +12,7 @@ pub const COMMANDS: [&str; 42] = [
     "create_household",
     "survey_household",
     "add_resident",
+    "find_duplicates",
     "get_resident",
     "record_visit",
     "sync_status",

@@ -2,6 +2,7 @@
 
 use gocua_core::forms::{NewResident, NewVisit, ResidentDetail};
 use gocua_core::reasons::Reason;
+use gocua_core::store::duplicates::DuplicateHint;
 use tauri::State;
 use uuid::Uuid;
 
@@ -12,6 +13,19 @@ use crate::state::AppState;
 #[tauri::command]
 pub async fn add_resident(state: State<'_, AppState>, form: NewResident) -> Result<Uuid, CommandError> {
     state.write(move |s| s.add_resident(form)).await
+}
+
+/// People held who may be the one being added (the same CCCD anywhere, the same name and birth
+/// year in the hamlet): a warning before saving, never a refusal.
+#[tauri::command]
+pub async fn find_duplicates(
+    state: State<'_, AppState>,
+    household_id: Uuid,
+    full_name: String,
+    birth_year: i32,
+    cccd: Option<String>,
+) -> Result<Vec<DuplicateHint>, CommandError> {
+    state.with_store(move |s| s.likely_duplicates(household_id, &full_name, birth_year, cccd.as_deref())).await
 }
 
 /// One person with their visits.

@@ -12,9 +12,6 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use gocua_e2e::TestServer;
 
-/// The app lock's PIN the test enrolls with.
-pub const PIN: &str = "246810";
-
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -25,7 +22,11 @@ pub fn workspace() -> PathBuf {
 
 pub fn app_bin() -> PathBuf {
     let bin = gocua_e2e::server_bin().with_file_name("gocua-app");
-    assert!(bin.exists(), "{} is missing: build it with `cargo build -p gocua-app`", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p gocua-app` (scripts/test.sh does)",
+        bin.display()
+    );
     bin
 }
 
@@ -49,7 +50,8 @@ pub struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        // tauri-driver leads its own process group: end WebKitWebDriver and the app with it
+        // tauri-driver leads its own process group: end WebKitWebDriver and the app with it, so
+        // nothing outlives the test holding its output pipe open.
         let group = self.child.id();
         let members =
             Command::new("pgrep").args(["-g", &group.to_string()]).output().map(|o| o.stdout).unwrap_or_default();
@@ -66,7 +68,13 @@ impl Drop for Driver {
     }
 }
 
+/// Starts tauri-driver with a private data home for the app, and the sync timings short.
 pub fn start_driver(server_url: &str) -> Driver {
+    start_driver_with(server_url, &[])
+}
+
+/// [`start_driver`] with more variables for the app.
+pub fn start_driver_with(server_url: &str, env: &[(&str, &str)]) -> Driver {
     let home = tempfile::tempdir().unwrap();
     let log = std::fs::File::create(home.path().join("driver.log")).unwrap();
     let port = free_port();
@@ -82,12 +90,14 @@ pub fn start_driver(server_url: &str) -> Driver {
         .env("GOCUA_SYNC_INTERVAL_SECS", "2")
         .env("GOCUA_SYNC_MAX_BACKOFF_SECS", "2")
         .env_remove("GOCUA_ENROLL_CODE")
+        .envs(env.iter().copied())
         .stdout(Stdio::from(log.try_clone().unwrap()))
         .stderr(Stdio::from(log))
         .process_group(0)
         .spawn()
         .expect("start tauri-driver");
     let deadline = Instant::now() + Duration::from_secs(30);
+    // both tauri-driver and the WebKitWebDriver it starts must listen before a session opens
     for p in [port, native_port] {
         while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
             assert!(Instant::now() < deadline, "tauri-driver / WebKitWebDriver never listened on {p}");
@@ -122,27 +132,60 @@ where
 
 pub async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
     c.wait()
-        .at_most(Duration::from_secs(30))
+        .at_most(Duration::from_secs(20))
         .for_element(Locator::Css(selector))
         .await
         .unwrap_or_else(|e| panic!("{selector}: {e}"))
 }
 
+/// Scrolls the element to the middle of the screen (clear of the sticky bars), then taps it.
+/// An element found while the screen it was on was being replaced goes stale: it is found
+/// again and tapped again, three tries in all.
 pub async fn click(c: &Client, selector: &str) {
-    let el = css(c, selector).await;
-    let arg = serde_json::to_value(&el).unwrap();
-    c.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await.unwrap();
-    el.click().await.unwrap_or_else(|e| panic!("tap {selector}: {e}"));
+    let mut tries = 0;
+    loop {
+        let el = css(c, selector).await;
+        let arg = serde_json::to_value(&el).unwrap();
+        let tapped = match c.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await {
+            Ok(_) => el.click().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        tries += 1;
+        match tapped {
+            Ok(()) => return,
+            Err(e) if tries >= 3 => {
+                shot(c, "failed-click").await;
+                panic!("tap {selector} ({tries} tries): {e}");
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(300)).await,
+        }
+    }
 }
 
 pub async fn type_into(c: &Client, selector: &str, text: &str) {
     let el = css(c, selector).await;
+    let arg = serde_json::to_value(&el).unwrap();
+    c.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await.unwrap();
     el.clear().await.unwrap();
-    el.send_keys(text).await.unwrap();
+    if text.is_empty() {
+        // WebDriver sends no keys for "": say the box changed as a person emptying it would
+        let arg = serde_json::to_value(&el).unwrap();
+        c.execute("arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", vec![arg]).await.unwrap();
+    } else {
+        el.send_keys(text).await.unwrap();
+    }
+}
+
+pub async fn select(c: &Client, selector: &str, value: &str) {
+    let el = css(c, selector).await;
+    let arg = serde_json::to_value(&el).unwrap();
+    c.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await.unwrap();
+    el.select_by_value(value).await.unwrap_or_else(|e| panic!("{selector} = {value}: {e}"));
 }
 
 pub async fn shot(c: &Client, name: &str) {
     eprintln!("[window test] screen {name}");
+    // WebKit captures the last painted frame: let two frames paint first
     c.execute_async(
         "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
         vec![],
@@ -157,6 +200,7 @@ pub async fn shot(c: &Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
+/// The text of an element, or "" while it is missing or being re-rendered (for `until`).
 pub async fn text(c: &Client, selector: &str) -> String {
     match c.find(Locator::Css(selector)).await {
         Ok(el) => el.text().await.unwrap_or_default(),
@@ -164,6 +208,11 @@ pub async fn text(c: &Client, selector: &str) -> String {
     }
 }
 
+pub async fn count(c: &Client, selector: &str) -> usize {
+    c.find_all(Locator::Css(selector)).await.map(|v| v.len()).unwrap_or(0)
+}
+
+/// Households in the home list, drawn or not (the list draws only the rows near the screen).
 pub async fn listed(c: &Client) -> usize {
     match c.find(Locator::Css("#household-list")).await {
         Ok(list) => list.attr("data-rows").await.ok().flatten().and_then(|n| n.parse().ok()).unwrap_or(0),
@@ -171,22 +220,54 @@ pub async fn listed(c: &Client) -> usize {
     }
 }
 
-/// Elements wider than the window (a layout that breaks at this width).
+/// Enrolls through the enroll screen with a one-time code.
+pub async fn enroll_on_screen(c: &Client, server: &TestServer, code: &str, device_name: &str) {
+    css(c, "#enroll-code").await;
+    type_into(c, "#server-url", &server.url).await;
+    type_into(c, "#enroll-code", code).await;
+    type_into(c, "#device-name", device_name).await;
+    type_into(c, "#enroll-pin", PIN).await;
+    type_into(c, "#enroll-pin-confirm", PIN).await;
+    click(c, "#enroll-submit").await;
+}
+
+/// The app lock's PIN every window test enrolls with.
+pub const PIN: &str = "246810";
+
+/// What is wider than it may be on the current screen: the page wider than the window, or an
+/// element whose content is cut off (text clipped by `overflow`, an ellipsis).
 pub async fn overflowing(c: &Client) -> Vec<String> {
-    let found = c
-        .execute(
-            "const w = document.documentElement.clientWidth; const out = [];
-             for (const el of document.querySelectorAll('body *')) {
-               if (el.closest('.table-wrap') && !el.classList.contains('table-wrap')) continue;
-               const r = el.getBoundingClientRect();
-               if (r.width > 0 && (r.right > w + 1 || r.left < -1)) out.push(el.tagName + '#' + el.id + '.' + el.className);
-             }
-             return out;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    serde_json::from_value(found).unwrap()
+    let js = "const out = [];
+        if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push('page ' + document.documentElement.scrollWidth);
+        for (const el of document.querySelectorAll('body *')) {
+          if (['SELECT', 'OPTION', 'INPUT', 'TEXTAREA', 'PROGRESS'].includes(el.tagName)) continue;
+          if (el.closest('.visually-hidden')) continue; // for screen readers, clipped on purpose
+          if (el.classList.contains('table-wrap')) continue; // a wide table scrolls in its box
+          const style = getComputedStyle(el);
+          const clips = style.overflowX !== 'visible' || style.textOverflow === 'ellipsis';
+          if (clips && el.scrollWidth > el.clientWidth + 1) out.push((el.id ? '#' + el.id : el.className || el.tagName) + ': ' + el.textContent.trim().slice(0, 40));
+        }
+        return out;";
+    let value = c.execute(js, vec![]).await.unwrap();
+    value.as_array().unwrap().iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect()
+}
+
+/// A screenshot in Vietnamese and one in English, each checked for overflow and clipped text.
+pub async fn both_languages(c: &Client, name: &str) {
+    for lang in ["vi", "en"] {
+        let current = c.execute("return document.documentElement.querySelector('.app').lang", vec![]).await.unwrap();
+        if current.as_str() != Some(lang) {
+            click(c, "#lang-toggle").await;
+            until("the language switches", 5, || async {
+                c.execute("return document.querySelector('.app').lang", vec![]).await.unwrap().as_str() == Some(lang)
+            })
+            .await;
+        }
+        shot(c, &format!("{name}-{lang}")).await;
+        let over = overflowing(c).await;
+        assert!(over.is_empty(), "{name} ({lang}): {over:?}");
+    }
+    click(c, "#lang-toggle").await; // back to Vietnamese
 }
 
 /// Picks `path` in the file input as a person would; if this WebDriver cannot fill a file input,
@@ -213,38 +294,8 @@ pub async fn pick_file(c: &Client, path: &std::path::Path, bytes: &[u8]) {
     .expect("file handed to the input");
 }
 
-/// A screenshot in Vietnamese and one in English (`{name}-vi`, `{name}-en`), each checked for
-/// elements wider than the window; back to Vietnamese after.
-pub async fn both_languages(c: &Client, name: &str) {
-    for lang in ["vi", "en"] {
-        let current = c.execute("return document.querySelector('.app').lang", vec![]).await.unwrap();
-        if current.as_str() != Some(lang) {
-            click(c, "#lang-toggle").await;
-            until("the language switches", 5, || async {
-                c.execute("return document.querySelector('.app').lang", vec![]).await.unwrap().as_str() == Some(lang)
-            })
-            .await;
-        }
-        shot(c, &format!("{name}-{lang}")).await;
-        let over = overflowing(c).await;
-        assert!(over.is_empty(), "{name} ({lang}): {over:?}");
-    }
-    click(c, "#lang-toggle").await;
-    until("back to Vietnamese", 5, || async {
-        c.execute("return document.querySelector('.app').lang", vec![]).await.unwrap().as_str() == Some("vi")
-    })
-    .await;
-}
-
-/// Enrolls the app against `server` with a one-time `code`, setting the lock's [`PIN`], and
-/// waits for the home screen.
+/// Enrolls through the enroll screen (as [`enroll_on_screen`]) and waits for the home screen.
 pub async fn enroll(c: &Client, server: &TestServer, code: &str, device_name: &str) {
-    css(c, "#enroll-code").await;
-    type_into(c, "#server-url", &server.url).await;
-    type_into(c, "#enroll-code", code).await;
-    type_into(c, "#device-name", device_name).await;
-    type_into(c, "#enroll-pin", PIN).await;
-    type_into(c, "#enroll-pin-confirm", PIN).await;
-    click(c, "#enroll-submit").await;
+    enroll_on_screen(c, server, code, device_name).await;
     css(c, "#search").await;
 }

@@ -341,4 +341,10 @@ export const en: Messages = {
   'spot.outcome.confirmed': 'Confirmed',
   'spot.outcome.not_found': 'Not found',
   'spot.outcome.wrong': 'Wrong',
+  'duplicate.title': 'This may be someone already listed:',
+  'duplicate.same_cccd': 'Same CCCD: {name} ({year}), household of {head}, {hamlet}',
+  'duplicate.same_name': 'Same name and birth year in the hamlet: {name} ({year}), household of {head}, {hamlet}',
+  'duplicate.open': 'Open this person',
+  'duplicate.add_anyway_hint': 'If this really is someone else, press "Add anyway".',
+  'duplicate.add_anyway': 'Add anyway',
 };

@@ -341,6 +341,12 @@ export const vi = {
   'spot.outcome.confirmed': 'Xác nhận đúng',
   'spot.outcome.not_found': 'Không tìm thấy',
   'spot.outcome.wrong': 'Sai',
+  'duplicate.title': 'Có thể trùng với người đã có:',
+  'duplicate.same_cccd': 'Cùng số CCCD: {name} ({year}), hộ {head}, {hamlet}',
+  'duplicate.same_name': 'Cùng tên và năm sinh trong thôn: {name} ({year}), hộ {head}, {hamlet}',
+  'duplicate.open': 'Xem người này',
+  'duplicate.add_anyway_hint': 'Nếu đúng là người khác, bấm "Vẫn thêm người này".',
+  'duplicate.add_anyway': 'Vẫn thêm người này',
 } as const;
 
 /** Every message key. */

@@ -3,6 +3,7 @@
 pub mod assignments;
 pub mod cipher;
 pub mod drafts;
+pub mod duplicates;
 pub mod imports;
 pub mod migrations;
 mod queries;
