@@ -8,6 +8,8 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use uuid::Uuid;
 
+use rusqlite::Transaction;
+
 use super::{DeviceStore, now_seconds, record_batch};
 use crate::error::Error;
 use crate::event::{Event, Payload};
@@ -42,6 +44,27 @@ fn time(i: usize, s: String) -> rusqlite::Result<DateTime<Utc>> {
 fn uuid(i: usize, s: String) -> rusqlite::Result<Uuid> {
     Uuid::parse_str(&s)
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+/// Forgets what the import log keeps of a resident erased on request: the values before an
+/// import changed them (`gocua_import::UndoRecord::people_changed`, matched by `"id"`). Their
+/// id stays in `people_created`, which holds no personal data. The undo of such an import then
+/// leaves that person's fields as they are.
+pub(super) fn forget_person(tx: &Transaction<'_>, resident: Uuid) -> Result<(), Error> {
+    let id = resident.to_string();
+    let rows: Vec<(String, String)> = {
+        let mut stmt = tx.prepare("SELECT id, undo FROM imports WHERE instr(undo, ?1) > 0")?;
+        let rows = stmt.query_map([&id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (import, undo) in rows {
+        let mut record: serde_json::Value = serde_json::from_str(&undo)?;
+        if let Some(changed) = record.get_mut("people_changed").and_then(|v| v.as_array_mut()) {
+            changed.retain(|entry| entry.get("id").and_then(|v| v.as_str()) != Some(id.as_str()));
+        }
+        tx.execute("UPDATE imports SET undo = ?2 WHERE id = ?1", params![import, serde_json::to_string(&record)?])?;
+    }
+    Ok(())
 }
 
 impl DeviceStore {
@@ -141,5 +164,37 @@ impl DeviceStore {
         let events = record_batch(&tx, &enrollment, payloads, at)?;
         tx.commit()?;
         Ok(events)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+
+    #[test]
+    fn an_erased_person_s_values_before_an_import_are_forgotten_by_the_import_log() {
+        let mut store = DeviceStore::open_in_memory().unwrap();
+        let mut response = fixtures::enroll_response(&store);
+        response.user.role = crate::sync::protocol::Role::CommunePolice;
+        store.save_enrollment("http://127.0.0.1:9/", &response).unwrap();
+        let (erased, kept) = (Uuid::now_v7(), Uuid::now_v7());
+        let undo = serde_json::json!({
+            "people_created": [erased],
+            "people_changed": [
+                { "id": erased, "full_name": { "before": "Lò Thị Bí Mật", "after": "Lò Thị Lan" } },
+                { "id": kept, "phone": { "before": null, "after": "0912345678" } },
+            ],
+        })
+        .to_string();
+        let (_, _, events) = fixtures::household_payloads(&mut fixtures::Rng::new(1), "03445-01", 1);
+        let (id, _) = store.record_import("danh-sach.csv", events, "{}", &undo).unwrap();
+        let tx = store.conn.transaction().unwrap();
+        forget_person(&tx, erased).unwrap();
+        tx.commit().unwrap();
+        let left = store.import_undo(id).unwrap().unwrap();
+        assert!(!left.contains("Bí Mật") && !left.contains("Lò Thị Lan"), "{left}");
+        assert!(left.contains(&kept.to_string()) && left.contains("0912345678"), "the others stay: {left}");
+        assert!(left.contains(&erased.to_string()), "the id of a record created stays");
     }
 }

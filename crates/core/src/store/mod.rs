@@ -518,6 +518,8 @@ impl DeviceStore {
                 crate::erasure::redact_rows(&tx, &erasure, "base_")?;
                 // a half-typed visit form of theirs (its key names the resident)
                 tx.execute("DELETE FROM drafts WHERE instr(key, ?1) > 0", [resident.to_string()])?;
+                // the values an import changed on them, kept for its undo
+                imports::forget_person(&tx, *resident)?;
                 erased = true;
             }
         }
