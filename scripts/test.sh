@@ -2,7 +2,8 @@
 # Runs every check and test: UI type check, unit tests and build; stale-bindings check; cargo
 # fmt and clippy; Rust unit, property and end-to-end tests (the real server binary on loopback),
 # the server's tests again on PostgreSQL (private clusters from Debian's postgresql);
-# the real app in a real window under Xvfb (tauri-driver + WebKitWebDriver); and the dependency
+# the real app in a real window under Xvfb (tauri-driver + WebKitWebDriver); the office's .deb
+# installed and started in a fresh Debian root (where tauri-cli is installed); and the dependency
 # audit (scripts/audit-deps.sh).
 # Installs what is missing first. Usage: bash scripts/test.sh
 set -euo pipefail
@@ -46,6 +47,14 @@ echo "== the app in a real window"
 cargo build --locked -p gocua-app
 bash scripts/with-keyring.sh xvfb-run -a --server-args="-screen 0 1280x1024x24" \
   cargo test --locked -p gocua-e2e --features window-tests --test app_window --test app_window_import --test app_window_office 2>&1 | tee -a "$log"
+echo "== the office's .deb: built, installed with apt in a fresh Debian 12 root, started there"
+if command -v cargo-tauri >/dev/null; then
+  deb="$(bash scripts/package-deb.sh)"
+  bash scripts/test-deb.sh "$deb"
+else
+  # installing tauri-cli and a release build of the app take ~50 min on a new machine
+  echo "NOT RUN (not counted): tauri-cli is not installed here; run bash scripts/test-deb.sh \"\$(bash scripts/package-deb.sh)\""
+fi
 echo "== dependency audit (cargo audit against the local RustSec copy; npm audit)"
 bash scripts/audit-deps.sh
 

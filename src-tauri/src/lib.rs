@@ -86,7 +86,10 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context
             commands::residents::list_reasons,
             commands::sync::sync_status,
             commands::sync::sync_now,
-            commands::sync::list_rejected,
+            commands::rejected::list_rejected,
+            commands::rejected::resend_rejected,
+            commands::rejected::resend_unchanged,
+            commands::rejected::discard_rejected,
             commands::sync::export_bundle,
             commands::sandbox::enter_sandbox,
             commands::sandbox::reset_sandbox,
@@ -114,6 +117,13 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context
             commands::spotcheck::spot_check_current,
             commands::spotcheck::spot_check_draw,
             commands::spotcheck::spot_check_record,
+            commands::duplicates::duplicate_pairs,
+            commands::duplicates::merge_residents,
+            commands::duplicates::mark_not_duplicates,
+            commands::campaigns::campaign_view,
+            commands::campaigns::campaign_save,
+            commands::review::review_queue,
+            commands::review::resolve_review,
         ])
         .build(context)
 }

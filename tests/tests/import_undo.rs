@@ -10,29 +10,11 @@ use gocua_core::sql::projection::SqlView;
 use gocua_core::store::{DeviceStore, HouseholdQuery};
 use gocua_core::sync::engine::sync_once;
 use gocua_e2e::{TestServer, enrolled_device};
-use gocua_import::testdata::{CURRENT_YEAR, GenFormat, GenSpec, Generated, Plant, PlantKind, generate};
-use gocua_import::{
-    Known, KnownHamlet, KnownResident, PlanOptions, UndoRecord, detect_columns, events_for, plan, read_table,
-    undo_events,
-};
+use gocua_import::testdata::{GenFormat, GenSpec, Plant, PlantKind, generate};
+use gocua_import::{UndoRecord, undo_events};
 use uuid::Uuid;
 
-/// The office's import, as `import_commit` does it: plan against what the store holds, then
-/// the events and the log row in one transaction.
-fn import(office: &mut DeviceStore, list: &Generated) -> (Uuid, usize, usize) {
-    let table = read_table(&list.bytes, &list.file_name).unwrap();
-    let map = detect_columns(&table).unwrap();
-    let hamlets = office.hamlets().unwrap().into_iter().map(|p| KnownHamlet { code: p.code, name: p.name }).collect();
-    let known = Known { hamlets, residents: KnownResident::all_in(&office.projection().unwrap()) };
-    let options = PlanOptions { key_namespace: "03445".into(), ..PlanOptions::new(CURRENT_YEAR) };
-    let planned = plan(&table, &map, &known, &options, None).unwrap();
-    let events = events_for(&planned, &SqlView::new(office.connection())).unwrap();
-    let (households, people) = (events.counts.households_created, events.counts.people_created);
-    let summary = serde_json::to_string(&events.counts).unwrap();
-    let undo = serde_json::to_string(&events.undo).unwrap();
-    let (id, _) = office.record_import(&list.file_name, events.payloads, &summary, &undo).unwrap();
-    (id, households, people)
-}
+mod lists;
 
 fn listed(store: &DeviceStore) -> usize {
     store.households(&HouseholdQuery { limit: Some(10_000), ..HouseholdQuery::default() }).unwrap().len()
@@ -54,7 +36,8 @@ async fn an_undone_import_leaves_the_server_and_the_phones_and_the_volunteer_s_v
     let (phone, phone_link) = enrolled_device(&server, "phone.sqlite", &phone_code).await;
 
     // the office imports the list; the phone pulls it
-    let (first, households, people) = import(&mut office.lock().unwrap(), &list);
+    let imported = lists::import(&mut office.lock().unwrap(), &list);
+    let (first, households, people) = (imported.id, imported.households, imported.people);
     assert!(households > 50 && people > 250, "{households} households, {people} people");
     sync_once(&office, &office_link).await.unwrap();
     sync_once(&phone, &phone_link).await.unwrap();
@@ -104,8 +87,8 @@ async fn an_undone_import_leaves_the_server_and_the_phones_and_the_volunteer_s_v
     assert_eq!(on_server.residents[&visited].visit_count, 1);
 
     // the same list again comes back as new records, on the server and on the phone
-    let (_, again_households, again_people) = import(&mut office.lock().unwrap(), &list);
-    assert_eq!((again_households, again_people), (households, people));
+    let again = lists::import(&mut office.lock().unwrap(), &list);
+    assert_eq!((again.households, again.people), (households, people));
     sync_once(&office, &office_link).await.unwrap();
     sync_once(&phone, &phone_link).await.unwrap();
     assert_eq!(listed(&phone.lock().unwrap()), households);

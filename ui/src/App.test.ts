@@ -97,7 +97,7 @@ function setup(): void {
   backend.set('add_resident', (a) => {
     const f = a!.form;
     const id = `r${residents.length + 1}`;
-    residents.push({ id, household_id: f.household_id, full_name: f.full_name, birth_year: f.birth_year, sex: f.sex, cccd: f.cccd, phone: f.phone, version: 1, review: null, field_versions: {}, status: null, reason_code: null, follow_up: null, deciding_visit: null, visit_count: 0, removed: null, claim_check: null, checked_visit: null });
+    residents.push({ id, household_id: f.household_id, full_name: f.full_name, birth_year: f.birth_year, sex: f.sex, cccd: f.cccd, phone: f.phone, version: 1, review: null, field_versions: {}, status: null, reason_code: null, follow_up: null, deciding_visit: null, visit_count: 0, removed: null, claim_check: null, checked_visit: null, merged_into: null });
     return id;
   });
   backend.set('find_duplicates', (a) =>
@@ -503,7 +503,7 @@ describe('App', () => {
       action: null,
       due: '2026-11-20',
     }));
-    residents.push({ id: 'r1', household_id: 'h1', full_name: 'Người số 1', birth_year: 1990, sex: 'female', cccd: null, phone: null, version: 1, review: null, field_versions: {}, status: 'registered_pending', reason_code: null, follow_up: '2026-11-20', deciding_visit: null, visit_count: 1, removed: null, claim_check: null, checked_visit: null });
+    residents.push({ id: 'r1', household_id: 'h1', full_name: 'Người số 1', birth_year: 1990, sex: 'female', cccd: null, phone: null, version: 1, review: null, field_versions: {}, status: 'registered_pending', reason_code: null, follow_up: '2026-11-20', deciding_visit: null, visit_count: 1, removed: null, claim_check: null, checked_visit: null, merged_into: null });
     render(App);
     await need('#today');
     await waitFor(() => expect(q('#today-activated')!.textContent).toContain('Đã kích hoạt 0 tài khoản'));

@@ -69,6 +69,15 @@ pub enum Payload {
     /// The police checked a claimed activation in the national system (schema 6).
     #[serde(rename = "claim_checked.v1")]
     ClaimChecked(ClaimChecked),
+    /// Two records of one person were found and made one (schema 7).
+    #[serde(rename = "residents_merged.v1")]
+    ResidentsMerged(ResidentsMerged),
+    /// The office set a campaign's window, targets and quotas (schema 7).
+    #[serde(rename = "campaign_set.v1")]
+    CampaignSet(CampaignSet),
+    /// A person looked at a record flagged for review and settled it (schema 7).
+    #[serde(rename = "review_resolved.v1")]
+    ReviewResolved(ReviewResolved),
 }
 
 impl Payload {
@@ -87,12 +96,16 @@ impl Payload {
             Payload::ResidentRemoved(_) => "resident_removed.v1",
             Payload::AssignmentSet(_) => "assignment_set.v1",
             Payload::ClaimChecked(_) => "claim_checked.v1",
+            Payload::ResidentsMerged(_) => "residents_merged.v1",
+            Payload::CampaignSet(_) => CAMPAIGN_SET,
+            Payload::ReviewResolved(_) => "review_resolved.v1",
         }
     }
 
     /// The lowest sync schema that knows this payload.
     pub fn schema(&self) -> u32 {
         match self {
+            Payload::ResidentsMerged(_) | Payload::CampaignSet(_) | Payload::ReviewResolved(_) => 7,
             Payload::ResidentRemoved(_) | Payload::AssignmentSet(_) | Payload::ClaimChecked(_) => 6,
             Payload::HouseholdRemoved(p) if p.reason == IMPORT_UNDONE => 6,
             Payload::HouseholdPatched(_) | Payload::ResidentPatched(_) | Payload::HouseholdRemoved(_) => 2,
@@ -114,10 +127,14 @@ impl Payload {
                 | Payload::ResidentRemoved(_)
                 | Payload::AssignmentSet(_)
                 | Payload::ClaimChecked(_)
+                | Payload::ResidentsMerged(_)
+                | Payload::CampaignSet(_)
+                | Payload::ReviewResolved(_)
         )
     }
 
-    /// The household, resident or (for an assignment) user the event changes.
+    /// The household, resident or (for an assignment) user the event changes; for a merge, the
+    /// person kept; for a campaign, the campaign.
     pub fn record_id(&self) -> Uuid {
         match self {
             Payload::AssignmentSet(p) => p.user_id,
@@ -131,6 +148,9 @@ impl Payload {
             Payload::ResidentPatched(p) => p.resident_id,
             Payload::ResidentRemoved(p) => p.resident_id,
             Payload::ClaimChecked(p) => p.resident_id,
+            Payload::ResidentsMerged(p) => p.kept,
+            Payload::CampaignSet(p) => p.campaign_id,
+            Payload::ReviewResolved(p) => p.record_id,
             Payload::VisitRecorded(p) => p.resident_id,
         }
     }
@@ -273,6 +293,101 @@ pub struct ClaimChecked {
     pub visit_id: Uuid,
     /// What the officer found.
     pub outcome: crate::spotcheck::CheckOutcome,
+}
+
+/// `residents_merged.v1`: two records of the same person (typically one typed on the spot and
+/// one an import brought) become one. The kept record takes the other's visits, its furthest
+/// outcome and the CCCD or phone it lacked; the other becomes a tombstone (`removed = "merged"`)
+/// that points at the kept one, so a visit recorded on it later, by a phone that had not heard
+/// of the merge, lands on the kept person. Both must be in the same hamlet (every phone that
+/// holds one holds the other).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResidentsMerged {
+    /// The record that stays.
+    pub kept: Uuid,
+    /// The record merged into it.
+    pub merged: Uuid,
+}
+
+/// What a merged record's `removed` says.
+pub const MERGED: &str = "merged";
+
+/// `campaign_set.v1`: a peak campaign ("đợt cao điểm") as the office plans it, whole: its window,
+/// what the place must reach, the rule that every official guides at least so many citizens
+/// ("hướng dẫn tối thiểu 10 người dân … có PL danh sách hướng dẫn"), and the quotas it gives
+/// hamlets, teams and volunteers. The latest recorded replaces the campaign. Only successfully
+/// activated accounts count toward any of them. Every phone under the place pulls it (the
+/// server sends it with the events of the phone's own places), so it shows its quota offline.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignSet {
+    /// The campaign (UUIDv7 made by the office when first set).
+    pub campaign_id: Uuid,
+    /// Its name ("Cao điểm 60 ngày").
+    pub name: String,
+    /// The place it runs in (a commune, or a district or province).
+    pub place: String,
+    /// First day.
+    pub starts: NaiveDate,
+    /// Last day (inclusive).
+    pub ends: NaiveDate,
+    /// Activations the place must reach in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<u32>,
+    /// Citizens every official must guide to a successful activation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_official: Option<u32>,
+    /// Quotas of hamlets, teams and volunteers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quotas: Vec<Quota>,
+}
+
+/// `review_resolved.v1`: a police officer or team leader looked at a household or person
+/// flagged for review (a parallel update, or a conflict where the later edit won) as it was at
+/// `base_version`, and settled it: kept as it is, or corrected by the edit recorded with it. The
+/// flag clears unless the record changed again since, which keeps it in the queue.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewResolved {
+    /// The household or person.
+    pub record_id: Uuid,
+    /// The version the reviewer saw.
+    pub base_version: u32,
+    /// How: `kept` (as it is) or `corrected` (by an edit recorded just before).
+    pub resolution: String,
+}
+
+/// The resolutions of a review.
+pub const REVIEW_RESOLUTIONS: [&str; 2] = ["kept", "corrected"];
+
+/// The type name of [`CampaignSet`] (the server looks for it above a phone's places).
+pub const CAMPAIGN_SET: &str = "campaign_set.v1";
+
+/// Whom a quota is given to.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuotaHolder {
+    /// A hamlet: activations of its residents.
+    Place(String),
+    /// A volunteer (activations they recorded) or a team leader (their team: activations in
+    /// the places they lead).
+    User(Uuid),
+}
+
+/// One quota of a campaign: a total for the window, a number a day, or both.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quota {
+    /// Whom it is given to.
+    pub holder: QuotaHolder,
+    /// Activations in the whole window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u32>,
+    /// Activations a day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_day: Option<u32>,
 }
 
 /// The descriptive fields of a person.

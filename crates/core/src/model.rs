@@ -148,6 +148,10 @@ pub struct Resident {
     /// The visit the spot-check checked: the finding holds while it is still the deciding visit.
     #[serde(default)]
     pub checked_visit: Option<Uuid>,
+    /// Set by a merge (`residents_merged.v1`, with `removed = "merged"`): the record this one
+    /// became part of. A visit recorded on this one later lands there.
+    #[serde(default)]
+    pub merged_into: Option<Uuid>,
 }
 
 /// Who works where: the places the office gave a user (`assignment_set.v1`).

@@ -68,13 +68,17 @@ pub fn mask_payload(payload: &mut Payload, police_only: impl Fn(&str) -> bool) {
         | Payload::HouseholdRemoved(_)
         | Payload::ResidentRemoved(_)
         | Payload::AssignmentSet(_)
-        | Payload::ClaimChecked(_) => {}
+        | Payload::ClaimChecked(_)
+        | Payload::ResidentsMerged(_)
+        | Payload::CampaignSet(_)
+        | Payload::ReviewResolved(_) => {}
     }
 }
 
 /// The errors of a payload recorded by a user of `role`: a masked CCCD or the withheld marker
 /// never comes from a person's card or a visit, a police-only reason is police's to record, and
-/// so are the undo of an import (a removal for `import_undone`) and an assignment of places.
+/// so are the undo of an import (a removal for `import_undone`), an assignment of places, the
+/// merge of two records of one person and a campaign's plan.
 pub fn refuse_masked_input(payload: &Payload, role: Role, police_only: impl Fn(&str) -> bool) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let cccd = match payload {
@@ -138,6 +142,30 @@ pub fn refuse_masked_input(payload: &Payload, role: Role, police_only: impl Fn(&
             "police_only",
             "Chỉ công an được phân công địa bàn.",
             "Only the police may assign places.",
+        ));
+    }
+    if matches!(payload, Payload::ReviewResolved(_)) && !(role.is_police() || role == Role::TeamLeader) {
+        errors.push(FieldError::new(
+            "resolution",
+            "police_only",
+            "Chỉ công an và tổ trưởng được xử lý bản ghi cần xem lại.",
+            "Only the police and team leaders settle records flagged for review.",
+        ));
+    }
+    if matches!(payload, Payload::CampaignSet(_)) && !role.is_police() {
+        errors.push(FieldError::new(
+            "quotas",
+            "police_only",
+            "Chỉ công an được lập đợt và giao chỉ tiêu.",
+            "Only the police may set campaigns and quotas.",
+        ));
+    }
+    if matches!(payload, Payload::ResidentsMerged(_)) && !role.is_police() {
+        errors.push(FieldError::new(
+            "merged",
+            "police_only",
+            "Chỉ công an được gộp hai bản ghi của một người.",
+            "Only the police may merge two records of one person.",
         ));
     }
     errors
@@ -254,5 +282,37 @@ mod tests {
         let duplicate =
             Payload::ResidentRemoved(ResidentRemoved { resident_id: Uuid::nil(), reason: "duplicate".into() });
         assert!(refuse_masked_input(&duplicate, Role::Volunteer, none).is_empty(), "other removals are anyone's");
+    }
+
+    #[test]
+    fn only_the_police_merge_two_records_of_one_person() {
+        let none = |_: &str| false;
+        let merge = Payload::ResidentsMerged(crate::event::ResidentsMerged { kept: Uuid::nil(), merged: Uuid::max() });
+        for role in [Role::Volunteer, Role::TeamLeader, Role::Trainer, Role::Admin] {
+            assert_eq!(refuse_masked_input(&merge, role, none)[0].code, "police_only", "{role:?}");
+        }
+        for role in [Role::CommunePolice, Role::ProvincePolice] {
+            assert!(refuse_masked_input(&merge, role, none).is_empty(), "{role:?}");
+        }
+    }
+
+    #[test]
+    fn only_the_police_set_campaigns_and_quotas() {
+        let none = |_: &str| false;
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let plan = Payload::CampaignSet(crate::event::CampaignSet {
+            campaign_id: Uuid::nil(),
+            name: "Đợt 1".into(),
+            place: "03445".into(),
+            starts: day,
+            ends: day,
+            target: None,
+            per_official: Some(10),
+            quotas: vec![],
+        });
+        for role in [Role::Volunteer, Role::TeamLeader, Role::Trainer, Role::Admin] {
+            assert_eq!(refuse_masked_input(&plan, role, none)[0].code, "police_only", "{role:?}");
+        }
+        assert!(refuse_masked_input(&plan, Role::CommunePolice, none).is_empty());
     }
 }

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::Error;
-use crate::event::{Event, HouseholdPatch, Payload, ResidentFields, ResidentPatch};
+use crate::event::{
+    CampaignSet, Event, HouseholdPatch, Payload, QuotaHolder, ResidentFields, ResidentPatch, ResidentsMerged,
+};
 use crate::model::{Assignment, Household, Resident, Review, Visit};
 use crate::places::{Place, PlaceLevel};
 use crate::privacy;
@@ -43,6 +45,15 @@ pub enum Change {
     AddVisit(Visit),
     /// Replace who works where for one user (an office's assignment).
     PutAssignment(Assignment),
+    /// Insert or replace a campaign with its quotas (the office's plan).
+    PutCampaign(CampaignSet),
+    /// Every visit of one person now belongs to another (a merge of two records of one person).
+    MoveVisits {
+        /// The merged record.
+        from: Uuid,
+        /// The record kept.
+        to: Uuid,
+    },
     /// No change to state: the event earned this review (an edit from an old version). The
     /// server answers it as `flagged`.
     Flagged(Review),
@@ -210,7 +221,7 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
             })])
         }
         Payload::ClaimChecked(p) => {
-            let mut resident = existing_resident(view, p.resident_id)?;
+            let mut resident = live_resident(view, p.resident_id)?;
             if !view.visit_exists(p.visit_id)? {
                 return reject("visit_id", "unknown_visit", "Không tìm thấy lượt thăm này.", "Unknown visit.");
             }
@@ -218,6 +229,9 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
             resident.checked_visit = Some(p.visit_id);
             Ok(vec![Change::PutResident(resident)])
         }
+        Payload::ResidentsMerged(p) => merge(view, p),
+        Payload::CampaignSet(p) => campaign(view, p),
+        Payload::ReviewResolved(p) => resolve_review(view, p),
         Payload::ResidentAdded(p) => {
             existing_household(view, p.household_id)?;
             if view.resident(p.resident_id)?.is_some() {
@@ -248,6 +262,7 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
                 removed: None,
                 claim_check: None,
                 checked_visit: None,
+                merged_into: None,
             })])
         }
         Payload::ResidentEdited(p) => {
@@ -265,7 +280,8 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
         }
         Payload::ResidentPatched(p) => resident_patch(view, p, event),
         Payload::VisitRecorded(p) => {
-            let mut resident = existing_resident(view, p.resident_id)?;
+            // a visit to a record since merged lands on the person kept
+            let mut resident = live_resident(view, p.resident_id)?;
             if view.visit_exists(p.visit_id)? {
                 return reject(
                     "visit_id",
@@ -338,7 +354,7 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
             }
             let visit = Visit {
                 id: p.visit_id,
-                resident_id: p.resident_id,
+                resident_id: resident.id,
                 status: p.status,
                 reason_code: p.reason_code.clone(),
                 action: p.action,
@@ -549,6 +565,265 @@ fn existing_resident(view: &impl StateView, id: Uuid) -> Result<Resident, Reduce
         .map_or_else(|| reject("resident_id", "unknown_resident", "Không tìm thấy người này.", "Unknown person."), Ok)
 }
 
+/// The longest campaign window, in days.
+pub const MAX_CAMPAIGN_DAYS: i64 = 366;
+/// The most quotas one campaign gives.
+pub const MAX_QUOTAS: usize = 2_000;
+/// The largest target or quota (a province's campaign).
+pub const MAX_TARGET: u32 = 10_000_000;
+/// The most citizens asked of one official.
+pub const MAX_PER_OFFICIAL: u32 = 1_000;
+
+/// `campaign_set.v1`: a clean name, a known place of commune level or above, a window of at most
+/// [`MAX_CAMPAIGN_DAYS`], numbers in range, each holder once. Whether each hamlet is one of the
+/// campaign's is [`campaign_place_errors`]'s to say where the whole place is known (the server,
+/// the office): a volunteer's phone knows only its own hamlets, and must still apply the plan.
+fn campaign(view: &impl StateView, p: &CampaignSet) -> Result<Vec<Change>, ReduceError> {
+    let mut errors = Vec::new();
+    let mut plan = p.clone();
+    match validate::text_line("name", ("Tên đợt", "campaign name"), &p.name) {
+        Ok(name) if name.is_empty() => {
+            errors.push(FieldError::new("name", "required", "Hãy đặt tên cho đợt.", "Give the campaign a name."))
+        }
+        Ok(name) if name.chars().count() > 100 => errors.push(FieldError::new(
+            "name",
+            "too_long",
+            "Tên đợt dài quá 100 ký tự.",
+            "The campaign name is longer than 100 characters.",
+        )),
+        Ok(name) => plan.name = name,
+        Err(e) => errors.push(e),
+    }
+    match view.place(&p.place)? {
+        Some(place) if place.level != PlaceLevel::Hamlet => {}
+        _ => errors.push(FieldError::new(
+            "place",
+            "unknown_place",
+            format!("Không có xã, huyện hay tỉnh mã {}.", p.place),
+            format!("There is no commune, district or province with code {}.", p.place),
+        )),
+    }
+    let days = (p.ends - p.starts).num_days();
+    if days < 0 {
+        errors.push(FieldError::new(
+            "ends",
+            "ends_before_start",
+            "Ngày kết thúc phải sau ngày bắt đầu.",
+            "The last day must not come before the first.",
+        ));
+    } else if days >= MAX_CAMPAIGN_DAYS {
+        errors.push(FieldError::new(
+            "ends",
+            "too_long",
+            format!("Một đợt dài tối đa {MAX_CAMPAIGN_DAYS} ngày."),
+            format!("A campaign lasts at most {MAX_CAMPAIGN_DAYS} days."),
+        ));
+    }
+    let in_range = |n: Option<u32>, max: u32| n.is_none_or(|n| (1..=max).contains(&n));
+    if !in_range(p.target, MAX_TARGET) {
+        errors.push(FieldError::new(
+            "target",
+            "out_of_range",
+            format!("Chỉ tiêu phải từ 1 đến {MAX_TARGET}."),
+            format!("The target must be between 1 and {MAX_TARGET}."),
+        ));
+    }
+    if !in_range(p.per_official, MAX_PER_OFFICIAL) {
+        errors.push(FieldError::new(
+            "per_official",
+            "out_of_range",
+            format!("Số người mỗi cán bộ hướng dẫn phải từ 1 đến {MAX_PER_OFFICIAL}."),
+            format!("Citizens per official must be between 1 and {MAX_PER_OFFICIAL}."),
+        ));
+    }
+    if p.quotas.len() > MAX_QUOTAS {
+        errors.push(FieldError::new(
+            "quotas",
+            "too_many",
+            format!("Một đợt giao tối đa {MAX_QUOTAS} chỉ tiêu."),
+            format!("A campaign gives at most {MAX_QUOTAS} quotas."),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for quota in &p.quotas {
+        let who = match &quota.holder {
+            QuotaHolder::Place(code) => code.clone(),
+            QuotaHolder::User(id) => id.to_string(),
+        };
+        if !seen.insert(&quota.holder) {
+            errors.push(FieldError::new(
+                "quotas",
+                "duplicate",
+                format!("Chỉ tiêu của {who} được giao hai lần."),
+                format!("{who} is given a quota twice."),
+            ));
+        }
+        if quota.total.is_none() && quota.per_day.is_none()
+            || !in_range(quota.total, MAX_TARGET)
+            || !in_range(quota.per_day, MAX_TARGET)
+        {
+            errors.push(FieldError::new(
+                "quotas",
+                "out_of_range",
+                format!("Chỉ tiêu của {who} phải là số từ 1 đến {MAX_TARGET}."),
+                format!("The quota of {who} must be a number between 1 and {MAX_TARGET}."),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ReduceError::Rejected(errors));
+    }
+    plan.quotas.sort_by(|a, b| a.holder.cmp(&b.holder));
+    Ok(vec![Change::PutCampaign(plan)])
+}
+
+/// `review_resolved.v1`: clears the flag of the household or person named, unless it changed
+/// since the version the reviewer saw.
+fn resolve_review(view: &impl StateView, p: &crate::event::ReviewResolved) -> Result<Vec<Change>, ReduceError> {
+    if !crate::event::REVIEW_RESOLUTIONS.contains(&p.resolution.as_str()) {
+        return reject(
+            "resolution",
+            "unknown_resolution",
+            format!("Cách xử lý \"{}\" không hợp lệ.", p.resolution),
+            format!("\"{}\" is not a resolution.", p.resolution),
+        );
+    }
+    if let Some(mut household) = view.household(p.record_id)? {
+        if household.review.is_none() || household.version > p.base_version {
+            return Ok(vec![]);
+        }
+        household.review = None;
+        return Ok(vec![Change::PutHousehold(household)]);
+    }
+    if let Some(mut resident) = view.resident(p.record_id)? {
+        if resident.review.is_none() || resident.version > p.base_version {
+            return Ok(vec![]);
+        }
+        resident.review = None;
+        return Ok(vec![Change::PutResident(resident)]);
+    }
+    reject("record_id", "unknown_record", "Không tìm thấy bản ghi này.", "Unknown record.")
+}
+
+/// The hamlets of `plan`'s quotas that are not hamlets under its place, as field errors.
+pub fn campaign_place_errors(view: &impl StateView, plan: &CampaignSet) -> Result<Vec<FieldError>, Error> {
+    let mut errors = Vec::new();
+    for quota in &plan.quotas {
+        let QuotaHolder::Place(code) = &quota.holder else { continue };
+        let under = match view.place(code)? {
+            Some(place) if place.level == PlaceLevel::Hamlet => {
+                let mut parent = place.parent_code;
+                let mut found = false;
+                for _ in 0..16 {
+                    match parent {
+                        Some(p) if p == plan.place => {
+                            found = true;
+                            break;
+                        }
+                        Some(p) => parent = view.place(&p)?.and_then(|place| place.parent_code),
+                        None => break,
+                    }
+                }
+                found
+            }
+            _ => false,
+        };
+        if !under {
+            errors.push(FieldError::new(
+                "quotas",
+                "unknown_hamlet",
+                format!("Không có thôn/bản/tổ dân phố mã {code} trong địa bàn của đợt."),
+                format!("There is no hamlet with code {code} in the campaign's place."),
+            ));
+        }
+    }
+    Ok(errors)
+}
+
+/// How many merges a visit follows to the person kept (a merged record merged again).
+const MAX_MERGE_HOPS: usize = 16;
+
+/// The resident `id` names, or the one it was merged into (through merges of merges).
+fn live_resident(view: &impl StateView, id: Uuid) -> Result<Resident, ReduceError> {
+    let mut resident = existing_resident(view, id)?;
+    for _ in 0..MAX_MERGE_HOPS {
+        match resident.merged_into {
+            Some(kept) => resident = existing_resident(view, kept)?,
+            None => return Ok(resident),
+        }
+    }
+    reject("resident_id", "merge_loop", "Chuỗi gộp bản ghi quá dài.", "Too many merges in a row.")
+}
+
+/// `residents_merged.v1`: the kept record takes the other's visits, its furthest outcome (by the
+/// same rule as a visit: state, then visit id), its visit count, the CCCD, phone and spot-check
+/// finding it lacked; the other becomes a tombstone pointing at it.
+fn merge(view: &impl StateView, p: &ResidentsMerged) -> Result<Vec<Change>, ReduceError> {
+    if p.kept == p.merged {
+        return reject(
+            "merged",
+            "same_person",
+            "Không thể gộp một người với chính họ.",
+            "A record cannot merge with itself.",
+        );
+    }
+    let mut kept = existing_resident(view, p.kept)?;
+    let mut merged = existing_resident(view, p.merged)?;
+    if merged.merged_into == Some(kept.id) {
+        return Ok(vec![]); // the same merge again (two office devices)
+    }
+    if kept.removed.is_some() || merged.removed.is_some() {
+        return reject(
+            "merged",
+            "removed",
+            "Một trong hai người đã bị xoá hoặc đã được gộp: không gộp được nữa.",
+            "One of the two was removed or merged already: they cannot be merged.",
+        );
+    }
+    let (kept_home, merged_home) =
+        (existing_household(view, kept.household_id)?, existing_household(view, merged.household_id)?);
+    if kept_home.hamlet_code != merged_home.hamlet_code {
+        return reject(
+            "merged",
+            "different_hamlets",
+            "Chỉ gộp được hai người cùng một thôn/bản/tổ dân phố.",
+            "Only two records in the same hamlet can be merged.",
+        );
+    }
+    let furthest = |r: &Resident| r.status.zip(r.deciding_visit);
+    if furthest(&merged) > furthest(&kept) {
+        kept.status = merged.status;
+        kept.reason_code = merged.reason_code.clone();
+        kept.follow_up = merged.follow_up;
+        kept.deciding_visit = merged.deciding_visit;
+    }
+    kept.visit_count += merged.visit_count;
+    if kept.claim_check.is_none() {
+        kept.claim_check = merged.claim_check;
+        kept.checked_visit = merged.checked_visit;
+    }
+    let mut filled = Vec::new();
+    if kept.cccd.is_none() && merged.cccd.is_some() {
+        kept.cccd = merged.cccd.clone();
+        filled.push("cccd");
+    }
+    if kept.phone.is_none() && merged.phone.is_some() {
+        kept.phone = merged.phone.clone();
+        filled.push("phone");
+    }
+    if !filled.is_empty() {
+        let base = kept.version;
+        stamp(&mut kept.version, &mut kept.review, &mut kept.field_versions, base, &filled);
+    }
+    // the tombstone keeps no outcome: merged before or after its visits, it ends the same
+    merged.removed = Some(crate::event::MERGED.to_owned());
+    merged.merged_into = Some(kept.id);
+    (merged.visit_count, merged.status, merged.reason_code, merged.follow_up) = (0, None, None, None);
+    (merged.deciding_visit, merged.claim_check, merged.checked_visit) = (None, None, None);
+    let (from, to) = (merged.id, kept.id);
+    Ok(vec![Change::PutResident(kept), Change::PutResident(merged), Change::MoveVisits { from, to }])
+}
+
 /// Walks up from a place to its province; `None` if the chain breaks.
 pub fn province_of(view: &impl StateView, code: &str) -> Result<Option<String>, Error> {
     let mut current = view.place(code)?;
@@ -590,6 +865,14 @@ impl Projection {
                 Change::AddVisit(v) => {
                     self.visits.insert(v.id, v);
                 }
+                Change::MoveVisits { from, to } => {
+                    for visit in self.visits.values_mut().filter(|v| v.resident_id == from) {
+                        visit.resident_id = to;
+                    }
+                }
+                // campaigns, like assignments, are plans rather than records: the device keeps
+                // them in its `campaigns` table, the server in its events
+                Change::PutCampaign(_) => {}
                 // who works where is not a record: the device keeps it in its `assignments`
                 // table, the server in the users' scopes
                 Change::PutAssignment(_) | Change::Flagged(_) => {}

@@ -17,6 +17,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_office", include_str!("../../../migrations/server/postgres/0004_office.sql")),
     ("0005_revocation_probe", include_str!("../../../migrations/server/postgres/0005_revocation_probe.sql")),
     ("0006_device_unsent", include_str!("../../../migrations/server/postgres/0006_device_unsent.sql")),
+    ("0007_merge", include_str!("../../../migrations/server/postgres/0007_merge.sql")),
 ];
 
 /// The advisory lock key of a migration run ("gocuamig").

@@ -336,7 +336,22 @@ fn resident_from_row(row: &Row) -> StoreResult<Resident> {
             None => None,
         },
         checked_visit: get(row, 17)?,
+        merged_into: get(row, 18)?,
     })
+}
+
+/// An event selected as `server_seq, id, device_id, seq, author, device_time, payload`.
+fn event_from_row(row: &Row) -> StoreResult<(u64, Event)> {
+    let json: String = get(row, 6)?;
+    let event = Event {
+        id: get(row, 1)?,
+        device_id: get(row, 2)?,
+        seq: to_u64(get(row, 3)?)?,
+        author: get(row, 4)?,
+        device_time: get(row, 5)?,
+        payload: payload(&json)?,
+    };
+    Ok((to_u64(get(row, 0)?)?, event))
 }
 
 fn visit_from_row(row: &Row) -> StoreResult<Visit> {
@@ -881,20 +896,28 @@ impl Events for PgTx<'_> {
                 &[&lo, &hi, &after, &query.include_own, &query.device, &limit],
             )?
         };
-        rows.iter()
-            .map(|row| {
-                let json: String = get(row, 6)?;
-                let event = Event {
-                    id: get(row, 1)?,
-                    device_id: get(row, 2)?,
-                    seq: to_u64(get(row, 3)?)?,
-                    author: get(row, 4)?,
-                    device_time: get(row, 5)?,
-                    payload: payload(&json)?,
-                };
-                Ok((to_u64(get(row, 0)?)?, event))
-            })
-            .collect()
+        rows.iter().map(event_from_row).collect()
+    }
+
+    fn applied_events_at(
+        &mut self,
+        type_name: &str,
+        paths: &[String],
+        after: u64,
+        upto: u64,
+    ) -> StoreResult<Vec<(u64, Event)>> {
+        if paths.is_empty() || upto <= after {
+            return Ok(Vec::new());
+        }
+        // exact places: the pull index's equality range
+        let rows = self.query(
+            "SELECT server_seq, id, device_id, seq, author, device_time, payload FROM events
+             WHERE status = 'applied' AND place_path = ANY($1) AND server_seq > $2 AND server_seq <= $3
+               AND type = $4
+             ORDER BY server_seq",
+            &[&paths, &to_i64(after)?, &to_i64(upto)?, &type_name],
+        )?;
+        rows.iter().map(event_from_row).collect()
     }
 
     fn events_mentioning(&mut self, id: Uuid) -> StoreResult<Vec<MentioningEvent>> {
@@ -952,7 +975,7 @@ macro_rules! resident_select {
         concat!(
             "SELECT id, household_id, full_name, birth_year, sex, cccd, phone, version, review, status,
                     reason_code, follow_up, deciding_visit, visit_count, field_versions, removed, claim_check,
-                    checked_visit FROM residents ",
+                    checked_visit, merged_into FROM residents ",
             $where
         )
     };
@@ -1071,14 +1094,15 @@ impl ProjectionRows for PgTx<'_> {
         let removed: Vec<Option<String>> = rs.iter().map(|r| r.removed.clone()).collect();
         let checks: Vec<Option<&'static str>> = rs.iter().map(|r| r.claim_check.map(CheckOutcome::code)).collect();
         let checked: Vec<Option<Uuid>> = rs.iter().map(|r| r.checked_visit).collect();
+        let merged_into: Vec<Option<Uuid>> = rs.iter().map(|r| r.merged_into).collect();
         self.defer(
             "INSERT INTO residents (id, household_id, full_name, birth_year, sex, cccd, phone, version, review,
                                     status, reason_code, follow_up, deciding_visit, visit_count, field_versions,
-                                    search_key, removed, claim_check, checked_visit)
+                                    search_key, removed, claim_check, checked_visit, merged_into)
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::integer[], $5::text[], $6::text[],
                                   $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::date[],
                                   $13::uuid[], $14::bigint[], $15::text[], $16::text[], $17::text[], $18::text[],
-                                  $19::uuid[])
+                                  $19::uuid[], $20::uuid[])
              ON CONFLICT (id) DO UPDATE SET household_id = excluded.household_id, full_name = excluded.full_name,
                  birth_year = excluded.birth_year, sex = excluded.sex, cccd = excluded.cccd, phone = excluded.phone,
                  version = excluded.version, review = excluded.review, status = excluded.status,
@@ -1086,10 +1110,28 @@ impl ProjectionRows for PgTx<'_> {
                  deciding_visit = excluded.deciding_visit, visit_count = excluded.visit_count,
                  field_versions = excluded.field_versions, search_key = excluded.search_key,
                  removed = excluded.removed, claim_check = excluded.claim_check,
-                 checked_visit = excluded.checked_visit",
+                 checked_visit = excluded.checked_visit, merged_into = excluded.merged_into",
             owned![
-                ids, households, names, years, sexes, cccds, phones, versions, reviews, statuses, reasons, follow_ups,
-                deciding, counts, fvs, keys, removed, checks, checked,
+                ids,
+                households,
+                names,
+                years,
+                sexes,
+                cccds,
+                phones,
+                versions,
+                reviews,
+                statuses,
+                reasons,
+                follow_ups,
+                deciding,
+                counts,
+                fvs,
+                keys,
+                removed,
+                checks,
+                checked,
+                merged_into,
             ],
         )?;
         Ok(())
@@ -1122,6 +1164,17 @@ impl ProjectionRows for PgTx<'_> {
                                   $7::text[], $8::uuid[], $9::uuid[], $10::timestamptz[], $11::text[])",
             owned![ids, residents, statuses, reasons, actions, follow_ups, notes, authors, devices, times, steps],
         )?;
+        Ok(())
+    }
+
+    fn move_visits(&mut self, moves: &[(Uuid, Uuid)]) -> StoreResult<()> {
+        if moves.is_empty() {
+            return Ok(());
+        }
+        // in order: a record merged into one that is merged on in the same batch moves twice
+        for (from, to) in moves {
+            self.defer("UPDATE visits SET resident_id = $2 WHERE resident_id = $1", owned![*from, *to])?;
+        }
         Ok(())
     }
 

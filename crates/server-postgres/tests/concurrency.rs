@@ -263,6 +263,7 @@ fn throughput_of_large_pushes() {
                 removed: None,
                 claim_check: None,
                 checked_visit: None,
+                merged_into: None,
             })
             .collect();
         run_write(&store, |tx| -> StoreResult<()> {

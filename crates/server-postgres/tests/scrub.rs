@@ -170,6 +170,7 @@ fn what_removes_an_erased_value_from_the_files() {
         removed: None,
         claim_check: None,
         checked_visit: None,
+        merged_into: None,
     };
     let visit = Visit {
         id: visit_id,

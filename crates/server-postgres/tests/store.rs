@@ -389,6 +389,7 @@ fn resident(household: &Household, name: &str) -> Resident {
         removed: Some("duplicate".into()),
         claim_check: Some(gocua_core::spotcheck::CheckOutcome::Wrong),
         checked_visit: Some(Uuid::now_v7()),
+        merged_into: Some(Uuid::now_v7()),
     }
 }
 

@@ -95,35 +95,34 @@ impl Events for SqliteTx<'_> {
         for p in q.paths {
             params.push(Box::new(p.clone()));
         }
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(params.iter()), |r| {
-                Ok((
-                    r.get::<_, u64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, u64>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                ))
-            })
-            .map_err(db_error)?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (server_seq, id, device_id, seq, author, device_time, json) = row.map_err(db_error)?;
-            out.push((
-                server_seq,
-                Event {
-                    id: uuid(&id)?,
-                    device_id: uuid(&device_id)?,
-                    seq,
-                    author: uuid(&author)?,
-                    device_time: time(&device_time)?,
-                    payload: payload(&json)?,
-                },
-            ));
+        event_rows(&mut stmt, rusqlite::params_from_iter(params.iter()))
+    }
+
+    fn applied_events_at(
+        &mut self,
+        type_name: &str,
+        paths: &[String],
+        after: u64,
+        upto: u64,
+    ) -> StoreResult<Vec<(u64, Event)>> {
+        if paths.is_empty() || upto <= after {
+            return Ok(vec![]);
         }
-        Ok(out)
+        let places: Vec<String> = (0..paths.len()).map(|i| format!("?{}", i + 4)).collect();
+        let sql = format!(
+            "SELECT server_seq, id, device_id, seq, author, device_time, payload FROM events
+             WHERE status = 'applied' AND server_seq > ?1 AND server_seq <= ?2 AND type = ?3
+               AND place_path IN ({})
+             ORDER BY server_seq",
+            places.join(", ")
+        );
+        let mut stmt = self.tx.prepare_cached(&sql).map_err(db_error)?;
+        let mut params: Vec<Box<dyn rusqlite::ToSql>> =
+            vec![Box::new(after), Box::new(upto), Box::new(type_name.to_owned())];
+        for p in paths {
+            params.push(Box::new(p.clone()));
+        }
+        event_rows(&mut stmt, rusqlite::params_from_iter(params.iter()))
     }
 
     fn events_mentioning(&mut self, id: Uuid) -> StoreResult<Vec<MentioningEvent>> {
@@ -181,4 +180,40 @@ impl Events for SqliteTx<'_> {
     fn count_events(&mut self, status: &str) -> StoreResult<u64> {
         self.tx.query_row("SELECT count(*) FROM events WHERE status = ?1", [status], |r| r.get(0)).map_err(db_error)
     }
+}
+
+/// Reads `(server_seq, id, device_id, seq, author, device_time, payload)` rows as events.
+fn event_rows(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+) -> StoreResult<Vec<(u64, Event)>> {
+    let rows = stmt
+        .query_map(params, |r| {
+            Ok((
+                r.get::<_, u64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, u64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })
+        .map_err(db_error)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (server_seq, id, device_id, seq, author, device_time, json) = row.map_err(db_error)?;
+        out.push((
+            server_seq,
+            Event {
+                id: uuid(&id)?,
+                device_id: uuid(&device_id)?,
+                seq,
+                author: uuid(&author)?,
+                device_time: time(&device_time)?,
+                payload: payload(&json)?,
+            },
+        ));
+    }
+    Ok(out)
 }

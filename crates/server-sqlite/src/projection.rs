@@ -57,6 +57,11 @@ impl ProjectionRows for SqliteTx<'_> {
         projection::apply_changes(self.tx, &changes).map_err(core_error)
     }
 
+    fn move_visits(&mut self, moves: &[(Uuid, Uuid)]) -> StoreResult<()> {
+        let changes: Vec<Change> = moves.iter().map(|&(from, to)| Change::MoveVisits { from, to }).collect();
+        projection::apply_changes(self.tx, &changes).map_err(core_error)
+    }
+
     fn dump_projection(&mut self) -> StoreResult<Projection> {
         projection::dump(self.tx).map_err(core_error)
     }

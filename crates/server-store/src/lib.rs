@@ -315,6 +315,16 @@ pub trait Events {
     /// Applied events after `after` under any of `paths` (place path prefixes), in `server_seq`
     /// order, at most `limit`; without `device`'s own unless `include_own`.
     fn applied_events(&mut self, query: &EventQuery<'_>) -> StoreResult<Vec<(u64, gocua_core::event::Event)>>;
+    /// Applied events of payload type `type_name` placed exactly at one of `paths`, with
+    /// `after < server_seq <= upto`, in `server_seq` order (a campaign set above a phone's own
+    /// places, which its pull carries too).
+    fn applied_events_at(
+        &mut self,
+        type_name: &str,
+        paths: &[String],
+        after: u64,
+        upto: u64,
+    ) -> StoreResult<Vec<(u64, gocua_core::event::Event)>>;
     /// Events whose payload mentions `id` (a resident's or a household's), oldest first.
     fn events_mentioning(&mut self, id: Uuid) -> StoreResult<Vec<MentioningEvent>>;
     /// Replaces the payload of a stored event (an erasure's rewrite).
@@ -339,6 +349,8 @@ pub trait ProjectionRows {
     fn put_residents(&mut self, residents: &[Resident]) -> StoreResult<()>;
     /// Inserts visits.
     fn add_visits(&mut self, visits: &[Visit]) -> StoreResult<()>;
+    /// Moves every visit of each `from` resident to its `to` (merges, in order).
+    fn move_visits(&mut self, moves: &[(Uuid, Uuid)]) -> StoreResult<()>;
     /// The whole projection (tests and checks compare it).
     fn dump_projection(&mut self) -> StoreResult<Projection>;
 }

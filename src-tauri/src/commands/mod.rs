@@ -4,13 +4,17 @@ mod names;
 
 pub use names::COMMANDS;
 
+pub mod campaigns;
 pub mod drafts;
+pub mod duplicates;
 pub mod enrollment;
 pub mod households;
 pub mod import;
 pub mod lock;
 pub mod office;
+pub mod rejected;
 pub mod residents;
+pub mod review;
 pub mod sandbox;
 pub mod spotcheck;
 pub mod sync;

@@ -2,7 +2,7 @@
 // each) and by the crate (tests check them against the capability file and the handler).
 // Keep in step with `generate_handler!` in src/lib.rs.
 /// Every command the UI may invoke.
-pub const COMMANDS: [&str; 43] = [
+pub const COMMANDS: [&str; 53] = [
     "app_info",
     "enroll",
     "list_hamlets",
@@ -18,6 +18,9 @@ pub const COMMANDS: [&str; 43] = [
     "sync_status",
     "sync_now",
     "list_rejected",
+    "resend_rejected",
+    "resend_unchanged",
+    "discard_rejected",
     "export_bundle",
     "enter_sandbox",
     "reset_sandbox",
@@ -46,4 +49,11 @@ pub const COMMANDS: [&str; 43] = [
     "spot_check_current",
     "spot_check_draw",
     "spot_check_record",
+    "duplicate_pairs",
+    "merge_residents",
+    "mark_not_duplicates",
+    "campaign_view",
+    "campaign_save",
+    "review_queue",
+    "resolve_review",
 ];

@@ -1,7 +1,6 @@
-//! The sync bar: status, "Đồng bộ ngay", records the server rejected, and the sneakernet
-//! bundle file for days without signal.
+//! The sync bar: status, "Đồng bộ ngay", and the sneakernet bundle file for days without
+//! signal. The records the server rejected have a screen of their own (`rejected.rs`).
 
-use gocua_core::store::RejectedEvent;
 use tauri::{AppHandle, Manager, Runtime, State};
 use tokio::time::Instant;
 
@@ -31,12 +30,6 @@ pub async fn sync_status(state: State<'_, AppState>) -> Result<SyncView, Command
 pub async fn sync_now(state: State<'_, AppState>) -> Result<(), CommandError> {
     state.sync.nudge();
     Ok(())
-}
-
-/// Local records the server rejected, with reasons.
-#[tauri::command]
-pub async fn list_rejected(state: State<'_, AppState>) -> Result<Vec<RejectedEvent>, CommandError> {
-    state.with_store(|s| s.rejected_events()).await
 }
 
 /// Writes every unsent record into one signed file, encrypted for the server, that can travel

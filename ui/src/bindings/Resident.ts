@@ -79,4 +79,9 @@ claim_check: CheckOutcome | null,
 /**
  * The visit the spot-check checked: the finding holds while it is still the deciding visit.
  */
-checked_visit: string | null, };
+checked_visit: string | null, 
+/**
+ * Set by a merge (`residents_merged.v1`, with `removed = "merged"`): the record this one
+ * became part of. A visit recorded on this one later lands there.
+ */
+merged_into: string | null, };

@@ -10,9 +10,14 @@ export type TodayView = {
  */
 date: string, 
 /**
- * Activations asked for today (set by the volunteer as the team leader gave it).
+ * Activations asked for today: the running campaign's quota for this volunteer or their
+ * hamlet, else the one the volunteer set as the team leader gave it.
  */
 quota: number | null, 
+/**
+ * The quota is the campaign's (the office's), not the volunteer's own.
+ */
+quota_from_campaign: boolean, 
 /**
  * People whose account this volunteer activated today for the first time.
  */

@@ -101,6 +101,25 @@ describe('SyncBar', () => {
     expect(q('#sync-rejected')!.textContent).toContain('Bị từ chối: 1');
   });
 
+  it('opens the rejected records from their count, which drops once they are dealt with', async () => {
+    syncStatus.mockResolvedValue(view({ unsent: 0, rejected: 2 }));
+    const onopenrejected = vi.fn();
+    render(SyncBar, { onopenrejected });
+    await waitFor(() => expect(q('#open-rejected')).not.toBeNull());
+    expect(q('#open-rejected')!.textContent).toBe('Bị từ chối: 2');
+    expect(q('#open-rejected')!.tagName).toBe('BUTTON');
+    (q('#open-rejected') as HTMLButtonElement).click();
+    expect(onopenrejected).toHaveBeenCalledTimes(1);
+    // one corrected and sent again: a new record waits, one fewer is rejected
+    syncStatus.mockResolvedValue(view({ unsent: 1, rejected: 1 }));
+    emitLocalChange();
+    await waitFor(() => expect(q('#open-rejected')!.textContent).toBe('Bị từ chối: 1'));
+    expect(q('#sync-unsent')!.textContent).toBe('Chưa gửi: 1');
+    syncStatus.mockResolvedValue(view({ unsent: 2, rejected: 0 }));
+    emitLocalChange();
+    await waitFor(() => expect(q('#sync-rejected')).toBeNull());
+  });
+
   it('polls every second while syncing and every 3 s otherwise', async () => {
     vi.useFakeTimers();
     syncStatus.mockResolvedValue(view({ phase: 'idle' }));

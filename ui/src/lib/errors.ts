@@ -42,6 +42,16 @@ export function splitCommandError(error: CommandError | unknown, known: readonly
 /** No errors. */
 export const NO_ERRORS: FormErrors = { fields: [], other: [], message: null };
 
+/** Field errors a form opens with (the server's reasons for a record it rejected), split as
+ *  after a failed save: those about `known` fields at their fields, the rest above the button. */
+export function shownErrors(errors: readonly FieldError[], known: readonly string[]): FormErrors {
+  return {
+    fields: errors.filter((f) => known.includes(f.field)),
+    other: errors.filter((f) => !known.includes(f.field)),
+    message: null,
+  };
+}
+
 /** After a failed save, moves focus (and the view) to the form's first invalid field or its
  * form-level error, once the DOM shows them. `form` is a CSS selector of the form's root. */
 export function focusFirstError(form: string): void {

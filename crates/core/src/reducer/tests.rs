@@ -456,6 +456,78 @@ fn a_person_s_tombstone_marks_them_removed_once_and_later_visits_are_still_kept(
     assert!(err.is_err(), "an unknown person cannot be removed");
 }
 
+fn merged(kept: Uuid, merged: Uuid) -> Payload {
+    Payload::ResidentsMerged(crate::event::ResidentsMerged { kept, merged })
+}
+
+#[test]
+fn a_merge_gives_the_kept_record_every_visit_the_furthest_outcome_and_what_it_lacked() {
+    let mut w = World::new();
+    let (typed_home, imported_home) = (w.household(), w.household());
+    let typed = w.resident(typed_home);
+    let imported = w.resident(imported_home);
+    // the imported record has no phone; the typed one was visited twice, once activated
+    w.apply(Payload::ResidentPatched(ResidentPatch {
+        resident_id: imported,
+        base_version: 1,
+        phone: Some(String::new()),
+        ..Default::default()
+    }))
+    .unwrap();
+    w.visit(typed, FunnelState::NotRegistered, Some("absent_unreachable"), None).unwrap();
+    w.visit(typed, FunnelState::ActivatedLevel2, None, None).unwrap();
+    w.visit(imported, FunnelState::ApprovedNotActivated, None, None).unwrap();
+    assert_eq!(merged(imported, typed).schema(), 7, "older apps cannot read it");
+
+    w.apply(merged(imported, typed)).unwrap();
+    let p = &w.state.projection;
+    let (kept, gone) = (&p.residents[&imported], &p.residents[&typed]);
+    assert_eq!((kept.status, kept.visit_count), (Some(FunnelState::ActivatedLevel2), 3));
+    assert_eq!(kept.phone.as_deref(), Some("0912345678"), "the phone it lacked");
+    assert_eq!(kept.reason_code, None);
+    assert_eq!((gone.removed.as_deref(), gone.merged_into, gone.visit_count), (Some("merged"), Some(imported), 0));
+    assert!(p.visits.values().all(|v| v.resident_id == imported), "every visit is the kept person's");
+
+    // a phone that had not heard of the merge records a visit on the merged record
+    w.visit(typed, FunnelState::NotRegistered, Some("absent_unreachable"), None).unwrap();
+    let p = &w.state.projection;
+    assert_eq!(p.residents[&imported].visit_count, 4);
+    assert_eq!(p.residents[&typed].visit_count, 0);
+    assert_eq!(p.visits.len(), 4);
+    assert!(p.visits.values().all(|v| v.resident_id == imported));
+
+    // the same merge again changes nothing; the other way round, or a record with itself, is refused
+    let before = w.state.projection.clone();
+    w.apply(merged(imported, typed)).unwrap();
+    assert_eq!(w.state.projection, before);
+    assert_eq!(codes(&w.apply(merged(typed, imported)).unwrap_err()), ["removed"]);
+    assert_eq!(codes(&w.apply(merged(imported, imported)).unwrap_err()), ["same_person"]);
+}
+
+#[test]
+fn a_merge_of_merges_follows_to_the_person_kept_and_other_hamlets_are_refused() {
+    let mut w = World::new();
+    let home = w.household();
+    let (a, b, c) = (w.resident(home), w.resident(home), w.resident(home));
+    w.apply(merged(b, a)).unwrap();
+    w.apply(merged(c, b)).unwrap();
+    w.visit(a, FunnelState::ActivatedLevel1, None, None).unwrap();
+    let p = &w.state.projection;
+    assert_eq!((p.residents[&c].visit_count, p.residents[&c].status), (1, Some(FunnelState::ActivatedLevel1)));
+    assert_eq!(p.residents[&c].cccd.as_deref(), Some("012189000123"));
+
+    let elsewhere = Uuid::now_v7();
+    w.apply(Payload::HouseholdCreated(HouseholdCreated {
+        household_id: elsewhere,
+        hamlet_code: "03445-02".into(),
+        address: "Số 9".into(),
+        head_name: "Lò Văn Khác".into(),
+    }))
+    .unwrap();
+    let d = w.resident(elsewhere);
+    assert_eq!(codes(&w.apply(merged(c, d)).unwrap_err()), ["different_hamlets"]);
+}
+
 #[test]
 fn an_assignment_names_known_hamlets_or_communes_sorted_and_nothing_else() {
     let user = Uuid::now_v7();
@@ -553,5 +625,41 @@ proptest! {
             visits.swap(i, shuffle.below(i as u64 + 1) as usize);
         }
         prop_assert_eq!(forward, run(&visits));
+    }
+
+    /// A merge commutes with the visits: merged before or after them, the kept person ends with
+    /// every visit and the same outcome.
+    #[test]
+    fn a_merge_commutes_with_visits(seed in any::<u64>(), at in 0usize..13) {
+        let mut rng = Rng::new(seed);
+        let (_, residents, setup) = fixtures::household_payloads(&mut rng, "03445-02", 2);
+        let (kept, gone) = (residents[0], residents[1]);
+        let reasons = ["absent_unreachable", "refused", "other"];
+        let visits: Vec<_> = (0..12)
+            .map(|_| {
+                let who = if rng.below(2) == 0 { kept } else { gone };
+                fixtures::visit_payload(&mut rng, who, &reasons)
+            })
+            .collect();
+        let device = Uuid::now_v7();
+        let run = |merge_at: Option<usize>| {
+            let mut s = state();
+            let mut events: Vec<Payload> = setup.iter().chain(&visits).cloned().collect();
+            if let Some(at) = merge_at {
+                events.insert(setup.len() + at, merged(kept, gone));
+            }
+            for (i, p) in events.into_iter().enumerate() {
+                s.apply(&fixtures::event(device, device, i as u64 + 1, p)).unwrap();
+            }
+            s.projection
+        };
+        let (merged_first, merged_at) = (run(Some(0)), run(Some(at.min(visits.len()))));
+        prop_assert_eq!(&merged_first, &merged_at);
+        prop_assert!(merged_at.visits.values().all(|v| v.resident_id == kept));
+        prop_assert_eq!(merged_at.residents[&kept].visit_count, 12);
+        // the outcome is the one both records' visits together decide
+        let apart = run(None);
+        let best = |p: &Projection, ids: &[Uuid]| ids.iter().map(|id| p.residents[id].status.zip(p.residents[id].deciding_visit)).max().flatten();
+        prop_assert_eq!(merged_at.residents[&kept].status.zip(merged_at.residents[&kept].deciding_visit), best(&apart, &[kept, gone]));
     }
 }

@@ -93,7 +93,8 @@ fn field_versions_json(map: &BTreeMap<String, u32>) -> Result<String, Error> {
 
 /// The resident columns [`resident_from_row`] reads, in its order.
 pub const RESIDENT_COLUMNS: &str = "id, household_id, full_name, birth_year, sex, cccd, phone, version, review, \
-     status, reason_code, follow_up, deciding_visit, visit_count, field_versions, removed, claim_check, checked_visit";
+     status, reason_code, follow_up, deciding_visit, visit_count, field_versions, removed, claim_check, checked_visit, \
+     merged_into";
 
 /// Maps a row selected with the resident columns.
 pub fn resident_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Resident> {
@@ -120,6 +121,7 @@ pub fn resident_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Resident> 
             None => None,
         },
         checked_visit: opt_uuid_at(row, 17)?,
+        merged_into: opt_uuid_at(row, 18)?,
     })
 }
 
@@ -225,7 +227,7 @@ pub fn apply_changes(conn: &Connection, changes: &[Change]) -> Result<(), Error>
             Change::PutResident(r) => {
                 conn.prepare_cached(&format!(
                     "INSERT OR REPLACE INTO residents ({RESIDENT_COLUMNS}, search_key)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
                 ))?
                 .execute(params![
                     r.id.to_string(),
@@ -246,6 +248,7 @@ pub fn apply_changes(conn: &Connection, changes: &[Change]) -> Result<(), Error>
                     r.removed,
                     r.claim_check.map(CheckOutcome::code),
                     r.checked_visit.map(|v| v.to_string()),
+                    r.merged_into.map(|v| v.to_string()),
                     fold(&r.full_name),
                 ])?;
             }
@@ -277,16 +280,35 @@ pub fn apply_changes(conn: &Connection, changes: &[Change]) -> Result<(), Error>
                     a.assigned_by.to_string()
                 ])?;
             }
+            Change::PutCampaign(c) => {
+                conn.prepare_cached(
+                    "INSERT OR REPLACE INTO campaigns (id, place, starts, ends, plan) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![
+                    c.campaign_id.to_string(),
+                    c.place,
+                    c.starts.to_string(),
+                    c.ends.to_string(),
+                    serde_json::to_string(c)?,
+                ])?;
+            }
+            Change::MoveVisits { from, to } => {
+                conn.prepare_cached("UPDATE visits SET resident_id = ?2 WHERE resident_id = ?1")?
+                    .execute(params![from.to_string(), to.to_string()])?;
+            }
             Change::Flagged(_) => {}
         }
     }
     Ok(())
 }
 
-/// Empties a device's projection, the office's assignments included (before replaying the event
-/// log in a new order).
+/// Empties a device's projection, the office's assignments and the campaigns included (before
+/// replaying the event log in a new order).
 pub fn clear(conn: &Connection) -> Result<(), Error> {
-    conn.execute_batch("DELETE FROM visits; DELETE FROM residents; DELETE FROM households; DELETE FROM assignments;")?;
+    conn.execute_batch(
+        "DELETE FROM visits; DELETE FROM residents; DELETE FROM households; DELETE FROM assignments;
+         DELETE FROM campaigns;",
+    )?;
     Ok(())
 }
 

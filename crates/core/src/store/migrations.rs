@@ -21,11 +21,14 @@ pub const COMMON_WITHHELD_REASON: &str = include_str!("../../../../migrations/co
 /// Schema 6 (the office, issue 14): removed people and spot-check findings, shared, applied last.
 pub const COMMON_OFFICE: &str = include_str!("../../../../migrations/common/0006_office.sql");
 
+/// Schema 7: a merged person's record points at the one kept, shared, applied last.
+pub const COMMON_MERGE: &str = include_str!("../../../../migrations/common/0007_merge.sql");
+
 /// When the phone learned that the server has an event, which retention ages it by (issue 6).
 const ACKNOWLEDGED_AT: &str = include_str!("../../../../migrations/device/0008_acknowledged_at.sql");
 
 /// The device's own migrations, applied after [`COMMON`].
-const DEVICE: [&str; 13] = [
+const DEVICE: [&str; 17] = [
     include_str!("../../../../migrations/device/0001_device.sql"),
     COMMON_REVIEW,
     include_str!("../../../../migrations/device/0002_server_order.sql"),
@@ -39,6 +42,10 @@ const DEVICE: [&str; 13] = [
     ACKNOWLEDGED_AT,
     COMMON_OFFICE,
     include_str!("../../../../migrations/device/0009_office.sql"),
+    include_str!("../../../../migrations/device/0010_rejected.sql"),
+    COMMON_MERGE,
+    include_str!("../../../../migrations/device/0011_merge.sql"),
+    include_str!("../../../../migrations/device/0012_campaigns.sql"),
 ];
 
 /// The full, ordered list for the device store.

@@ -1,13 +1,16 @@
 //! The device store: the event log, the outbox, the projection and sync state in one SQLite file.
 
 pub mod assignments;
+pub mod campaigns;
 pub mod cipher;
 pub mod drafts;
 pub mod duplicates;
 pub mod imports;
 pub mod migrations;
 mod queries;
+pub mod rejected;
 pub mod retention;
+pub mod review;
 pub mod sandbox;
 pub mod spotcheck;
 pub mod team;
@@ -607,7 +610,7 @@ impl DeviceStore {
     /// What the sync bar shows.
     pub fn sync_status(&self) -> Result<SyncStatus, Error> {
         let rejected = self.conn.query_row(
-            "SELECT count(*) FROM events WHERE origin = 'local' AND sync_state = 'rejected'",
+            "SELECT count(*) FROM events WHERE origin = 'local' AND sync_state = 'rejected' AND resolved_by IS NULL",
             [],
             |r| r.get(0),
         )?;
@@ -635,11 +638,12 @@ impl DeviceStore {
         Ok(out)
     }
 
-    /// Local events the server rejected.
+    /// Local events the server rejected that wait for a person (not yet corrected, sent again
+    /// or given up: see [`rejected`]).
     pub fn rejected_events(&self) -> Result<Vec<RejectedEvent>, Error> {
         let mut stmt = self.conn.prepare(
             "SELECT payload, id, device_id, seq, author, device_time, reject_errors FROM events
-             WHERE origin = 'local' AND sync_state = 'rejected' ORDER BY seq",
+             WHERE origin = 'local' AND sync_state = 'rejected' AND resolved_by IS NULL ORDER BY seq",
         )?;
         let rows = stmt.query_map([], |row| Ok((event_from_row(row)?, row.get::<_, Option<String>>(6)?)))?;
         let mut out = Vec::new();

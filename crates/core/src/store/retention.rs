@@ -10,7 +10,8 @@
 //!
 //! The projection is rebuilt from the event log whenever the server's order demands it
 //! (`replay_log`), so purged events cannot simply vanish: they are first folded into a
-//! baseline (`base_households`, `base_residents`, `base_visits`, `base_assignments`, the
+//! baseline (`base_households`, `base_residents`, `base_visits`, `base_assignments`,
+//! `base_campaigns`, the
 //! projection's own columns)
 //! that every replay starts from. The fold runs on copies in TEMP tables, so a purge never
 //! rewrites what the phone shows. Only a prefix of the server's order is ever folded, and only
@@ -38,7 +39,7 @@ const META_SEQ_FLOOR: &str = "seq_floor";
 pub(super) const META_PULL_OWN: &str = "pull_own";
 
 /// The projection's tables, parents first.
-const PROJECTION: [&str; 4] = ["households", "residents", "visits", "assignments"];
+const PROJECTION: [&str; 5] = ["households", "residents", "visits", "assignments", "campaigns"];
 
 /// A projection table's key column.
 fn key_of(table: &str) -> &'static str {

@@ -50,8 +50,11 @@ pub struct FollowUp {
 pub struct TodayView {
     /// The volunteer's date.
     pub date: NaiveDate,
-    /// Activations asked for today (set by the volunteer as the team leader gave it).
+    /// Activations asked for today: the running campaign's quota for this volunteer or their
+    /// hamlet, else the one the volunteer set as the team leader gave it.
     pub quota: Option<u32>,
+    /// The quota is the campaign's (the office's), not the volunteer's own.
+    pub quota_from_campaign: bool,
     /// People whose account this volunteer activated today for the first time.
     pub activated: u32,
     /// People this volunteer visited today.
@@ -135,9 +138,11 @@ impl DeviceStore {
                 })
             })?
             .collect::<Result<_, _>>()?;
+        let given = self.campaign_daily_quota(date)?;
         Ok(TodayView {
             date,
-            quota: self.daily_quota()?,
+            quota_from_campaign: given.is_some(),
+            quota: given.or(self.daily_quota()?),
             activated,
             visited,
             follow_ups,

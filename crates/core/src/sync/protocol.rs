@@ -17,8 +17,9 @@ use crate::validate::FieldError;
 /// pull pages in runs (`wire::PullBody`), `dcz`-compressed when the app names its dictionary;
 /// schema 6 people's tombstones (`resident_removed.v1`) and the undo of an import (the removal
 /// reason `import_undone`), which an older app cannot apply: the server tells it to update when
-/// a page would hold one.
-pub const SCHEMA_VERSION: u32 = 6;
+/// a page would hold one; schema 7 the merge of two records of one person
+/// (`residents_merged.v1`).
+pub const SCHEMA_VERSION: u32 = 7;
 /// The version of this build, sent with every request.
 pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The most events a device sends in one push.

@@ -32,6 +32,7 @@ pub struct BatchView<'t> {
     put_households: Vec<Uuid>,
     put_residents: Vec<Uuid>,
     new_visits: Vec<Visit>,
+    moved_visits: Vec<(Uuid, Uuid)>,
 }
 
 impl std::fmt::Debug for BatchView<'_> {
@@ -54,6 +55,9 @@ fn ids_of(payload: &Payload) -> (Option<Uuid>, Option<Uuid>, Option<Uuid>) {
         Payload::ResidentRemoved(p) => (None, Some(p.resident_id), None),
         Payload::AssignmentSet(_) => (None, None, None),
         Payload::ClaimChecked(p) => (None, Some(p.resident_id), Some(p.visit_id)),
+        Payload::ResidentsMerged(p) => (None, Some(p.kept), None),
+        Payload::CampaignSet(_) => (None, None, None),
+        Payload::ReviewResolved(p) => (Some(p.record_id), Some(p.record_id), None),
         Payload::VisitRecorded(p) => (None, Some(p.resident_id), Some(p.visit_id)),
     }
 }
@@ -119,6 +123,7 @@ impl<'t> BatchView<'t> {
             put_households: Vec::new(),
             put_residents: Vec::new(),
             new_visits: Vec::new(),
+            moved_visits: Vec::new(),
         })
     }
 
@@ -193,14 +198,16 @@ impl<'t> BatchView<'t> {
                     self.visits.get_mut().insert(v.id, true);
                     self.new_visits.push(v.clone());
                 }
+                Change::MoveVisits { from, to } => self.moved_visits.push((*from, *to)),
                 // applied to the user's scope after the flush (`push::ingest`)
-                Change::PutAssignment(_) | Change::Flagged(_) => {}
+                // a campaign is read from the events (`pull`, above a phone's own places)
+                Change::PutAssignment(_) | Change::PutCampaign(_) | Change::Flagged(_) => {}
             }
         }
     }
 
     /// Writes the batch's changes: households, then residents, then visits (each refers to the
-    /// one before).
+    /// one before), then the visits merges move.
     pub fn flush(self) -> StoreResult<&'t mut dyn Tx> {
         let households = self.households.into_inner();
         let residents = self.residents.into_inner();
@@ -217,6 +224,9 @@ impl<'t> BatchView<'t> {
         }
         if !self.new_visits.is_empty() {
             tx.add_visits(&self.new_visits)?;
+        }
+        if !self.moved_visits.is_empty() {
+            tx.move_visits(&self.moved_visits)?;
         }
         Ok(tx)
     }

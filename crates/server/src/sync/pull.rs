@@ -98,6 +98,25 @@ fn reset_answer(epoch: String, scope: Option<ScopePlaces>) -> PullResponse {
     }
 }
 
+/// The places strictly above any of `paths` and not under another of them: `/01/03445/03445-01/`
+/// has `/01/` and `/01/03445/`.
+fn ancestors(paths: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for path in paths {
+        let mut end = 1; // past the leading '/'
+        while let Some(next) = path[end..].find('/') {
+            end += next + 1;
+            let above = &path[..end];
+            if above.len() < path.len() && !paths.iter().any(|p| above.starts_with(p.as_str())) {
+                out.push(above.to_owned());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 fn read_page(tx: &mut dyn Tx, device: &AuthDevice, query: &PullQuery) -> Result<Page, Error> {
     let (cursor, place, own) = (query.cursor, query.place.as_deref(), query.own);
     let (device_epoch, device_scope) = (query.epoch.as_deref(), query.scope.as_deref());
@@ -153,6 +172,21 @@ fn read_page(tx: &mut dyn Tx, device: &AuthDevice, query: &PullQuery) -> Result<
     // quiet still learns how far the server's order goes (its retention purge needs that)
     let seen = if has_more { 0 } else { last };
     let next = events.last().map_or(cursor, |e| e.server_seq).max(seen).max(cursor);
+    // campaigns set above the phone's own places (its commune's, its province's) come with them:
+    // a volunteer's phone shows the quota it was given, offline
+    let above = ancestors(&paths);
+    let campaigns = tx.applied_events_at(gocua_core::event::CAMPAIGN_SET, &above, cursor, next)?;
+    if !campaigns.is_empty() {
+        let mine = |e: &gocua_core::event::Event| !own && e.device_id == device.device_id;
+        events.extend(
+            campaigns
+                .into_iter()
+                .filter(|(_, e)| !mine(e))
+                .map(|(server_seq, event)| PulledEvent { server_seq, event }),
+        );
+        events.sort_by_key(|e| e.server_seq);
+        events.dedup_by_key(|e| e.server_seq);
+    }
     let mut authors: Vec<Uuid> = events.iter().map(|e| e.event.author).collect();
     authors.sort();
     authors.dedup();

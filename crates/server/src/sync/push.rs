@@ -264,6 +264,12 @@ fn ingest_one(
             return rejected(event, errors, now, true);
         }
     }
+    if let Payload::CampaignSet(plan) = &event.payload {
+        let errors = gocua_core::reducer::campaign_place_errors(&*view, plan)?;
+        if !errors.is_empty() {
+            return rejected(event, errors, now, true);
+        }
+    }
     match reduce(&*view, event) {
         Ok(changes) => {
             let mut flags: Vec<Flag> = changes
@@ -396,6 +402,13 @@ fn event_place(view: &BatchView<'_>, event: &Event) -> Result<Option<String>, go
         Payload::ResidentPatched(p) => resident_household(p.resident_id),
         Payload::ResidentRemoved(p) => resident_household(p.resident_id),
         Payload::ClaimChecked(p) => resident_household(p.resident_id),
+        // both records are in one hamlet (the reducer's rule)
+        Payload::ResidentsMerged(p) => resident_household(p.kept),
+        Payload::CampaignSet(p) => Ok(view.place(&p.place)?.map(|place| place.code)),
+        Payload::ReviewResolved(p) => match household(p.record_id)? {
+            Some(hamlet) => Ok(Some(hamlet)),
+            None => resident_household(p.record_id),
+        },
         Payload::AssignmentSet(p) => match p.places.first() {
             Some(code) => Ok(view.place(code)?.map(|place| match (place.level, place.parent_code) {
                 (PlaceLevel::Hamlet, Some(commune)) => commune,
