@@ -536,7 +536,7 @@ describe('App', () => {
     cleanup();
     const leader = { ...enrollment, user_name: 'Hà Văn Tổ', role: 'team_leader' };
     backend.set('app_info', () => ({ enrollment: leader, default_server_url: null, version: '0.1.0', retention_days: RETENTION, lock: LOCK, sandbox: false }));
-    const member = (name: string, today: number, behind: boolean) => ({
+    const member = (name: string, today: number, behind: boolean, quota = 2) => ({
       user_id: name,
       name,
       role: 'volunteer',
@@ -544,6 +544,7 @@ describe('App', () => {
       activated_total: today + 5,
       visited_today: today + 1,
       follow_ups_due: 0,
+      quota_today: quota,
       behind,
       checked: behind ? 0 : 3,
       confirmed: behind ? 0 : 2,
@@ -552,7 +553,7 @@ describe('App', () => {
     backend.set('get_team', () => ({
       date: '2026-11-22',
       quota: 2,
-      members: [member('Mùa A Mỏ', 0, true), member('Lò Thị Lan', 2, false)],
+      members: [member('Mùa A Mỏ', 0, true), member('Lò Thị Lan', 2, false), member('Giàng A Dũng', 1, true, 3)],
       activated_today: 2,
       activated_total: 12,
     }));
@@ -561,6 +562,8 @@ describe('App', () => {
     await need('#team-title');
     await waitFor(() => expect(q('#team-behind')!.textContent).toContain('Mùa A Mỏ'));
     expect(q('#team-behind')!.textContent).toContain('0/2');
+    // the office's campaign asks Dũng for 3 a day: his own number, not the leader's
+    expect(q("#team-behind [data-id='Giàng A Dũng']")!.textContent).toContain('1/3');
     expect(q('#team-on-track')!.textContent).toContain('Lò Thị Lan');
     expect(q('#team-activated')!.textContent).toContain('2 hôm nay · 12 cả đợt');
     // the spot-check's findings on each person's claims

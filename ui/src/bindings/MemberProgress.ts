@@ -34,6 +34,11 @@ visited_today: number,
  */
 follow_ups_due: number, 
 /**
+ * Activations asked of them today: their quota in the running campaign, else the leader's
+ * daily quota.
+ */
+quota_today: number | null, 
+/**
  * Below today's quota.
  */
 behind: boolean, 

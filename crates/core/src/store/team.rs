@@ -32,6 +32,9 @@ pub struct MemberProgress {
     pub visited_today: u32,
     /// People due a return visit whose last deciding visit was theirs.
     pub follow_ups_due: u32,
+    /// Activations asked of them today: their quota in the running campaign, else the leader's
+    /// daily quota.
+    pub quota_today: Option<u32>,
     /// Below today's quota.
     pub behind: bool,
     /// Their claimed activations the police spot-checked (`crate::spotcheck`).
@@ -69,6 +72,7 @@ fn member<'a>(members: &'a mut BTreeMap<String, MemberProgress>, id: &str) -> Re
         activated_total: 0,
         visited_today: 0,
         follow_ups_due: 0,
+        quota_today: None,
         behind: false,
         checked: 0,
         confirmed: 0,
@@ -143,9 +147,24 @@ impl DeviceStore {
         if let Some(m) = members.get_mut(&me.user_id.to_string()) {
             (m.name, m.role) = (me.user_name.clone(), Some(me.role));
         }
+        // the office's quota for a person, in the campaign running today, comes before the leader's
+        let given: BTreeMap<Uuid, u32> = self
+            .current_campaign(date)?
+            .filter(|c| c.starts <= date && date <= c.ends)
+            .map(|c| {
+                c.quotas
+                    .into_iter()
+                    .filter_map(|q| match q.holder {
+                        crate::event::QuotaHolder::User(id) => q.per_day.map(|n| (id, n)),
+                        crate::event::QuotaHolder::Place(_) => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut members: Vec<MemberProgress> = members.into_values().collect();
         for m in &mut members {
-            m.behind = quota.is_some_and(|q| m.activated_today < q);
+            m.quota_today = given.get(&m.user_id).copied().or(quota);
+            m.behind = m.quota_today.is_some_and(|q| m.activated_today < q);
         }
         members.sort_by(|a, b| (!a.behind, a.activated_today, &a.name).cmp(&(!b.behind, b.activated_today, &b.name)));
         Ok(TeamView {
@@ -225,5 +244,41 @@ mod tests {
             "who is behind comes first"
         );
         assert!(view.members.iter().any(|p| p.name == "Tổ trưởng Hà"), "the leader counts too");
+        assert_eq!((l.quota_today, m.quota_today), (Some(2), Some(2)));
+
+        // the office's campaign asks Lan for 3 a day: she is behind now, Mỏ keeps the leader's 2
+        let day = |d: &str| d.parse::<chrono::NaiveDate>().unwrap();
+        let plan = crate::event::CampaignSet {
+            campaign_id: Uuid::now_v7(),
+            name: "Cao điểm".into(),
+            place: "03445".into(),
+            starts: day("2026-11-20"),
+            ends: day("2026-12-20"),
+            target: None,
+            per_official: Some(10),
+            quotas: vec![crate::event::Quota {
+                holder: crate::event::QuotaHolder::User(lan),
+                total: None,
+                per_day: Some(3),
+            }],
+        };
+        let event = fixtures::event(Uuid::now_v7(), Uuid::now_v7(), 1, Payload::CampaignSet(plan));
+        let page = PullResponse {
+            events: vec![PulledEvent { server_seq: 100, event }],
+            cursor: 100,
+            epoch: "db".into(),
+            ..PullResponse::default()
+        };
+        store.apply_pull_page(&page).unwrap();
+        let view = store.team(day("2026-11-22"), VIETNAM_UTC_OFFSET_MINUTES).unwrap();
+        let (l, m) = (row_of(&view, "Lò Thị Lan"), row_of(&view, "Mùa A Mỏ"));
+        assert_eq!((l.quota_today, l.behind), (Some(3), true), "the campaign's quota for her");
+        assert_eq!((m.quota_today, m.behind), (Some(2), true), "the leader's for him");
+        let outside = store.team(day("2026-12-21"), VIETNAM_UTC_OFFSET_MINUTES).unwrap();
+        assert_eq!(row_of(&outside, "Lò Thị Lan").quota_today, Some(2), "after the campaign, the leader's again");
+    }
+
+    fn row_of(view: &TeamView, name: &str) -> MemberProgress {
+        view.members.iter().find(|m| m.name == name).unwrap().clone()
     }
 }
