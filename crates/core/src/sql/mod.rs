@@ -15,6 +15,17 @@ pub fn activated_states() -> String {
     codes.join(", ")
 }
 
+/// Each person's first activation as a subquery of `(resident_id, author, at)`: the activated
+/// visit with the earliest device time (SQLite returns the author of the `min()` row). A person
+/// counts once, on that day and for that author, toward quotas and the team's view.
+pub fn first_activations() -> String {
+    format!(
+        "SELECT resident_id, author, min(device_time) AS at FROM visits
+         WHERE status IN ({}) GROUP BY resident_id",
+        activated_states()
+    )
+}
+
 /// Per-connection settings: WAL, `synchronous=FULL` (a confirmed write survives power loss),
 /// foreign keys on, and a busy timeout so a second connection waits instead of failing.
 pub fn configure(conn: &Connection) -> rusqlite::Result<()> {

@@ -112,11 +112,9 @@ impl DeviceStore {
         let (window_start, _) = day_bounds(plan.starts, utc_offset_minutes);
         let (_, window_end) = day_bounds(plan.ends, utc_offset_minutes);
         let (today_start, today_end) = day_bounds(date, utc_offset_minutes);
-        let activated = crate::sql::activated_states();
+        let firsts = crate::sql::first_activations();
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT f.author, h.hamlet_code, f.at FROM (
-                 SELECT resident_id, author, min(device_time) AS at FROM visits
-                 WHERE status IN ({activated}) GROUP BY resident_id) f
+            "SELECT f.author, h.hamlet_code, f.at FROM ({firsts}) f
              JOIN residents r ON r.id = f.resident_id JOIN households h ON h.id = r.household_id
              WHERE r.removed IS NULL AND h.removed IS NULL AND f.at >= ?1 AND f.at < ?2"
         ))?;
@@ -174,11 +172,9 @@ impl DeviceStore {
 
     /// The people `user` guided to their first activation between the bounds, newest first.
     fn guided(&self, user: Uuid, from: &str, until: &str) -> Result<Vec<GuidedPerson>, Error> {
-        let activated = crate::sql::activated_states();
+        let firsts = crate::sql::first_activations();
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT r.id, r.full_name, r.birth_year, h.head_name, h.hamlet_code, r.status, f.at FROM (
-                 SELECT resident_id, author, min(device_time) AS at FROM visits
-                 WHERE status IN ({activated}) GROUP BY resident_id) f
+            "SELECT r.id, r.full_name, r.birth_year, h.head_name, h.hamlet_code, r.status, f.at FROM ({firsts}) f
              JOIN residents r ON r.id = f.resident_id JOIN households h ON h.id = r.household_id
              WHERE r.removed IS NULL AND h.removed IS NULL AND f.author = ?1 AND f.at >= ?2 AND f.at < ?3
              ORDER BY f.at DESC, r.id"

@@ -87,14 +87,9 @@ impl DeviceStore {
         let me = self.require_enrollment()?;
         let (start, end) = day_bounds(date, utc_offset_minutes);
         let quota = self.daily_quota()?;
-        let activated = crate::sql::activated_states();
         let mut members: BTreeMap<String, MemberProgress> = BTreeMap::new();
         member(&mut members, &me.user_id.to_string())?;
-        // each person's first activation (SQLite returns the author of the min() row)
-        let firsts = format!(
-            "SELECT resident_id, author, min(device_time) AS at FROM visits
-             WHERE status IN ({activated}) GROUP BY resident_id"
-        );
+        let firsts = crate::sql::first_activations();
         let mut stmt = self
             .conn
             .prepare(&format!("SELECT author, count(*), sum(at >= ?1 AND at < ?2) FROM ({firsts}) GROUP BY author"))?;
