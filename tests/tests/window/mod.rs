@@ -275,8 +275,15 @@ pub async fn both_languages(c: &Client, name: &str) {
 pub async fn pick_file(c: &Client, path: &std::path::Path, bytes: &[u8]) {
     let input = css(c, "#import-file").await;
     if input.send_keys(&path.display().to_string()).await.is_ok() {
-        let picked = c.execute("return document.querySelector('#import-file')?.files?.length ?? 0;", vec![]).await;
-        if picked.ok().and_then(|v| v.as_u64()).unwrap_or(0) > 0 {
+        // a small file is read at once and the screen moves on, taking the input away with it
+        let picked = c
+            .execute(
+                "const input = document.querySelector('#import-file');
+                 return !input || input.disabled || input.files.length > 0;",
+                vec![],
+            )
+            .await;
+        if picked.ok().and_then(|v| v.as_bool()).unwrap_or(false) {
             eprintln!("[window test] file picked through the input");
             return;
         }
