@@ -496,6 +496,7 @@ pub async fn police_recorded_sentinel_visit(
                 follow_up,
                 steps: vec![],
                 note: Some(note.into()),
+                position: None,
             }))
             .expect("the police record any reason");
         resident
@@ -529,6 +530,7 @@ pub fn claim_activations(
                 follow_up: None,
                 steps: vec![],
                 note: None,
+                position: None,
             }))
             .expect("activation recorded");
     }

@@ -407,6 +407,7 @@ async fn volunteer_day(server: &TestServer, name: &str, file: &str, people: usiz
                 action: None,
                 follow_up: None,
                 note: None,
+                position: None,
             };
             store.record(Payload::VisitRecorded(visit)).unwrap();
         }
@@ -987,5 +988,77 @@ async fn a_locked_phone_learns_it_was_revoked_and_wipes() {
     assert!(store.households(&Default::default()).unwrap().is_empty(), "no household left");
     drop(store);
     assert_encrypted(&db, &["Vi Văn Sentinel"]);
+    c.close().await.unwrap();
+}
+
+/// A visit the server rejects, at 360 px: the province made a reason need a note after the phone
+/// enrolled; the volunteer records it without one, the sync bar says "Bị từ chối: 1", the screen
+/// of rejected records gives the server's reason, she adds the note in the visit's own form, and
+/// the server applies it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_visit_is_corrected_on_its_own_screen_at_360_px() {
+    let server = TestServer::start().await;
+    server.add_places();
+    let reason = |requires_note: bool| {
+        let mut args = vec![
+            "add-reason",
+            "--code",
+            "lc_nuong_xa",
+            "--province",
+            "12",
+            "--label-vi",
+            "Đi làm nương xa, ở lại lán",
+            "--label-en",
+            "Away at the hill fields",
+            "--can-activate-later",
+        ];
+        if requires_note {
+            args.push("--requires-note");
+        }
+        server.admin(&args);
+    };
+    reason(false);
+    let code = server.volunteer_code("Lò Thị Lan", "03445");
+    seed_households(&server).await;
+    let driver = start_driver(&server.url);
+    let c = connect(&driver).await;
+    c.set_window_size(360, 740).await.expect("360 px wide window");
+    enroll(&c, &server, &code, "Điện thoại của Lan").await;
+    until("the first sync pulls the seeded households", 30, || async { listed(&c).await == 2 }).await;
+    // the province now wants a note with it; the phone does not know yet
+    reason(true);
+
+    click(&c, ".household-item").await;
+    let resident = css(&c, ".resident-item").await;
+    let resident_id: Uuid = resident.attr("data-id").await.unwrap().unwrap().parse().unwrap();
+    click(&c, ".resident-item").await;
+    select(&c, "#visit-status", FunnelState::ApprovedNotActivated.code()).await;
+    select(&c, "#visit-reason", "lc_nuong_xa").await;
+    click(&c, "#visit-save").await;
+    css(&c, "#visit-saved").await;
+    click(&c, "#sync-now").await;
+    css(&c, "#open-rejected").await;
+    assert!(text(&c, "#open-rejected").await.contains("Bị từ chối: 1"), "{}", text(&c, "#open-rejected").await);
+    assert_eq!(server.projection().residents[&resident_id].reason_code, None, "the server did not apply it");
+
+    click(&c, "#open-rejected").await;
+    css(&c, ".rejected-item").await;
+    let listed_reason = text(&c, ".rejected-item .reason").await;
+    assert!(listed_reason.contains("cần ghi chú cụ thể"), "the server's reason is shown: {listed_reason}");
+    both_languages(&c, "rejected-01-list-360").await;
+
+    click(&c, ".rejected-item .fix").await;
+    type_into(&c, "#visit-note", "Lên nương từ tháng 10, cuối tuần về").await;
+    shot(&c, "rejected-02-fix-360").await;
+    click(&c, "#visit-save").await;
+    css(&c, "#rejected-notice").await;
+    css(&c, "#rejected-none").await;
+    both_languages(&c, "rejected-03-sent-again-360").await;
+    click(&c, "#sync-now").await;
+    until("the server applies the corrected visit", 30, || async {
+        server.projection().residents[&resident_id].reason_code.as_deref() == Some("lc_nuong_xa")
+    })
+    .await;
+    until("the sync bar has nothing rejected", 15, || async { count(&c, "#open-rejected").await == 0 }).await;
     c.close().await.unwrap();
 }

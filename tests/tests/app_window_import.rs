@@ -134,5 +134,43 @@ async fn commune_police_import_a_list_in_the_office_window() {
             && held.residents.values().all(|r| r.removed.as_deref() == Some("import_undone"))
     })
     .await;
+
+    // a list whose hamlet column the app cannot name: the officer gives it its field, checks
+    // again, and the next file with the same headers is mapped the same way
+    let hamlet = &list.known.hamlets[0].name;
+    let unnamed =
+        format!("Họ và tên,Năm sinh,Giới tính,Khu vực\nLò Thị Ba,1992,Nữ,{hamlet}\nVì Văn Công,1988,Nam,{hamlet}\n");
+    click(&c, "#open-import").await;
+    css(&c, "#import-title").await;
+    let file = driver.home.path().join("khu-vuc.csv");
+    std::fs::write(&file, &unnamed).unwrap();
+    pick_file(&c, &file, unnamed.as_bytes()).await;
+    css(&c, "#import-missing").await;
+    assert!(
+        text(&c, "#import-missing").await.contains("Thiếu cột bắt buộc: Thôn"),
+        "{}",
+        text(&c, "#import-missing").await
+    );
+    assert_eq!(count(&c, "#import-commit").await, 0, "nothing to record without a hamlet");
+    click(&c, "#col-field-D option[value='hamlet']").await;
+    until("the change may be checked", 5, || async {
+        let enabled = c.execute("return !document.querySelector('#import-recheck').disabled;", vec![]).await;
+        enabled.ok().and_then(|v| v.as_bool()).unwrap_or(false)
+    })
+    .await;
+    both_languages(&c, "import-06-columns-chosen").await;
+    click(&c, "#import-recheck").await;
+    css(&c, "#import-commit").await;
+    assert_eq!(text(&c, "[data-count='people_planned']").await, "2");
+    assert_eq!(count(&c, "#import-missing").await, 0);
+    click(&c, "#import-cancel").await;
+    css(&c, "#import-file").await;
+    let again = format!("HỌ VÀ TÊN,NĂM SINH,GIỚI TÍNH,KHU VỰC\nHà Thị Duyên,1990,Nữ,{hamlet}\n");
+    let file = driver.home.path().join("khu-vuc-2.csv");
+    std::fs::write(&file, &again).unwrap();
+    pick_file(&c, &file, again.as_bytes()).await;
+    css(&c, "#import-layout-applied").await;
+    assert_eq!(text(&c, "[data-count='people_planned']").await, "1");
+    both_languages(&c, "import-07-layout-remembered").await;
     c.close().await.unwrap();
 }

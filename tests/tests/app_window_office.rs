@@ -53,9 +53,26 @@ async fn commune_police_run_people_codes_assignments_and_revocations_in_the_offi
     let lan_code = text(&c, "#code-text").await;
     assert!(lan_code.len() >= 8, "{lan_code}");
     both_languages(&c, "people-03-code").await;
-    let (lan_phone, _) = enrolled_device(&server, "lan.sqlite", &lan_code).await;
+    let (lan_phone, lan_link) = enrolled_device(&server, "lan.sqlite", &lan_code).await;
     assert_eq!(lan_phone.lock().unwrap().enrollment().unwrap().unwrap().scope.key(), "03445-01");
     click(&c, "#code-close").await;
+
+    // she is made team leader after the officer confirms; her phone takes it on at its sync
+    let lan_card = format!("[data-person='{}']", lan_phone.lock().unwrap().enrollment().unwrap().unwrap().user_id);
+    click(&c, &format!("{lan_card} .switch-role")).await;
+    css(&c, &format!("{lan_card} [role='alertdialog']")).await;
+    assert!(text(&c, &lan_card).await.contains("Cử Lò Thị Lan làm tổ trưởng?"), "{}", text(&c, &lan_card).await);
+    both_languages(&c, "people-03b-role-confirm").await;
+    click(&c, &format!("{lan_card} .switch-yes")).await;
+    until("she is listed as team leader", 20, || async {
+        text(&c, &format!("{lan_card} .badge")).await == "Tổ trưởng"
+    })
+    .await;
+    sync_once(&lan_phone, &lan_link).await.unwrap();
+    assert_eq!(
+        lan_phone.lock().unwrap().enrollment().unwrap().unwrap().role,
+        gocua_core::sync::protocol::Role::TeamLeader
+    );
 
     // Dũng gets hamlet 02: recorded in the office, applied by the server once it syncs
     click(&c, &format!("{dung_card} .assign")).await;
@@ -159,6 +176,7 @@ async fn the_office_merges_two_records_of_one_person_and_sets_a_campaign_in_the_
             follow_up: None,
             steps: vec![],
             note: None,
+            position: None,
         };
         lan.lock().unwrap().record(Payload::VisitRecorded(visit)).unwrap();
         sync_once(lan, lan_link).await.unwrap();

@@ -47,6 +47,7 @@ fn visited(store: &mut DeviceStore, hamlet: &str, name: &str, status: FunnelStat
         follow_up: None,
         steps: vec![],
         note: None,
+        position: None,
     };
     store.record(Payload::VisitRecorded(visit)).unwrap();
     resident_id

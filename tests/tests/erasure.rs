@@ -85,6 +85,7 @@ async fn a_resident_is_exported_then_erased_everywhere_on_request() {
                 follow_up: None,
                 steps: vec![],
                 note: Some(LATE_NOTE.into()),
+                position: None,
             }))
             .unwrap();
     }

@@ -124,6 +124,7 @@ async fn a_batch_with_one_invalid_event_applies_the_rest_and_reports_it() {
             action: None,
             follow_up: None,
             note: None,
+            position: None,
         })
     };
     events.push(fixtures::event(
@@ -185,6 +186,7 @@ async fn a_device_of_another_commune_can_neither_push_into_nor_pull_from_the_fir
         action: None,
         follow_up: None,
         note: None,
+        position: None,
     });
     for payload in [foreign_household, foreign_visit] {
         let err =

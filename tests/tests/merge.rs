@@ -30,6 +30,7 @@ fn visit(store: &mut DeviceStore, resident_id: Uuid, status: FunnelState) -> Uui
             follow_up: None,
             steps: vec![],
             note: None,
+            position: None,
         }))
         .unwrap();
     visit_id

@@ -126,6 +126,7 @@ fn household_push(device: uuid::Uuid, author: uuid::Uuid, residents: usize, with
                 action: None,
                 follow_up: None,
                 note: None,
+                position: None,
             }));
         }
     }

@@ -86,6 +86,7 @@ async fn a_visit_the_server_rejects_is_corrected_on_the_phone_and_applied() {
                 follow_up: None,
                 steps: Vec::new(),
                 note: None,
+                position: None,
             }))
             .expect("the phone's reason list needs no note")
     };

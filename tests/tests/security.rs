@@ -511,6 +511,7 @@ async fn cccd_numbers_and_police_only_reasons_reach_police_roles_only() {
             follow_up: None,
             steps: vec![],
             note: None,
+            position: None,
         });
         assert_eq!(refused(store.record(prison.clone()).unwrap_err()), ["reason_police_only"]);
         let masked = Payload::ResidentPatched(ResidentPatch {

@@ -27,6 +27,20 @@ export async function call<T>(command: string, args?: CommandArgs): Promise<T> {
   }
 }
 
+/**
+ * Calls a Tauri command that reports progress on a channel passed as its `onProgress` argument;
+ * rejects with a `CommandError`.
+ */
+export async function callWithProgress<T, P>(
+  command: string,
+  args: CommandArgs,
+  onProgress?: (message: P) => void,
+): Promise<T> {
+  const channel = new Channel<P>();
+  if (onProgress) channel.onmessage = onProgress;
+  return call<T>(command, { ...args, onProgress: channel });
+}
+
 /** A progress channel for `callRaw`: its id travels in `header`, its messages to `onmessage`. */
 export interface RawProgress<P> {
   header: string;

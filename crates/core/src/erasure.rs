@@ -1,5 +1,5 @@
 //! A resident's erasure on request (Decree 13/2023/NĐ-CP, the right to deletion): their name,
-//! CCCD number and phone, and the notes of their visits, leave every event and every
+//! CCCD number and phone, and the notes and positions of their visits, leave every event and every
 //! projection row that held them, on the server and on each phone.
 //!
 //! What stays is what counts without naming anyone: the record itself (with its id), the
@@ -70,7 +70,11 @@ pub fn redact(payload: &mut Payload, erasure: &Erasure) -> bool {
             }
             changed
         }
-        Payload::VisitRecorded(p) if p.resident_id == erasure.resident_id => p.note.take().is_some(),
+        Payload::VisitRecorded(p) if p.resident_id == erasure.resident_id => {
+            // where they were met is about them too
+            let had_position = p.position.take().is_some();
+            p.note.take().is_some() || had_position
+        }
         Payload::HouseholdCreated(p) if p.household_id == erasure.household_id => erased_name(&mut p.head_name),
         Payload::HouseholdEdited(p) if p.household_id == erasure.household_id => erased_name(&mut p.head_name),
         Payload::HouseholdPatched(p) if p.household_id == erasure.household_id => {
@@ -148,7 +152,12 @@ pub fn redact_rows(conn: &Connection, erasure: &Erasure, prefix: &str) -> Result
         ),
         params![resident, ERASED_NAME, fold(ERASED_NAME)],
     )?;
-    conn.execute(&format!("UPDATE {prefix}visits SET note = NULL WHERE resident_id = ?1"), [&resident])?;
+    conn.execute(
+        &format!(
+            "UPDATE {prefix}visits SET note = NULL, lat_e6 = NULL, lon_e6 = NULL, accuracy_m = NULL WHERE resident_id = ?1"
+        ),
+        [&resident],
+    )?;
     let household: Option<(String, String)> = conn
         .query_row(
             &format!("SELECT head_name, address FROM {prefix}households WHERE id = ?1"),
@@ -236,6 +245,7 @@ mod tests {
                 follow_up: None,
                 steps: vec![],
                 note: Some("nói chuyện với con gái".into()),
+                position: None,
             })
         };
         let mut mine = visit(e.resident_id);
@@ -243,5 +253,13 @@ mod tests {
         assert!(matches!(&mine, Payload::VisitRecorded(v) if v.note.is_none() && v.reason_code.is_some()));
         let mut neighbour = visit(Uuid::from_u128(3));
         assert!(!redact(&mut neighbour, &e), "a neighbour's visit is not touched");
+        // a visit with no note but a position: the position goes
+        let mut placed = visit(e.resident_id);
+        if let Payload::VisitRecorded(v) = &mut placed {
+            v.note = None;
+            v.position = Some(crate::event::GeoPosition { lat_e6: 22_345_678, lon_e6: 102_876_543, accuracy_m: 15 });
+        }
+        assert!(redact(&mut placed, &e));
+        assert!(matches!(&placed, Payload::VisitRecorded(v) if v.position.is_none()));
     }
 }

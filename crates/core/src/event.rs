@@ -455,6 +455,23 @@ pub struct VisitRecorded {
     /// Free-text note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Where the phone was when the visit was recorded, if the volunteer let it say (an additive
+    /// field: older readers ignore it). Never required; only the police see it (`privacy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<GeoPosition>,
+}
+
+/// A phone's position for a spot-check: whole numbers, so values compare exactly and every
+/// device and database stores the same ones.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GeoPosition {
+    /// Latitude in millionths of a degree (−90 000 000 ..= 90 000 000).
+    pub lat_e6: i32,
+    /// Longitude in millionths of a degree (−180 000 000 ..= 180 000 000).
+    pub lon_e6: i32,
+    /// How far off it may be, in metres (1 ..= 100 000), as the phone reported it.
+    pub accuracy_m: u32,
 }
 
 #[cfg(test)]
@@ -473,6 +490,44 @@ mod tests {
         assert_eq!(json["type"], "household_surveyed.v1");
         assert_eq!(json["type"], p.type_name());
         assert_eq!(serde_json::from_value::<Payload>(json).unwrap(), p);
+    }
+
+    fn visit(position: Option<GeoPosition>) -> Payload {
+        Payload::VisitRecorded(VisitRecorded {
+            visit_id: Uuid::from_u128(7),
+            resident_id: Uuid::from_u128(8),
+            status: FunnelState::ActivatedLevel1,
+            reason_code: None,
+            action: None,
+            follow_up: None,
+            steps: vec![],
+            note: None,
+            position,
+        })
+    }
+
+    #[test]
+    fn a_visits_position_is_additive() {
+        let here = GeoPosition { lat_e6: 21_028_500, lon_e6: -105_854_200, accuracy_m: 15 };
+        let json = serde_json::to_value(visit(Some(here))).unwrap();
+        assert_eq!(json["type"], "visit_recorded.v1", "the same version: older readers ignore the field");
+        assert_eq!(
+            json["position"],
+            serde_json::json!({ "lat_e6": 21_028_500, "lon_e6": -105_854_200, "accuracy_m": 15 })
+        );
+        assert_eq!(serde_json::from_value::<Payload>(json).unwrap(), visit(Some(here)));
+
+        let without = serde_json::to_value(visit(None)).unwrap();
+        assert!(without.get("position").is_none(), "no position, no field: {without}");
+        assert_eq!(serde_json::from_value::<Payload>(without).unwrap(), visit(None));
+
+        // a visit written before the field existed reads as one without a position
+        let old = r#"{"type":"visit_recorded.v1","visit_id":"00000000-0000-0000-0000-000000000007",
+            "resident_id":"00000000-0000-0000-0000-000000000008","status":"activated_level1"}"#;
+        assert_eq!(serde_json::from_str::<Payload>(old).unwrap(), visit(None));
+        // and an explicit null is none too
+        let null = old.replace(r#""status""#, r#""position":null,"status""#);
+        assert_eq!(serde_json::from_str::<Payload>(&null).unwrap(), visit(None));
     }
 
     #[test]

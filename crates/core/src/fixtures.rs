@@ -151,6 +151,7 @@ pub fn visit_payload(rng: &mut Rng, resident_id: Uuid, reason_codes: &[&str]) ->
         reason_code,
         action: None,
         follow_up: None,
+        position: None,
     })
 }
 

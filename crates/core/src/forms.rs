@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::Error;
-use crate::event::{HouseholdCreated, HouseholdSurveyed, Payload, ResidentAdded, ResidentFields, VisitRecorded};
+use crate::event::{
+    GeoPosition, HouseholdCreated, HouseholdSurveyed, Payload, ResidentAdded, ResidentFields, VisitRecorded,
+};
 use crate::funnel::{ChecklistStep, FunnelState, VisitAction};
 use crate::model::{Household, Resident, Visit};
 use crate::store::DeviceStore;
@@ -53,6 +55,10 @@ pub struct NewVisit {
     pub steps: Vec<ChecklistStep>,
     /// Note.
     pub note: Option<String>,
+    /// Where the phone was, when the volunteer asked for it to be recorded (never required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    pub position: Option<GeoPosition>,
 }
 
 /// A household with its residents, for the household screen.
@@ -126,6 +132,7 @@ impl DeviceStore {
             action: form.action,
             follow_up: form.follow_up,
             note: blank_to_none(form.note),
+            position: form.position,
         }))?;
         Ok(visit_id)
     }
@@ -174,6 +181,7 @@ mod tests {
                 action: Some(VisitAction::ReferredLevel2),
                 follow_up: NaiveDate::from_ymd_opt(2026, 12, 1),
                 note: Some(" ".into()),
+                position: None,
             })
             .unwrap();
         let detail = store.household_detail(household_id).unwrap();

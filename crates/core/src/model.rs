@@ -187,6 +187,9 @@ pub struct Visit {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<ChecklistStep>,
     pub note: Option<String>,
+    /// Where the recording phone was, when it said (police only: `privacy::mask_payload`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<crate::event::GeoPosition>,
     /// Who recorded it.
     pub author: Uuid,
     /// On which device.

@@ -1,8 +1,8 @@
 //! Who sees what: full CCCD numbers and police-only reasons reach police roles only.
 //!
-//! Everyone else (volunteers, team leaders) gets the last two digits of a CCCD and, for a visit
-//! whose reason is police-only, the marker reason [`WITHHELD_REASON`] with its note and date
-//! dropped. The server masks what it sends ([`mask_payload`]); devices and the server refuse a
+//! Everyone else (volunteers, team leaders) gets the last two digits of a CCCD, no visit's
+//! position and, for a visit whose reason is police-only, the marker reason [`WITHHELD_REASON`]
+//! with its note and date dropped. The server masks what it sends ([`mask_payload`]); devices and the server refuse a
 //! masked value coming back as if someone had typed it ([`refuse_masked_input`]).
 
 use crate::event::Payload;
@@ -55,6 +55,8 @@ pub fn mask_payload(payload: &mut Payload, police_only: impl Fn(&str) -> bool) {
         Payload::ResidentEdited(p) => mask(&mut p.fields.cccd),
         Payload::ResidentPatched(p) => mask(&mut p.cccd),
         Payload::VisitRecorded(p) => {
+            // where the phone was is for the police's spot-check only
+            p.position = None;
             if p.reason_code.as_deref().is_some_and(police_only) {
                 p.reason_code = Some(WITHHELD_REASON.to_owned());
                 p.note = None;
@@ -203,6 +205,7 @@ mod tests {
             follow_up: chrono::NaiveDate::from_ymd_opt(2027, 1, 1),
             steps: vec![],
             note: Some("ở trại giam".into()),
+            position: None,
         })
     }
 
@@ -240,6 +243,37 @@ mod tests {
         let mut plain = visit("abroad");
         mask_payload(&mut plain, |code| code == "in_prison");
         assert_eq!(plain, visit("abroad"), "an ordinary reason is left as it is");
+    }
+
+    #[test]
+    fn a_visits_position_reaches_the_police_only() {
+        use crate::event::GeoPosition;
+        let here = GeoPosition { lat_e6: 21_028_500, lon_e6: 105_854_200, accuracy_m: 15 };
+        let with_position = |reason: &str| {
+            let Payload::VisitRecorded(mut v) = visit(reason) else { unreachable!() };
+            v.position = Some(here);
+            Payload::VisitRecorded(v)
+        };
+        for (reason, police_only) in [("abroad", false), ("in_prison", true)] {
+            let mut masked = with_position(reason);
+            mask_payload(&mut masked, |code| code == "in_prison");
+            let Payload::VisitRecorded(v) = &masked else { unreachable!() };
+            assert_eq!(v.position, None, "{reason}");
+            let json = serde_json::to_string(&masked).unwrap();
+            assert!(!json.contains("position") && !json.contains("21028500"), "{json}");
+            assert_eq!(v.reason_code.as_deref() == Some(WITHHELD_REASON), police_only, "{reason}");
+        }
+        // what is masked is the position alone: the rest of an ordinary visit stays as recorded
+        let mut masked = with_position("abroad");
+        mask_payload(&mut masked, |_| false);
+        assert_eq!(masked, visit("abroad"));
+        // the police are never masked (the server calls mask_payload for other roles only)
+        assert!(sees_everything(Role::CommunePolice) && sees_everything(Role::ProvincePolice));
+        for role in [Role::Volunteer, Role::TeamLeader, Role::Trainer, Role::Admin] {
+            assert!(!sees_everything(role), "{role:?}");
+        }
+        // a position is nobody's masked input: anyone may record one
+        assert!(refuse_masked_input(&with_position("abroad"), Role::Volunteer, |_| false).is_empty());
     }
 
     #[test]

@@ -303,6 +303,11 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
                     format!("The note is longer than {MAX_NOTE} characters."),
                 );
             }
+            if let Some(position) = &p.position
+                && let Err(e) = validate::position(position)
+            {
+                return Err(ReduceError::Rejected(vec![e]));
+            }
             // the outcome follows the checklist: a status below what the ticked steps prove is a
             // contradiction (typed twice, differently), never silently kept
             if let Some(implied) = crate::funnel::ChecklistStep::outcome(&p.steps)
@@ -361,6 +366,7 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
                 follow_up: p.follow_up,
                 steps: p.steps.clone(),
                 note,
+                position: p.position,
                 author: event.author,
                 device_id: event.device_id,
                 device_time: event.device_time,

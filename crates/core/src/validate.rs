@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
+use crate::event::GeoPosition;
 use crate::model::Sex;
 
 /// One problem with one input field, in Vietnamese first and English second.
@@ -153,6 +154,44 @@ pub fn cccd(input: &str, birth_year: i32, sex: Sex) -> Result<String, FieldError
     Ok(digits)
 }
 
+/// Bounds of a visit's position: latitude and longitude in millionths of a degree, the
+/// accuracy in metres (a fix worse than 100 km says nothing about a door).
+pub const LATITUDE_E6: std::ops::RangeInclusive<i32> = -90_000_000..=90_000_000;
+/// See [`LATITUDE_E6`].
+pub const LONGITUDE_E6: std::ops::RangeInclusive<i32> = -180_000_000..=180_000_000;
+/// See [`LATITUDE_E6`].
+pub const ACCURACY_M: std::ops::RangeInclusive<u32> = 1..=100_000;
+
+/// Checks the phone's position a visit carries: a latitude and longitude on the globe, and an
+/// accuracy from 1 m to 100 km.
+pub fn position(p: &GeoPosition) -> Result<(), FieldError> {
+    if !LATITUDE_E6.contains(&p.lat_e6) {
+        return Err(FieldError::new(
+            "position",
+            "latitude_out_of_range",
+            "Vĩ độ của vị trí phải từ -90 đến 90 độ.",
+            "The position's latitude must be between -90 and 90 degrees.",
+        ));
+    }
+    if !LONGITUDE_E6.contains(&p.lon_e6) {
+        return Err(FieldError::new(
+            "position",
+            "longitude_out_of_range",
+            "Kinh độ của vị trí phải từ -180 đến 180 độ.",
+            "The position's longitude must be between -180 and 180 degrees.",
+        ));
+    }
+    if !ACCURACY_M.contains(&p.accuracy_m) {
+        return Err(FieldError::new(
+            "position",
+            "accuracy_out_of_range",
+            "Độ chính xác của vị trí phải từ 1 m đến 100 km.",
+            "The position's accuracy must be between 1 m and 100 km.",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a Vietnamese phone number and returns it in domestic form (`0` + 9 digits for
 /// mobiles, `02` + 9 digits for landlines). Accepts `+84`/`84` prefixes, spaces, dots, dashes.
 pub fn phone(input: &str) -> Result<String, FieldError> {
@@ -283,5 +322,32 @@ mod tests {
         assert_eq!(full_name("  Lò   Văn Phóng ").unwrap(), "Lò Văn Phóng");
         assert_eq!(full_name("   ").unwrap_err().code, "required");
         assert_eq!(full_name(&"a".repeat(101)).unwrap_err().code, "too_long");
+    }
+
+    #[rstest]
+    #[case::hanoi(21_028_500, 105_854_200, 15, None)]
+    #[case::poles_and_date_line(-90_000_000, 180_000_000, 1, None)]
+    #[case::far_edge(90_000_000, -180_000_000, 100_000, None)]
+    #[case::latitude_north(90_000_001, 105_854_200, 15, Some("latitude_out_of_range"))]
+    #[case::latitude_south(i32::MIN, 105_854_200, 15, Some("latitude_out_of_range"))]
+    #[case::longitude(21_028_500, 180_000_001, 15, Some("longitude_out_of_range"))]
+    #[case::longitude_west(21_028_500, -180_000_001, 15, Some("longitude_out_of_range"))]
+    #[case::no_accuracy(21_028_500, 105_854_200, 0, Some("accuracy_out_of_range"))]
+    #[case::vague(21_028_500, 105_854_200, 100_001, Some("accuracy_out_of_range"))]
+    fn positions_are_checked(
+        #[case] lat_e6: i32,
+        #[case] lon_e6: i32,
+        #[case] accuracy_m: u32,
+        #[case] code: Option<&str>,
+    ) {
+        let result = position(&GeoPosition { lat_e6, lon_e6, accuracy_m });
+        match code {
+            None => assert_eq!(result, Ok(())),
+            Some(code) => {
+                let error = result.unwrap_err();
+                assert_eq!((error.field.as_str(), error.code.as_str()), ("position", code));
+                assert!(error.message_vi.contains("vị trí") && error.message_en.contains("position"), "{error}");
+            }
+        }
     }
 }

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use gocua_core::sync::dcz;
 use gocua_core::sync::engine::{Transport, TransportError};
-use gocua_core::sync::office::{EnrollmentCode, NewPerson, NewPersonResponse, OfficePeople};
+use gocua_core::sync::office::{EnrollmentCode, NewPerson, NewPersonResponse, NewRole, OfficePeople, OfficePerson};
 use gocua_core::sync::protocol::{
-    APP_VERSION, EnrollRequest, EnrollResponse, ErrorBody, PullRequest, PullResponse, PushRequest, PushResponse,
+    APP_VERSION, EnrollRequest, EnrollResponse, ErrorBody, PullRequest, PullResponse, PushRequest, PushResponse, Role,
     SCHEMA_VERSION,
 };
 use gocua_core::sync::status::{DEVICE_STATUS_PATH, DeviceState, DeviceStatusRequest, DeviceStatusResponse};
@@ -144,6 +144,13 @@ impl HttpTransport {
         decode(response, &self.counts).await
     }
 
+    /// Makes a volunteer a team leader or back (`POST /api/v1/office/people/{id}/role`).
+    pub async fn office_set_role(&self, user: Uuid, role: Role) -> Result<OfficePerson, TransportError> {
+        let url = format!("{}/api/v1/office/people/{user}/role", self.base_url);
+        let response = self.request(self.client.post(url)).json(&NewRole { role }).send().await.map_err(offline)?;
+        decode(response, &self.counts).await
+    }
+
     /// Revokes a device; false when it was revoked already (`POST /api/v1/office/devices/{id}/revoke`).
     pub async fn office_revoke(&self, device: Uuid) -> Result<bool, TransportError> {
         #[derive(serde::Deserialize)]
@@ -219,6 +226,9 @@ impl Transport for HttpTransport {
         ];
         if request.own {
             query.push(("own", "true".to_owned()));
+        }
+        if let Some(role) = request.role {
+            query.push(("role", role.code().to_owned()));
         }
         let response = self
             .request(self.client.get(format!("{}/api/v1/sync/pull", self.base_url)))

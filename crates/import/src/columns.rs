@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::ImportError;
-use crate::read::{CellValue, Row, Table};
+use crate::read::{CellValue, ReadOptions, Row, Table, read_table, read_table_with};
 
 /// How many rows from the top are searched for the header.
 pub const HEADER_SEARCH_ROWS: usize = 25;
@@ -331,6 +331,39 @@ impl ColumnMap {
         }
     }
 
+    /// Replaces every field's column with the officer's choices, one per column from column A
+    /// (`None`: the column is not used). Refused whole when a field is given to two columns or
+    /// a choice lies beyond the table's columns. The sex codes are read again from the header
+    /// when the sex column changed.
+    pub fn choose(&mut self, choices: &[Option<Field>]) -> Result<(), ImportError> {
+        let mut fields: BTreeMap<Field, usize> = BTreeMap::new();
+        for (column, field) in choices.iter().enumerate() {
+            let Some(field) = field else { continue };
+            if column >= self.headers.len() {
+                return Err(ImportError::BadColumnMap { column, width: self.headers.len() });
+            }
+            if let Some(first) = fields.insert(*field, column) {
+                return Err(ImportError::FieldTwice { field: *field, first, second: column });
+            }
+        }
+        let sex_codes = match fields.get(&Field::Sex) {
+            Some(c) if self.column(Field::Sex) == Some(*c) => self.sex_codes.clone(),
+            Some(c) => sex_codes(&self.headers[*c]),
+            None => None,
+        };
+        self.replace_fields(fields, sex_codes);
+        Ok(())
+    }
+
+    /// Sets the fields and sex codes; every other column with a header becomes unmatched.
+    fn replace_fields(&mut self, fields: BTreeMap<Field, usize>, sex_codes: Option<SexCodes>) {
+        self.fields = fields;
+        self.sex_codes = sex_codes;
+        self.unmatched = (0..self.headers.len())
+            .filter(|c| !self.headers[*c].trim().is_empty() && !self.fields.values().any(|f| f == c))
+            .collect();
+    }
+
     /// The header text of a column.
     pub fn header(&self, column: usize) -> &str {
         self.headers.get(column).map_or("", String::as_str)
@@ -474,6 +507,32 @@ pub fn detect_columns(table: &Table) -> Result<ColumnMap, ImportError> {
     Ok(ColumnMap { header_row: header.number, data_start_row, headers, fields, unmatched, sex_codes })
 }
 
+/// Reads a list and finds its header: in the sheet named, or else in the first sheet that has
+/// one (a workbook often opens on a cover page or a summary sheet before the list). When no
+/// sheet has a header, the error is the first sheet's.
+pub fn read_list(bytes: &[u8], file_name: &str, sheet: Option<&str>) -> Result<(Table, ColumnMap), ImportError> {
+    if let Some(name) = sheet {
+        let table = read_table_with(bytes, file_name, &ReadOptions { sheet: Some(name.to_owned()) })?;
+        let map = detect_columns(&table)?;
+        return Ok((table, map));
+    }
+    let table = read_table(bytes, file_name)?;
+    let first_error = match detect_columns(&table) {
+        Ok(map) => return Ok((table, map)),
+        Err(e @ ImportError::NoHeader { .. }) => e,
+        Err(e) => return Err(e),
+    };
+    for name in table.sheet_names.iter().filter(|n| Some(n.as_str()) != table.sheet()) {
+        let Ok(other) = read_table_with(bytes, file_name, &ReadOptions { sheet: Some(name.clone()) }) else {
+            continue;
+        };
+        if let Ok(map) = detect_columns(&other) {
+            return Ok((other, map));
+        }
+    }
+    Err(first_error)
+}
+
 /// A remembered column map, keyed by the fingerprint of the headers it was made for: the next
 /// file with the same headers maps itself the way the officer corrected the first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -523,11 +582,10 @@ impl Layout {
         if !self.fits(map) {
             return false;
         }
-        map.fields = self.fields.clone();
-        map.sex_codes = self.sex_codes.clone();
-        map.unmatched = (0..map.headers.len())
-            .filter(|c| !map.headers[*c].trim().is_empty() && !map.fields.values().any(|f| f == c))
-            .collect();
+        if self.fields.values().any(|c| *c >= map.headers.len()) {
+            return false;
+        }
+        map.replace_fields(self.fields.clone(), self.sex_codes.clone());
         true
     }
 }
@@ -674,6 +732,66 @@ mod tests {
         let error = detect_columns(&t).unwrap_err();
         assert_eq!(error.code(), "no_header");
         assert!(error.message_vi().contains("Họ và tên"));
+    }
+
+    #[test]
+    fn the_officers_choice_replaces_the_guess_whole() {
+        let t = table(vec![text_row(1, &["Họ và tên", "Năm sinh", "Xóm", "Khu vực", "Giới tính (1: Nam, 0: Nữ)"])]);
+        let mut map = detect_columns(&t).unwrap();
+        assert_eq!(map.column(Field::Hamlet), Some(2));
+        let f = Some;
+        map.choose(&[f(Field::FullName), f(Field::BirthYear), None, f(Field::Hamlet), f(Field::Sex)]).unwrap();
+        assert_eq!(map.column(Field::Hamlet), Some(3));
+        assert_eq!(map.unmatched, [2], "the column left without a field is listed as not used");
+        assert_eq!(map.sex_codes, Some(SexCodes { male: "1".into(), female: "0".into() }));
+
+        let before = map.clone();
+        let twice = map.choose(&[f(Field::FullName), f(Field::FullName)]).unwrap_err();
+        assert_eq!(twice, ImportError::FieldTwice { field: Field::FullName, first: 0, second: 1 });
+        assert!(twice.message_vi().contains("Cột A và cột B"), "{}", twice.message_vi());
+        let outside = map.choose(&[None, None, None, None, None, f(Field::Phone)]).unwrap_err();
+        assert_eq!(outside.code(), "bad_column_map");
+        assert_eq!(map, before, "a refused choice changes nothing");
+
+        map.choose(&[f(Field::FullName), f(Field::BirthYear)]).unwrap();
+        assert_eq!(map.missing_required(false), [Field::Hamlet]);
+        assert_eq!(map.sex_codes, None, "no sex column, no codes");
+    }
+
+    fn workbook(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        for (name, rows) in sheets {
+            let sheet = book.add_worksheet();
+            sheet.set_name(*name).unwrap();
+            for (r, row) in rows.iter().enumerate() {
+                for (c, text) in row.iter().enumerate() {
+                    sheet.write_string(r as u32, c as u16, *text).unwrap();
+                }
+            }
+        }
+        book.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn the_list_is_found_behind_a_cover_sheet_or_in_the_sheet_named() {
+        let bytes = workbook(&[
+            ("Bìa", &[&["CÔNG AN XÃ TÂN LẬP"], &["Báo cáo tháng 12"]]),
+            ("DS chưa kích hoạt", &[&["STT", "Họ và tên", "Năm sinh", "Thôn"], &["1", "Lò Thị B", "1992", "Bản 1"]]),
+            ("DS đã duyệt", &[&["Họ và tên", "Số CCCD", "Thôn"], &["Vì Văn C", "011092000123", "Bản 2"]]),
+        ]);
+        let (table, map) = read_list(&bytes, "ds.xlsx", None).unwrap();
+        assert_eq!(table.sheet(), Some("DS chưa kích hoạt"), "the first sheet with a header");
+        assert_eq!(table.sheet_names.len(), 3);
+        assert_eq!(map.column(Field::BirthYear), Some(2));
+
+        let (table, map) = read_list(&bytes, "ds.xlsx", Some("DS đã duyệt")).unwrap();
+        assert_eq!(table.sheet(), Some("DS đã duyệt"));
+        assert_eq!(map.column(Field::Cccd), Some(1));
+
+        assert_eq!(read_list(&bytes, "ds.xlsx", Some("Bìa")).unwrap_err().code(), "no_header");
+        assert_eq!(read_list(&bytes, "ds.xlsx", Some("Không có")).unwrap_err().code(), "sheet_not_found");
+        let no_list = workbook(&[("Bìa", &[&["CÔNG AN XÃ"]]), ("Ghi chú", &[&["a", "b"]])]);
+        assert_eq!(read_list(&no_list, "ds.xlsx", None).unwrap_err().code(), "no_header");
     }
 
     #[test]

@@ -67,6 +67,15 @@ pub enum ImportError {
         /// How many columns the table has.
         width: usize,
     },
+    /// The officer gave one field to two columns.
+    FieldTwice {
+        /// The field.
+        field: Field,
+        /// The first column given it.
+        first: usize,
+        /// The other column given it.
+        second: usize,
+    },
     /// The default hamlet given by the caller is not one of the known hamlets.
     UnknownDefaultHamlet {
         /// The code given.
@@ -88,6 +97,7 @@ impl ImportError {
             ImportError::NoHeader { .. } => "no_header",
             ImportError::MissingColumns { .. } => "missing_columns",
             ImportError::BadColumnMap { .. } => "bad_column_map",
+            ImportError::FieldTwice { .. } => "field_twice",
             ImportError::UnknownDefaultHamlet { .. } => "unknown_default_hamlet",
         }
     }
@@ -122,6 +132,12 @@ impl ImportError {
             ImportError::BadColumnMap { column, width } => format!(
                 "Cách ghép cột không hợp lệ: cột {} không có trong bảng (bảng có {width} cột).",
                 crate::read::column_letter(*column)
+            ),
+            ImportError::FieldTwice { field, first, second } => format!(
+                "Cột {} và cột {} cùng được chọn là “{}”: mỗi mục chỉ ghép với một cột.",
+                crate::read::column_letter(*first),
+                crate::read::column_letter(*second),
+                field.label_vi()
             ),
             ImportError::UnknownDefaultHamlet { code } => {
                 format!("Thôn/ấp mặc định “{code}” không có trong danh sách thôn/ấp của xã.")
@@ -161,6 +177,12 @@ impl ImportError {
             ImportError::BadColumnMap { column, width } => format!(
                 "The column mapping is invalid: column {} is not in the table (it has {width} columns).",
                 crate::read::column_letter(*column)
+            ),
+            ImportError::FieldTwice { field, first, second } => format!(
+                "Columns {} and {} are both chosen as “{}”: each field goes with one column only.",
+                crate::read::column_letter(*first),
+                crate::read::column_letter(*second),
+                field.label_en()
             ),
             ImportError::UnknownDefaultHamlet { code } => {
                 format!("The default hamlet “{code}” is not one of the commune's hamlets.")

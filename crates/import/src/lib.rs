@@ -50,7 +50,7 @@ pub mod repair;
 pub mod testdata;
 pub mod undo;
 
-pub use columns::{ColumnMap, Field, Layout, SexCodes, detect_columns};
+pub use columns::{ColumnMap, Field, Layout, SexCodes, detect_columns, read_list};
 pub use error::{ImportError, WorkbookProblem};
 pub use events::{ImportCounts, ImportEvents, events_for};
 pub use plan::{

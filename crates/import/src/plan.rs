@@ -1382,6 +1382,38 @@ pub fn plan(
     for (household, names) in households.iter_mut().zip(head_names) {
         household.head_name = names.into_iter().flatten().next().unwrap_or_default();
     }
+    // A household needs an address: a list that gives none (or none for a household) has the
+    // hamlet's name written in its place, and says so once for the file or on the row.
+    let address_column = map.column(Field::Address).is_some();
+    let mut unaddressed = 0;
+    for household in households.iter_mut().filter(|h| h.address.trim().is_empty()) {
+        let hamlet = known.hamlets.iter().find(|h| h.code == household.hamlet_code);
+        household.address = hamlet.map_or_else(|| household.hamlet_code.clone(), |h| h.name.clone());
+        unaddressed += 1;
+        if address_column {
+            let text = IssueText {
+                code: "address_from_hamlet".to_owned(),
+                vi: format!("Hộ không có địa chỉ: ghi tạm theo tên thôn “{}”.", household.address),
+                en: format!(
+                    "The household has no address: the hamlet's name “{}” is written instead.",
+                    household.address
+                ),
+                shown: None,
+                fixed: Some(household.address.clone()),
+            };
+            planner.push(household.member_rows.first().copied(), Some(Field::Address), Severity::Warning, text);
+        }
+    }
+    if !address_column && unaddressed > 0 {
+        let text = IssueText {
+            code: "no_address_column".to_owned(),
+            vi: "Tệp không có cột Địa chỉ: địa chỉ của mỗi hộ ghi tạm theo tên thôn; hãy sửa khi đến hộ.".to_owned(),
+            en: "The file has no address column: each household's address is the hamlet's name for now; correct it at the visit.".to_owned(),
+            shown: None,
+            fixed: None,
+        };
+        planner.push(None, Some(Field::Address), Severity::Warning, text);
+    }
 
     if let Some(p) = progress.as_mut() {
         p(total, total);

@@ -192,7 +192,10 @@ fn warnings_keep_the_person() {
     assert_eq!(result.people[2].fields.phone.as_deref(), Some("0388123456"));
     let severities: BTreeSet<Severity> = result.report.issues.iter().map(|i| i.severity).collect();
     assert!(!severities.contains(&Severity::Error));
-    assert_eq!(result.report.counts.warnings, 3);
+    // the three above and the file's: no address column, the hamlet's name is the address
+    assert_eq!(result.report.counts.warnings, 4);
+    assert!(result.report.issues.iter().any(|i| i.row.is_none() && i.code == "no_address_column"));
+    assert!(result.households.iter().all(|h| !h.address.is_empty()), "every household has an address");
     assert_eq!(result.report.counts.repairs, 1);
 }
 
@@ -222,9 +225,10 @@ fn households_group_by_code_then_address_and_head_then_address() {
     // By address and head's name; by address alone when the head column is empty.
     let csv = "Họ và tên,Năm sinh,Giới tính,Địa chỉ,Chủ hộ,Thôn\nLò Văn A,1960,Nam,Số 1,Lò Văn A,Thôn 1\nLò Thị B,1962,Nữ,số  1,LÒ VĂN A,Thôn 1\nCầm Văn C,1970,Nam,Số 1,Cầm Văn C,Thôn 1\nLò Văn D,1990,Nam,Số 2,,Thôn 1\nLò Văn E,1991,Nam,Số 2,,Thôn 1\nLò Văn G,1992,Nam,,,Thôn 1\n";
     let result = run(csv, &known(), &options()).unwrap();
-    assert!(codes(&result).is_empty());
+    assert_eq!(codes(&result), set(&[(7, "address_from_hamlet")]), "a household without an address is told");
     let members: Vec<Vec<u32>> = result.households.iter().map(|h| h.member_rows.clone()).collect();
     assert_eq!(members, [vec![2, 3], vec![4], vec![5, 6], vec![7]]);
+    assert_eq!(result.households[3].address, "Thôn 1", "the hamlet's name stands in");
     assert_eq!(result.households[0].head_row, Some(2), "no relation column: the head is the one named as head");
     assert_eq!(result.households[2].head_name, "Lò Văn D", "no head named: the first member");
 }

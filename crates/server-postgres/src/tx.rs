@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::hash::Hash;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use gocua_core::event::{Event, Payload};
+use gocua_core::event::{Event, GeoPosition, Payload};
 use gocua_core::funnel::{FunnelState, VisitAction};
 use gocua_core::model::{Household, Resident, Review, Sex, Visit};
 use gocua_core::places::{Place, PlaceLevel};
@@ -378,6 +378,12 @@ fn visit_from_row(row: &Row) -> StoreResult<Visit> {
             Some(json) => serde_json::from_str(&json).map_err(|_| corrupt("checklist steps", &json))?,
             None => Vec::new(),
         },
+        position: match (get::<Option<i32>>(row, 11)?, get::<Option<i32>>(row, 12)?, get::<Option<i32>>(row, 13)?) {
+            (Some(lat_e6), Some(lon_e6), Some(accuracy)) => {
+                Some(GeoPosition { lat_e6, lon_e6, accuracy_m: to_u32(i64::from(accuracy))? })
+            }
+            _ => None,
+        },
     })
 }
 
@@ -597,6 +603,11 @@ impl Users for PgTx<'_> {
     fn set_user_scope(&mut self, id: Uuid, scope: &Scope) -> StoreResult<()> {
         self.execute("DELETE FROM user_scopes WHERE user_id = $1", &[&id])?;
         self.insert_scope(id, scope)
+    }
+
+    fn set_user_role(&mut self, id: Uuid, role: Role) -> StoreResult<()> {
+        self.execute("UPDATE users SET role = $2 WHERE id = $1", &[&id, &role.code()])?;
+        Ok(())
     }
 
     fn add_former_places(&mut self, id: Uuid, codes: &[String], until: DateTime<Utc>) -> StoreResult<()> {
@@ -985,7 +996,7 @@ macro_rules! visit_select {
     ($where:literal) => {
         concat!(
             "SELECT id, resident_id, status, reason_code, action, follow_up, note, author, device_id,
-                    device_time, steps FROM visits ",
+                    device_time, steps, lat_e6, lon_e6, accuracy_m FROM visits ",
             $where
         )
     };
@@ -1157,12 +1168,23 @@ impl ProjectionRows for PgTx<'_> {
             .map(|v| if v.steps.is_empty() { Ok(None) } else { serde_json::to_string(&v.steps).map(Some) })
             .collect::<Result<_, _>>()
             .map_err(|e| StoreError::Failed(e.to_string()))?;
+        let lats: Vec<Option<i32>> = visits.iter().map(|v| v.position.map(|p| p.lat_e6)).collect();
+        let lons: Vec<Option<i32>> = visits.iter().map(|v| v.position.map(|p| p.lon_e6)).collect();
+        let accuracies: Vec<Option<i32>> = visits
+            .iter()
+            .map(|v| v.position.map(|p| i32::try_from(p.accuracy_m)).transpose())
+            .collect::<Result<_, _>>()
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
         self.defer(
             "INSERT INTO visits (id, resident_id, status, reason_code, action, follow_up, note, author, device_id,
-                                 device_time, steps)
+                                 device_time, steps, lat_e6, lon_e6, accuracy_m)
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::date[],
-                                  $7::text[], $8::uuid[], $9::uuid[], $10::timestamptz[], $11::text[])",
-            owned![ids, residents, statuses, reasons, actions, follow_ups, notes, authors, devices, times, steps],
+                                  $7::text[], $8::uuid[], $9::uuid[], $10::timestamptz[], $11::text[],
+                                  $12::int4[], $13::int4[], $14::int4[])",
+            owned![
+                ids, residents, statuses, reasons, actions, follow_ups, notes, authors, devices, times, steps, lats,
+                lons, accuracies
+            ],
         )?;
         Ok(())
     }
@@ -1259,7 +1281,11 @@ impl Erasures for PgTx<'_> {
             "UPDATE residents SET full_name = $2, cccd = NULL, phone = NULL, search_key = $3 WHERE id = $1",
             &[&resident, &erased_name, &fold(erased_name)],
         )?;
-        self.execute("UPDATE visits SET note = NULL WHERE resident_id = $1 AND note IS NOT NULL", &[&resident])?;
+        self.execute(
+            "UPDATE visits SET note = NULL, lat_e6 = NULL, lon_e6 = NULL, accuracy_m = NULL
+             WHERE resident_id = $1 AND (note IS NOT NULL OR lat_e6 IS NOT NULL)",
+            &[&resident],
+        )?;
         let row = self.query_opt("SELECT head_name, address FROM households WHERE id = $1", &[&household])?;
         if let Some(row) = row {
             let head: String = get(&row, 0)?;

@@ -124,6 +124,7 @@ fn what_removes_an_erased_value_from_the_files() {
         action: None,
         follow_up: None,
         note: Some(format!("{note} {big} {filler}")),
+        position: None,
     }));
     payloads.push(Payload::VisitRecorded(VisitRecorded {
         steps: vec![],
@@ -134,6 +135,7 @@ fn what_removes_an_erased_value_from_the_files() {
         action: None,
         follow_up: None,
         note: Some(long_note.clone()),
+        position: None,
     }));
     payloads.extend((0..50).map(|i| household_created(1, &format!("Hộ sau {i}"))));
     let events: Vec<_> = payloads.into_iter().enumerate().map(|(i, p)| event(&volunteer, i as u64 + 1, p)).collect();
@@ -184,6 +186,7 @@ fn what_removes_an_erased_value_from_the_files() {
         author: volunteer.user.id,
         device_id: volunteer.device.id,
         device_time: now(),
+        position: None,
     };
     let long_visit = Visit { id: long_visit_id, note: Some(long_note.clone()), ..visit.clone() };
     let neighbours: Vec<Visit> =

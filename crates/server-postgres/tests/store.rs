@@ -406,6 +406,7 @@ fn visit(resident: &Resident, author: &Actor, note: Option<&str>) -> Visit {
         author: author.user.id,
         device_id: author.device.id,
         device_time: now(),
+        position: None,
     }
 }
 

@@ -83,7 +83,12 @@ impl Erasures for SqliteTx<'_> {
                 params![id, erased_name, fold(erased_name)],
             )
             .map_err(db_error)?;
-        self.tx.execute("UPDATE visits SET note = NULL WHERE resident_id = ?1", [&id]).map_err(db_error)?;
+        self.tx
+            .execute(
+                "UPDATE visits SET note = NULL, lat_e6 = NULL, lon_e6 = NULL, accuracy_m = NULL WHERE resident_id = ?1",
+                [&id],
+            )
+            .map_err(db_error)?;
         let head: Option<(String, String)> = self
             .tx
             .query_row("SELECT head_name, address FROM households WHERE id = ?1", [household.to_string()], |r| {

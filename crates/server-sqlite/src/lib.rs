@@ -16,13 +16,14 @@ use std::sync::Mutex;
 
 use gocua_core::sql;
 use gocua_core::store::migrations::{
-    COMMON, COMMON_MERGE, COMMON_OFFICE, COMMON_REVIEW, COMMON_VISIT_STEPS, COMMON_WITHHELD_REASON,
+    COMMON, COMMON_MERGE, COMMON_OFFICE, COMMON_REVIEW, COMMON_VISIT_POSITION, COMMON_VISIT_STEPS,
+    COMMON_WITHHELD_REASON,
 };
 use gocua_server_store::{BackendInfo, BackupInfo, Events, Meta, Readiness, Store, StoreError, StoreResult, TxFn};
 use rusqlite::{Connection, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
 
-const SERVER: [&str; 14] = [
+const SERVER: [&str; 15] = [
     include_str!("../../../migrations/server/sqlite/0001_server.sql"),
     COMMON_REVIEW,
     include_str!("../../../migrations/server/sqlite/0002_flags_epoch.sql"),
@@ -37,6 +38,7 @@ const SERVER: [&str; 14] = [
     include_str!("../../../migrations/server/sqlite/0008_revocation_probe.sql"),
     include_str!("../../../migrations/server/sqlite/0009_device_unsent.sql"),
     COMMON_MERGE,
+    COMMON_VISIT_POSITION,
 ];
 
 /// The server's migration list: the common files, then the server's own.

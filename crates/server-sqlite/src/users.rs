@@ -139,6 +139,13 @@ impl Users for SqliteTx<'_> {
         self.write_scope(&id.to_string(), scope)
     }
 
+    fn set_user_role(&mut self, id: Uuid, role: Role) -> StoreResult<()> {
+        self.tx
+            .execute("UPDATE users SET role = ?2 WHERE id = ?1", params![id.to_string(), role.code()])
+            .map_err(db_error)?;
+        Ok(())
+    }
+
     fn add_former_places(&mut self, id: Uuid, codes: &[String], until: DateTime<Utc>) -> StoreResult<()> {
         let mut stmt = self
             .tx

@@ -22,7 +22,7 @@ use gocua_core::places::Place;
 use gocua_core::reasons::{Reason, ReasonCatalog};
 use gocua_core::reducer::Projection;
 use gocua_core::scope::Scope;
-use gocua_core::sync::protocol::UserInfo;
+use gocua_core::sync::protocol::{Role, UserInfo};
 use uuid::Uuid;
 
 pub use rows::*;
@@ -267,6 +267,8 @@ pub trait Users {
     fn users_in(&mut self, codes: &[String]) -> StoreResult<Vec<UserRow>>;
     /// Replaces a user's scope.
     fn set_user_scope(&mut self, id: Uuid, scope: &Scope) -> StoreResult<()>;
+    /// Replaces a user's role.
+    fn set_user_role(&mut self, id: Uuid, role: Role) -> StoreResult<()>;
     /// Remembers places a user worked in before a reassignment (kept once per place).
     fn add_former_places(&mut self, id: Uuid, codes: &[String], until: DateTime<Utc>) -> StoreResult<()>;
     /// The places a user worked in before.

@@ -104,6 +104,39 @@ pub fn set_scope(store: &dyn Store, user_id: Uuid, scope: &Scope) -> Result<(), 
     })
 }
 
+/// Gives a user another role (an officer moved, a volunteer made team leader); their phones
+/// take it on at their next sync, dropping what the old role let them hold.
+pub fn set_role(store: &dyn Store, user_id: Uuid, role: Role) -> Result<bool, Error> {
+    run_write(store, |tx| change_role(tx, user_id, role, None))
+}
+
+/// Gives a user `role` inside `tx`, audited as done by `actor` (a device's user; `None`: the
+/// command line). Returns whether anything changed.
+pub fn change_role(
+    tx: &mut dyn gocua_server_store::Tx,
+    user_id: Uuid,
+    role: Role,
+    actor: Option<&crate::auth::AuthDevice>,
+) -> Result<bool, Error> {
+    let user =
+        tx.user(user_id)?.ok_or_else(|| invalid(format!("không có người dùng {user_id} / unknown user {user_id}")))?;
+    if user.role == role {
+        return Ok(false);
+    }
+    tx.set_user_role(user_id, role)?;
+    // what a person may read changed: audited like a scope
+    crate::audit::append(
+        tx,
+        &crate::audit::Entry {
+            actor_user: actor.map(|d| d.user_id),
+            actor_device: actor.map(|d| d.device_id),
+            action: "set_role",
+            detail: serde_json::json!({ "user": user_id, "from": user.role.code(), "to": role.code() }),
+        },
+    )?;
+    Ok(true)
+}
+
 /// Gives a user `scope` inside `tx`: the places they leave are kept as former places (their
 /// unsent records from there are still accepted), and the change is audited as done by `actor`
 /// (a device's user; `None`: the command line). Returns whether anything changed.

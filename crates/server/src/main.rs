@@ -132,6 +132,14 @@ enum AdminCommand {
         #[arg(long)]
         scope: String,
     },
+    /// Give a user another role; their phones take it on at their next sync, dropping what
+    /// the old role let them hold.
+    SetRole {
+        #[arg(long)]
+        user: uuid::Uuid,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
     /// Issue a one-time enrollment code for a user; prints the code.
     CreateCode {
         #[arg(long)]
@@ -277,6 +285,14 @@ fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
         AdminCommand::SetScope { user, scope } => {
             admin::set_scope(store, user, &self::scope(&scope)?)?;
             println!("user {user} now works in {scope}");
+        }
+        AdminCommand::SetRole { user, role: r } => {
+            let role = role(r);
+            if admin::set_role(store, user, role)? {
+                println!("user {user} is now {}: their phones follow on their next sync", role.code());
+            } else {
+                println!("user {user} already is {}", role.code());
+            }
         }
         AdminCommand::CreateCode { user, hours } => println!("{}", admin::create_code(store, user, hours)?),
         AdminCommand::AddReason {

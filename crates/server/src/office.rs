@@ -1,6 +1,7 @@
 //! The office's server commands, for police devices (`/api/v1/office/…`): the people working
 //! in the officer's places with their devices, a new volunteer or team leader with a one-time
-//! enrollment code, a new code, a device revoked. Each stays inside the officer's places, and
+//! enrollment code, a new code, a role switched between volunteer and team leader, a device
+//! revoked. Each stays inside the officer's places, and
 //! each change is audited with the officer's user and device.
 
 use chrono::{Duration, Utc};
@@ -171,6 +172,29 @@ pub fn new_code(store: &dyn Store, device: &AuthDevice, user_id: Uuid) -> Result
         let code = issue_code(tx, user_id)?;
         audit(tx, device, "create_code", serde_json::json!({ "user": user_id }))?;
         Ok(code)
+    })
+}
+
+/// Makes a volunteer of the officer's places a team leader, or a team leader a volunteer (a
+/// police role is given at the command line only). Their phones take it on at their next sync.
+/// Returns the person as the office lists them now.
+pub fn set_role(store: &dyn Store, device: &AuthDevice, user_id: Uuid, role: Role) -> Result<OfficePerson, Error> {
+    policy::require(device, Action::Office)?;
+    if !matches!(role, Role::Volunteer | Role::TeamLeader) {
+        return Err(invalid(
+            "Văn phòng chỉ đổi giữa tình nguyện viên và tổ trưởng / the office switches between volunteer and team leader only",
+        ));
+    }
+    run_write(store, |tx| {
+        let user = user_inside(tx, device, user_id)?;
+        if !matches!(user.role, Role::Volunteer | Role::TeamLeader) {
+            return Err(invalid(
+                "Văn phòng chỉ đổi vai trò của tình nguyện viên và tổ trưởng / the office changes the role of volunteers and team leaders only",
+            ));
+        }
+        crate::admin::change_role(tx, user_id, role, Some(device))?;
+        let user = tx.user(user_id)?.ok_or_else(outside)?;
+        person_view(tx, user)
     })
 }
 

@@ -1,7 +1,8 @@
 //! Importing the police's lists ("DC01 mở rộng"): a dry run of a picked file against what the
-//! store holds, kept for the officer to look over, then recorded in one transaction on their
-//! word. Only the commune police, never in the trainer's sandbox. The file's
-//! bytes come as a raw IPC body (not a JSON array of numbers), its name in a header.
+//! store holds, kept for the officer to look over (and to correct: another sheet, another
+//! column for a field, remembered for the next file with the same headers), then recorded in
+//! one transaction on their word. Only the commune police, never in the trainer's sandbox. The
+//! file's bytes come as a raw IPC body (not a JSON array of numbers), its name in a header.
 
 use std::collections::BTreeSet;
 use std::str::FromStr;
@@ -14,8 +15,8 @@ use gocua_core::store::{DeviceStore, Enrollment, vietnam_today};
 use gocua_core::sync::protocol::Role;
 use gocua_import::read::column_letter;
 use gocua_import::{
-    ColumnMap, Counts, ImportCounts, ImportError, Issue, Known, KnownHamlet, KnownResident, Plan, PlanOptions,
-    Severity, Source, Table, UndoCounts, UndoRecord, detect_columns, events_for, plan, read_table, undo_events,
+    ColumnMap, Counts, Field, ImportCounts, ImportError, Issue, Known, KnownHamlet, KnownResident, Layout, Plan,
+    PlanOptions, Severity, Source, Table, UndoCounts, UndoRecord, events_for, plan, read_list, undo_events,
 };
 use serde::Serialize;
 use tauri::ipc::{Channel, InvokeBody, JavaScriptChannelId, Request};
@@ -32,10 +33,10 @@ pub const FILE_NAME_HEADER: &str = "gocua-file-name";
 /// The header carrying the progress channel's id (`Channel.toJSON()`), optional.
 pub const PROGRESS_HEADER: &str = "gocua-progress";
 
-/// The plan of the last preview, kept until it is recorded or another file is previewed.
+/// The list of the last preview, kept until it is recorded or another file is previewed.
 #[derive(Debug, Default)]
 pub struct ImportState {
-    kept: Mutex<Option<Arc<KeptPlan>>>,
+    kept: Mutex<Option<Arc<KeptList>>>,
 }
 
 impl ImportState {
@@ -44,18 +45,22 @@ impl ImportState {
         *self.slot() = None;
     }
 
-    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Arc<KeptPlan>>> {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Arc<KeptList>>> {
         // a poisoned slot only ever held a plan: start over from it
         self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
-/// A previewed plan and the device it was checked against.
+/// A previewed list: the file (for another sheet), the sheet read, its columns, the plan when
+/// every required field has a column, and the device it was checked against.
 #[derive(Debug)]
-pub struct KeptPlan {
+pub struct KeptList {
     device_id: Uuid,
     file_name: String,
-    plan: Plan,
+    bytes: Arc<[u8]>,
+    table: Table,
+    map: ColumnMap,
+    plan: Option<Plan>,
 }
 
 /// What the officer sees before anything is written.
@@ -72,6 +77,14 @@ pub struct ImportPreview {
     pub header_row: u32,
     /// Every column, with what it was recognised as.
     pub columns: Vec<ImportColumn>,
+    /// Every field a column may be given, in the order to offer them.
+    pub choices: Vec<ImportField>,
+    /// Required fields without a column: nothing can be recorded until the officer gives them
+    /// one (the counts and issues are then empty).
+    pub missing: Vec<ImportField>,
+    /// Whether the columns were mapped the way the officer corrected an earlier file with the
+    /// same headers.
+    pub layout_applied: bool,
     /// The numbers of the dry run.
     pub counts: ImportReportCounts,
     /// The issues, errors first, then warnings, then repairs; at most [`MAX_ISSUES_SHOWN`].
@@ -94,6 +107,24 @@ pub struct ImportColumn {
     pub field_vi: Option<String>,
     /// The field's English name.
     pub field_en: Option<String>,
+}
+
+/// A field a column can hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct ImportField {
+    /// Its code (`full_name`, `cccd`, …).
+    pub code: String,
+    /// Its Vietnamese name.
+    pub vi: String,
+    /// Its English name.
+    pub en: String,
+}
+
+impl From<Field> for ImportField {
+    fn from(f: Field) -> Self {
+        ImportField { code: f.code().to_owned(), vi: f.label_vi().to_owned(), en: f.label_en().to_owned() }
+    }
 }
 
 /// How much an issue matters.
@@ -321,6 +352,8 @@ pub struct Prepared {
     pub known: Known,
     /// The commune's code as key namespace, Vietnam's year.
     pub options: PlanOptions,
+    /// The column layouts this office remembered.
+    pub layouts: Vec<Layout>,
 }
 
 /// Whether a role may import lists: the commune police, whose device syncs what it records (an
@@ -357,7 +390,9 @@ pub fn prepare(store: &DeviceStore, today: NaiveDate) -> Result<Prepared, Comman
     let hamlets = places.into_iter().map(|p| KnownHamlet { code: p.code, name: p.name }).collect();
     let residents = KnownResident::all_in(&store.projection()?);
     let options = PlanOptions { key_namespace, ..PlanOptions::new(today.year()) };
-    Ok(Prepared { device_id: enrollment.device_id, known: Known { hamlets, residents }, options })
+    // a layout this build cannot read (written by a later one) is passed over, not an error
+    let layouts = store.import_layouts()?.iter().filter_map(|json| serde_json::from_str(json).ok()).collect();
+    Ok(Prepared { device_id: enrollment.device_id, known: Known { hamlets, residents }, options, layouts })
 }
 
 /// A file-level problem (not a spreadsheet, no header, a required column missing, …).
@@ -365,24 +400,74 @@ pub fn file_error(e: ImportError) -> CommandError {
     CommandError::new("invalid_file", format!("{} / {}", e.message_vi(), e.message_en()))
 }
 
-/// Reads, recognises and checks a file: the plan to keep and the view to show.
+/// Reads, recognises and checks a file: the list to keep and the view to show. The sheet named,
+/// else the first with a header; the columns as this office mapped the same headers before,
+/// else as recognised.
 pub fn dry_run(
-    bytes: &[u8],
+    bytes: Arc<[u8]>,
     file_name: &str,
+    sheet: Option<&str>,
     prepared: &Prepared,
     progress: &mut dyn FnMut(ImportProgress),
-) -> Result<(Plan, ImportPreview), CommandError> {
+) -> Result<(KeptList, ImportPreview), CommandError> {
     progress(ImportProgress { stage: ImportStage::Reading, done: 0, total: 0 });
-    let table = read_table(bytes, file_name).map_err(file_error)?;
-    let map = detect_columns(&table).map_err(file_error)?;
-    let mut checked = |done, total| progress(ImportProgress { stage: ImportStage::Checking, done, total });
-    let planned = plan(&table, &map, &prepared.known, &prepared.options, Some(&mut checked)).map_err(file_error)?;
-    let view = preview_view(file_name, &table, &map, &planned);
-    Ok((planned, view))
+    let (table, mut map) = read_list(&bytes, file_name, sheet).map_err(file_error)?;
+    let layout_applied = prepared.layouts.iter().any(|layout| layout.apply(&mut map));
+    let read =
+        KeptList { device_id: prepared.device_id, file_name: file_name.to_owned(), bytes, table, map, plan: None };
+    check(read, prepared, layout_applied, progress)
 }
 
-/// The view of a plan: columns, counts, issues errors first (capped).
-pub fn preview_view(file_name: &str, table: &Table, map: &ColumnMap, planned: &Plan) -> ImportPreview {
+/// Checks a kept list again with the officer's columns (`choices[i]`: the field code of column
+/// `i`, `None` when not used). Also gives the layout to remember.
+pub fn recheck(
+    kept: &KeptList,
+    choices: &[Option<String>],
+    prepared: &Prepared,
+    progress: &mut dyn FnMut(ImportProgress),
+) -> Result<(KeptList, ImportPreview, Layout), CommandError> {
+    let fields = choices.iter().map(|c| c.as_deref().map(field_of).transpose()).collect::<Result<Vec<_>, _>>()?;
+    let mut map = kept.map.clone();
+    map.choose(&fields).map_err(file_error)?;
+    let layout = Layout::remember(&map);
+    let read = KeptList {
+        device_id: prepared.device_id,
+        file_name: kept.file_name.clone(),
+        bytes: Arc::clone(&kept.bytes),
+        table: kept.table.clone(),
+        map,
+        plan: None,
+    };
+    let (checked, view) = check(read, prepared, false, progress)?;
+    Ok((checked, view, layout))
+}
+
+fn field_of(code: &str) -> Result<Field, CommandError> {
+    Field::ALL.into_iter().find(|f| f.code() == code).ok_or_else(|| {
+        CommandError::new("invalid", format!("Không có mục “{code}” để ghép cột / There is no field “{code}” to map"))
+    })
+}
+
+/// Plans a read list when every required field has a column; the view either way.
+fn check(
+    mut read: KeptList,
+    prepared: &Prepared,
+    layout_applied: bool,
+    progress: &mut dyn FnMut(ImportProgress),
+) -> Result<(KeptList, ImportPreview), CommandError> {
+    if read.map.missing_required(false).is_empty() {
+        let mut checked = |done, total| progress(ImportProgress { stage: ImportStage::Checking, done, total });
+        read.plan = Some(
+            plan(&read.table, &read.map, &prepared.known, &prepared.options, Some(&mut checked)).map_err(file_error)?,
+        );
+    }
+    let view = preview_view(&read, layout_applied);
+    Ok((read, view))
+}
+
+/// The view of a read list: columns, counts, issues errors first (capped).
+pub fn preview_view(read: &KeptList, layout_applied: bool) -> ImportPreview {
+    let (table, map) = (&read.table, &read.map);
     let sheet = match &table.source {
         Source::Xlsx { sheet } | Source::Xls { sheet } => Some(sheet.clone()),
         Source::Csv { .. } => None,
@@ -400,30 +485,37 @@ pub fn preview_view(file_name: &str, table: &Table, map: &ColumnMap, planned: &P
             }
         })
         .collect();
-    let mut issues: Vec<&Issue> = planned.report.issues.iter().collect();
+    let mut issues: Vec<&Issue> = read.plan.iter().flat_map(|p| &p.report.issues).collect();
     // stable: within a severity, the file's own order (the file's first, then by row)
     issues.sort_by_key(|i| i.severity);
     ImportPreview {
-        file_name: file_name.to_owned(),
+        file_name: read.file_name.clone(),
         sheet,
         sheet_names: table.sheet_names.clone(),
         header_row: map.header_row,
         columns,
-        counts: (&planned.report.counts).into(),
+        choices: Field::ALL.into_iter().map(ImportField::from).collect(),
+        missing: map.missing_required(false).into_iter().map(ImportField::from).collect(),
+        layout_applied,
+        counts: read.plan.as_ref().map(|p| (&p.report.counts).into()).unwrap_or_default(),
         issues: issues.iter().take(MAX_ISSUES_SHOWN).map(|i| ImportIssue::from(*i)).collect(),
         issues_total: issues.len(),
     }
 }
 
-/// Records a kept plan into `store` in one transaction: what the store lacks is created, what
-/// it holds otherwise is patched. Refused when the store is another device's than the one the
-/// plan was checked against.
-pub fn commit(store: &mut DeviceStore, kept: &KeptPlan) -> Result<ImportResult, CommandError> {
+/// Records a kept list's plan into `store` in one transaction: what the store lacks is created,
+/// what it holds otherwise is patched. Refused when the store is another device's than the one
+/// the plan was checked against, or a required field has no column.
+pub fn commit(store: &mut DeviceStore, kept: &KeptList) -> Result<ImportResult, CommandError> {
     let enrollment = authorize(store)?;
     if enrollment.device_id != kept.device_id {
         return Err(no_preview());
     }
-    let events = events_for(&kept.plan, &SqlView::new(store.connection()))?;
+    let Some(planned) = &kept.plan else {
+        let missing = kept.map.missing_required(false);
+        return Err(file_error(ImportError::MissingColumns { missing }));
+    };
+    let events = events_for(planned, &SqlView::new(store.connection()))?;
     if events.payloads.is_empty() {
         return Ok(events.counts.into());
     }
@@ -518,18 +610,66 @@ pub async fn import_preview<R: Runtime>(
         .and_then(|v| v.to_str().ok())
         .and_then(|id| JavaScriptChannelId::from_str(id).ok())
         .map(|id| id.channel_on(webview));
-    let (planned, view) = tauri::async_runtime::spawn_blocking(move || {
+    let (kept, view) = tauri::async_runtime::spawn_blocking(move || {
         let mut progress = |p: ImportProgress| {
             if let Some(channel) = &channel {
                 let _ = channel.send(p);
             }
         };
-        let (planned, view) = dry_run(&bytes, &file_name, &prepared, &mut progress)?;
-        Ok::<_, CommandError>((KeptPlan { device_id: prepared.device_id, file_name, plan: planned }, view))
+        dry_run(bytes.into(), &file_name, None, &prepared, &mut progress)
     })
     .await
     .map_err(|e| CommandError::new("internal", e.to_string()))??;
-    *imports.slot() = Some(Arc::new(planned));
+    *imports.slot() = Some(Arc::new(kept));
+    Ok(view)
+}
+
+/// Reads another sheet of the kept file (its header found again, a remembered layout applied)
+/// and checks it. On an error the list kept before stays as it was.
+#[tauri::command]
+pub async fn import_choose_sheet(
+    state: State<'_, AppState>,
+    imports: State<'_, ImportState>,
+    sheet: String,
+    on_progress: Channel<ImportProgress>,
+) -> Result<ImportPreview, CommandError> {
+    let kept = imports.slot().clone().ok_or_else(no_preview)?;
+    let prepared = state.with_store(|s| Ok(prepare(s, vietnam_today()))).await??;
+    let (read, view) = tauri::async_runtime::spawn_blocking(move || {
+        let mut progress = |p: ImportProgress| {
+            let _ = on_progress.send(p);
+        };
+        dry_run(Arc::clone(&kept.bytes), &kept.file_name, Some(&sheet), &prepared, &mut progress)
+    })
+    .await
+    .map_err(|e| CommandError::new("internal", e.to_string()))??;
+    *imports.slot() = Some(Arc::new(read));
+    Ok(view)
+}
+
+/// Checks the kept list again with the officer's columns, one field code (or `null`) per column
+/// from column A, and remembers them for the next file with the same headers. Refused whole
+/// (and the list kept before stays) when a field is given two columns.
+#[tauri::command]
+pub async fn import_set_columns(
+    state: State<'_, AppState>,
+    imports: State<'_, ImportState>,
+    columns: Vec<Option<String>>,
+    on_progress: Channel<ImportProgress>,
+) -> Result<ImportPreview, CommandError> {
+    let kept = imports.slot().clone().ok_or_else(no_preview)?;
+    let prepared = state.with_store(|s| Ok(prepare(s, vietnam_today()))).await??;
+    let (read, view, layout) = tauri::async_runtime::spawn_blocking(move || {
+        let mut progress = |p: ImportProgress| {
+            let _ = on_progress.send(p);
+        };
+        recheck(&kept, &columns, &prepared, &mut progress)
+    })
+    .await
+    .map_err(|e| CommandError::new("internal", e.to_string()))??;
+    let json = serde_json::to_string(&layout).map_err(gocua_core::Error::from)?;
+    state.with_store(move |s| s.save_import_layout(&layout.fingerprint, &json)).await?;
+    *imports.slot() = Some(Arc::new(read));
     Ok(view)
 }
 
@@ -615,7 +755,9 @@ mod tests {
         assert_eq!(prepared.options.key_namespace, "03445");
         assert_eq!(prepared.known.hamlets.len(), 4);
         let mut seen = Vec::new();
-        let (planned, view) = dry_run(&list.bytes, &list.file_name, &prepared, &mut |p| seen.push(p)).unwrap();
+        let (kept, view) =
+            dry_run(list.bytes.clone().into(), &list.file_name, None, &prepared, &mut |p| seen.push(p)).unwrap();
+        let planned = kept.plan.as_ref().unwrap();
         assert_eq!(seen.first().map(|p| p.stage), Some(ImportStage::Reading));
         assert_eq!(seen.last(), Some(&ImportProgress { stage: ImportStage::Checking, done: 120, total: 120 }));
 
@@ -634,7 +776,7 @@ mod tests {
         assert!(view.issues[first_other..].iter().all(|i| i.severity != ImportSeverity::Error), "errors first");
         assert_eq!(first_other, view.counts.errors);
 
-        let kept = KeptPlan { device_id: prepared.device_id, file_name: list.file_name.clone(), plan: planned };
+        assert!(view.missing.is_empty() && !view.layout_applied);
         let recorded = commit(&mut store, &kept).unwrap();
         assert_eq!(
             (recorded.households_created, recorded.people_created),
@@ -692,9 +834,8 @@ mod tests {
         let list = planted_list();
         let store = office(Role::CommunePolice, &list);
         let prepared = prepare(&store, today()).unwrap();
-        let table = read_table(&list.bytes, &list.file_name).unwrap();
-        let map = detect_columns(&table).unwrap();
-        let mut planned = plan(&table, &map, &prepared.known, &prepared.options, None).unwrap();
+        let (mut kept, _) = dry_run(list.bytes.clone().into(), &list.file_name, None, &prepared, &mut |_| {}).unwrap();
+        let planned = kept.plan.as_mut().unwrap();
         let warning = Issue {
             row: Some(9),
             column_header: None,
@@ -707,13 +848,101 @@ mod tests {
             value_fixed: None,
         };
         planned.report.issues.extend(std::iter::repeat_n(warning, MAX_ISSUES_SHOWN));
-        let view = preview_view(&list.file_name, &table, &map, &planned);
-        assert_eq!(view.issues_total, planned.report.issues.len());
+        let total = planned.report.issues.len();
+        let errors = planned.report.issues.iter().filter(|i| i.severity == Severity::Error).count();
+        let view = preview_view(&kept, false);
+        assert_eq!(view.issues_total, total);
         assert_eq!(view.issues.len(), MAX_ISSUES_SHOWN);
         // every error is among those shown, whatever the warnings' number
-        let errors = planned.report.issues.iter().filter(|i| i.severity == Severity::Error).count();
         assert!(errors > 0);
         assert_eq!(view.issues.iter().filter(|i| i.severity == ImportSeverity::Error).count(), errors);
+    }
+
+    #[test]
+    fn the_officer_gives_a_column_its_field_and_the_next_file_is_mapped_the_same_way() {
+        let list = planted_list();
+        let mut store = office(Role::CommunePolice, &list);
+        let hamlet = &list.known.hamlets[0].name;
+        let csv = format!(
+            "Họ và tên,Năm sinh,Giới tính,Khu vực\nLò Thị Ba,1992,Nữ,{hamlet}\nVì Văn Công,1988,Nam,{hamlet}\n"
+        );
+        let prepared = prepare(&store, today()).unwrap();
+        let (kept, view) = dry_run(csv.as_bytes().into(), "ds.csv", None, &prepared, &mut |_| {}).unwrap();
+        let missing: Vec<&str> = view.missing.iter().map(|f| f.code.as_str()).collect();
+        assert_eq!(missing, ["hamlet"], "“Khu vực” is not recognised as the hamlet");
+        assert_eq!(view.counts, ImportReportCounts::default(), "nothing is checked without a hamlet column");
+        assert_eq!(view.choices.len(), Field::ALL.len());
+        let refused = commit(&mut store, &kept).unwrap_err();
+        assert_eq!(refused.kind, "invalid_file");
+        assert!(refused.message.starts_with("Thiếu cột bắt buộc: Thôn"), "{}", refused.message);
+
+        let code = |c: &str| Some(c.to_owned());
+        let twice = recheck(&kept, &[code("full_name"), code("birth_year"), code("full_name")], &prepared, &mut |_| {});
+        let twice = twice.unwrap_err();
+        assert!(twice.message.starts_with("Cột A và cột C cùng được chọn là “Họ và tên”"), "{}", twice.message);
+        let unknown = recheck(&kept, &[code("ho_ten")], &prepared, &mut |_| {}).unwrap_err();
+        assert_eq!(unknown.kind, "invalid");
+
+        let choices = [code("full_name"), code("birth_year"), code("sex"), code("hamlet")];
+        let (corrected, view, layout) = recheck(&kept, &choices, &prepared, &mut |_| {}).unwrap();
+        assert!(view.missing.is_empty());
+        assert_eq!(view.counts.people_planned, 2, "{:?}", view.issues);
+        assert_eq!(view.columns[3].field.as_deref(), Some("hamlet"));
+        store.save_import_layout(&layout.fingerprint, &serde_json::to_string(&layout).unwrap()).unwrap();
+        assert_eq!(commit(&mut store, &corrected).unwrap().people_created, 2);
+
+        // the next file with the same headers (other case, other rows) is mapped the same way
+        let next = format!("HỌ VÀ TÊN,NĂM SINH,GIỚI TÍNH,KHU VỰC\nHà Thị Duyên,1990,Nữ,{hamlet}\n");
+        let prepared = prepare(&store, today()).unwrap();
+        let (_, view) = dry_run(next.as_bytes().into(), "ds-2.csv", None, &prepared, &mut |_| {}).unwrap();
+        assert!(view.layout_applied && view.missing.is_empty(), "{:?}", view.missing);
+        assert_eq!(view.counts.people_planned, 1);
+        // other headers are recognised afresh
+        let other = format!("Họ và tên,Năm sinh,Giới tính,Khu vực,Ghi chú\nHà Thị Duyên,1990,Nữ,{hamlet},\n");
+        let (_, view) = dry_run(other.as_bytes().into(), "ds-3.csv", None, &prepared, &mut |_| {}).unwrap();
+        assert!(!view.layout_applied);
+        assert_eq!(view.missing.len(), 1);
+    }
+
+    #[test]
+    fn another_sheet_of_the_kept_file_is_read_on_request() {
+        let list = planted_list();
+        let store = office(Role::CommunePolice, &list);
+        let hamlet = list.known.hamlets[0].name.as_str();
+        let mut book = rust_xlsxwriter::Workbook::new();
+        for (name, rows) in [
+            ("Hướng dẫn", vec![vec!["Danh sách gửi các thôn"]]),
+            (
+                "Chưa kích hoạt",
+                vec![vec!["Họ và tên", "Năm sinh", "Giới tính", "Thôn"], vec!["Lò Thị Ba", "1992", "Nữ", hamlet]],
+            ),
+            (
+                "Đã duyệt",
+                vec![
+                    vec!["Họ và tên", "Năm sinh", "Giới tính", "Thôn"],
+                    vec!["Vì Văn Công", "1988", "Nam", hamlet],
+                    vec!["Hà Thị Duyên", "1990", "Nữ", hamlet],
+                ],
+            ),
+        ] {
+            let sheet = book.add_worksheet();
+            sheet.set_name(name).unwrap();
+            for (r, row) in rows.iter().enumerate() {
+                for (c, text) in row.iter().enumerate() {
+                    sheet.write_string(r as u32, c as u16, *text).unwrap();
+                }
+            }
+        }
+        let bytes: Arc<[u8]> = book.save_to_buffer().unwrap().into();
+        let prepared = prepare(&store, today()).unwrap();
+        let (kept, view) = dry_run(Arc::clone(&bytes), "ds.xlsx", None, &prepared, &mut |_| {}).unwrap();
+        assert_eq!(view.sheet.as_deref(), Some("Chưa kích hoạt"), "the cover sheet is passed over");
+        assert_eq!(view.sheet_names, ["Hướng dẫn", "Chưa kích hoạt", "Đã duyệt"]);
+        assert_eq!(view.counts.people_planned, 1);
+        let (_, view) = dry_run(Arc::clone(&kept.bytes), "ds.xlsx", Some("Đã duyệt"), &prepared, &mut |_| {}).unwrap();
+        assert_eq!((view.sheet.as_deref(), view.counts.people_planned), (Some("Đã duyệt"), 2));
+        let e = dry_run(bytes, "ds.xlsx", Some("Hướng dẫn"), &prepared, &mut |_| {}).unwrap_err();
+        assert!(e.message.starts_with("Không tìm thấy dòng tiêu đề"), "{}", e.message);
     }
 
     #[test]
@@ -722,7 +951,7 @@ mod tests {
         let store = office(Role::CommunePolice, &list);
         let prepared = prepare(&store, today()).unwrap();
         for (bytes, name) in [(&b""[..], "trong.xlsx"), (&b"%PDF-1.4 not a list"[..], "cong-van.pdf")] {
-            let e = dry_run(bytes, name, &prepared, &mut |_| {}).unwrap_err();
+            let e = dry_run(bytes.into(), name, None, &prepared, &mut |_| {}).unwrap_err();
             assert_eq!(e.kind, "invalid_file", "{name}");
             assert!(e.message.contains(" / "), "{}", e.message);
         }

@@ -2,7 +2,7 @@
 // each) and by the crate (tests check them against the capability file and the handler).
 // Keep in step with `generate_handler!` in src/lib.rs.
 /// Every command the UI may invoke.
-pub const COMMANDS: [&str; 53] = [
+pub const COMMANDS: [&str; 56] = [
     "app_info",
     "enroll",
     "list_hamlets",
@@ -38,6 +38,8 @@ pub const COMMANDS: [&str; 53] = [
     "lock_app",
     "wipe_forgotten",
     "import_preview",
+    "import_choose_sheet",
+    "import_set_columns",
     "import_commit",
     "import_history",
     "import_undo",
@@ -45,6 +47,7 @@ pub const COMMANDS: [&str; 53] = [
     "office_add_person",
     "office_new_code",
     "office_revoke_device",
+    "office_set_role",
     "office_assign",
     "spot_check_current",
     "spot_check_draw",

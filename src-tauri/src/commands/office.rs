@@ -174,6 +174,18 @@ pub async fn office_new_code(state: State<'_, AppState>, user_id: Uuid) -> Resul
     code_view(&enrollment.server_url, transport.office_new_code(user_id).await?)
 }
 
+/// Makes a volunteer a team leader, or a team leader a volunteer (the server decides, online);
+/// their phones take the role on at their next sync.
+#[tauri::command]
+pub async fn office_set_role(
+    state: State<'_, AppState>,
+    user_id: Uuid,
+    role: Role,
+) -> Result<OfficePerson, CommandError> {
+    let (_, transport) = link(&state).await?;
+    Ok(transport.office_set_role(user_id, role).await?)
+}
+
 /// Revokes a device: it wipes its data at its next contact, locked or not.
 #[tauri::command]
 pub async fn office_revoke_device(state: State<'_, AppState>, device_id: Uuid) -> Result<bool, CommandError> {

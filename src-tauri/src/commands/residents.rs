@@ -34,7 +34,8 @@ pub async fn get_resident(state: State<'_, AppState>, id: Uuid) -> Result<Reside
     state.with_store(move |s| s.resident_detail(id)).await
 }
 
-/// Records a visit outcome; returns the visit's id.
+/// Records a visit outcome, with the phone's position when the volunteer let the form ask for
+/// it (`NewVisit::position`, optional); returns the visit's id.
 #[tauri::command]
 pub async fn record_visit(state: State<'_, AppState>, form: NewVisit) -> Result<Uuid, CommandError> {
     state.write(move |s| s.record_visit(form)).await

@@ -1,5 +1,5 @@
 // Importing the police's lists: a dry run of a picked file (nothing written), then the commit.
-import { call, callRaw } from '../ipc';
+import { call, callRaw, callWithProgress } from '../ipc';
 import { emitLocalChange } from '../lib/changes';
 import type { ImportIssue } from '../bindings/ImportIssue';
 import type { ImportLogView } from '../bindings/ImportLogView';
@@ -38,6 +38,48 @@ export async function importPreview(
 export async function previewFile(file: File, onProgress?: (progress: ImportProgress) => void): Promise<ImportPreview> {
   const bytes = new Uint8Array(await file.arrayBuffer());
   return importPreview({ name: file.name, bytes }, onProgress);
+}
+
+/** Reads another sheet of the previewed file and checks it (nothing written). */
+export async function importChooseSheet(
+  sheet: string,
+  onProgress?: (progress: ImportProgress) => void,
+): Promise<ImportPreview> {
+  return callWithProgress<ImportPreview, ImportProgress>('import_choose_sheet', { sheet }, onProgress);
+}
+
+/**
+ * Checks the previewed file again with the officer's columns: one field code per column from
+ * column A, `null` for a column not used. The choice is remembered for the next file with the
+ * same headers.
+ */
+export async function importSetColumns(
+  columns: (string | null)[],
+  onProgress?: (progress: ImportProgress) => void,
+): Promise<ImportPreview> {
+  return callWithProgress<ImportPreview, ImportProgress>('import_set_columns', { columns }, onProgress);
+}
+
+/** The field chosen for each column of a preview, from column A (`null`: not used). */
+export function columnChoices(preview: ImportPreview): (string | null)[] {
+  return preview.columns.map((c) => c.field);
+}
+
+/** Whether the officer's choices differ from what the preview was checked with. */
+export function choicesChanged(preview: ImportPreview, choices: readonly (string | null)[]): boolean {
+  return preview.columns.some((c, i) => (choices[i] ?? null) !== c.field);
+}
+
+/** The fields given to more than one column, by code (the backend refuses such a choice). */
+export function fieldsTwice(choices: readonly (string | null)[]): string[] {
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const code of choices) {
+    if (code == null) continue;
+    if (seen.has(code)) twice.add(code);
+    seen.add(code);
+  }
+  return [...twice];
 }
 
 /** Records the previewed list (one transaction). */
@@ -88,7 +130,7 @@ export function sortIssues(issues: readonly ImportIssue[]): ImportIssue[] {
 
 /** Whether the preview has anything to record. */
 export function canCommit(preview: ImportPreview): boolean {
-  return preview.counts.people_planned + preview.counts.households_planned > 0;
+  return preview.missing.length === 0 && preview.counts.people_planned + preview.counts.households_planned > 0;
 }
 
 /** Files the picker offers, by name (a dropped file is checked the same way). */

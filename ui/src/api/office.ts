@@ -4,6 +4,7 @@ import { call } from '../ipc';
 import { emitLocalChange } from '../lib/changes';
 import type { CodeView } from '../bindings/CodeView';
 import type { NewPersonView } from '../bindings/NewPersonView';
+import type { OfficePerson } from '../bindings/OfficePerson';
 import type { PeopleView } from '../bindings/PeopleView';
 import type { Role } from '../bindings/Role';
 
@@ -28,6 +29,21 @@ export function addPerson(name: string, role: Role, places: string[]): Promise<N
 /** A new one-time code for a person. */
 export function newCode(userId: string): Promise<CodeView> {
   return call<CodeView>('office_new_code', { userId });
+}
+
+/** The roles the office switches between. */
+export type SwitchableRole = 'volunteer' | 'team_leader';
+
+/** The role the office can switch a person to: a volunteer ↔ a team leader (`null`: none). */
+export function otherRole(role: Role): SwitchableRole | null {
+  if (role === 'volunteer') return 'team_leader';
+  if (role === 'team_leader') return 'volunteer';
+  return null;
+}
+
+/** Makes a volunteer a team leader or back (online); their phones follow at their next sync. */
+export function setRole(userId: string, role: Role): Promise<OfficePerson> {
+  return call<OfficePerson>('office_set_role', { userId, role });
 }
 
 /** Revokes a device; false when it was revoked already. */

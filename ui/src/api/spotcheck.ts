@@ -3,6 +3,7 @@
 import { call } from '../ipc';
 import { emitLocalChange } from '../lib/changes';
 import type { CheckOutcome } from '../bindings/CheckOutcome';
+import type { GeoPosition } from '../bindings/GeoPosition';
 import type { SpotCheckView } from '../bindings/SpotCheckView';
 
 /** The share drawn of each volunteer's claims unless the officer says otherwise. */
@@ -31,4 +32,17 @@ export async function recordFinding(residentId: string, visitId: string, outcome
 /** "67 %" of checked claims confirmed, or null before any is checked. */
 export function confirmedPercent(confirmed: number, checked: number): number | null {
   return checked > 0 ? Math.round((confirmed / checked) * 100) : null;
+}
+
+/** Millionths of a degree as decimal degrees with six places, exactly: 21028500 → "21.028500". */
+export function degrees(e6: number): string {
+  const abs = Math.abs(e6);
+  return `${e6 < 0 ? '-' : ''}${Math.floor(abs / 1_000_000)}.${String(abs % 1_000_000).padStart(6, '0')}`;
+}
+
+/** A visit's position as the spot-check shows it: the numbers, and a `geo:` link for a map app. */
+export function positionLink(p: GeoPosition): { lat: string; lon: string; m: number; href: string } {
+  const lat = degrees(p.lat_e6);
+  const lon = degrees(p.lon_e6);
+  return { lat, lon, m: p.accuracy_m, href: `geo:${lat},${lon}` };
 }

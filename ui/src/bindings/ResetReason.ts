@@ -3,4 +3,4 @@
 /**
  * Why a pull answered `reset`.
  */
-export type ResetReason = "other_epoch" | "scope_changed";
+export type ResetReason = "other_epoch" | "scope_changed" | "role_changed";

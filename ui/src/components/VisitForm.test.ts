@@ -1,9 +1,12 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Reason } from '../bindings/Reason';
 
 const recordVisit = vi.fn();
-vi.mock('../api/residents', () => ({ recordVisit: (...args: unknown[]) => recordVisit(...args) }));
+vi.mock('../api/residents', async (original) => ({
+  ...(await original<typeof import('../api/residents')>()),
+  recordVisit: (...args: unknown[]) => recordVisit(...args),
+}));
 const drafts = { save: vi.fn(), load: vi.fn(), clear: vi.fn() };
 vi.mock('../api/drafts', () => ({
   saveDraft: (...args: unknown[]) => drafts.save(...args),
@@ -43,6 +46,7 @@ beforeEach(() => {
   drafts.load.mockReset().mockResolvedValue(null);
   drafts.clear.mockReset().mockResolvedValue(undefined);
   setLocale('vi');
+  localStorage.clear();
 });
 
 describe('VisitForm', () => {
@@ -216,5 +220,137 @@ describe('VisitForm', () => {
     expect(JSON.parse(value)).toMatchObject({ note: 'Hẹn chiều quay lại, mang CCCD', status: 'not_registered' });
     await fireEvent.submit(q('form')!);
     await waitFor(() => expect(drafts.clear).toHaveBeenCalledWith('visit:r-7'));
+  });
+
+  describe('the position of the visit', () => {
+    const HANOI = { latitude: 21.0285, longitude: 105.8542, accuracy: 14.2 };
+    type Success = (p: { coords: typeof HANOI }) => void;
+    type Failure = (e: { code: number; message: string }) => void;
+    const getCurrentPosition = vi.fn<(ok: Success, fail: Failure, options: PositionOptions) => void>();
+    const original = Object.getOwnPropertyDescriptor(globalThis.navigator, 'geolocation');
+
+    beforeEach(() => {
+      getCurrentPosition.mockReset();
+      Object.defineProperty(globalThis.navigator, 'geolocation', { value: { getCurrentPosition }, configurable: true });
+    });
+    afterEach(() => {
+      if (original) Object.defineProperty(globalThis.navigator, 'geolocation', original);
+      else Reflect.deleteProperty(globalThis.navigator, 'geolocation');
+      vi.useRealTimers();
+    });
+
+    async function fillAndSave(): Promise<void> {
+      await choose('#visit-status', 'activated_level1');
+      await fireEvent.click(q('#visit-save')!);
+      await waitFor(() => expect(q('#visit-saved')).not.toBeNull());
+    }
+
+    it('is never asked for unless the box is ticked', async () => {
+      recordVisit.mockResolvedValue('v-1');
+      render(VisitForm, { residentId: 'r-1', reasons: REASONS });
+      expect(q<HTMLInputElement>('#visit-pos-ask')!.checked).toBe(false);
+      expect(q('#visit-pos-ask')!.closest('label')!.textContent).toContain('Ghi vị trí lần gặp (không bắt buộc)');
+      await fillAndSave();
+      expect(getCurrentPosition).not.toHaveBeenCalled();
+      expect(recordVisit.mock.calls[0][0]).not.toHaveProperty('position');
+      expect(q('#visit-pos-missing')).toBeNull();
+    });
+
+    it('is sent with the visit once the ticked box has one, and the choice is remembered', async () => {
+      getCurrentPosition.mockImplementation((ok) => setTimeout(() => ok({ coords: HANOI }), 5));
+      recordVisit.mockResolvedValue('v-1');
+      const { unmount } = render(VisitForm, { residentId: 'r-1', reasons: REASONS });
+      await fireEvent.click(q('#visit-pos-ask')!);
+      expect(getCurrentPosition).toHaveBeenCalledTimes(1);
+      const options = getCurrentPosition.mock.calls[0][2];
+      expect(options.timeout).toBe(8000);
+      expect(options.maximumAge).toBe(120000);
+      await waitFor(() => expect(q('#visit-pos-status')!.getAttribute('data-state')).toBe('ready'));
+      expect(q('#visit-pos-status')!.textContent).toContain('±15 m');
+      await fillAndSave();
+      expect(recordVisit.mock.calls[0][0]).toEqual({
+        resident_id: 'r-1',
+        status: 'activated_level1',
+        reason_code: null,
+        action: null,
+        follow_up: null,
+        steps: [],
+        note: null,
+        position: { lat_e6: 21028500, lon_e6: 105854200, accuracy_m: 15 },
+      });
+      expect(q('#visit-pos-missing')).toBeNull();
+      expect(localStorage.getItem('gocua.visit.position')).toBe('1');
+
+      // the next form on this phone starts ticked and asks at once
+      unmount();
+      getCurrentPosition.mockClear();
+      render(VisitForm, { residentId: 'r-2', reasons: REASONS });
+      expect(q<HTMLInputElement>('#visit-pos-ask')!.checked).toBe(true);
+      expect(getCurrentPosition).toHaveBeenCalledTimes(1);
+      // unticked: forgotten, and not asked again
+      await fireEvent.click(q('#visit-pos-ask')!);
+      expect(localStorage.getItem('gocua.visit.position')).toBe('0');
+      expect(q('#visit-pos-status')).toBeNull();
+    });
+
+    it('saves the visit without it when the phone refuses', async () => {
+      getCurrentPosition.mockImplementation((_ok, fail) => fail({ code: 1, message: 'denied' }));
+      recordVisit.mockResolvedValue('v-1');
+      localStorage.setItem('gocua.visit.position', '1');
+      render(VisitForm, { residentId: 'r-1', reasons: REASONS });
+      await waitFor(() => expect(q('#visit-pos-status')!.getAttribute('data-state')).toBe('none'));
+      await fillAndSave();
+      expect(recordVisit).toHaveBeenCalledTimes(1);
+      expect(recordVisit.mock.calls[0][0]).not.toHaveProperty('position');
+      expect(q('#visit-pos-missing')!.textContent).toBe('Lần gặp đã lưu không kèm vị trí.');
+    });
+
+    it('saves the visit at once, without it, while the phone is still looking', async () => {
+      getCurrentPosition.mockImplementation(() => {}); // never answers
+      recordVisit.mockResolvedValue('v-1');
+      localStorage.setItem('gocua.visit.position', '1');
+      render(VisitForm, { residentId: 'r-1', reasons: REASONS });
+      expect(q('#visit-pos-status')!.getAttribute('data-state')).toBe('locating');
+      await fillAndSave();
+      expect(recordVisit.mock.calls[0][0]).not.toHaveProperty('position');
+      expect(q('#visit-pos-missing')).not.toBeNull();
+    });
+
+    it('gives up on a phone that never answers, and drops a fix too vague to help', async () => {
+      const { readPosition, toGeoPosition } = await import('../api/residents');
+      vi.useFakeTimers();
+      getCurrentPosition.mockImplementation(() => {});
+      const pending = readPosition();
+      vi.advanceTimersByTime(9000);
+      expect(await pending).toBeNull();
+      expect(toGeoPosition({ latitude: 21.0285, longitude: 105.8542, accuracy: 150_000 })).toBeNull();
+      expect(toGeoPosition({ latitude: -33.8688, longitude: -151.2093, accuracy: 0.4 })).toEqual({
+        lat_e6: -33868800,
+        lon_e6: -151209300,
+        accuracy_m: 1,
+      });
+    });
+
+    it('a correction keeps the position the visit was recorded with and offers no box', async () => {
+      const save = vi.fn().mockResolvedValue('v-1');
+      const position = { lat_e6: 21028500, lon_e6: 105854200, accuracy_m: 15 };
+      const initial = {
+        resident_id: 'r-1',
+        status: 'activated_level1' as const,
+        reason_code: null,
+        action: null,
+        follow_up: null,
+        steps: [],
+        note: null,
+        position,
+      };
+      localStorage.setItem('gocua.visit.position', '1');
+      render(VisitForm, { residentId: 'r-1', reasons: REASONS, initial, save });
+      expect(q('#visit-pos-ask')).toBeNull();
+      await fireEvent.click(q('#visit-save')!);
+      await waitFor(() => expect(save).toHaveBeenCalledTimes(1));
+      expect(save.mock.calls[0][0].position).toEqual(position);
+      expect(getCurrentPosition).not.toHaveBeenCalled();
+    });
   });
 });

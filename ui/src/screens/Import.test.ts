@@ -9,12 +9,16 @@ const previewFile = vi.fn();
 const importCommit = vi.fn();
 const importHistory = vi.fn();
 const importUndo = vi.fn();
+const importSetColumns = vi.fn();
+const importChooseSheet = vi.fn();
 vi.mock('../api/import', async (original) => ({
   ...(await original<typeof import('../api/import')>()),
   previewFile: (...a: unknown[]) => previewFile(...a),
   importCommit: (...a: unknown[]) => importCommit(...a),
   importHistory: (...a: unknown[]) => importHistory(...a),
   importUndo: (...a: unknown[]) => importUndo(...a),
+  importSetColumns: (...a: unknown[]) => importSetColumns(...a),
+  importChooseSheet: (...a: unknown[]) => importChooseSheet(...a),
 }));
 
 const { default: Import } = await import('./Import.svelte');
@@ -33,6 +37,13 @@ const preview = (): ImportPreview => ({
     { letter: 'B', header: 'Họ và tên', field: 'full_name', field_vi: 'Họ và tên', field_en: 'Full name' },
     { letter: 'C', header: 'Ghi chú khác', field: null, field_vi: null, field_en: null },
   ],
+  choices: [
+    { code: 'stt', vi: 'STT', en: 'row number' },
+    { code: 'full_name', vi: 'Họ và tên', en: 'full name' },
+    { code: 'hamlet', vi: 'Thôn/ấp/bản/tổ dân phố', en: 'hamlet' },
+  ],
+  missing: [],
+  layout_applied: false,
   counts: {
     rows_read: 40,
     rows_not_person: 0,
@@ -74,6 +85,8 @@ beforeEach(() => {
   importCommit.mockReset();
   importHistory.mockReset().mockResolvedValue([]);
   importUndo.mockReset();
+  importSetColumns.mockReset();
+  importChooseSheet.mockReset();
   setLocale('vi');
 });
 
@@ -107,6 +120,76 @@ describe('Import screen', () => {
     expect(importCommit).toHaveBeenCalledTimes(1);
     expect(q('#import-created')?.textContent).toContain('Đã thêm 38 người, 12 hộ');
     expect(q('#import-report')).toBeNull();
+  });
+
+  it('asks for a missing column, checks again with the officer\'s choice, and only then offers the commit', async () => {
+    const missing: ImportPreview = {
+      ...preview(),
+      missing: [{ code: 'hamlet', vi: 'Thôn/ấp/bản/tổ dân phố', en: 'hamlet' }],
+      counts: { ...preview().counts, rows_read: 0, people_planned: 0, households_planned: 0, errors: 0, warnings: 0, repairs: 0, rows_left_out: 0 },
+      issues: [],
+      issues_total: 0,
+    };
+    previewFile.mockResolvedValue(missing);
+    render(Import);
+    await pick();
+    await waitFor(() => expect(q('#import-missing')?.textContent).toContain('Thiếu cột bắt buộc: Thôn/ấp/bản/tổ dân phố'));
+    expect(q('#import-commit')).toBeNull();
+    expect((q('#import-recheck') as HTMLButtonElement).disabled).toBe(true);
+
+    // giving two columns one field is caught on the screen, and nothing is sent
+    const select = q('#col-field-C') as HTMLSelectElement;
+    select.value = 'full_name';
+    await fireEvent.change(select);
+    await waitFor(() => expect(q('#import-twice')?.textContent).toContain('Họ và tên'));
+    expect((q('#import-recheck') as HTMLButtonElement).disabled).toBe(true);
+
+    select.value = 'hamlet';
+    await fireEvent.change(select);
+    await waitFor(() => expect((q('#import-recheck') as HTMLButtonElement).disabled).toBe(false));
+    expect(q('#import-twice')).toBeNull();
+    const fixed: ImportPreview = {
+      ...preview(),
+      columns: preview().columns.map((c) => (c.letter === 'C' ? { ...c, field: 'hamlet', field_vi: 'Thôn', field_en: 'hamlet' } : c)),
+    };
+    importSetColumns.mockResolvedValue(fixed);
+    await fireEvent.click(q('#import-recheck')!);
+    await waitFor(() => expect(q('#import-commit')).not.toBeNull());
+    expect(importSetColumns).toHaveBeenCalledWith(['stt', 'full_name', 'hamlet'], expect.any(Function));
+    expect(q('#import-missing')).toBeNull();
+    expect(q('[data-count="people_planned"]')?.textContent).toBe('38');
+
+    // a change not yet checked holds the commit back; going back brings it again
+    const again = q('#col-field-A') as HTMLSelectElement;
+    again.value = '';
+    await fireEvent.change(again);
+    await waitFor(() => expect(q('#import-recheck-first')).not.toBeNull());
+    expect(q('#import-commit')).toBeNull();
+    await fireEvent.click(q('#import-columns-reset')!);
+    await waitFor(() => expect(q('#import-commit')).not.toBeNull());
+  });
+
+  it('reads another sheet on request, and stays on the one read when that sheet has no list', async () => {
+    previewFile.mockResolvedValue({ ...preview(), layout_applied: true, sheet: 'Chưa kích hoạt', sheet_names: ['Hướng dẫn', 'Chưa kích hoạt', 'Đã duyệt'] });
+    render(Import);
+    await pick();
+    await waitFor(() => expect(q('#import-sheet')).not.toBeNull());
+    expect(q('#import-layout-applied')).not.toBeNull();
+    const sheet = q('#import-sheet') as HTMLSelectElement;
+    expect(sheet.value).toBe('Chưa kích hoạt');
+
+    importChooseSheet.mockResolvedValueOnce({ ...preview(), sheet: 'Đã duyệt', sheet_names: ['Hướng dẫn', 'Chưa kích hoạt', 'Đã duyệt'], counts: { ...preview().counts, people_planned: 7 } });
+    sheet.value = 'Đã duyệt';
+    await fireEvent.change(sheet);
+    await waitFor(() => expect(q('[data-count="people_planned"]')?.textContent).toBe('7'));
+    expect(importChooseSheet).toHaveBeenCalledWith('Đã duyệt', expect.any(Function));
+
+    importChooseSheet.mockRejectedValueOnce({ kind: 'invalid_file', message: 'Không tìm thấy dòng tiêu đề / No header row', fields: [] });
+    sheet.value = 'Hướng dẫn';
+    await fireEvent.change(sheet);
+    await waitFor(() => expect(q('#import-error')?.textContent).toContain('Không tìm thấy dòng tiêu đề'));
+    expect((q('#import-sheet') as HTMLSelectElement).value).toBe('Đã duyệt');
+    expect(q('[data-count="people_planned"]')?.textContent).toBe('7', );
   });
 
   it('speaks English when asked, messages included', async () => {

@@ -10,6 +10,7 @@ const assign = vi.fn();
 const addPerson = vi.fn();
 const newCode = vi.fn();
 const revokeDevice = vi.fn();
+const setRole = vi.fn();
 vi.mock('../api/office', async (original) => ({
   ...(await original<typeof import('../api/office')>()),
   officePeople: (...a: unknown[]) => officePeople(...a),
@@ -17,6 +18,7 @@ vi.mock('../api/office', async (original) => ({
   addPerson: (...a: unknown[]) => addPerson(...a),
   newCode: (...a: unknown[]) => newCode(...a),
   revokeDevice: (...a: unknown[]) => revokeDevice(...a),
+  setRole: (...a: unknown[]) => setRole(...a),
 }));
 
 const { default: People } = await import('./People.svelte');
@@ -75,7 +77,7 @@ const people = (waiting: string[] | null = null, revoked = false): PeopleView =>
 const code = { user_id: LAN, code: 'ABCD-EFGH-JKLM', expires_at: '2026-12-10T01:00:00Z', qr_svg: '<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0h1v1H0z"/></svg>' };
 
 beforeEach(() => {
-  for (const f of [officePeople, assign, addPerson, newCode, revokeDevice]) f.mockReset();
+  for (const f of [officePeople, assign, addPerson, newCode, revokeDevice, setRole]) f.mockReset();
   setLocale('vi');
 });
 
@@ -144,6 +146,24 @@ describe('People screen', () => {
     await fireEvent.click(q('.device .revoke-yes')!);
     await waitFor(() => expect(q('.device .revoked-badge')).not.toBeNull());
     expect(revokeDevice).toHaveBeenCalledWith(PHONE);
+  });
+
+  it('makes a volunteer team leader only after the officer confirms, and never a police officer', async () => {
+    const promoted = people();
+    promoted.people[0].person.role = 'team_leader';
+    officePeople.mockResolvedValueOnce(people()).mockResolvedValue(promoted);
+    setRole.mockResolvedValue(promoted.people[0].person);
+    render(People);
+    await waitFor(() => expect(q(`[data-person="${LAN}"] .switch-role`)).not.toBeNull());
+    expect(q('[data-person="0190a0c0-0000-7000-8000-00000000000b"] .switch-role')).toBeNull();
+    expect(q(`[data-person="${LAN}"] .switch-role`)?.textContent?.trim()).toBe('Cử làm tổ trưởng');
+    await fireEvent.click(q(`[data-person="${LAN}"] .switch-role`)!);
+    expect(q(`[data-person="${LAN}"] [role="alertdialog"]`)?.textContent).toContain('Cử Lò Thị Lan làm tổ trưởng?');
+    expect(setRole).not.toHaveBeenCalled();
+    await fireEvent.click(q(`[data-person="${LAN}"] .switch-yes`)!);
+    await waitFor(() => expect(q(`[data-person="${LAN}"] .badge`)?.textContent).toBe('Tổ trưởng'));
+    expect(setRole).toHaveBeenCalledWith(LAN, 'team_leader');
+    expect(q(`[data-person="${LAN}"] .switch-role`)?.textContent?.trim()).toBe('Chuyển về tình nguyện viên');
   });
 
   it('says the list needs the server when offline, in English too', async () => {

@@ -16,7 +16,7 @@ vi.mock('../api/spotcheck', async (original) => ({
 
 const { default: SpotCheck } = await import('./SpotCheck.svelte');
 const { setLocale } = await import('../i18n/index.svelte');
-const { confirmedPercent } = await import('../api/spotcheck');
+const { confirmedPercent, degrees } = await import('../api/spotcheck');
 
 const q = (sel: string) => document.querySelector(sel);
 const qa = (sel: string) => Array.from(document.querySelectorAll(sel));
@@ -33,6 +33,7 @@ const item = (n: number, outcome: SpotCheckView['items'][number]['outcome'] = nu
   claimed_at: '2026-12-05T03:00:00Z',
   author: LAN,
   outcome,
+  position: null,
 });
 const sample = (first: SpotCheckView['items'][number]['outcome'] = null): SpotCheckView => ({
   id: '0190a0c0-0000-7000-8000-000000000999',
@@ -83,6 +84,21 @@ describe('Spot-check screen', () => {
     currentSample.mockResolvedValue(sample());
     render(SpotCheck);
     await waitFor(() => expect(q('#spot-items .outcome-not_found')?.textContent?.trim()).toBe('Not found'));
+  });
+
+  it('shows where the claiming visit happened when it says, as a link for a map app', async () => {
+    const where = sample();
+    where.items[0].position = { lat_e6: 21028500, lon_e6: 105854200, accuracy_m: 15 };
+    currentSample.mockResolvedValue(where);
+    render(SpotCheck);
+    await waitFor(() => expect(qa('#spot-items .item')).toHaveLength(2));
+    const [first, second] = qa('#spot-items .item');
+    const link = first.querySelector<HTMLAnchorElement>('.position a')!;
+    expect(link.textContent).toBe('Vị trí: 21.028500, 105.854200 (±15 m)');
+    expect(link.getAttribute('href')).toBe('geo:21.028500,105.854200');
+    expect(second.querySelector('.position')).toBeNull();
+    expect(degrees(-1)).toBe('-0.000001');
+    expect(degrees(-180000000)).toBe('-180.000000');
   });
 
   it('rounds the confirmation rate and has none before a check', () => {

@@ -102,6 +102,7 @@ impl World {
             action: None,
             follow_up: NaiveDate::from_ymd_opt(2026, 10, 5),
             note: note.map(str::to_owned),
+            position: None,
         }))
     }
 }
@@ -192,6 +193,7 @@ fn visit_of(resident_id: Uuid, status: FunnelState, steps: Vec<crate::funnel::Ch
         follow_up: None,
         steps,
         note: None,
+        position: None,
     })
 }
 
@@ -591,6 +593,7 @@ fn a_duplicated_visit_id_is_refused() {
         action: None,
         follow_up: None,
         note: None,
+        position: None,
     });
     w.apply(visit.clone()).unwrap();
     assert_eq!(codes(&w.apply(visit).unwrap_err()), ["duplicate_id"]);

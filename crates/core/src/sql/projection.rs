@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::error::Error;
+use crate::event::GeoPosition;
 use crate::funnel::{FunnelState, VisitAction};
 use crate::model::{Household, Resident, Review, Sex, Visit};
 use crate::places::Place;
@@ -125,8 +126,19 @@ pub fn resident_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Resident> 
     })
 }
 
-const VISIT_COLUMNS: &str =
-    "id, resident_id, status, reason_code, action, follow_up, note, author, device_id, device_time, steps";
+const VISIT_COLUMNS: &str = "id, resident_id, status, reason_code, action, follow_up, note, author, device_id, \
+     device_time, steps, lat_e6, lon_e6, accuracy_m";
+
+/// A visit's position from its three nullable columns at `at`, `at + 1`, `at + 2`: all or none.
+pub fn position_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Option<GeoPosition>> {
+    let lat: Option<i32> = row.get(at)?;
+    let lon: Option<i32> = row.get(at + 1)?;
+    let accuracy: Option<u32> = row.get(at + 2)?;
+    Ok(match (lat, lon, accuracy) {
+        (Some(lat_e6), Some(lon_e6), Some(accuracy_m)) => Some(GeoPosition { lat_e6, lon_e6, accuracy_m }),
+        _ => None,
+    })
+}
 
 fn visit_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
     let status: String = row.get(2)?;
@@ -154,6 +166,7 @@ fn visit_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
             Some(json) => serde_json::from_str(&json).map_err(|_| bad(10, "checklist steps", &json))?,
             None => Vec::new(),
         },
+        position: position_at(row, 11)?,
     })
 }
 
@@ -254,7 +267,8 @@ pub fn apply_changes(conn: &Connection, changes: &[Change]) -> Result<(), Error>
             }
             Change::AddVisit(v) => {
                 conn.prepare_cached(&format!(
-                    "INSERT INTO visits ({VISIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                    "INSERT INTO visits ({VISIT_COLUMNS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
                 ))?
                 .execute(params![
                     v.id.to_string(),
@@ -268,6 +282,9 @@ pub fn apply_changes(conn: &Connection, changes: &[Change]) -> Result<(), Error>
                     v.device_id.to_string(),
                     v.device_time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                     if v.steps.is_empty() { None } else { Some(serde_json::to_string(&v.steps)?) },
+                    v.position.map(|p| p.lat_e6),
+                    v.position.map(|p| p.lon_e6),
+                    v.position.map(|p| p.accuracy_m),
                 ])?;
             }
             Change::PutAssignment(a) => {

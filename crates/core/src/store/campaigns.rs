@@ -269,6 +269,7 @@ mod tests {
                 follow_up: None,
                 steps: vec![],
                 note: None,
+                position: None,
             }))
             .unwrap();
         resident_id

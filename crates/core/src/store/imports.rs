@@ -165,6 +165,25 @@ impl DeviceStore {
         tx.commit()?;
         Ok(events)
     }
+
+    /// Every column layout this office remembered (the importer's JSON), newest first.
+    pub fn import_layouts(&self) -> Result<Vec<String>, Error> {
+        let mut stmt = self.conn.prepare("SELECT layout FROM import_layouts ORDER BY saved_at DESC, fingerprint")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Remembers the column layout for lists whose headers hash to `fingerprint`, replacing an
+    /// earlier one. Kept on this device only; refused in the trainer's sandbox.
+    pub fn save_import_layout(&mut self, fingerprint: &str, layout: &str) -> Result<(), Error> {
+        self.refuse_in_sandbox()?;
+        self.conn.execute(
+            "INSERT INTO import_layouts (fingerprint, layout, saved_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (fingerprint) DO UPDATE SET layout = excluded.layout, saved_at = excluded.saved_at",
+            params![fingerprint, layout, now_seconds().to_rfc3339()],
+        )?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -196,5 +215,17 @@ mod tests {
         assert!(!left.contains("Bí Mật") && !left.contains("Lò Thị Lan"), "{left}");
         assert!(left.contains(&kept.to_string()) && left.contains("0912345678"), "the others stay: {left}");
         assert!(left.contains(&erased.to_string()), "the id of a record created stays");
+    }
+
+    #[test]
+    fn a_layout_is_remembered_once_per_header_and_replaced() {
+        let mut store = DeviceStore::open_in_memory().unwrap();
+        assert!(store.import_layouts().unwrap().is_empty());
+        store.save_import_layout("abc", r#"{"v":1}"#).unwrap();
+        store.save_import_layout("def", r#"{"v":2}"#).unwrap();
+        store.save_import_layout("abc", r#"{"v":3}"#).unwrap();
+        let mut held = store.import_layouts().unwrap();
+        held.sort();
+        assert_eq!(held, [r#"{"v":2}"#, r#"{"v":3}"#]);
     }
 }

@@ -24,11 +24,15 @@ pub const COMMON_OFFICE: &str = include_str!("../../../../migrations/common/0006
 /// Schema 7: a merged person's record points at the one kept, shared, applied last.
 pub const COMMON_MERGE: &str = include_str!("../../../../migrations/common/0007_merge.sql");
 
+/// A visit's position (the phone's, when it said; police only; additive, schema 7 still), shared,
+/// applied last.
+pub const COMMON_VISIT_POSITION: &str = include_str!("../../../../migrations/common/0008_visit_position.sql");
+
 /// When the phone learned that the server has an event, which retention ages it by (issue 6).
 const ACKNOWLEDGED_AT: &str = include_str!("../../../../migrations/device/0008_acknowledged_at.sql");
 
 /// The device's own migrations, applied after [`COMMON`].
-const DEVICE: [&str; 17] = [
+const DEVICE: [&str; 20] = [
     include_str!("../../../../migrations/device/0001_device.sql"),
     COMMON_REVIEW,
     include_str!("../../../../migrations/device/0002_server_order.sql"),
@@ -46,6 +50,9 @@ const DEVICE: [&str; 17] = [
     COMMON_MERGE,
     include_str!("../../../../migrations/device/0011_merge.sql"),
     include_str!("../../../../migrations/device/0012_campaigns.sql"),
+    include_str!("../../../../migrations/device/0013_import_layouts.sql"),
+    COMMON_VISIT_POSITION,
+    include_str!("../../../../migrations/device/0014_visit_position.sql"),
 ];
 
 /// The full, ordered list for the device store.

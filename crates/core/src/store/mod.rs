@@ -107,6 +107,9 @@ const META_REPLAY_AFTER_PULL: &str = "replay_after_pull";
 /// Set by [`DeviceStore::change_scope`] for the reset that comes with it: a reset of the same
 /// database without it is one restored from a backup (see [`DeviceStore::begin_reset`]).
 const META_SCOPE_CHANGED: &str = "scope_changed";
+/// Set while a reset replaces what a role may no longer hold: when it ends, the write-ahead
+/// log's old pages (which still hold it) are emptied.
+const META_SCRUB_AFTER_RESET: &str = "scrub_after_reset";
 /// How many household, resident and visit ids this device has made.
 const META_RECORD_COUNTER: &str = "record_counter";
 
@@ -528,9 +531,10 @@ impl DeviceStore {
         }
         if replay && !(resetting && page.has_more) {
             replay_log(&tx)?;
+            erased |= get_meta(&tx, META_SCRUB_AFTER_RESET)?.is_some();
             tx.execute(
-                "DELETE FROM sync_meta WHERE key IN (?1, ?2)",
-                [META_REPLAY_AFTER_PULL, retention::META_PULL_OWN],
+                "DELETE FROM sync_meta WHERE key IN (?1, ?2, ?3)",
+                [META_REPLAY_AFTER_PULL, retention::META_PULL_OWN, META_SCRUB_AFTER_RESET],
             )?;
         }
         if !page.epoch.is_empty() {
@@ -541,7 +545,8 @@ impl DeviceStore {
         set_meta(&tx, META_PULL_CURSOR, &page.cursor.to_string())?;
         tx.commit()?;
         if erased {
-            // the old pages of the WAL held the erased values: empty it
+            // the old pages of the WAL held the erased values (or what a role may no longer
+            // hold): empty it
             self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         }
         Ok(applied)
@@ -588,6 +593,49 @@ impl DeviceStore {
         catalog::upsert_places(&tx, places)?;
         tx.execute("UPDATE enrollment SET scope_code = ?1 WHERE singleton = 1", [&scope.key()])?;
         set_meta(&tx, META_SCOPE_CHANGED, "1")?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The server says this device's user now has `role`. Between roles that see the same
+    /// (a volunteer made team leader) only the enrollment changes. A police officer's device
+    /// whose user is no longer police also drops what only the police may hold, before the
+    /// reset that comes with it: the office's own tables (imports with the values they
+    /// replaced, spot-check samples, column layouts, pairs marked distinct) and every own
+    /// event the server has acknowledged, which the reset brings back masked (full CCCD
+    /// numbers, police-only reasons). Unsent and rejected own events stay: never lose a
+    /// person's own work. The other way round, the reset brings what the new role sees.
+    pub fn change_role(&mut self, role: Role) -> Result<(), Error> {
+        self.refuse_in_sandbox()?;
+        let enrollment = self.require_enrollment()?;
+        if enrollment.role == role {
+            return Ok(());
+        }
+        let tx = self.conn.transaction()?;
+        tx.execute("UPDATE enrollment SET role = ?1 WHERE singleton = 1", [role.code()])?;
+        let sees = crate::privacy::sees_everything;
+        if sees(enrollment.role) != sees(role) {
+            // the same server database: what stays keeps its place in the server's order
+            set_meta(&tx, META_SCOPE_CHANGED, "1")?;
+        }
+        if sees(enrollment.role) && !sees(role) {
+            let device = enrollment.device_id.to_string();
+            let last: Option<u64> = tx.query_row(
+                "SELECT max(seq) FROM events WHERE device_id = ?1 AND origin = 'local' AND sync_state = 'acknowledged'",
+                [&device],
+                |r| r.get(0),
+            )?;
+            if let Some(last) = last {
+                retention::raise_seq_floor(&tx, enrollment.device_id, last)?;
+                tx.execute("DELETE FROM events WHERE origin = 'local' AND sync_state = 'acknowledged'", [])?;
+                set_meta(&tx, retention::META_PULL_OWN, "1")?;
+            }
+            tx.execute_batch(
+                "DELETE FROM imports; DELETE FROM spot_check_items; DELETE FROM spot_checks;
+                 DELETE FROM import_layouts; DELETE FROM not_duplicates;",
+            )?;
+            set_meta(&tx, META_SCRUB_AFTER_RESET, "1")?;
+        }
         tx.commit()?;
         Ok(())
     }

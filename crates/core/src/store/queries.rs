@@ -179,12 +179,17 @@ impl DeviceStore {
         Ok(HouseholdDetail { residents: self.residents_of(household_id)?, household, hamlet_name })
     }
 
-    /// A resident with their visits, newest first.
+    /// A resident with their visits, newest first; without the visits' positions, which only
+    /// the office's spot-check shows (a phone holds its own visits' positions, but shows none).
     pub fn resident_detail(&self, resident_id: Uuid) -> Result<ResidentDetail, Error> {
         let resident = SqlView::new(&self.conn)
             .resident(resident_id)?
             .ok_or_else(|| Error::NotFound { what: "resident", id: resident_id.to_string() })?;
-        Ok(ResidentDetail { visits: projection::visits_of(&self.conn, resident_id)?, resident })
+        let mut visits = projection::visits_of(&self.conn, resident_id)?;
+        for visit in &mut visits {
+            visit.position = None;
+        }
+        Ok(ResidentDetail { visits, resident })
     }
 
     /// The hamlets under the device's scope.

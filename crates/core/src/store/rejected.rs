@@ -321,6 +321,7 @@ fn prefill(payload: &Payload) -> (Option<NewHousehold>, Option<NewResident>, Opt
                 follow_up: p.follow_up,
                 steps: p.steps.clone(),
                 note: p.note.clone(),
+                position: p.position,
             }),
         ),
         _ => (None, None, None),
@@ -378,6 +379,7 @@ mod tests {
             follow_up: None,
             steps: Vec::new(),
             note: note.map(Into::into),
+            position: None,
         })
     }
 

@@ -67,6 +67,15 @@ pub(super) fn drop_baseline(tx: &Transaction<'_>) -> Result<(), Error> {
     set_meta(tx, META_PULL_OWN, "1")
 }
 
+/// Own events up to `seq` leave the log while the server keeps them: the next sequence number
+/// of `device` stays above it.
+pub(super) fn raise_seq_floor(tx: &Transaction<'_>, device: uuid::Uuid, seq: u64) -> Result<(), Error> {
+    if seq > seq_floor(tx, device)? {
+        set_meta(tx, &format!("{META_SEQ_FLOOR}:{device}"), &seq.to_string())?;
+    }
+    Ok(())
+}
+
 /// The next sequence number of `device` may not be at or below this (0 when none was purged).
 pub(super) fn seq_floor(tx: &Transaction<'_>, device: uuid::Uuid) -> Result<u64, Error> {
     Ok(get_meta(tx, &format!("{META_SEQ_FLOOR}:{device}"))?.and_then(|v| v.parse().ok()).unwrap_or(0))

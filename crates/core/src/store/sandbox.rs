@@ -191,6 +191,7 @@ fn sample_visit(rng: &mut Rng, resident_id: Uuid, has_cccd: bool, today: NaiveDa
         follow_up: None,
         steps: Vec::new(),
         note: None,
+        position: None,
     };
     if !has_cccd {
         visit.action = Some(VisitAction::ReferredLevel2);
@@ -299,6 +300,7 @@ mod tests {
             action: None,
             follow_up: None,
             note: None,
+            position: None,
         };
         store.record_visit(visit).unwrap();
         assert_eq!(store.unsent_count().unwrap(), 1, "trainees practise recording as usual");

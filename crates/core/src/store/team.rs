@@ -197,6 +197,7 @@ mod tests {
                 action: None,
                 follow_up: None,
                 note: None,
+                position: None,
             }));
         }
         payloads

@@ -301,6 +301,7 @@ fn a_pull_page_applies_foreign_events_once_and_moves_the_cursor_with_it() {
             action: None,
             follow_up: None,
             note: None,
+            position: None,
         }))
         .unwrap();
     events.clear();
@@ -366,6 +367,7 @@ fn follow_up_due_and_done_filters_follow_the_volunteer_s_date() {
                     action: None,
                     follow_up: follow_up.map(|d| d.parse().unwrap()),
                     note: None,
+                    position: None,
                 })
                 .unwrap();
         }
@@ -699,6 +701,7 @@ fn an_erased_resident_leaves_the_log_the_projection_and_the_baseline() {
         action: None,
         follow_up: None,
         note: Some("nói chuyện với con gái".into()),
+        position: None,
     });
     let page = PullResponse {
         cursor: 4,
@@ -894,4 +897,45 @@ fn a_resent_event_the_restored_server_already_had_puts_the_pulled_visits_that_ne
     assert_eq!(projection.residents[&residents[0]].visit_count, 1, "the visit counts again");
     assert_eq!(projection.visits.len(), 1);
     assert_eq!(store.unsent_count().unwrap(), 0);
+}
+
+#[test]
+fn an_officer_made_volunteer_drops_the_acknowledged_log_and_keeps_what_is_unsent() {
+    let mut response = enroll_response(Uuid::now_v7());
+    response.user.role = Role::CommunePolice;
+    let mut store = DeviceStore::open_in_memory().unwrap();
+    store.save_enrollment("http://127.0.0.1:9/", &response).unwrap();
+    household(&mut store, "Lò Văn Phóng");
+    ack_in_server_order(&mut store, 1);
+    cursor_to(&mut store, 1);
+    let unsent = household(&mut store, "Cầm Thị Hoa");
+    store.save_import_layout("fingerprint", "{}").unwrap();
+
+    // a volunteer made team leader: only the enrollment changes
+    let mut same_view = DeviceStore::open_in_memory().unwrap();
+    same_view.save_enrollment("http://127.0.0.1:9/", &enroll_response(Uuid::now_v7())).unwrap();
+    household(&mut same_view, "Lò Văn Phóng");
+    ack_in_server_order(&mut same_view, 1);
+    same_view.change_role(Role::TeamLeader).unwrap();
+    assert_eq!(same_view.enrollment().unwrap().unwrap().role, Role::TeamLeader);
+    assert_eq!(same_view.event_count().unwrap(), 1, "nothing dropped");
+    assert!(!same_view.pulls_own_events().unwrap());
+
+    store.change_role(Role::Volunteer).unwrap();
+    assert_eq!(store.enrollment().unwrap().unwrap().role, Role::Volunteer);
+    let left = store.local_events().unwrap();
+    assert_eq!(left.len(), 1, "the acknowledged event left, the unsent one stayed");
+    assert_eq!(left[0].seq, 2);
+    assert_eq!(store.unsent_count().unwrap(), 1);
+    assert!(store.pulls_own_events().unwrap(), "the reset brings the acknowledged ones back, masked");
+    assert!(store.import_layouts().unwrap().is_empty());
+    // the next event numbers on above the dropped ones
+    let next = household(&mut store, "Vì Văn Công");
+    assert_eq!(store.local_events().unwrap().last().unwrap().seq, 3);
+    store.begin_reset("e1").unwrap();
+    let page = PullResponse { cursor: 1, has_more: false, epoch: "e1".into(), ..Default::default() };
+    store.apply_pull_page(&page).unwrap();
+    let held = store.projection().unwrap();
+    assert!(held.households.contains_key(&unsent) && held.households.contains_key(&next));
+    assert_eq!(store.unsent_count().unwrap(), 2, "unsent work is never lost");
 }

@@ -229,6 +229,7 @@ mod tests {
                 action: None,
                 follow_up: due.map(|d| d.parse().unwrap()),
                 note: None,
+                position: None,
             };
             self.store.record_at(Payload::VisitRecorded(visit), at(time)).unwrap();
         }

@@ -229,12 +229,14 @@ pub async fn sync_once_with_progress<T: Transport>(
     }
     loop {
         let request = locked_on(store, device, |s| {
+            let enrollment = s.enrollment()?;
             Ok(PullRequest {
                 epoch: s.server_epoch()?,
                 cursor: s.pull_cursor()?,
                 limit: sizer.pull_limit,
-                scope: s.enrollment()?.map(|e| e.scope.key()).unwrap_or_default(),
+                scope: enrollment.as_ref().map(|e| e.scope.key()).unwrap_or_default(),
                 own: s.pulls_own_events()?,
+                role: enrollment.map(|e| e.role),
             })
         })?;
         let cursor = request.cursor;
@@ -257,12 +259,20 @@ pub async fn sync_once_with_progress<T: Transport>(
                 );
             }
             locked_on(store, device, |s| {
+                if let Some(role) = page.role {
+                    s.change_role(role)?;
+                }
                 if let Some(scope) = page.new_scope() {
                     s.change_scope(&scope, &page.places)?;
                 }
                 s.begin_reset(&page.epoch)
             })?;
             continue;
+        }
+        if let Some(role) = page.role {
+            // a role with the same view of the data (a volunteer made team leader): taken on
+            // without downloading anything again
+            locked_on(store, device, |s| s.change_role(role))?;
         }
         let more = page.has_more && page.cursor > cursor;
         report.pulled += locked_on(store, device, |s| s.apply_pull_page(&page))? as u64;

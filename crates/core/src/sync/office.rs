@@ -67,6 +67,14 @@ pub struct NewPerson {
     pub places: Vec<String>,
 }
 
+/// `POST /api/v1/office/people/{id}/role`: a volunteer made team leader, or back.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewRole {
+    /// `volunteer` or `team_leader`.
+    pub role: Role,
+}
+
 /// A one-time enrollment code, shown once (as text and as a QR code).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -321,6 +321,11 @@ pub struct PullResponse {
     /// removes their personal values from everything it holds (`gocua_core::erasure`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub erased: Vec<Uuid>,
+    /// The user's role, when the pull named another (the office or an administrator changed
+    /// it): the phone takes it on. With `reset: role_changed` it must also drop what the old
+    /// role let it hold (full CCCD numbers, police-only reasons) and download its scope again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
 }
 
 /// The scope an answer gives: every place of `scopes`, or `scope` alone from a server that
@@ -363,6 +368,10 @@ pub struct PullRequest {
     /// the phone's older records are on the server only. Older servers ignore it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub own: bool,
+    /// The role the device believes its user has (`&role=`); the server answers `role` when it
+    /// changed. Older servers ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
 }
 
 /// Why a pull answered `reset`.
@@ -375,6 +384,9 @@ pub enum ResetReason {
     OtherEpoch,
     /// The device's scope changed: places left it or joined it.
     ScopeChanged,
+    /// The user's role changed between one that sees everything (the police) and one that does
+    /// not (asked only by a pull that named its role, so older apps never meet it).
+    RoleChanged,
 }
 
 /// The body of every error answer.

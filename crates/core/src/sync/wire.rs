@@ -142,6 +142,8 @@ pub struct PullBody {
     people: Vec<UserInfo>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     erased: Vec<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    role: Option<crate::sync::protocol::Role>,
 }
 
 /// Consecutive events of a pull page by one device and author.
@@ -208,6 +210,7 @@ impl From<PullResponse> for PullBody {
             places: page.places,
             people: page.people,
             erased: page.erased,
+            role: page.role,
         }
     }
 }
@@ -243,6 +246,7 @@ impl From<PullBody> for PullResponse {
             places: body.places,
             people: body.people,
             erased: body.erased,
+            role: body.role,
         }
     }
 }
@@ -370,5 +374,14 @@ mod tests {
         let json = serde_json::to_value(PullBody::from(reset.clone())).unwrap();
         assert_eq!(json["reset"], "other_epoch");
         assert_eq!(PullResponse::from(serde_json::from_value::<PullBody>(json).unwrap()), reset);
+
+        let demoted = PullResponse {
+            reset: Some(ResetReason::RoleChanged),
+            role: Some(crate::sync::protocol::Role::Volunteer),
+            ..reset
+        };
+        let json = serde_json::to_value(PullBody::from(demoted.clone())).unwrap();
+        assert_eq!((json["reset"].as_str(), json["role"].as_str()), (Some("role_changed"), Some("volunteer")));
+        assert_eq!(PullResponse::from(serde_json::from_value::<PullBody>(json).unwrap()), demoted);
     }
 }

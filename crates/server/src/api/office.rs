@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use gocua_core::sync::office::{EnrollmentCode, NewPerson, NewPersonResponse, OfficePeople};
+use gocua_core::sync::office::{EnrollmentCode, NewPerson, NewPersonResponse, NewRole, OfficePeople, OfficePerson};
 use gocua_core::sync::protocol::ErrorBody;
 use serde::Serialize;
 use uuid::Uuid;
@@ -84,6 +84,35 @@ pub async fn new_code(
 ) -> Result<Json<EnrollmentCode>, ApiError> {
     state.limits.device(device.device_id)?;
     Ok(Json(state.blocking(move |store| crate::office::new_code(store, &device, id)).await?))
+}
+
+/// Makes a volunteer of the officer's places a team leader, or a team leader a volunteer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/office/people/{id}/role",
+    tag = "office",
+    security(("device_token" = [])),
+    params(("id" = Uuid, Path, description = "The person")),
+    request_body(content = NewRole, description = "Vai trò mới / the new role"),
+    responses(
+        (status = 200, description = "Đã đổi vai trò / the role changed", body = OfficePerson),
+        (status = 400, description = "Vai trò không hợp lệ / not a role the office gives", body = ErrorBody),
+        (status = 401, description = "Thiếu hoặc sai mã thiết bị / no valid token", body = ErrorBody),
+        (status = 403, description = "Chỉ công an, trong địa bàn / police only, inside their places", body = ErrorBody),
+        (status = 429, description = "Quá nhiều yêu cầu / over the request budget (`Retry-After`)", body = ErrorBody),
+        (status = 503, description = "Tạm thời chưa sẵn sàng / briefly unavailable (`Retry-After`)", body = ErrorBody),
+    )
+)]
+pub async fn set_role(
+    State(state): State<AppState>,
+    device: AuthDevice,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<OfficePerson>, ApiError> {
+    state.limits.device(device.device_id)?;
+    let new: NewRole = super::json_body(&headers, body)?;
+    Ok(Json(state.blocking(move |store| crate::office::set_role(store, &device, id, new.role)).await?))
 }
 
 /// What revoking answered.

@@ -32,6 +32,7 @@ use utoipa::{Modify, OpenApi};
         super::office::people,
         super::office::add_person,
         super::office::new_code,
+        super::office::set_role,
         super::office::revoke,
     ),
     modifiers(&DeviceToken),

@@ -42,6 +42,7 @@ pub fn all() -> Vec<Route> {
         route(Method::GET, "/api/v1/office/people", office::people),
         route(Method::POST, "/api/v1/office/people", office::add_person),
         route(Method::POST, "/api/v1/office/people/{id}/code", office::new_code),
+        route(Method::POST, "/api/v1/office/people/{id}/role", office::set_role),
         route(Method::POST, "/api/v1/office/devices/{id}/revoke", office::revoke),
     ]
 }

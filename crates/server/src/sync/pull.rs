@@ -3,7 +3,7 @@
 
 use crate::sync::enroll::ScopePlaces;
 use gocua_core::privacy;
-use gocua_core::sync::protocol::{MAX_PULL_LIMIT, PullResponse, PulledEvent, ResetReason};
+use gocua_core::sync::protocol::{MAX_PULL_LIMIT, PullResponse, PulledEvent, ResetReason, Role};
 use gocua_server_store::{EventQuery, Store, Tx, place_path, run_read, run_replica_read};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -28,6 +28,8 @@ pub struct PullQuery {
     /// Include the device's own events (a reset after the phone purged old ones).
     #[serde(default)]
     pub own: bool,
+    /// The role the device believes its user has (`volunteer`, …); an unknown code is ignored.
+    pub role: Option<String>,
 }
 
 /// One page after `cursor` under `place` (default: the device's scope), which must lie inside
@@ -95,6 +97,7 @@ fn reset_answer(epoch: String, scope: Option<ScopePlaces>) -> PullResponse {
         places,
         people: vec![],
         erased: vec![],
+        role: None,
     }
 }
 
@@ -123,6 +126,16 @@ fn read_page(tx: &mut dyn Tx, device: &AuthDevice, query: &PullQuery) -> Result<
     let limit = query.limit.unwrap_or(MAX_PULL_LIMIT).clamp(1, MAX_PULL_LIMIT);
     let epoch = tx.epoch()?;
     let scope = device.scope.scope();
+    // the office or an administrator changed the user's role: the phone takes the new one on;
+    // one that saw everything and no longer does (or the other way) downloads its scope again,
+    // having dropped what the old role let it hold
+    let believed = query.role.as_deref().and_then(Role::from_code);
+    let new_role = believed.filter(|r| *r != device.role).map(|_| device.role);
+    if believed.is_some_and(|r| privacy::sees_everything(r) != privacy::sees_everything(device.role)) {
+        let answer =
+            PullResponse { reset: Some(ResetReason::RoleChanged), role: new_role, ..reset_answer(epoch, None) };
+        return Ok(Page::Ready(Box::new(answer)));
+    }
     if device_scope.is_some_and(|s| !s.is_empty() && s != scope.key()) {
         // reassigned: what left the scope must leave the phone, and the new scope's history
         // lies before any cursor the phone has
@@ -203,5 +216,6 @@ fn read_page(tx: &mut dyn Tx, device: &AuthDevice, query: &PullQuery) -> Result<
         places: vec![],
         people,
         erased,
+        role: new_role,
     })))
 }
