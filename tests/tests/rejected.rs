@@ -1,9 +1,10 @@
 //! A record the server rejects, dealt with on the phone, end to end. Lai Châu has a reason of its
 //! own; after the volunteer's phone enrolled, the province decided that it needs a note. The
 //! phone, whose reason list is the one it enrolled with, records a visit with that reason and no
-//! note: it accepts it, the server rejects it with its reason. The phone lists it with that
-//! reason; sent again unchanged it is rejected again; corrected with a note it is applied, the
-//! phone's list is empty and the server and the phone hold the corrected visit.
+//! note: it accepts it, the server rejects it with its reason. The same sync brings the
+//! province's new catalog, so the phone now refuses the visit sent again unchanged itself (the
+//! record stays listed); corrected with a note it is applied, the phone's list is empty and the
+//! server and the phone hold the corrected visit.
 
 use gocua_core::event::{HouseholdCreated, Payload, ResidentAdded, ResidentFields, VisitRecorded};
 use gocua_core::funnel::FunnelState;
@@ -104,19 +105,20 @@ async fn a_visit_the_server_rejects_is_corrected_on_the_phone_and_applied() {
     assert_eq!(reason.message_vi, "Lý do \"Đi làm nương xa, ở lại lán\" cần ghi chú cụ thể.", "the server's words");
     assert!(phone.lock().unwrap().projection().unwrap().visits.is_empty(), "a rejected visit is not shown");
 
-    // sent again as it was, it is rejected again, and listed once, in its new place
-    let again = phone.lock().unwrap().resend_unchanged(refused.id).unwrap();
-    let report = sync_once(&phone, &link).await.unwrap();
-    assert_eq!((report.applied, report.rejected), (0, 1), "{report:?}");
+    // the sync brought the province's catalog: sent again as it was, the phone itself refuses
+    // it now, with the same words, and it stays listed
+    assert!(phone.lock().unwrap().reasons().unwrap().get(REASON).is_some_and(|r| r.requires_note));
+    let refused_here = phone.lock().unwrap().resend_unchanged(refused.id).unwrap_err();
+    assert!(format!("{refused_here:?}").contains("note_required"), "{refused_here:?}");
     let listed = phone.lock().unwrap().rejected_records().unwrap();
-    assert_eq!(listed.iter().map(|r| r.event_id).collect::<Vec<_>>(), [again.id]);
+    assert_eq!(listed.iter().map(|r| r.event_id).collect::<Vec<_>>(), [refused.id]);
     assert_eq!(rejected_count(&phone), (0, 1));
 
     // corrected: the volunteer adds the note the server asked for
-    let Payload::VisitRecorded(mut corrected) = again.payload.clone() else { unreachable!() };
+    let Payload::VisitRecorded(mut corrected) = refused.payload.clone() else { unreachable!() };
     corrected.note = Some("Cả nhà lên nương đến cuối tháng, hẹn quay lại".into());
-    let sent = phone.lock().unwrap().resend_rejected(again.id, Payload::VisitRecorded(corrected)).unwrap();
-    assert_eq!(sent.seq, 5, "a new event after the two rejected ones");
+    let sent = phone.lock().unwrap().resend_rejected(refused.id, Payload::VisitRecorded(corrected)).unwrap();
+    assert_eq!(sent.seq, 4, "a new event after the rejected one");
     assert_eq!(rejected_count(&phone), (1, 0), "waiting to be sent, nothing rejected");
     let report = sync_once(&phone, &link).await.unwrap();
     assert_eq!((report.applied, report.rejected), (1, 0), "{report:?}");
@@ -134,8 +136,101 @@ async fn a_visit_the_server_rejects_is_corrected_on_the_phone_and_applied() {
         (resident.status, resident.reason_code.as_deref()),
         (Some(FunnelState::ApprovedNotActivated), Some(REASON))
     );
-    assert_eq!((server.event_count("applied"), server.event_count("rejected")), (3, 2));
+    assert_eq!((server.event_count("applied"), server.event_count("rejected")), (3, 1));
     // and the phone ends where the server does
     sync_once(&phone, &link).await.unwrap();
     assert_same_as_volunteer_sees(&phone.lock().unwrap().projection().unwrap(), &on_server, "after the correction");
+}
+
+/// The province's catalog reaches an enrolled phone at its next sync, once: a reason that now
+/// needs a note is refused on the phone without one, before anything goes to the server. A
+/// pull that names the catalog the phone holds brings none; another province's reason never.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_reason_reaches_the_phone_at_its_next_sync() {
+    let server = TestServer::start().await;
+    server.add_places();
+    add_reason(&server, false);
+    let code = server.volunteer_code("Lò Thị Lan", "03445");
+    let (phone, link) = enrolled_device(&server, "phone.sqlite", &code).await;
+    let enrolled_digest = phone.lock().unwrap().reasons_digest().unwrap();
+    assert_eq!(enrolled_digest.len(), 64, "the enrollment's catalog is remembered by its digest");
+    add_reason(&server, true);
+    server.admin(&[
+        "add-reason",
+        "--code",
+        "hn_pho_co",
+        "--province",
+        "01",
+        "--label-vi",
+        "Ở phố cổ",
+        "--label-en",
+        "Old quarter",
+    ]);
+
+    let pull = |digest: String| {
+        let (url, token) = (server.url.clone(), phone.lock().unwrap().enrollment().unwrap().unwrap().token);
+        async move {
+            let body: serde_json::Value = reqwest::Client::new()
+                .get(format!("{url}/api/v1/sync/pull?cursor=0&limit=10&reasons={digest}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body.get("reasons").and_then(|r| r.as_array()).cloned().unwrap_or_default()
+        }
+    };
+    let sent = pull(enrolled_digest.clone()).await;
+    let codes: Vec<&str> = sent.iter().filter_map(|r| r["code"].as_str()).collect();
+    assert!(codes.contains(&REASON) && codes.contains(&"refused"), "the province's whole catalog: {codes:?}");
+    assert!(!codes.contains(&"hn_pho_co"), "another province's reason is not sent");
+
+    sync_once(&phone, &link).await.unwrap();
+    let digest = phone.lock().unwrap().reasons_digest().unwrap();
+    assert_ne!(digest, enrolled_digest);
+    assert!(phone.lock().unwrap().reasons().unwrap().get(REASON).is_some_and(|r| r.requires_note));
+    assert!(pull(digest).await.is_empty(), "the catalog the phone holds is not sent again");
+
+    // the phone now refuses the visit without a note, as the server would
+    let home = Uuid::now_v7();
+    let mut store = phone.lock().unwrap();
+    store
+        .record(Payload::HouseholdCreated(HouseholdCreated {
+            household_id: home,
+            hamlet_code: "03445-01".into(),
+            address: "Đầu bản Nậm Củm".into(),
+            head_name: "Giàng A Páo".into(),
+        }))
+        .unwrap();
+    let mai = Uuid::now_v7();
+    store
+        .record(Payload::ResidentAdded(ResidentAdded {
+            resident_id: mai,
+            household_id: home,
+            fields: ResidentFields {
+                full_name: "Giàng Thị Mai".into(),
+                birth_year: 1992,
+                sex: Sex::Female,
+                cccd: None,
+                phone: None,
+            },
+        }))
+        .unwrap();
+    let refused = store
+        .record(Payload::VisitRecorded(VisitRecorded {
+            visit_id: Uuid::now_v7(),
+            resident_id: mai,
+            status: FunnelState::ApprovedNotActivated,
+            reason_code: Some(REASON.into()),
+            action: None,
+            follow_up: None,
+            steps: Vec::new(),
+            note: None,
+            position: None,
+        }))
+        .unwrap_err();
+    assert!(format!("{refused:?}").contains("note_required"), "{refused:?}");
+    assert_eq!(store.unsent_count().unwrap(), 2, "only the household and the person wait");
 }

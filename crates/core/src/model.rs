@@ -182,10 +182,10 @@ pub struct Visit {
     pub action: Option<VisitAction>,
     /// When to go back.
     pub follow_up: Option<NaiveDate>,
-    /// Free-text note.
     /// The guidance checklist's steps done.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<ChecklistStep>,
+    /// Free-text note.
     pub note: Option<String>,
     /// Where the recording phone was, when it said (police only: `privacy::mask_payload`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

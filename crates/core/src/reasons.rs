@@ -48,6 +48,18 @@ impl ReasonCatalog {
         &self.reasons
     }
 
+    /// A digest of the catalog (SHA-256 of its reasons in display order, hex): a phone sends the
+    /// digest of the catalog it was last given with each pull, and the server sends the
+    /// province's catalog again only when its digest differs.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        hash.update(b"gocua-reasons/v1");
+        // serializing owned, plain data cannot fail
+        hash.update(serde_json::to_vec(&self.reasons).unwrap_or_default());
+        hex::encode(hash.finalize())
+    }
+
     /// The reasons valid in a province: the national ones plus the province's own.
     pub fn for_province(&self, province_code: &str) -> ReasonCatalog {
         ReasonCatalog {
@@ -58,5 +70,35 @@ impl ReasonCatalog {
                 .cloned()
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(code: &str, requires_note: bool) -> Reason {
+        Reason {
+            code: code.into(),
+            label_vi: "Đi làm nương xa".into(),
+            label_en: "Away at the hill fields".into(),
+            can_activate_later: true,
+            police_only: false,
+            requires_note,
+            province_code: Some("12".into()),
+            sort_order: 5,
+        }
+    }
+
+    #[test]
+    fn a_catalog_s_digest_changes_with_any_rule_and_not_with_order() {
+        let a = ReasonCatalog::new(vec![reason("a", false), reason("b", false)]);
+        let same = ReasonCatalog::new(vec![reason("b", false), reason("a", false)]);
+        assert_eq!(a.digest(), same.digest(), "the catalog's order is its own");
+        assert_eq!(a.digest().len(), 64);
+        let noted = ReasonCatalog::new(vec![reason("a", true), reason("b", false)]);
+        assert_ne!(a.digest(), noted.digest(), "a reason that now needs a note");
+        let more = ReasonCatalog::new(vec![reason("a", false), reason("b", false), reason("c", false)]);
+        assert_ne!(a.digest(), more.digest(), "a reason added");
     }
 }

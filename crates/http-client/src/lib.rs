@@ -230,6 +230,9 @@ impl Transport for HttpTransport {
         if let Some(role) = request.role {
             query.push(("role", role.code().to_owned()));
         }
+        if let Some(digest) = &request.reasons {
+            query.push(("reasons", digest.clone()));
+        }
         let response = self
             .request(self.client.get(format!("{}/api/v1/sync/pull", self.base_url)))
             .header(dcz::AVAILABLE_DICTIONARY, dcz::available_dictionary())

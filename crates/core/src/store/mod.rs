@@ -30,6 +30,7 @@ use crate::error::Error;
 use crate::event::{Event, Payload};
 use crate::ids;
 use crate::places::Place;
+use crate::reasons::{Reason, ReasonCatalog};
 use crate::reducer::{Projection, ReduceError, StateView, reduce};
 use crate::scope::Scope;
 use crate::sql::{self, catalog, projection::SqlView};
@@ -107,6 +108,8 @@ const META_REPLAY_AFTER_PULL: &str = "replay_after_pull";
 /// Set by [`DeviceStore::change_scope`] for the reset that comes with it: a reset of the same
 /// database without it is one restored from a backup (see [`DeviceStore::begin_reset`]).
 const META_SCOPE_CHANGED: &str = "scope_changed";
+/// The digest of the reason catalog the server last gave (`ReasonCatalog::digest`).
+const META_REASONS_DIGEST: &str = "reasons_digest";
 /// Set while a reset replaces what a role may no longer hold: when it ends, the write-ahead
 /// log's old pages (which still hold it) are emptied.
 const META_SCRUB_AFTER_RESET: &str = "scrub_after_reset";
@@ -301,6 +304,7 @@ impl DeviceStore {
         let tx = self.conn.transaction()?;
         catalog::upsert_places(&tx, &response.places)?;
         catalog::upsert_reasons(&tx, &response.reasons)?;
+        set_meta(&tx, META_REASONS_DIGEST, &ReasonCatalog::new(response.reasons.clone()).digest())?;
         tx.execute(
             "INSERT OR REPLACE INTO enrollment
                  (singleton, server_url, device_id, token, user_id, user_name, role, scope_code, enrolled_at)
@@ -636,6 +640,24 @@ impl DeviceStore {
             )?;
             set_meta(&tx, META_SCRUB_AFTER_RESET, "1")?;
         }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The digest of the reason catalog the server last gave this device ("" when unknown: an
+    /// app enrolled before catalogs were kept up to date, which a pull then brings).
+    pub fn reasons_digest(&self) -> Result<String, Error> {
+        Ok(get_meta(&self.conn, META_REASONS_DIGEST)?.unwrap_or_default())
+    }
+
+    /// The server's reason catalog for this device's province changed (a reason added, or one
+    /// that now needs a note): take it on, so the phone refuses what the server would. Reasons
+    /// are replaced or added, never removed (a visit may still name one).
+    pub fn update_reasons(&mut self, reasons: &[Reason]) -> Result<(), Error> {
+        self.refuse_in_sandbox()?;
+        let tx = self.conn.transaction()?;
+        catalog::upsert_reasons(&tx, reasons)?;
+        set_meta(&tx, META_REASONS_DIGEST, &ReasonCatalog::new(reasons.to_vec()).digest())?;
         tx.commit()?;
         Ok(())
     }

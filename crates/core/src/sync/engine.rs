@@ -237,6 +237,7 @@ pub async fn sync_once_with_progress<T: Transport>(
                 scope: enrollment.as_ref().map(|e| e.scope.key()).unwrap_or_default(),
                 own: s.pulls_own_events()?,
                 role: enrollment.map(|e| e.role),
+                reasons: Some(s.reasons_digest()?),
             })
         })?;
         let cursor = request.cursor;
@@ -268,6 +269,9 @@ pub async fn sync_once_with_progress<T: Transport>(
                 s.begin_reset(&page.epoch)
             })?;
             continue;
+        }
+        if !page.reasons.is_empty() {
+            locked_on(store, device, |s| s.update_reasons(&page.reasons))?;
         }
         if let Some(role) = page.role {
             // a role with the same view of the data (a volunteer made team leader): taken on

@@ -326,6 +326,11 @@ pub struct PullResponse {
     /// role let it hold (full CCCD numbers, police-only reasons) and download its scope again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
+    /// The reasons valid in the device's province, when the catalog the pull named
+    /// ([`PullRequest::reasons`]) is not the server's any more (a province added a reason, or
+    /// made one need a note): the phone takes them on and refuses what the server would.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<Reason>,
 }
 
 /// The scope an answer gives: every place of `scopes`, or `scope` alone from a server that
@@ -372,6 +377,10 @@ pub struct PullRequest {
     /// changed. Older servers ignore it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
+    /// The digest of the reason catalog the device was last given
+    /// (`ReasonCatalog::digest`, "" when it does not know; `&reasons=`). Older servers ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<String>,
 }
 
 /// Why a pull answered `reset`.

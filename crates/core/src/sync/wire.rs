@@ -144,6 +144,8 @@ pub struct PullBody {
     erased: Vec<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     role: Option<crate::sync::protocol::Role>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    reasons: Vec<crate::reasons::Reason>,
 }
 
 /// Consecutive events of a pull page by one device and author.
@@ -211,6 +213,7 @@ impl From<PullResponse> for PullBody {
             people: page.people,
             erased: page.erased,
             role: page.role,
+            reasons: page.reasons,
         }
     }
 }
@@ -247,6 +250,7 @@ impl From<PullBody> for PullResponse {
             people: body.people,
             erased: body.erased,
             role: body.role,
+            reasons: body.reasons,
         }
     }
 }

@@ -30,6 +30,9 @@ pub struct PullQuery {
     pub own: bool,
     /// The role the device believes its user has (`volunteer`, …); an unknown code is ignored.
     pub role: Option<String>,
+    /// The digest of the reason catalog the device holds; the province's catalog comes back
+    /// when it differs.
+    pub reasons: Option<String>,
 }
 
 /// One page after `cursor` under `place` (default: the device's scope), which must lie inside
@@ -98,6 +101,7 @@ fn reset_answer(epoch: String, scope: Option<ScopePlaces>) -> PullResponse {
         people: vec![],
         erased: vec![],
         role: None,
+        reasons: vec![],
     }
 }
 
@@ -205,6 +209,15 @@ fn read_page(tx: &mut dyn Tx, device: &AuthDevice, query: &PullQuery) -> Result<
     authors.dedup();
     let people = tx.user_infos(&authors)?;
     let erased = tx.erased_since(&paths, cursor)?;
+    // a province that added a reason, or made one need a note: the phone learns it here
+    let reasons = match query.reasons.as_deref() {
+        Some(held) => {
+            let province = device.scope.paths().first().and_then(|p| p.split('/').nth(1)).unwrap_or_default();
+            let catalog = tx.reasons()?.for_province(province);
+            if catalog.digest() == held { vec![] } else { catalog.all().to_vec() }
+        }
+        None => vec![],
+    };
     Ok(Page::Ready(Box::new(PullResponse {
         events,
         cursor: next,
@@ -217,5 +230,6 @@ fn read_page(tx: &mut dyn Tx, device: &AuthDevice, query: &PullQuery) -> Result<
         people,
         erased,
         role: new_role,
+        reasons,
     })))
 }
