@@ -27,6 +27,7 @@ fn from_the_start(phone: &Mutex<DeviceStore>) -> PullRequest {
         scope: enrollment.scope.key(),
         own: false,
         role: Some(enrollment.role),
+        reasons: Some(store.reasons_digest().unwrap()),
     }
 }
 

@@ -350,12 +350,16 @@ pub struct CampaignSet {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewResolved {
-    /// The household or person.
+    /// The household, person or visit.
     pub record_id: Uuid,
-    /// The version the reviewer saw.
+    /// The version the reviewer saw (0 for a visit, which never changes).
     pub base_version: u32,
     /// How: `kept` (as it is) or `corrected` (by an edit recorded just before).
     pub resolution: String,
+    /// For a visit, its person: where the event belongs (an additive field; older readers
+    /// ignore it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resident_id: Option<Uuid>,
 }
 
 /// The resolutions of a review.

@@ -60,6 +60,12 @@ pub enum Review {
     ParallelUpdate,
     /// Two edits from the same version changed the same field: the later arrival won.
     Conflict,
+    /// A visit recorded on a phone whose clock was ahead of the server's: the server counted it
+    /// at its arrival instead.
+    ClockAhead,
+    /// A visit recorded on a phone whose clock was before the campaigns began (reset to 1970):
+    /// the server counted it at its arrival instead.
+    ClockBehind,
 }
 
 impl Review {
@@ -68,11 +74,15 @@ impl Review {
         match self {
             Review::ParallelUpdate => "parallel_update",
             Review::Conflict => "conflict",
+            Review::ClockAhead => "clock_ahead",
+            Review::ClockBehind => "clock_behind",
         }
     }
     /// Parses [`Review::code`].
     pub fn from_code(code: &str) -> Option<Review> {
-        [Review::ParallelUpdate, Review::Conflict].into_iter().find(|r| r.code() == code)
+        [Review::ParallelUpdate, Review::Conflict, Review::ClockAhead, Review::ClockBehind]
+            .into_iter()
+            .find(|r| r.code() == code)
     }
 }
 
@@ -190,6 +200,10 @@ pub struct Visit {
     /// Where the recording phone was, when it said (police only: `privacy::mask_payload`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<crate::event::GeoPosition>,
+    /// Why it awaits a look in the review queue: the recording phone's clock was wrong (the
+    /// server's flag, carried by the pull); cleared by `review_resolved.v1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<Review>,
     /// Who recorded it.
     pub author: Uuid,
     /// On which device.

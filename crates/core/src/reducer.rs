@@ -54,6 +54,13 @@ pub enum Change {
         /// The record kept.
         to: Uuid,
     },
+    /// A visit's review set or cleared (a wrong clock flagged by the server; a resolution).
+    VisitReview {
+        /// The visit.
+        visit_id: Uuid,
+        /// Its review now.
+        review: Option<Review>,
+    },
     /// No change to state: the event earned this review (an edit from an old version). The
     /// server answers it as `flagged`.
     Flagged(Review),
@@ -367,6 +374,7 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
                 steps: p.steps.clone(),
                 note,
                 position: p.position,
+                review: None,
                 author: event.author,
                 device_id: event.device_id,
                 device_time: event.device_time,
@@ -708,7 +716,25 @@ fn resolve_review(view: &impl StateView, p: &crate::event::ReviewResolved) -> Re
         resident.review = None;
         return Ok(vec![Change::PutResident(resident)]);
     }
+    // a visit (recorded with a wrong clock) never changes: its resolution always holds
+    if view.visit_exists(p.record_id)? {
+        return Ok(vec![Change::VisitReview { visit_id: p.record_id, review: None }]);
+    }
     reject("record_id", "unknown_record", "Không tìm thấy bản ghi này.", "Unknown record.")
+}
+
+/// The changes of an event whose recording phone's clock the server clamped: its visit awaits a
+/// look in the review queue (`review`). The server, the phone that pushed it and every phone
+/// that pulls it flag it the same way, and a replay again.
+pub fn with_clock(mut changes: Vec<Change>, review: Option<Review>) -> Vec<Change> {
+    if review.is_some() {
+        for change in &mut changes {
+            if let Change::AddVisit(visit) = change {
+                visit.review = review;
+            }
+        }
+    }
+    changes
 }
 
 /// The hamlets of `plan`'s quotas that are not hamlets under its place, as field errors.
@@ -874,6 +900,11 @@ impl Projection {
                 Change::MoveVisits { from, to } => {
                     for visit in self.visits.values_mut().filter(|v| v.resident_id == from) {
                         visit.resident_id = to;
+                    }
+                }
+                Change::VisitReview { visit_id, review } => {
+                    if let Some(visit) = self.visits.get_mut(&visit_id) {
+                        visit.review = review;
                     }
                 }
                 // campaigns, like assignments, are plans rather than records: the device keeps

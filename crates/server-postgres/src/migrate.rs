@@ -19,6 +19,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0006_device_unsent", include_str!("../../../migrations/server/postgres/0006_device_unsent.sql")),
     ("0007_merge", include_str!("../../../migrations/server/postgres/0007_merge.sql")),
     ("0008_visit_position", include_str!("../../../migrations/server/postgres/0008_visit_position.sql")),
+    ("0009_visit_review", include_str!("../../../migrations/server/postgres/0009_visit_review.sql")),
 ];
 
 /// The advisory lock key of a migration run ("gocuamig").

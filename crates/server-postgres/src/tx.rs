@@ -12,7 +12,7 @@ use gocua_core::reasons::{Reason, ReasonCatalog};
 use gocua_core::reducer::Projection;
 use gocua_core::scope::Scope;
 use gocua_core::spotcheck::CheckOutcome;
-use gocua_core::sync::protocol::{Role, UserInfo};
+use gocua_core::sync::protocol::{Flag, Role, UserInfo};
 use gocua_core::text::fold;
 use gocua_server_store::*;
 use postgres::Row;
@@ -384,6 +384,7 @@ fn visit_from_row(row: &Row) -> StoreResult<Visit> {
             }
             _ => None,
         },
+        review: review(get(row, 14)?)?,
     })
 }
 
@@ -931,6 +932,24 @@ impl Events for PgTx<'_> {
         rows.iter().map(event_from_row).collect()
     }
 
+    fn clock_flagged(&mut self, after: u64, upto: u64) -> StoreResult<Vec<(u64, Flag)>> {
+        if upto <= after {
+            return Ok(Vec::new());
+        }
+        let rows = self.query(
+            "SELECT server_seq, flags FROM events
+             WHERE server_seq > $1 AND server_seq <= $2 AND status = 'applied' AND flags LIKE '%clock_%'
+             ORDER BY server_seq",
+            &[&to_i64(after)?, &to_i64(upto)?],
+        )?;
+        let mut out = Vec::new();
+        for row in &rows {
+            let flags: String = get(row, 1)?;
+            out.extend(gocua_server_store::clock_flag(&flags).map(|f| Ok::<_, StoreError>((to_u64(get(row, 0)?)?, f))));
+        }
+        out.into_iter().collect()
+    }
+
     fn events_mentioning(&mut self, id: Uuid) -> StoreResult<Vec<MentioningEvent>> {
         self.query(
             "SELECT e.server_seq, e.type, e.payload, e.device_time, e.received_at, e.status,
@@ -996,7 +1015,7 @@ macro_rules! visit_select {
     ($where:literal) => {
         concat!(
             "SELECT id, resident_id, status, reason_code, action, follow_up, note, author, device_id,
-                    device_time, steps, lat_e6, lon_e6, accuracy_m FROM visits ",
+                    device_time, steps, lat_e6, lon_e6, accuracy_m, review FROM visits ",
             $where
         )
     };
@@ -1175,17 +1194,25 @@ impl ProjectionRows for PgTx<'_> {
             .map(|v| v.position.map(|p| i32::try_from(p.accuracy_m)).transpose())
             .collect::<Result<_, _>>()
             .map_err(|e| StoreError::Failed(e.to_string()))?;
+        let reviews: Vec<Option<&'static str>> = visits.iter().map(|v| v.review.map(Review::code)).collect();
         self.defer(
             "INSERT INTO visits (id, resident_id, status, reason_code, action, follow_up, note, author, device_id,
-                                 device_time, steps, lat_e6, lon_e6, accuracy_m)
+                                 device_time, steps, lat_e6, lon_e6, accuracy_m, review)
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::date[],
                                   $7::text[], $8::uuid[], $9::uuid[], $10::timestamptz[], $11::text[],
-                                  $12::int4[], $13::int4[], $14::int4[])",
+                                  $12::int4[], $13::int4[], $14::int4[], $15::text[])",
             owned![
                 ids, residents, statuses, reasons, actions, follow_ups, notes, authors, devices, times, steps, lats,
-                lons, accuracies
+                lons, accuracies, reviews
             ],
         )?;
+        Ok(())
+    }
+
+    fn set_visit_reviews(&mut self, reviews: &[(Uuid, Option<Review>)]) -> StoreResult<()> {
+        for (visit, review) in reviews {
+            self.defer("UPDATE visits SET review = $2 WHERE id = $1", owned![*visit, review.map(Review::code)])?;
+        }
         Ok(())
     }
 

@@ -187,6 +187,7 @@ fn what_removes_an_erased_value_from_the_files() {
         device_id: volunteer.device.id,
         device_time: now(),
         position: None,
+        review: None,
     };
     let long_visit = Visit { id: long_visit_id, note: Some(long_note.clone()), ..visit.clone() };
     let neighbours: Vec<Visit> =

@@ -407,6 +407,7 @@ fn visit(resident: &Resident, author: &Actor, note: Option<&str>) -> Visit {
         device_id: author.device.id,
         device_time: now(),
         position: None,
+        review: Some(gocua_core::model::Review::ClockAhead),
     }
 }
 

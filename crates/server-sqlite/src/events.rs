@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use gocua_core::event::{Event, Payload};
+use gocua_core::sync::protocol::Flag;
 use gocua_server_store::{
     EventQuery, Events, MentioningEvent, NewEvent, StoreError, StoreResult, StoredOutcome, StoredStatus,
 };
@@ -96,6 +97,29 @@ impl Events for SqliteTx<'_> {
             params.push(Box::new(p.clone()));
         }
         event_rows(&mut stmt, rusqlite::params_from_iter(params.iter()))
+    }
+
+    fn clock_flagged(&mut self, after: u64, upto: u64) -> StoreResult<Vec<(u64, Flag)>> {
+        if upto <= after {
+            return Ok(vec![]);
+        }
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT server_seq, flags FROM events
+                 WHERE server_seq > ?1 AND server_seq <= ?2 AND status = 'applied' AND flags LIKE '%clock_%'
+                 ORDER BY server_seq",
+            )
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map(params![after, upto], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(db_error)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (server_seq, flags) = row.map_err(db_error)?;
+            out.extend(gocua_server_store::clock_flag(&flags).map(|f| (server_seq, f)));
+        }
+        Ok(out)
     }
 
     fn applied_events_at(

@@ -16,14 +16,14 @@ use std::sync::Mutex;
 
 use gocua_core::sql;
 use gocua_core::store::migrations::{
-    COMMON, COMMON_MERGE, COMMON_OFFICE, COMMON_REVIEW, COMMON_VISIT_POSITION, COMMON_VISIT_STEPS,
+    COMMON, COMMON_MERGE, COMMON_OFFICE, COMMON_REVIEW, COMMON_VISIT_POSITION, COMMON_VISIT_REVIEW, COMMON_VISIT_STEPS,
     COMMON_WITHHELD_REASON,
 };
 use gocua_server_store::{BackendInfo, BackupInfo, Events, Meta, Readiness, Store, StoreError, StoreResult, TxFn};
 use rusqlite::{Connection, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
 
-const SERVER: [&str; 15] = [
+const SERVER: [&str; 16] = [
     include_str!("../../../migrations/server/sqlite/0001_server.sql"),
     COMMON_REVIEW,
     include_str!("../../../migrations/server/sqlite/0002_flags_epoch.sql"),
@@ -39,6 +39,7 @@ const SERVER: [&str; 15] = [
     include_str!("../../../migrations/server/sqlite/0009_device_unsent.sql"),
     COMMON_MERGE,
     COMMON_VISIT_POSITION,
+    COMMON_VISIT_REVIEW,
 ];
 
 /// The server's migration list: the common files, then the server's own.

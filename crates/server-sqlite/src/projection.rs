@@ -1,6 +1,6 @@
 //! The reducer's projection (the SQL is core's, shared with the device store).
 
-use gocua_core::model::{Household, Resident, Visit};
+use gocua_core::model::{Household, Resident, Review, Visit};
 use gocua_core::reducer::{Change, Projection, StateView};
 use gocua_core::sql::projection::{self, SqlView};
 use gocua_server_store::{ProjectionRows, StoreResult};
@@ -54,6 +54,12 @@ impl ProjectionRows for SqliteTx<'_> {
 
     fn add_visits(&mut self, visits: &[Visit]) -> StoreResult<()> {
         let changes: Vec<Change> = visits.iter().cloned().map(Change::AddVisit).collect();
+        projection::apply_changes(self.tx, &changes).map_err(core_error)
+    }
+
+    fn set_visit_reviews(&mut self, reviews: &[(Uuid, Option<Review>)]) -> StoreResult<()> {
+        let changes: Vec<Change> =
+            reviews.iter().map(|&(visit_id, review)| Change::VisitReview { visit_id, review }).collect();
         projection::apply_changes(self.tx, &changes).map_err(core_error)
     }
 

@@ -17,12 +17,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use gocua_core::event::Payload;
-use gocua_core::model::{Household, Resident, Visit};
+use gocua_core::model::{Household, Resident, Review, Visit};
 use gocua_core::places::Place;
 use gocua_core::reasons::{Reason, ReasonCatalog};
 use gocua_core::reducer::Projection;
 use gocua_core::scope::Scope;
-use gocua_core::sync::protocol::{Role, UserInfo};
+use gocua_core::sync::protocol::{Flag, Role, UserInfo};
 use uuid::Uuid;
 
 pub use rows::*;
@@ -327,6 +327,9 @@ pub trait Events {
         after: u64,
         upto: u64,
     ) -> StoreResult<Vec<(u64, gocua_core::event::Event)>>;
+    /// Applied events with `after < server_seq <= upto` whose device clock was clamped, with the
+    /// clock flag (`clock_ahead`, `clock_behind`), in `server_seq` order.
+    fn clock_flagged(&mut self, after: u64, upto: u64) -> StoreResult<Vec<(u64, Flag)>>;
     /// Events whose payload mentions `id` (a resident's or a household's), oldest first.
     fn events_mentioning(&mut self, id: Uuid) -> StoreResult<Vec<MentioningEvent>>;
     /// Replaces the payload of a stored event (an erasure's rewrite).
@@ -351,6 +354,8 @@ pub trait ProjectionRows {
     fn put_residents(&mut self, residents: &[Resident]) -> StoreResult<()>;
     /// Inserts visits.
     fn add_visits(&mut self, visits: &[Visit]) -> StoreResult<()>;
+    /// Sets or clears visits' reviews (a wrong clock; a resolution), after `add_visits`.
+    fn set_visit_reviews(&mut self, reviews: &[(Uuid, Option<Review>)]) -> StoreResult<()>;
     /// Moves every visit of each `from` resident to its `to` (merges, in order).
     fn move_visits(&mut self, moves: &[(Uuid, Uuid)]) -> StoreResult<()>;
     /// The whole projection (tests and checks compare it).
@@ -387,6 +392,12 @@ pub trait Audit {
     fn insert_audit(&mut self, row: &AuditRow) -> StoreResult<()>;
     /// Rows after `after_seq`, in order, at most `limit`.
     fn audit_rows(&mut self, after_seq: i64, limit: u32) -> StoreResult<Vec<AuditRow>>;
+}
+
+/// The clock flag among an event's stored flags (JSON), if any.
+pub fn clock_flag(flags: &str) -> Option<Flag> {
+    let flags: Vec<Flag> = serde_json::from_str(flags).ok()?;
+    flags.into_iter().find(|f| matches!(f, Flag::ClockAhead | Flag::ClockBehind))
 }
 
 /// The keys sneakernet bundles are sealed to, and the import audit.

@@ -41,7 +41,15 @@ pub async fn resolve_review(
     state.with_store(|s| Ok(authorize(s))).await??;
     state
         .write(move |s| {
-            s.record(Payload::ReviewResolved(ReviewResolved { record_id, base_version, resolution }))?;
+            // a visit's resolution names its person, where the event belongs
+            let resident_id = s
+                .connection()
+                .query_row("SELECT resident_id FROM visits WHERE id = ?1", [record_id.to_string()], |r| {
+                    r.get::<_, String>(0)
+                })
+                .ok()
+                .and_then(|id| Uuid::parse_str(&id).ok());
+            s.record(Payload::ReviewResolved(ReviewResolved { record_id, base_version, resolution, resident_id }))?;
             s.review_queue()
         })
         .await

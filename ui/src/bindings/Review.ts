@@ -3,4 +3,4 @@
 /**
  * Why a record waits for a person's review.
  */
-export type Review = "parallel_update" | "conflict";
+export type Review = "parallel_update" | "conflict" | "clock_ahead" | "clock_behind";

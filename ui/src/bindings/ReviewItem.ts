@@ -14,9 +14,21 @@ record_id: string,
  */
 household_id: string, 
 /**
- * A person (else a household).
+ * A person (else a household or a visit).
  */
 is_person: boolean, 
+/**
+ * A visit (its person's name is the title).
+ */
+is_visit: boolean, 
+/**
+ * The person a person's or a visit's item is about (to open).
+ */
+resident_id: string | null, 
+/**
+ * A visit's time by the recording phone's clock (the wrong one), RFC 3339.
+ */
+recorded_at: string | null, 
 /**
  * The person's name, or the household's head.
  */

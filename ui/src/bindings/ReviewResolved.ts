@@ -8,14 +8,19 @@
  */
 export type ReviewResolved = { 
 /**
- * The household or person.
+ * The household, person or visit.
  */
 record_id: string, 
 /**
- * The version the reviewer saw.
+ * The version the reviewer saw (0 for a visit, which never changes).
  */
 base_version: number, 
 /**
  * How: `kept` (as it is) or `corrected` (by an edit recorded just before).
  */
-resolution: string, };
+resolution: string, 
+/**
+ * For a visit, its person: where the event belongs (an additive field; older readers
+ * ignore it).
+ */
+resident_id?: string | null, };

@@ -2,6 +2,7 @@
 import type { ChecklistStep } from "./ChecklistStep";
 import type { FunnelState } from "./FunnelState";
 import type { GeoPosition } from "./GeoPosition";
+import type { Review } from "./Review";
 import type { VisitAction } from "./VisitAction";
 
 /**
@@ -33,14 +34,22 @@ action: VisitAction | null,
  */
 follow_up: string | null, 
 /**
- * Free-text note.
  * The guidance checklist's steps done.
  */
-steps?: Array<ChecklistStep>, note: string | null, 
+steps?: Array<ChecklistStep>, 
+/**
+ * Free-text note.
+ */
+note: string | null, 
 /**
  * Where the recording phone was, when it said (police only: `privacy::mask_payload`).
  */
 position?: GeoPosition | null, 
+/**
+ * Why it awaits a look in the review queue: the recording phone's clock was wrong (the
+ * server's flag, carried by the pull); cleared by `review_resolved.v1`.
+ */
+review?: Review | null, 
 /**
  * Who recorded it.
  */

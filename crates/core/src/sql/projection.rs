@@ -127,7 +127,7 @@ pub fn resident_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Resident> 
 }
 
 const VISIT_COLUMNS: &str = "id, resident_id, status, reason_code, action, follow_up, note, author, device_id, \
-     device_time, steps, lat_e6, lon_e6, accuracy_m";
+     device_time, steps, lat_e6, lon_e6, accuracy_m, review";
 
 /// A visit's position from its three nullable columns at `at`, `at + 1`, `at + 2`: all or none.
 pub fn position_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Option<GeoPosition>> {
@@ -167,6 +167,7 @@ fn visit_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
             None => Vec::new(),
         },
         position: position_at(row, 11)?,
+        review: opt_review_at(row, 14)?,
     })
 }
 
@@ -268,7 +269,7 @@ pub fn apply_changes(conn: &Connection, changes: &[Change]) -> Result<(), Error>
             Change::AddVisit(v) => {
                 conn.prepare_cached(&format!(
                     "INSERT INTO visits ({VISIT_COLUMNS})
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
                 ))?
                 .execute(params![
                     v.id.to_string(),
@@ -285,6 +286,7 @@ pub fn apply_changes(conn: &Connection, changes: &[Change]) -> Result<(), Error>
                     v.position.map(|p| p.lat_e6),
                     v.position.map(|p| p.lon_e6),
                     v.position.map(|p| p.accuracy_m),
+                    v.review.map(Review::code),
                 ])?;
             }
             Change::PutAssignment(a) => {
@@ -312,6 +314,10 @@ pub fn apply_changes(conn: &Connection, changes: &[Change]) -> Result<(), Error>
             Change::MoveVisits { from, to } => {
                 conn.prepare_cached("UPDATE visits SET resident_id = ?2 WHERE resident_id = ?1")?
                     .execute(params![from.to_string(), to.to_string()])?;
+            }
+            Change::VisitReview { visit_id, review } => {
+                conn.prepare_cached("UPDATE visits SET review = ?2 WHERE id = ?1")?
+                    .execute(params![visit_id.to_string(), review.map(Review::code)])?;
             }
             Change::Flagged(_) => {}
         }

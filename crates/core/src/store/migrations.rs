@@ -28,11 +28,14 @@ pub const COMMON_MERGE: &str = include_str!("../../../../migrations/common/0007_
 /// applied last.
 pub const COMMON_VISIT_POSITION: &str = include_str!("../../../../migrations/common/0008_visit_position.sql");
 
+/// A visit's review (a wrong clock), shared, applied last.
+pub const COMMON_VISIT_REVIEW: &str = include_str!("../../../../migrations/common/0009_visit_review.sql");
+
 /// When the phone learned that the server has an event, which retention ages it by (issue 6).
 const ACKNOWLEDGED_AT: &str = include_str!("../../../../migrations/device/0008_acknowledged_at.sql");
 
 /// The device's own migrations, applied after [`COMMON`].
-const DEVICE: [&str; 20] = [
+const DEVICE: [&str; 22] = [
     include_str!("../../../../migrations/device/0001_device.sql"),
     COMMON_REVIEW,
     include_str!("../../../../migrations/device/0002_server_order.sql"),
@@ -53,6 +56,8 @@ const DEVICE: [&str; 20] = [
     include_str!("../../../../migrations/device/0013_import_layouts.sql"),
     COMMON_VISIT_POSITION,
     include_str!("../../../../migrations/device/0014_visit_position.sql"),
+    COMMON_VISIT_REVIEW,
+    include_str!("../../../../migrations/device/0015_visit_review.sql"),
 ];
 
 /// The full, ordered list for the device store.

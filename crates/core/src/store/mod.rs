@@ -29,12 +29,13 @@ use uuid::Uuid;
 use crate::error::Error;
 use crate::event::{Event, Payload};
 use crate::ids;
+use crate::model::Review;
 use crate::places::Place;
 use crate::reasons::{Reason, ReasonCatalog};
-use crate::reducer::{Projection, ReduceError, StateView, reduce};
+use crate::reducer::{Change, Projection, ReduceError, StateView, reduce};
 use crate::scope::Scope;
 use crate::sql::{self, catalog, projection::SqlView};
-use crate::sync::protocol::{EnrollResponse, EventStatus, PullResponse, PushResponse, Role};
+use crate::sync::protocol::{EnrollResponse, EventStatus, Flag, PullResponse, PushResponse, Role};
 use crate::validate::FieldError;
 
 /// Who this device is, as the server enrolled it.
@@ -450,6 +451,18 @@ impl DeviceStore {
             if changed == 1 {
                 tx.execute("DELETE FROM outbox WHERE seq = ?1", [result.seq])?;
                 replay |= result.status == EventStatus::Rejected;
+                // a visit recorded under a wrong clock awaits a look (applied at once, without it)
+                if let Some(review) = result.flags.iter().find_map(|f| f.clock_review()) {
+                    let payload: String = tx.query_row(
+                        "SELECT payload FROM events WHERE device_id = ?1 AND seq = ?2 AND origin = 'local'",
+                        params![device_id, result.seq],
+                        |r| r.get(0),
+                    )?;
+                    if let Payload::VisitRecorded(visit) = serde_json::from_str(&payload)? {
+                        let change = Change::VisitReview { visit_id: visit.visit_id, review: Some(review) };
+                        sql::projection::apply_changes(&tx, &[change])?;
+                    }
+                }
             }
         }
         if let Some(expected) = response.expected_seq {
@@ -486,6 +499,8 @@ impl DeviceStore {
             )?;
         }
         let mut applied = 0;
+        let clamped: std::collections::HashMap<u64, Flag> =
+            page.clamped.iter().map(|c| (c.server_seq, c.flag)).collect();
         let resetting = get_meta(&tx, META_REPLAY_AFTER_PULL)?.is_some();
         let mut replay = resetting;
         for pulled in &page.events {
@@ -500,22 +515,31 @@ impl DeviceStore {
             if !replay && event.payload.order_sensitive() && local_edit_after(&tx, event, pulled.server_seq)? {
                 replay = true;
             }
+            let clock = clamped.get(&pulled.server_seq).copied();
             if replay {
                 insert_event(&tx, event, "pulled", "acknowledged", None, Some(pulled.server_seq))?;
-                applied += 1;
-                continue;
+            } else {
+                match reduce(&SqlView::new(&tx), event) {
+                    Ok(changes) => {
+                        insert_event(&tx, event, "pulled", "acknowledged", None, Some(pulled.server_seq))?;
+                        let changes = crate::reducer::with_clock(changes, clock.and_then(Flag::clock_review));
+                        sql::projection::apply_changes(&tx, &changes)?;
+                    }
+                    Err(ReduceError::Rejected(errors)) => {
+                        let errors = serde_json::to_string(&errors)?;
+                        insert_event(&tx, event, "pulled", "rejected", Some(&errors), Some(pulled.server_seq))?;
+                        continue;
+                    }
+                    Err(ReduceError::Store(e)) => return Err(e),
+                }
             }
-            match reduce(&SqlView::new(&tx), event) {
-                Ok(changes) => {
-                    insert_event(&tx, event, "pulled", "acknowledged", None, Some(pulled.server_seq))?;
-                    sql::projection::apply_changes(&tx, &changes)?;
-                    applied += 1;
-                }
-                Err(ReduceError::Rejected(errors)) => {
-                    let errors = serde_json::to_string(&errors)?;
-                    insert_event(&tx, event, "pulled", "rejected", Some(&errors), Some(pulled.server_seq))?;
-                }
-                Err(ReduceError::Store(e)) => return Err(e),
+            applied += 1;
+            if let Some(flag) = clock {
+                // kept with the event, as a pushed event's flags are, for a replay to use
+                tx.execute(
+                    "UPDATE events SET flags = ?2 WHERE id = ?1",
+                    params![event.id.to_string(), serde_json::to_string(&[flag])?],
+                )?;
             }
         }
         // residents erased on request: nothing of them stays in the log, the projection or the
@@ -759,15 +783,16 @@ fn replay_log(tx: &Transaction<'_>) -> Result<(), Error> {
     sql::projection::clear(tx)?;
     // what purged events made (see `retention`), then the events still held
     retention::restore_baseline(tx)?;
-    let mut stmt = tx.prepare(
-        "SELECT payload, id, device_id, seq, author, device_time FROM events
+    let events = events_with_clock(
+        tx,
+        "SELECT payload, id, device_id, seq, author, device_time, flags FROM events
          WHERE sync_state != 'rejected'
          ORDER BY server_seq IS NULL, server_seq, seq",
+        [],
     )?;
-    let events: Vec<Event> = stmt.query_map([], event_from_row)?.collect::<Result<Result<_, _>, _>>()??;
-    for event in &events {
+    for (event, clock) in &events {
         match reduce(&SqlView::new(tx), event) {
-            Ok(changes) => sql::projection::apply_changes(tx, &changes)?,
+            Ok(changes) => sql::projection::apply_changes(tx, &crate::reducer::with_clock(changes, *clock))?,
             Err(ReduceError::Rejected(_)) => {}
             Err(ReduceError::Store(e)) => return Err(e),
         }
@@ -843,6 +868,32 @@ fn requeue_from(tx: &Transaction<'_>, seq: u64) -> Result<(), Error> {
 type EventRow = Result<Event, Error>;
 
 /// Maps `payload, id, device_id, seq, author, device_time` to an event.
+/// The review a stored event's visit awaits, from the flags the server gave it (a wrong clock).
+fn clock_review(flags: Option<&str>) -> Option<Review> {
+    let flags: Vec<Flag> = serde_json::from_str(flags?).ok()?;
+    flags.into_iter().find_map(Flag::clock_review)
+}
+
+/// Events of the log with the review their visit awaits: `sql` selects the columns of
+/// [`event_from_row`], then `flags`.
+pub(crate) fn events_with_clock(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<(Event, Option<Review>)>, Error> {
+    let mut stmt = tx.prepare(sql)?;
+    let rows = stmt.query_map(params, |row| {
+        let flags: Option<String> = row.get(6)?;
+        Ok((event_from_row(row)?, clock_review(flags.as_deref())))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (event, clock) = row?;
+        out.push((event?, clock));
+    }
+    Ok(out)
+}
+
 fn event_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
     let payload: String = row.get(0)?;
     let id: String = row.get(1)?;

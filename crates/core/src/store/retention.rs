@@ -22,7 +22,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{DeviceStore, META_PULL_CURSOR, META_REPLAY_AFTER_PULL, event_from_row, get_meta, set_meta};
+use super::{DeviceStore, META_PULL_CURSOR, META_REPLAY_AFTER_PULL, get_meta, set_meta};
 use crate::error::Error;
 use crate::reducer::{ReduceError, reduce};
 use crate::sql::projection::{self, SqlView};
@@ -130,17 +130,15 @@ impl DeviceStore {
                 key = key_of(table)
             ))?;
         }
-        let events = {
-            let mut stmt = tx.prepare(
-                "SELECT payload, id, device_id, seq, author, device_time FROM events
-                 WHERE server_seq > ?1 AND server_seq <= ?2 AND sync_state = 'acknowledged' ORDER BY server_seq",
-            )?;
-            let rows = stmt.query_map(params![done, through], event_from_row)?;
-            rows.collect::<Result<Result<Vec<_>, _>, _>>()??
-        };
-        for event in &events {
+        let events = super::events_with_clock(
+            &tx,
+            "SELECT payload, id, device_id, seq, author, device_time, flags FROM events
+             WHERE server_seq > ?1 AND server_seq <= ?2 AND sync_state = 'acknowledged' ORDER BY server_seq",
+            params![done, through],
+        )?;
+        for (event, clock) in &events {
             match reduce(&SqlView::new(&tx), event) {
-                Ok(changes) => projection::apply_changes(&tx, &changes)?,
+                Ok(changes) => projection::apply_changes(&tx, &crate::reducer::with_clock(changes, *clock))?,
                 Err(ReduceError::Rejected(_)) => {}
                 Err(ReduceError::Store(e)) => return Err(e),
             }

@@ -331,6 +331,31 @@ pub struct PullResponse {
     /// made one need a note): the phone takes them on and refuses what the server would.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<Reason>,
+    /// This page's events whose device clock the server clamped (`clock_ahead`,
+    /// `clock_behind`): their visits await a look in the office's review queue.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clamped: Vec<ClampedEvent>,
+}
+
+/// An event of a pull page recorded on a phone with a wrong clock.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClampedEvent {
+    /// The event's place in the server's order.
+    pub server_seq: u64,
+    /// `clock_ahead` or `clock_behind`.
+    pub flag: Flag,
+}
+
+impl Flag {
+    /// The review a visit recorded under this flag awaits (the clock flags only).
+    pub fn clock_review(self) -> Option<crate::model::Review> {
+        match self {
+            Flag::ClockAhead => Some(crate::model::Review::ClockAhead),
+            Flag::ClockBehind => Some(crate::model::Review::ClockBehind),
+            Flag::ParallelUpdate | Flag::Conflict => None,
+        }
+    }
 }
 
 /// The scope an answer gives: every place of `scopes`, or `scope` alone from a server that

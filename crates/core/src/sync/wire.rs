@@ -146,6 +146,8 @@ pub struct PullBody {
     role: Option<crate::sync::protocol::Role>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     reasons: Vec<crate::reasons::Reason>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    clamped: Vec<crate::sync::protocol::ClampedEvent>,
 }
 
 /// Consecutive events of a pull page by one device and author.
@@ -214,6 +216,7 @@ impl From<PullResponse> for PullBody {
             erased: page.erased,
             role: page.role,
             reasons: page.reasons,
+            clamped: page.clamped,
         }
     }
 }
@@ -251,6 +254,7 @@ impl From<PullBody> for PullResponse {
             erased: body.erased,
             role: body.role,
             reasons: body.reasons,
+            clamped: body.clamped,
         }
     }
 }

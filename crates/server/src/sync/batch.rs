@@ -33,6 +33,7 @@ pub struct BatchView<'t> {
     put_residents: Vec<Uuid>,
     new_visits: Vec<Visit>,
     moved_visits: Vec<(Uuid, Uuid)>,
+    visit_reviews: Vec<(Uuid, Option<gocua_core::model::Review>)>,
 }
 
 impl std::fmt::Debug for BatchView<'_> {
@@ -57,7 +58,10 @@ fn ids_of(payload: &Payload) -> (Option<Uuid>, Option<Uuid>, Option<Uuid>) {
         Payload::ClaimChecked(p) => (None, Some(p.resident_id), Some(p.visit_id)),
         Payload::ResidentsMerged(p) => (None, Some(p.kept), None),
         Payload::CampaignSet(_) => (None, None, None),
-        Payload::ReviewResolved(p) => (Some(p.record_id), Some(p.record_id), None),
+        // a household, a person or a visit (recorded with a wrong clock)
+        Payload::ReviewResolved(p) => {
+            (Some(p.record_id), Some(p.resident_id.unwrap_or(p.record_id)), Some(p.record_id))
+        }
         Payload::VisitRecorded(p) => (None, Some(p.resident_id), Some(p.visit_id)),
     }
 }
@@ -124,6 +128,7 @@ impl<'t> BatchView<'t> {
             put_residents: Vec::new(),
             new_visits: Vec::new(),
             moved_visits: Vec::new(),
+            visit_reviews: Vec::new(),
         })
     }
 
@@ -199,6 +204,7 @@ impl<'t> BatchView<'t> {
                     self.new_visits.push(v.clone());
                 }
                 Change::MoveVisits { from, to } => self.moved_visits.push((*from, *to)),
+                Change::VisitReview { visit_id, review } => self.visit_reviews.push((*visit_id, *review)),
                 // applied to the user's scope after the flush (`push::ingest`)
                 // a campaign is read from the events (`pull`, above a phone's own places)
                 Change::PutAssignment(_) | Change::PutCampaign(_) | Change::Flagged(_) => {}
@@ -227,6 +233,9 @@ impl<'t> BatchView<'t> {
         }
         if !self.moved_visits.is_empty() {
             tx.move_visits(&self.moved_visits)?;
+        }
+        if !self.visit_reviews.is_empty() {
+            tx.set_visit_reviews(&self.visit_reviews)?;
         }
         Ok(tx)
     }

@@ -3,7 +3,7 @@
 
 use crate::sync::enroll::ScopePlaces;
 use gocua_core::privacy;
-use gocua_core::sync::protocol::{MAX_PULL_LIMIT, PullResponse, PulledEvent, ResetReason, Role};
+use gocua_core::sync::protocol::{ClampedEvent, MAX_PULL_LIMIT, PullResponse, PulledEvent, ResetReason, Role};
 use gocua_server_store::{EventQuery, Store, Tx, place_path, run_read, run_replica_read};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -102,6 +102,7 @@ fn reset_answer(epoch: String, scope: Option<ScopePlaces>) -> PullResponse {
         erased: vec![],
         role: None,
         reasons: vec![],
+        clamped: vec![],
     }
 }
 
@@ -209,6 +210,17 @@ fn read_page(tx: &mut dyn Tx, device: &AuthDevice, query: &PullQuery) -> Result<
     authors.dedup();
     let people = tx.user_infos(&authors)?;
     let erased = tx.erased_since(&paths, cursor)?;
+    // visits recorded under a wrong clock: the office's review queue lists them
+    let clamped = if events.is_empty() {
+        vec![]
+    } else {
+        let on_page: std::collections::HashSet<u64> = events.iter().map(|e| e.server_seq).collect();
+        tx.clock_flagged(cursor, next)?
+            .into_iter()
+            .filter(|(server_seq, _)| on_page.contains(server_seq))
+            .map(|(server_seq, flag)| ClampedEvent { server_seq, flag })
+            .collect()
+    };
     // a province that added a reason, or made one need a note: the phone learns it here
     let reasons = match query.reasons.as_deref() {
         Some(held) => {
@@ -231,5 +243,6 @@ fn read_page(tx: &mut dyn Tx, device: &AuthDevice, query: &PullQuery) -> Result<
         erased,
         role: new_role,
         reasons,
+        clamped,
     })))
 }

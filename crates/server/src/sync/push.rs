@@ -283,6 +283,8 @@ fn ingest_one(
             let (effective, clock) = effective_time(event.device_time, now);
             flags.extend(clock);
             let flags_json = if flags.is_empty() { None } else { Some(serde_json::to_string(&flags)?) };
+            // a visit recorded under a wrong clock awaits a look in the office's review queue
+            let changes = gocua_core::reducer::with_clock(changes, clock.and_then(Flag::clock_review));
             view.apply(&changes);
             let status = if flags.is_empty() { EventStatus::Applied } else { EventStatus::Flagged };
             let placed =
@@ -407,7 +409,12 @@ fn event_place(view: &BatchView<'_>, event: &Event) -> Result<Option<String>, go
         Payload::CampaignSet(p) => Ok(view.place(&p.place)?.map(|place| place.code)),
         Payload::ReviewResolved(p) => match household(p.record_id)? {
             Some(hamlet) => Ok(Some(hamlet)),
-            None => resident_household(p.record_id),
+            None => match (resident_household(p.record_id)?, p.resident_id) {
+                (Some(hamlet), _) => Ok(Some(hamlet)),
+                // a visit's: its person's household
+                (None, Some(resident)) => resident_household(resident),
+                (None, None) => Ok(None),
+            },
         },
         Payload::AssignmentSet(p) => match p.places.first() {
             Some(code) => Ok(view.place(code)?.map(|place| match (place.level, place.parent_code) {
