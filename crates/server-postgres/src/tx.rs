@@ -932,22 +932,25 @@ impl Events for PgTx<'_> {
         rows.iter().map(event_from_row).collect()
     }
 
-    fn clock_flagged(&mut self, after: u64, upto: u64) -> StoreResult<Vec<(u64, Flag)>> {
-        if upto <= after {
+    fn clock_flagged(&mut self, server_seqs: &[u64]) -> StoreResult<Vec<(u64, Flag)>> {
+        if server_seqs.is_empty() {
             return Ok(Vec::new());
         }
+        let seqs: Vec<i64> = server_seqs.iter().map(|s| to_i64(*s)).collect::<StoreResult<_>>()?;
         let rows = self.query(
             "SELECT server_seq, flags FROM events
-             WHERE server_seq > $1 AND server_seq <= $2 AND status = 'applied' AND flags LIKE '%clock_%'
+             WHERE server_seq = ANY($1) AND status = 'applied' AND flags LIKE '%clock_%'
              ORDER BY server_seq",
-            &[&to_i64(after)?, &to_i64(upto)?],
+            &[&seqs],
         )?;
         let mut out = Vec::new();
         for row in &rows {
             let flags: String = get(row, 1)?;
-            out.extend(gocua_server_store::clock_flag(&flags).map(|f| Ok::<_, StoreError>((to_u64(get(row, 0)?)?, f))));
+            if let Some(flag) = gocua_server_store::clock_flag(&flags) {
+                out.push((to_u64(get(row, 0)?)?, flag));
+            }
         }
-        out.into_iter().collect()
+        Ok(out)
     }
 
     fn events_mentioning(&mut self, id: Uuid) -> StoreResult<Vec<MentioningEvent>> {

@@ -99,26 +99,28 @@ impl Events for SqliteTx<'_> {
         event_rows(&mut stmt, rusqlite::params_from_iter(params.iter()))
     }
 
-    fn clock_flagged(&mut self, after: u64, upto: u64) -> StoreResult<Vec<(u64, Flag)>> {
-        if upto <= after {
-            return Ok(vec![]);
-        }
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT server_seq, flags FROM events
-                 WHERE server_seq > ?1 AND server_seq <= ?2 AND status = 'applied' AND flags LIKE '%clock_%'
-                 ORDER BY server_seq",
-            )
-            .map_err(db_error)?;
-        let rows = stmt
-            .query_map(params![after, upto], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)))
-            .map_err(db_error)?;
+    fn clock_flagged(&mut self, server_seqs: &[u64]) -> StoreResult<Vec<(u64, Flag)>> {
         let mut out = Vec::new();
-        for row in rows {
-            let (server_seq, flags) = row.map_err(db_error)?;
-            out.extend(gocua_server_store::clock_flag(&flags).map(|f| (server_seq, f)));
+        // a page is at most MAX_PULL_LIMIT events: well under SQLite's bound on parameters
+        for chunk in server_seqs.chunks(2_000) {
+            let places: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
+            let sql = format!(
+                "SELECT server_seq, flags FROM events
+                 WHERE server_seq IN ({}) AND status = 'applied' AND flags LIKE '%clock_%'",
+                places.join(", ")
+            );
+            let mut stmt = self.tx.prepare(&sql).map_err(db_error)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(chunk.iter()), |r| {
+                    Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(db_error)?;
+            for row in rows {
+                let (server_seq, flags) = row.map_err(db_error)?;
+                out.extend(gocua_server_store::clock_flag(&flags).map(|f| (server_seq, f)));
+            }
         }
+        out.sort_by_key(|(server_seq, _)| *server_seq);
         Ok(out)
     }
 

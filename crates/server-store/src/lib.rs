@@ -327,9 +327,10 @@ pub trait Events {
         after: u64,
         upto: u64,
     ) -> StoreResult<Vec<(u64, gocua_core::event::Event)>>;
-    /// Applied events with `after < server_seq <= upto` whose device clock was clamped, with the
-    /// clock flag (`clock_ahead`, `clock_behind`), in `server_seq` order.
-    fn clock_flagged(&mut self, after: u64, upto: u64) -> StoreResult<Vec<(u64, Flag)>>;
+    /// Of these events (a pull page's, by `server_seq`), those whose device clock was clamped,
+    /// with the clock flag (`clock_ahead`, `clock_behind`), in `server_seq` order. Looked up by
+    /// key: a page's events may lie far apart in the server's order.
+    fn clock_flagged(&mut self, server_seqs: &[u64]) -> StoreResult<Vec<(u64, Flag)>>;
     /// Events whose payload mentions `id` (a resident's or a household's), oldest first.
     fn events_mentioning(&mut self, id: Uuid) -> StoreResult<Vec<MentioningEvent>>;
     /// Replaces the payload of a stored event (an erasure's rewrite).

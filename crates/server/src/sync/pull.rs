@@ -211,16 +211,9 @@ fn read_page(tx: &mut dyn Tx, device: &AuthDevice, query: &PullQuery) -> Result<
     let people = tx.user_infos(&authors)?;
     let erased = tx.erased_since(&paths, cursor)?;
     // visits recorded under a wrong clock: the office's review queue lists them
-    let clamped = if events.is_empty() {
-        vec![]
-    } else {
-        let on_page: std::collections::HashSet<u64> = events.iter().map(|e| e.server_seq).collect();
-        tx.clock_flagged(cursor, next)?
-            .into_iter()
-            .filter(|(server_seq, _)| on_page.contains(server_seq))
-            .map(|(server_seq, flag)| ClampedEvent { server_seq, flag })
-            .collect()
-    };
+    let on_page: Vec<u64> = events.iter().map(|e| e.server_seq).collect();
+    let clamped =
+        tx.clock_flagged(&on_page)?.into_iter().map(|(server_seq, flag)| ClampedEvent { server_seq, flag }).collect();
     // a province that added a reason, or made one need a note: the phone learns it here
     let reasons = match query.reasons.as_deref() {
         Some(held) => {
