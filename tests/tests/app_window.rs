@@ -991,15 +991,16 @@ async fn a_locked_phone_learns_it_was_revoked_and_wipes() {
     c.close().await.unwrap();
 }
 
-/// A visit the server rejects, at 360 px: the province made a reason need a note after the phone
-/// enrolled; the volunteer records it without one, the sync bar says "Bị từ chối: 1", the screen
-/// of rejected records gives the server's reason, she adds the note in the visit's own form, and
-/// the server applies it.
+/// A visit the server rejects, at 360 px: while the phone is offline the volunteer records a
+/// visit with a reason and no note, and the province makes that reason need one; back online the
+/// sync bar says "Bị từ chối: 1", the screen of rejected records gives the server's reason, she
+/// adds the note in the visit's own form, and the server applies it. (Online, the phone would
+/// have learned the rule first and refused the visit itself.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejected_visit_is_corrected_on_its_own_screen_at_360_px() {
-    let server = TestServer::start().await;
+    let mut server = TestServer::start().await;
     server.add_places();
-    let reason = |requires_note: bool| {
+    let reason = |server: &TestServer, requires_note: bool| {
         let mut args = vec![
             "add-reason",
             "--code",
@@ -1017,7 +1018,7 @@ async fn a_rejected_visit_is_corrected_on_its_own_screen_at_360_px() {
         }
         server.admin(&args);
     };
-    reason(false);
+    reason(&server, false);
     let code = server.volunteer_code("Lò Thị Lan", "03445");
     seed_households(&server).await;
     let driver = start_driver(&server.url);
@@ -1025,8 +1026,8 @@ async fn a_rejected_visit_is_corrected_on_its_own_screen_at_360_px() {
     c.set_window_size(360, 740).await.expect("360 px wide window");
     enroll(&c, &server, &code, "Điện thoại của Lan").await;
     until("the first sync pulls the seeded households", 30, || async { listed(&c).await == 2 }).await;
-    // the province now wants a note with it; the phone does not know yet
-    reason(true);
+    // no signal: the phone cannot learn of any change
+    server.stop();
 
     click(&c, ".household-item").await;
     let resident = css(&c, ".resident-item").await;
@@ -1036,6 +1037,9 @@ async fn a_rejected_visit_is_corrected_on_its_own_screen_at_360_px() {
     select(&c, "#visit-reason", "lc_nuong_xa").await;
     click(&c, "#visit-save").await;
     css(&c, "#visit-saved").await;
+    // meanwhile the province makes the reason need a note; then the signal comes back
+    reason(&server, true);
+    server.start_again().await;
     click(&c, "#sync-now").await;
     css(&c, "#open-rejected").await;
     assert!(text(&c, "#open-rejected").await.contains("Bị từ chối: 1"), "{}", text(&c, "#open-rejected").await);
