@@ -154,19 +154,6 @@ async fn a_changed_reason_reaches_the_phone_at_its_next_sync() {
     let (phone, link) = enrolled_device(&server, "phone.sqlite", &code).await;
     let enrolled_digest = phone.lock().unwrap().reasons_digest().unwrap();
     assert_eq!(enrolled_digest.len(), 64, "the enrollment's catalog is remembered by its digest");
-    add_reason(&server, true);
-    server.admin(&[
-        "add-reason",
-        "--code",
-        "hn_pho_co",
-        "--province",
-        "01",
-        "--label-vi",
-        "Ở phố cổ",
-        "--label-en",
-        "Old quarter",
-    ]);
-
     let pull = |digest: String| {
         let (url, token) = (server.url.clone(), phone.lock().unwrap().enrollment().unwrap().unwrap().token);
         async move {
@@ -182,7 +169,22 @@ async fn a_changed_reason_reaches_the_phone_at_its_next_sync() {
             body.get("reasons").and_then(|r| r.as_array()).cloned().unwrap_or_default()
         }
     };
+    assert!(pull(enrolled_digest.clone()).await.is_empty(), "an unchanged catalog is not sent again");
+    add_reason(&server, true);
+    server.admin(&[
+        "add-reason",
+        "--code",
+        "hn_pho_co",
+        "--province",
+        "01",
+        "--label-vi",
+        "Ở phố cổ",
+        "--label-en",
+        "Old quarter",
+    ]);
+
     let sent = pull(enrolled_digest.clone()).await;
+    assert!(!sent.is_empty(), "the changed catalog is sent");
     let codes: Vec<&str> = sent.iter().filter_map(|r| r["code"].as_str()).collect();
     assert!(codes.contains(&REASON) && codes.contains(&"refused"), "the province's whole catalog: {codes:?}");
     assert!(!codes.contains(&"hn_pho_co"), "another province's reason is not sent");
