@@ -3,7 +3,8 @@
 //! only the hamlet given to them; a re-assignment moves a hamlet off the old phone at its next
 //! sync, and the visit that phone recorded offline meanwhile still reaches the server and
 //! counts. An assignment the server cannot accept (a police officer, not a volunteer) comes back
-//! rejected with its reason, and changes nobody's places.
+//! rejected with its reason, and changes nobody's places. A single household can be given on
+//! its own: the phone then holds that household and nothing else of its hamlet.
 
 use gocua_core::event::{AssignmentSet, Payload};
 use gocua_core::fixtures::{self, Rng};
@@ -113,4 +114,103 @@ async fn a_hamlet_assigned_reaches_only_its_volunteer_and_a_reassignment_keeps_t
     };
     assert_eq!(scope_of(&office_user), "03445", "the officer keeps the commune");
     assert_eq!((scope_of(&lan), scope_of(&dung)), ("03445-02".to_owned(), "03445-01,03445-02".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_households_assigned_reach_only_their_volunteer_and_leave_with_her_unsent_visit_counted() {
+    let server = TestServer::start().await;
+    server.add_places();
+    let office_user =
+        server.admin(&["add-user", "--name", "Trần Văn Công", "--role", "commune-police", "--scope", "03445"]);
+    let office_code = server.admin(&["create-code", "--user", &office_user]);
+    let (office, office_link) = enrolled_device(&server, "office.sqlite", &office_code).await;
+    let mut rng = Rng::new(41);
+    let mut households = Vec::new();
+    for i in 0..6 {
+        let hamlet = if i % 2 == 0 { "03445-01" } else { "03445-02" };
+        let (household, residents, payloads) = fixtures::household_payloads(&mut rng, hamlet, 2);
+        let mut store = office.lock().unwrap();
+        for p in payloads {
+            store.record(p).unwrap();
+        }
+        households.push((household, residents));
+    }
+    // a visit the office recorded before any assignment: it must reach the household's phone
+    let (first, first_residents) = households[0].clone();
+    office.lock().unwrap().record(fixtures::visit_payload(&mut rng, first_residents[0], &[])).unwrap();
+    sync_once(&office, &office_link).await.unwrap();
+
+    let mai = server.admin(&["add-user", "--name", "Vàng Thị Mai", "--role", "volunteer", "--scope", "03445"]);
+    let mai_code = server.admin(&["create-code", "--user", &mai]);
+    let (mai_phone, mai_link) = enrolled_device(&server, "mai.sqlite", &mai_code).await;
+    sync_once(&mai_phone, &mai_link).await.unwrap();
+    assert_eq!(mai_phone.lock().unwrap().projection().unwrap().households.len(), 6, "the whole commune first");
+
+    // the office gives Mai one household of each hamlet, on their own
+    let (second, _) = households[1].clone();
+    let (first_code, second_code) = (first.to_string(), second.to_string());
+    office.lock().unwrap().record(assign(&mai, &[&first_code, &second_code])).unwrap();
+    let report = sync_once(&office, &office_link).await.unwrap();
+    assert_eq!((report.applied, report.rejected), (1, 0), "{report:?}");
+    let report = sync_once(&mai_phone, &mai_link).await.unwrap();
+    assert_eq!(report.resets, 1, "{report:?}");
+    let holds = mai_phone.lock().unwrap().projection().unwrap();
+    let mut held: Vec<_> = holds.households.keys().copied().collect();
+    held.sort();
+    let mut given = vec![first, second];
+    given.sort();
+    assert_eq!(held, given, "Mai's phone holds the two households and nothing else of their hamlets");
+    assert_eq!(holds.residents.len(), 4);
+    assert_eq!(holds.residents[&first_residents[0]].visit_count, 1, "with the visit recorded before");
+    let mut expected_scope = vec![first_code.clone(), second_code.clone()];
+    expected_scope.sort();
+    assert_eq!(mai_phone.lock().unwrap().enrollment().unwrap().unwrap().scope.key(), expected_scope.join(","));
+    assert!(mai_phone.lock().unwrap().hamlets().unwrap().is_empty(), "she adds no household to a hamlet");
+
+    // what happens later to her households reaches her; the rest of the hamlet does not
+    let (third, third_residents) = households[2].clone();
+    let (_, second_residents) = households[1].clone();
+    office.lock().unwrap().record(fixtures::visit_payload(&mut rng, second_residents[1], &[])).unwrap();
+    office.lock().unwrap().record(fixtures::visit_payload(&mut rng, third_residents[0], &[])).unwrap();
+    let (new_household, _, payloads) = fixtures::household_payloads(&mut rng, "03445-01", 1);
+    for p in payloads {
+        office.lock().unwrap().record(p).unwrap();
+    }
+    sync_once(&office, &office_link).await.unwrap();
+    let report = sync_once(&mai_phone, &mai_link).await.unwrap();
+    assert_eq!(report.resets, 0, "{report:?}");
+    let holds = mai_phone.lock().unwrap().projection().unwrap();
+    assert_eq!(holds.residents[&second_residents[1]].visit_count, 1);
+    assert!(!holds.households.contains_key(&third) && !holds.households.contains_key(&new_household));
+    assert_eq!(holds.households.len(), 2);
+
+    // the office lists her among its people, with her two households
+    let people = office_link.office_people().await.unwrap().people;
+    let listed = people.iter().find(|p| p.id.to_string() == mai).expect("Mai is listed by the office");
+    assert_eq!(listed.places, expected_scope);
+
+    // offline, Mai records a visit in the first household; the office takes it from her meanwhile
+    mai_phone.lock().unwrap().record(fixtures::visit_payload(&mut rng, first_residents[1], &[])).unwrap();
+    office.lock().unwrap().record(assign(&mai, &[&second_code])).unwrap();
+    sync_once(&office, &office_link).await.unwrap();
+    let report = sync_once(&mai_phone, &mai_link).await.unwrap();
+    assert_eq!((report.applied, report.rejected, report.resets), (1, 0, 1), "{report:?}");
+    let holds = mai_phone.lock().unwrap().projection().unwrap();
+    assert_eq!(holds.households.keys().copied().collect::<Vec<_>>(), [second], "the first household left her phone");
+    assert_eq!(mai_phone.lock().unwrap().unsent_count().unwrap(), 0);
+    let on_server = server.projection();
+    assert_eq!(on_server.residents[&first_residents[1]].visit_count, 1, "her unsent visit reached the server and counts");
+
+    // a code that names no household is refused on the office's device, with its reason
+    let refused = office.lock().unwrap().record(assign(&mai, &[&Uuid::from_u128(0x5eed).to_string()]));
+    match refused {
+        Err(gocua_core::Error::Invalid(errors)) => assert_eq!(errors[0].code, "unknown_place"),
+        other => panic!("an unknown household must be refused: {other:?}"),
+    }
+    let report = sync_once(&office, &office_link).await.unwrap();
+    assert_eq!((report.applied, report.rejected), (0, 0), "{report:?}");
+    let scope = server.with_store(|store| {
+        run_read(store, |tx| tx.user(Uuid::parse_str(&mai).unwrap())).unwrap().unwrap().scope.key()
+    });
+    assert_eq!(scope, second_code, "the refused assignment changed nothing");
 }

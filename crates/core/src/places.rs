@@ -18,6 +18,9 @@ pub enum PlaceLevel {
     Commune,
     /// Thôn, bản, ấp, tổ dân phố, khu phố (defined locally).
     Hamlet,
+    /// One household given to a volunteer on its own (its code is the household's id): a scope's
+    /// place below a hamlet, never a row of the place catalog.
+    Household,
 }
 
 impl PlaceLevel {
@@ -28,11 +31,12 @@ impl PlaceLevel {
             PlaceLevel::District => "district",
             PlaceLevel::Commune => "commune",
             PlaceLevel::Hamlet => "hamlet",
+            PlaceLevel::Household => "household",
         }
     }
     /// Parses [`PlaceLevel::code`].
     pub fn from_code(code: &str) -> Option<PlaceLevel> {
-        [PlaceLevel::Province, PlaceLevel::District, PlaceLevel::Commune, PlaceLevel::Hamlet]
+        [PlaceLevel::Province, PlaceLevel::District, PlaceLevel::Commune, PlaceLevel::Hamlet, PlaceLevel::Household]
             .into_iter()
             .find(|l| l.code() == code)
     }
@@ -111,6 +115,34 @@ pub fn read_admin_units_csv(reader: impl std::io::Read) -> Result<Vec<Place>, Er
     Ok(places)
 }
 
+/// The household a scope's place code names, when it names one: a household assigned on its
+/// own is given by its id (place codes are statistics-office digits, never a UUID).
+pub fn household_of(code: &str) -> Option<uuid::Uuid> {
+    if code.len() != 36 {
+        return None;
+    }
+    uuid::Uuid::parse_str(code).ok()
+}
+
+/// The place a household assigned on its own stands for in a scope: under its hamlet, named by
+/// its address.
+pub fn household_place(id: uuid::Uuid, hamlet_code: &str, address: &str) -> Place {
+    Place {
+        code: id.to_string(),
+        name: address.to_owned(),
+        level: PlaceLevel::Household,
+        division_type: "hộ".into(),
+        parent_code: Some(hamlet_code.to_owned()),
+    }
+}
+
+/// The path of a household's records: its hamlet's path and its id, so a scope holding the
+/// hamlet (or anything above) holds it by prefix, and a scope holding the household alone
+/// holds nothing else.
+pub fn household_path(hamlet_path: &str, id: uuid::Uuid) -> String {
+    format!("{hamlet_path}{id}/")
+}
+
 /// The deepest a place tree goes (province, district, commune, hamlet, with room to spare):
 /// a longer chain of parents is a loop.
 pub const MAX_DEPTH: usize = 16;
@@ -163,6 +195,20 @@ mod tests {
             division_type: "thôn".into(),
             parent_code: parent.map(Into::into),
         }
+    }
+
+    #[test]
+    fn a_household_is_a_place_below_its_hamlet_by_id() {
+        let id = uuid::Uuid::from_u128(0x42);
+        assert_eq!(household_of(&id.to_string()), Some(id));
+        assert_eq!(household_of("03445-01"), None);
+        assert_eq!(household_of("12"), None);
+        let path = household_path("/12/03445/03445-01/", id);
+        assert_eq!(path, format!("/12/03445/03445-01/{id}/"));
+        assert!(path.starts_with("/12/03445/03445-01/"), "the hamlet's scope holds it");
+        let place = household_place(id, "03445-01", "Số 4");
+        assert_eq!((place.level, place.parent_code.as_deref()), (PlaceLevel::Household, Some("03445-01")));
+        assert_eq!(PlaceLevel::from_code("household"), Some(PlaceLevel::Household));
     }
 
     #[test]

@@ -209,16 +209,18 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
                 }
             };
             for code in places.codes() {
-                match view.place(code)? {
-                    Some(place) if matches!(place.level, PlaceLevel::Hamlet | PlaceLevel::Commune) => {}
-                    _ => {
-                        return reject(
-                            "places",
-                            "unknown_place",
-                            format!("Không có thôn/bản hay xã mã {code}."),
-                            format!("There is no hamlet or commune with code {code}."),
-                        );
-                    }
+                // a household may be given on its own, by its id
+                let known = match crate::places::household_of(code) {
+                    Some(id) => view.household(id)?.is_some_and(|h| h.removed.is_none()),
+                    None => view.place(code)?.is_some_and(|p| matches!(p.level, PlaceLevel::Hamlet | PlaceLevel::Commune)),
+                };
+                if !known {
+                    return reject(
+                        "places",
+                        "unknown_place",
+                        format!("Không có thôn/bản, xã hay hộ mã {code}."),
+                        format!("There is no hamlet, commune or household with code {code}."),
+                    );
                 }
             }
             Ok(vec![Change::PutAssignment(Assignment {

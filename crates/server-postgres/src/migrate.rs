@@ -20,6 +20,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0007_merge", include_str!("../../../migrations/server/postgres/0007_merge.sql")),
     ("0008_visit_position", include_str!("../../../migrations/server/postgres/0008_visit_position.sql")),
     ("0009_visit_review", include_str!("../../../migrations/server/postgres/0009_visit_review.sql")),
+    ("0010_household_paths", include_str!("../../../migrations/server/postgres/0010_household_paths.sql")),
 ];
 
 /// The advisory lock key of a migration run ("gocuamig").

@@ -592,6 +592,8 @@ impl Users for PgTx<'_> {
         self.query(
             user_select!(
                 "WHERE u.id IN (SELECT s.user_id FROM user_scopes s WHERE s.place_code = ANY($1::text[]))
+                    OR u.id IN (SELECT s.user_id FROM user_scopes s JOIN households h ON h.id::text = s.place_code
+                                WHERE h.hamlet_code = ANY($1::text[]))
                  ORDER BY u.id"
             ),
             &[&codes],

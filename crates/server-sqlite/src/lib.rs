@@ -23,7 +23,7 @@ use gocua_server_store::{BackendInfo, BackupInfo, Events, Meta, Readiness, Store
 use rusqlite::{Connection, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
 
-const SERVER: [&str; 16] = [
+const SERVER: [&str; 17] = [
     include_str!("../../../migrations/server/sqlite/0001_server.sql"),
     COMMON_REVIEW,
     include_str!("../../../migrations/server/sqlite/0002_flags_epoch.sql"),
@@ -40,6 +40,7 @@ const SERVER: [&str; 16] = [
     COMMON_MERGE,
     COMMON_VISIT_POSITION,
     COMMON_VISIT_REVIEW,
+    include_str!("../../../migrations/server/sqlite/0010_household_paths.sql"),
 ];
 
 /// The server's migration list: the common files, then the server's own.
@@ -190,9 +191,73 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::params;
 
     #[test]
     fn server_migrations_are_valid() {
         migrations().validate().unwrap();
+    }
+
+    /// `0010_household_paths` moves the records stored under a hamlet's path to their
+    /// household's, whatever names the household (its id, a person's, a merge's kept person, a
+    /// review's record), and leaves an assignment, a campaign and a person it does not know alone.
+    #[test]
+    fn records_stored_before_move_under_their_household() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        sql::configure(&conn).unwrap();
+        let all = migrations();
+        let before = COMMON.len() + SERVER.len() - 1;
+        all.to_version(&mut conn, before).unwrap();
+        let (h, r) = ("00000000-0000-0000-0000-0000000000a1", "00000000-0000-0000-0000-0000000000b1");
+        conn.execute_batch(&format!(
+            "INSERT INTO places (code, name, level, division_type, parent_code) VALUES
+                ('12', 'T', 'province', 'tỉnh', NULL), ('03445', 'X', 'commune', 'xã', '12'),
+                ('03445-01', 'B', 'hamlet', 'bản', '03445');
+             INSERT INTO users (id, name, role, scope_code, created_at) VALUES ('u', 'U', 'volunteer', '03445-01', 't');
+             INSERT INTO user_scopes (user_id, place_code) VALUES ('u', '03445-01');
+             INSERT INTO devices (id, user_id, name, token_hash, enrolled_at) VALUES ('d', 'u', 'p', 'x', 't');
+             INSERT INTO households (id, hamlet_code, address, head_name, version, search_key)
+                VALUES ('{h}', '03445-01', 'a', 'n', 1, 'k');
+             INSERT INTO residents (id, household_id, full_name, birth_year, sex, version, search_key)
+                VALUES ('{r}', '{h}', 'n', 1990, 'female', 1, 'k');
+             INSERT INTO erasures (resident_id, place_path, at_seq, erased_at, erased_by)
+                VALUES ('{r}', '/12/03445/03445-01/', 0, 't', 'x');"
+        ))
+        .unwrap();
+        let events = [
+            ("household_created.v1", format!(r#"{{"household_id":"{h}"}}"#), Some("/12/03445/03445-01/")),
+            ("visit_recorded.v1", format!(r#"{{"resident_id":"{r}"}}"#), Some("/12/03445/03445-01/")),
+            ("residents_merged.v1", format!(r#"{{"kept":"{r}"}}"#), Some("/12/03445/03445-01/")),
+            ("review_resolved.v1", format!(r#"{{"record_id":"{h}"}}"#), Some("/12/03445/03445-01/")),
+            ("assignment_set.v1", r#"{"user_id":"u"}"#.to_owned(), Some("/12/03445/")),
+            ("campaign_set.v1", r#"{"place":"03445"}"#.to_owned(), Some("/12/03445/")),
+            ("visit_recorded.v1", r#"{"resident_id":"00000000-0000-0000-0000-00000000ffff"}"#.to_owned(), Some("/12/03445/03445-01/")),
+        ];
+        for (i, (kind, payload, path)) in events.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO events (id, device_id, seq, author, device_time, received_at, type, payload, place_path, status)
+                 VALUES (?1, 'd', ?2, 'u', 't', 't', ?3, ?4, ?5, 'applied')",
+                params![format!("e{i}"), i + 1, kind, payload, path],
+            )
+            .unwrap();
+        }
+        all.to_latest(&mut conn).unwrap();
+        let paths: Vec<Option<String>> = conn
+            .prepare("SELECT place_path FROM events ORDER BY server_seq")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let moved = Some(format!("/12/03445/03445-01/{h}/"));
+        let expected = [moved.clone(), moved.clone(), moved.clone(), moved.clone()]
+            .into_iter()
+            .chain(["/12/03445/", "/12/03445/", "/12/03445/03445-01/"].map(|p| Some(p.to_owned())))
+            .collect::<Vec<_>>();
+        assert_eq!(paths, expected);
+        let erased: String = conn.query_row("SELECT place_path FROM erasures", [], |row| row.get(0)).unwrap();
+        assert_eq!(Some(erased), moved, "an erasure reaches a phone given the household alone");
+        // a scope may now hold a household's id
+        conn.execute("INSERT INTO user_scopes (user_id, place_code) VALUES ('u', ?1)", [h]).unwrap();
     }
 }

@@ -67,9 +67,20 @@ impl SqliteTx<'_> {
         }
         // the legacy column (see migrations/server/sqlite/0007_user_scopes.sql)
         self.tx
-            .execute("UPDATE users SET scope_code = ?2 WHERE id = ?1", params![id, scope.first()])
+            .execute("UPDATE users SET scope_code = ?2 WHERE id = ?1", params![id, self.legacy_scope_code(scope)?])
             .map_err(db_error)?;
         Ok(())
+    }
+
+    /// What the legacy `users.scope_code` (a foreign key to `places`) holds: the scope's first
+    /// place of the catalog, or the hamlet of its first household given on its own.
+    fn legacy_scope_code(&self, scope: &Scope) -> StoreResult<String> {
+        if let Some(code) = scope.codes().iter().find(|c| gocua_core::places::household_of(c).is_none()) {
+            return Ok(code.clone());
+        }
+        self.tx
+            .query_row("SELECT hamlet_code FROM households WHERE id = ?1", [scope.first()], |r| r.get(0))
+            .map_err(db_error)
     }
 }
 
@@ -79,7 +90,7 @@ impl Users for SqliteTx<'_> {
         self.tx
             .execute(
                 "INSERT INTO users (id, name, role, scope_code, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id, user.name, user.role.code(), user.scope.first(), user.created_at.to_rfc3339()],
+                params![id, user.name, user.role.code(), self.legacy_scope_code(&user.scope)?, user.created_at.to_rfc3339()],
             )
             .map_err(db_error)?;
         self.write_scope(&id, &user.scope)
@@ -118,7 +129,11 @@ impl Users for SqliteTx<'_> {
     fn users_in(&mut self, codes: &[String]) -> StoreResult<Vec<UserRow>> {
         let mut stmt = self
             .tx
-            .prepare_cached("SELECT DISTINCT user_id FROM user_scopes WHERE place_code = ?1")
+            .prepare_cached(
+                "SELECT user_id FROM user_scopes WHERE place_code = ?1
+                 UNION SELECT s.user_id FROM user_scopes s JOIN households h ON h.id = s.place_code
+                 WHERE h.hamlet_code = ?1",
+            )
             .map_err(db_error)?;
         let mut ids = std::collections::BTreeSet::new();
         for code in codes {

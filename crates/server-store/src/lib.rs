@@ -263,7 +263,8 @@ pub trait Users {
     fn user_named(&mut self, name: &str, scope: &Scope) -> StoreResult<Option<UserRow>>;
     /// Names and roles of these users (unknown ids are left out).
     fn user_infos(&mut self, ids: &[Uuid]) -> StoreResult<Vec<UserInfo>>;
-    /// The users with any of these places in their scope (each once, by id).
+    /// The users with any of these places in their scope, or a household of one of them given
+    /// on its own (each once, by id).
     fn users_in(&mut self, codes: &[String]) -> StoreResult<Vec<UserRow>>;
     /// Replaces a user's scope.
     fn set_user_scope(&mut self, id: Uuid, scope: &Scope) -> StoreResult<()>;
@@ -436,9 +437,20 @@ pub fn place_path(tx: &mut dyn Tx, code: &str) -> StoreResult<Option<String>> {
     Ok(gocua_core::places::path_of(&lineage(tx, code)?))
 }
 
-/// The place and its ancestors, root first; empty if the code is unknown.
+/// The place and its ancestors, root first; empty if the code is unknown. A household assigned
+/// on its own (`gocua_core::places::household_of`) ends its hamlet's lineage.
 pub fn lineage(tx: &mut dyn Tx, code: &str) -> StoreResult<Vec<Place>> {
-    tx.lineage(code)
+    let Some(id) = gocua_core::places::household_of(code) else {
+        return tx.lineage(code);
+    };
+    let Some(household) = tx.households(&[id])?.pop() else {
+        return Ok(vec![]);
+    };
+    let mut chain = tx.lineage(&household.hamlet_code)?;
+    if !chain.is_empty() {
+        chain.push(gocua_core::places::household_place(id, &household.hamlet_code, &household.address));
+    }
+    Ok(chain)
 }
 
 /// The error of a place tree that loops (a lineage longer than any real one) at `code`.

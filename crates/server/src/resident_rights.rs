@@ -129,8 +129,8 @@ pub fn erase(store: &dyn Store, resident: Uuid, by: &str) -> Result<Erased, Erro
         }
         let names: Vec<String> = erasure.names.iter().cloned().collect();
         tx.redact_projection(resident, erasure.household_id, &names, erasure::ERASED_NAME)?;
-        let hamlet = tx.households(&[erasure.household_id])?.pop().map(|h| h.hamlet_code).unwrap_or_default();
-        let place_path = place_path(tx, &hamlet)?.unwrap_or_default();
+        // the household's path: a phone given that household alone hears of the erasure too
+        let place_path = place_path(tx, &erasure.household_id.to_string())?.unwrap_or_default();
         let at_seq = tx.last_server_seq()?;
         let again = tx.erasure(resident)?.is_some();
         tx.put_erasure(&ErasureRow {

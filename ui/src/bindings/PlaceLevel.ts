@@ -3,4 +3,4 @@
 /**
  * How deep a place sits. Stored, not inferred, so older plans' districts fit as well.
  */
-export type PlaceLevel = "province" | "district" | "commune" | "hamlet";
+export type PlaceLevel = "province" | "district" | "commune" | "hamlet" | "household";

@@ -37,14 +37,16 @@ pub fn children(conn: &Connection, code: &str) -> Result<Vec<Place>, Error> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Inserts or updates places. Parents must come before children (or already exist).
+/// Inserts or updates places. Parents must come before children (or already exist). A
+/// household assigned on its own is a scope's place, not the catalog's: it is left out.
 pub fn upsert_places(conn: &Connection, places: &[Place]) -> Result<usize, Error> {
+    let places: Vec<&Place> = places.iter().filter(|p| p.level != crate::places::PlaceLevel::Household).collect();
     let mut stmt = conn.prepare_cached(
         "INSERT INTO places (code, name, level, division_type, parent_code) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT(code) DO UPDATE SET name = excluded.name, level = excluded.level,
              division_type = excluded.division_type, parent_code = excluded.parent_code",
     )?;
-    for p in places {
+    for p in &places {
         stmt.execute(params![p.code, p.name, p.level.code(), p.division_type, p.parent_code])?;
     }
     Ok(places.len())

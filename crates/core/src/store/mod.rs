@@ -811,7 +811,7 @@ fn drop_outside_scope(tx: &Transaction<'_>) -> Result<(), Error> {
     };
     let mut scope_paths = Vec::new();
     for code in Scope::parse_key(&scope)?.codes() {
-        scope_paths.extend(catalog::place_path(tx, code)?);
+        scope_paths.extend(scope_path(tx, code)?);
     }
     if scope_paths.is_empty() {
         return Ok(());
@@ -834,7 +834,11 @@ fn drop_outside_scope(tx: &Transaction<'_>) -> Result<(), Error> {
     let households: Vec<(String, String)> =
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     for (id, hamlet) in households {
-        let inside = catalog::place_path(tx, &hamlet)?.is_some_and(|p| scope_paths.iter().any(|s| p.starts_with(s)));
+        let path = match (catalog::place_path(tx, &hamlet)?, Uuid::from_str(&id)) {
+            (Some(hamlet_path), Ok(id)) => Some(crate::places::household_path(&hamlet_path, id)),
+            _ => None,
+        };
+        let inside = path.is_some_and(|p| scope_paths.iter().any(|s| p.starts_with(s)));
         let keep = inside || Uuid::from_str(&id).is_ok_and(|id| needed.contains(&id));
         if !keep {
             tx.execute(
@@ -846,6 +850,18 @@ fn drop_outside_scope(tx: &Transaction<'_>) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// The path of one of the scope's places: a catalog place's, or a household's assigned on its
+/// own (found in the projection; `None` until the phone has pulled it).
+fn scope_path(tx: &Transaction<'_>, code: &str) -> Result<Option<String>, Error> {
+    let Some(id) = crate::places::household_of(code) else {
+        return catalog::place_path(tx, code);
+    };
+    let Some(household) = SqlView::new(tx).household(id)? else {
+        return Ok(None);
+    };
+    Ok(catalog::place_path(tx, &household.hamlet_code)?.map(|hamlet| crate::places::household_path(&hamlet, id)))
 }
 
 /// Puts this device's acknowledged events from `seq` on back into the outbox: the server says it

@@ -167,6 +167,9 @@ impl<'t> BatchView<'t> {
     /// The `/…/code/` path of a place, through the cached catalog (a place not met yet is read
     /// with its ancestors in one go).
     pub fn place_path(&self, code: &str) -> Result<Option<String>, CoreError> {
+        if let Some(id) = gocua_core::places::household_of(code) {
+            return self.household_path(id);
+        }
         if !self.places.borrow().contains_key(code) {
             let lineage = self.tx.borrow_mut().lineage(code).map_err(|e| self.failed(e))?;
             let mut places = self.places.borrow_mut();
@@ -181,6 +184,20 @@ impl<'t> BatchView<'t> {
             |c| CoreError::invalid_input(format!("place tree loops at {c}")),
         )?;
         Ok(gocua_core::places::path_of(&lineage))
+    }
+
+    /// The path of a household's records (`gocua_core::places::household_path`), as the batch
+    /// sees it (one created earlier in the batch included).
+    pub fn household_path(&self, id: Uuid) -> Result<Option<String>, CoreError> {
+        match self.household(id)? {
+            Some(household) => self.hamlet_household_path(&household.hamlet_code, id),
+            None => Ok(None),
+        }
+    }
+
+    /// The path of household `id` in hamlet `hamlet`.
+    pub fn hamlet_household_path(&self, hamlet: &str, id: Uuid) -> Result<Option<String>, CoreError> {
+        Ok(self.place_path(hamlet)?.map(|path| gocua_core::places::household_path(&path, id)))
     }
 
     /// Keeps the reducer's changes for the flush; later events of the batch see them.

@@ -124,7 +124,8 @@ pub fn scope_places(tx: &mut dyn Tx, scope: &Scope) -> Result<ScopePlaces, Error
         let place = chain.last().cloned().ok_or_else(|| StoreError::Corrupt(format!("scope {code} is not a place")))?;
         scopes.push(place.clone());
         for p in chain {
-            if seen.insert(p.code.clone()) {
+            // a household given on its own is a scope's place, not the catalog's
+            if p.level != gocua_core::places::PlaceLevel::Household && seen.insert(p.code.clone()) {
                 places.push(p);
             }
         }

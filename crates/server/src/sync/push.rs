@@ -244,10 +244,7 @@ fn ingest_one(
     if !refused.is_empty() {
         return rejected(event, refused, now, true);
     }
-    let place_path = match event_place(view, event).map_err(|e| store_failure(view, e))? {
-        Some(code) => view.place_path(&code).map_err(|e| store_failure(view, e))?,
-        None => None,
-    };
+    let place_path = event_path(view, event).map_err(|e| store_failure(view, e))?;
     if let Some(path) = &place_path
         && !device.may_push_at(path)
     {
@@ -380,12 +377,13 @@ fn assignment_errors(
     Ok(errors)
 }
 
-/// The place an event is about: the hamlet of its household, when the household is known; for
-/// an assignment, the commune of its first place (the office's devices pull it, the volunteers'
-/// do not).
-fn event_place(view: &BatchView<'_>, event: &Event) -> Result<Option<String>, gocua_core::Error> {
-    let household =
-        |id| -> Result<Option<String>, gocua_core::Error> { Ok(view.household(id)?.map(|h| h.hamlet_code)) };
+/// The path an event is stored under, which pulls select on: its household's
+/// (`gocua_core::places::household_path`: the hamlet's path and the household's id, so a phone
+/// given the hamlet or that household alone pulls it); for a campaign, its place's; for an
+/// assignment, the commune of its first place (the office's devices pull it, the volunteers' do
+/// not).
+fn event_path(view: &BatchView<'_>, event: &Event) -> Result<Option<String>, gocua_core::Error> {
+    let household = |id| view.household_path(id);
     let resident_household = |id| -> Result<Option<String>, gocua_core::Error> {
         match view.resident(id)? {
             Some(r) => household(r.household_id),
@@ -393,7 +391,7 @@ fn event_place(view: &BatchView<'_>, event: &Event) -> Result<Option<String>, go
         }
     };
     match &event.payload {
-        Payload::HouseholdCreated(p) => Ok(Some(p.hamlet_code.clone())),
+        Payload::HouseholdCreated(p) => view.hamlet_household_path(&p.hamlet_code, p.household_id),
         Payload::HouseholdSurveyed(p) => household(p.household_id),
         Payload::HouseholdEdited(p) => household(p.household_id),
         Payload::ResidentAdded(p) => household(p.household_id),
@@ -404,24 +402,35 @@ fn event_place(view: &BatchView<'_>, event: &Event) -> Result<Option<String>, go
         Payload::ResidentPatched(p) => resident_household(p.resident_id),
         Payload::ResidentRemoved(p) => resident_household(p.resident_id),
         Payload::ClaimChecked(p) => resident_household(p.resident_id),
-        // both records are in one hamlet (the reducer's rule)
+        // both records are in one hamlet (the reducer's rule); a phone given the other's
+        // household alone does not hear of it
         Payload::ResidentsMerged(p) => resident_household(p.kept),
-        Payload::CampaignSet(p) => Ok(view.place(&p.place)?.map(|place| place.code)),
+        Payload::CampaignSet(p) => view.place_path(&p.place),
         Payload::ReviewResolved(p) => match household(p.record_id)? {
-            Some(hamlet) => Ok(Some(hamlet)),
+            Some(path) => Ok(Some(path)),
             None => match (resident_household(p.record_id)?, p.resident_id) {
-                (Some(hamlet), _) => Ok(Some(hamlet)),
+                (Some(path), _) => Ok(Some(path)),
                 // a visit's: its person's household
                 (None, Some(resident)) => resident_household(resident),
                 (None, None) => Ok(None),
             },
         },
-        Payload::AssignmentSet(p) => match p.places.first() {
-            Some(code) => Ok(view.place(code)?.map(|place| match (place.level, place.parent_code) {
-                (PlaceLevel::Hamlet, Some(commune)) => commune,
-                _ => place.code,
-            })),
-            None => Ok(None),
-        },
+        Payload::AssignmentSet(p) => {
+            let Some(first) = p.places.first() else { return Ok(None) };
+            let code = match gocua_core::places::household_of(first) {
+                Some(id) => match view.household(id)? {
+                    Some(h) => h.hamlet_code,
+                    None => return Ok(None),
+                },
+                None => first.clone(),
+            };
+            match view.place(&code)? {
+                Some(place) => match (place.level, place.parent_code) {
+                    (PlaceLevel::Hamlet, Some(commune)) => view.place_path(&commune),
+                    _ => view.place_path(&place.code),
+                },
+                None => Ok(None),
+            }
+        }
     }
 }
