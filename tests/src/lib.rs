@@ -213,15 +213,19 @@ impl TestServer {
     /// Runs `gocua-server admin --database DB import-bundle FILE --by BY`; refusals are expected
     /// in tests, so this does not assert success.
     pub fn import_bundle(&self, file: &Path, by: &str) -> AdminRun {
+        self.admin_run(&["import-bundle".as_ref(), file.as_os_str(), "--by".as_ref(), by.as_ref()])
+    }
+
+    /// Runs `gocua-server admin --database DB ARGS…` without asserting success: for commands
+    /// whose refusals a test checks.
+    pub fn admin_run(&self, args: &[&std::ffi::OsStr]) -> AdminRun {
         let out = Command::new(server_bin())
             .args(["admin", "--database"])
             .arg(&self.db.url)
-            .arg("import-bundle")
-            .arg(file)
-            .args(["--by", by])
+            .args(args)
             .env("GOCUA_LOG", "warn")
             .output()
-            .expect("run admin import-bundle");
+            .expect("run admin");
         AdminRun {
             success: out.status.success(),
             stdout: String::from_utf8_lossy(&out.stdout).trim().to_owned(),

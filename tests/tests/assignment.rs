@@ -199,7 +199,10 @@ async fn single_households_assigned_reach_only_their_volunteer_and_leave_with_he
     assert_eq!(holds.households.keys().copied().collect::<Vec<_>>(), [second], "the first household left her phone");
     assert_eq!(mai_phone.lock().unwrap().unsent_count().unwrap(), 0);
     let on_server = server.projection();
-    assert_eq!(on_server.residents[&first_residents[1]].visit_count, 1, "her unsent visit reached the server and counts");
+    assert_eq!(
+        on_server.residents[&first_residents[1]].visit_count, 1,
+        "her unsent visit reached the server and counts"
+    );
 
     // a code that names no household is refused on the office's device, with its reason
     let refused = office.lock().unwrap().record(assign(&mai, &[&Uuid::from_u128(0x5eed).to_string()]));

@@ -212,7 +212,9 @@ pub fn reduce(view: &impl StateView, event: &Event) -> Result<Vec<Change>, Reduc
                 // a household may be given on its own, by its id
                 let known = match crate::places::household_of(code) {
                     Some(id) => view.household(id)?.is_some_and(|h| h.removed.is_none()),
-                    None => view.place(code)?.is_some_and(|p| matches!(p.level, PlaceLevel::Hamlet | PlaceLevel::Commune)),
+                    None => {
+                        view.place(code)?.is_some_and(|p| matches!(p.level, PlaceLevel::Hamlet | PlaceLevel::Commune))
+                    }
                 };
                 if !known {
                     return reject(

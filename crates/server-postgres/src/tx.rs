@@ -1248,6 +1248,29 @@ impl ProjectionRows for PgTx<'_> {
         }
         Ok(projection)
     }
+
+    fn projection_in(&mut self, hamlets: &[String]) -> StoreResult<Projection> {
+        let mut projection = Projection::default();
+        for row in self.query(household_select!("WHERE hamlet_code = ANY($1::text[])"), &[&hamlets])? {
+            let h = household_from_row(&row)?;
+            projection.households.insert(h.id, h);
+        }
+        let residents =
+            resident_select!("WHERE household_id IN (SELECT id FROM households WHERE hamlet_code = ANY($1::text[]))");
+        for row in self.query(residents, &[&hamlets])? {
+            let r = resident_from_row(&row)?;
+            projection.residents.insert(r.id, r);
+        }
+        let visits = visit_select!(
+            "WHERE resident_id IN (SELECT r.id FROM residents r JOIN households h ON h.id = r.household_id
+                                   WHERE h.hamlet_code = ANY($1::text[]))"
+        );
+        for row in self.query(visits, &[&hamlets])? {
+            let v = visit_from_row(&row)?;
+            projection.visits.insert(v.id, v);
+        }
+        Ok(projection)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -231,7 +231,11 @@ mod tests {
             ("review_resolved.v1", format!(r#"{{"record_id":"{h}"}}"#), Some("/12/03445/03445-01/")),
             ("assignment_set.v1", r#"{"user_id":"u"}"#.to_owned(), Some("/12/03445/")),
             ("campaign_set.v1", r#"{"place":"03445"}"#.to_owned(), Some("/12/03445/")),
-            ("visit_recorded.v1", r#"{"resident_id":"00000000-0000-0000-0000-00000000ffff"}"#.to_owned(), Some("/12/03445/03445-01/")),
+            (
+                "visit_recorded.v1",
+                r#"{"resident_id":"00000000-0000-0000-0000-00000000ffff"}"#.to_owned(),
+                Some("/12/03445/03445-01/"),
+            ),
         ];
         for (i, (kind, payload, path)) in events.iter().enumerate() {
             conn.execute(

@@ -71,4 +71,8 @@ impl ProjectionRows for SqliteTx<'_> {
     fn dump_projection(&mut self) -> StoreResult<Projection> {
         projection::dump(self.tx).map_err(core_error)
     }
+
+    fn projection_in(&mut self, hamlets: &[String]) -> StoreResult<Projection> {
+        projection::dump_in(self.tx, hamlets).map_err(core_error)
+    }
 }

@@ -90,7 +90,13 @@ impl Users for SqliteTx<'_> {
         self.tx
             .execute(
                 "INSERT INTO users (id, name, role, scope_code, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id, user.name, user.role.code(), self.legacy_scope_code(&user.scope)?, user.created_at.to_rfc3339()],
+                params![
+                    id,
+                    user.name,
+                    user.role.code(),
+                    self.legacy_scope_code(&user.scope)?,
+                    user.created_at.to_rfc3339()
+                ],
             )
             .map_err(db_error)?;
         self.write_scope(&id, &user.scope)

@@ -362,6 +362,9 @@ pub trait ProjectionRows {
     fn move_visits(&mut self, moves: &[(Uuid, Uuid)]) -> StoreResult<()>;
     /// The whole projection (tests and checks compare it).
     fn dump_projection(&mut self) -> StoreResult<Projection>;
+    /// The projection's part in these hamlets: their households, those households' residents
+    /// and their visits (what a list imported into a commune is checked against).
+    fn projection_in(&mut self, hamlets: &[String]) -> StoreResult<Projection>;
 }
 
 /// Residents erased on request.

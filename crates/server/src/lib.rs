@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod bundle;
 pub mod db;
+pub mod district;
 pub mod domain;
 pub mod error;
 pub mod office;

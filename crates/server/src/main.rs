@@ -10,7 +10,7 @@ use gocua_core::sync::protocol::Role;
 use std::sync::Arc;
 
 use gocua_core::scope::Scope;
-use gocua_server::{AppState, admin, db};
+use gocua_server::{AppState, admin, db, district};
 use gocua_server_store::Store;
 use tokio::net::TcpListener;
 
@@ -214,6 +214,52 @@ enum AdminCommand {
     NewEpoch,
     /// Count the stored events by status (applied, rejected): a check an operator can run.
     CountEvents,
+    /// Record the office's decisions as a police officer's, for the district: a JSON array of
+    /// event payloads (assignments, campaigns and quotas, spot-check findings, merges, review
+    /// resolutions …), checked by the same rules as a device's push; they reach the office and
+    /// the phones at their next sync.
+    RecordEvents {
+        /// The officer (a commune or province police user's id).
+        #[arg(long)]
+        by: uuid::Uuid,
+        /// The JSON file.
+        file: PathBuf,
+    },
+    /// Check a police list (CSV, XLSX, XLS, ODS) against a commune as the office's dry run does,
+    /// printing every problem with its row; with --commit, record it as the officer's and write
+    /// what undoing it takes to --undo-file.
+    ImportList {
+        /// The officer (a commune or province police user's id).
+        #[arg(long)]
+        by: uuid::Uuid,
+        /// The commune's code.
+        #[arg(long)]
+        commune: String,
+        /// The sheet to read (default: the first sheet that has a header).
+        #[arg(long)]
+        sheet: Option<String>,
+        /// The year birth years are checked against (default: this year).
+        #[arg(long)]
+        year: Option<i32>,
+        /// Record the list (without it, nothing is written).
+        #[arg(long, requires = "undo_file")]
+        commit: bool,
+        /// Where --commit writes what undoing the import takes (a new file; it holds personal
+        /// data: keep it as the list itself).
+        #[arg(long)]
+        undo_file: Option<PathBuf>,
+        /// The list.
+        file: PathBuf,
+    },
+    /// Undo a whole import from the file its --commit wrote: what it created is removed, the
+    /// fields it changed go back unless changed since; visits recorded meanwhile are kept.
+    UndoImport {
+        /// The officer (a commune or province police user's id).
+        #[arg(long)]
+        by: uuid::Uuid,
+        /// The file `import-list --commit --undo-file` wrote.
+        undo_file: PathBuf,
+    },
     /// Import a device's sneakernet bundle (.gocua) as if the device had pushed it.
     ImportBundle {
         /// The bundle file.
@@ -360,6 +406,36 @@ fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
         }
         AdminCommand::Demo => print_demo(&admin::seed_demo(store)?),
         AdminCommand::ImportBundle { file, by } => import_bundle(store, &file, by)?,
+        AdminCommand::RecordEvents { by, file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("không đọc được tệp / cannot read {}", file.display()))?;
+            let payloads: Vec<gocua_core::event::Payload> = serde_json::from_str(&text).map_err(|e| {
+                anyhow::anyhow!(
+                    "tệp không phải danh sách bản ghi JSON / the file is not a JSON list of events: {} (dòng / line {})",
+                    e,
+                    e.line()
+                )
+            })?;
+            print_recorded(&district::record(store, by, payloads)?)?;
+        }
+        AdminCommand::ImportList { by, commune, sheet, year, commit, undo_file, file } => {
+            let list = ListArgs { by, commune: &commune, sheet: sheet.as_deref(), year, file: &file };
+            import_list(store, &list, commit.then_some(()).and(undo_file.as_deref()))?
+        }
+        AdminCommand::UndoImport { by, undo_file } => {
+            let text = std::fs::read_to_string(&undo_file)
+                .with_context(|| format!("không đọc được tệp / cannot read {}", undo_file.display()))?;
+            let record: gocua_import::UndoRecord = serde_json::from_str(&text).map_err(|e| {
+                anyhow::anyhow!("tệp hoàn tác không đọc được / unreadable undo file {}: {e}", undo_file.display())
+            })?;
+            let (counts, recorded) = district::undo_import(store, by, &record)?;
+            println!(
+                "hoàn tác: bỏ {0} hộ, {1} người; trả lại {2} bản ghi; giữ {3} trường đã sửa sau đó / undone: {0} \
+                 households and {1} people removed, {2} records restored, {3} fields changed since kept",
+                counts.households_removed, counts.people_removed, counts.records_restored, counts.fields_kept
+            );
+            print_recorded(&recorded)?;
+        }
         AdminCommand::Backup { to } => {
             let info = store.backup(&to)?;
             println!(
@@ -387,6 +463,99 @@ fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Prints a recording; fails when the rules rejected any of it.
+fn print_recorded(recorded: &district::Recorded) -> Result<()> {
+    for line in district::recorded_lines(recorded) {
+        println!("{line}");
+    }
+    if !recorded.rejected.is_empty() {
+        bail!("{} bản ghi bị từ chối / {} events rejected", recorded.rejected.len(), recorded.rejected.len());
+    }
+    Ok(())
+}
+
+/// What `import-list` was given.
+struct ListArgs<'a> {
+    by: uuid::Uuid,
+    commune: &'a str,
+    sheet: Option<&'a str>,
+    year: Option<i32>,
+    file: &'a std::path::Path,
+}
+
+/// `import-list`: a dry run, or with `undo_file` a commit that keeps its undo there.
+fn import_list(store: &dyn Store, args: &ListArgs<'_>, undo_file: Option<&std::path::Path>) -> Result<()> {
+    let file = args.file;
+    let cannot_read = || format!("không đọc được tệp / cannot read {}", file.display());
+    let size = std::fs::metadata(file).with_context(cannot_read)?.len();
+    if size > gocua_import::read::MAX_FILE_BYTES as u64 {
+        let e = gocua_import::ImportError::TooLarge { size: usize::try_from(size).unwrap_or(usize::MAX) };
+        bail!("{} / {}", e.message_vi(), e.message_en());
+    }
+    // the undo file is made first: a commit never happens without a place to keep its undo
+    let mut undo_out = undo_file.map(create_private).transpose()?;
+    let bytes = std::fs::read(file).with_context(cannot_read)?;
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let list = district::ListFile {
+        bytes: &bytes,
+        file_name: &name,
+        sheet: args.sheet,
+        commune: args.commune,
+        current_year: args.year.unwrap_or_else(|| chrono::Datelike::year(&chrono::Utc::now().date_naive())),
+    };
+    let done = district::import_list(store, args.by, &list, undo_out.is_some());
+    let done = match done {
+        Ok(done) => done,
+        Err(e) => {
+            if let Some(path) = undo_file {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(e.into());
+        }
+    };
+    for line in district::report_lines(&done.report) {
+        println!("{line}");
+    }
+    let Some(counts) = &done.counts else {
+        println!("chạy thử: chưa ghi gì / dry run: nothing written (add --commit --undo-file FILE to record it)");
+        return Ok(());
+    };
+    println!(
+        "đã nhập: {0} hộ mới, {1} hộ cập nhật, {2} người mới, {3} người cập nhật, {4} không đổi / imported: {0} new \
+         households, {1} updated, {2} new people, {3} updated, {4} unchanged",
+        counts.households_created,
+        counts.households_updated,
+        counts.people_created,
+        counts.people_updated,
+        counts.unchanged
+    );
+    match (undo_out.as_mut(), &done.undo, undo_file) {
+        (Some(out), Some(undo), _) => {
+            use std::io::Write;
+            serde_json::to_writer(&mut *out, undo)?;
+            out.flush()?;
+            println!("cách hoàn tác đã ghi vào tệp / the undo record was written to the undo file");
+        }
+        (_, None, Some(path)) => {
+            // nothing was recorded: nothing to undo
+            std::fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+        _ => {}
+    }
+    print_recorded(&done.recorded)
+}
+
+/// A new file only its owner may read (it holds personal data); never overwrites one.
+fn create_private(path: &std::path::Path) -> Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .with_context(|| format!("không tạo được tệp mới / cannot create the new file {}", path.display()))
 }
 
 fn import_bundle(store: &dyn Store, file: &std::path::Path, by: Option<String>) -> Result<()> {

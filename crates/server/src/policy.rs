@@ -10,6 +10,10 @@
 //! | province police | no (reads and reviews)     | yes                   | yes                            |
 //! | trainer         | no: the sandbox only       | no                    | no                             |
 //! | admin           | no: the server's CLI       | no                    | no: the server's CLI           |
+//!
+//! At the server's command line the police (commune and province) record the office's
+//! decisions in their places (`district.rs`: `admin record-events`, `import-list`,
+//! `undo-import`): the office's right, under the same push rules as a device's events.
 
 use gocua_core::sync::protocol::Role;
 

@@ -140,18 +140,46 @@ async fn link(state: &AppState) -> Result<(Enrollment, HttpTransport), CommandEr
 pub async fn office_people(state: State<'_, AppState>) -> Result<PeopleView, CommandError> {
     let (enrollment, transport) = link(&state).await?;
     let people = transport.office_people().await?.people;
-    let (assigned, hamlets, own) = state
+    let people = merge(people, &assigned_of(&state).await?);
+    let given: Vec<String> = people
+        .iter()
+        .flat_map(|p| p.person.places.iter().chain(p.waiting.iter().flatten()))
+        .filter(|code| gocua_core::places::household_of(code).is_some())
+        .cloned()
+        .collect();
+    let (hamlets, own, households) = state
         .with_store(move |s| {
             let view = SqlView::new(s.connection());
             let mut own = Vec::new();
             for code in enrollment.scope.codes() {
                 own.extend(view.place(code)?);
             }
-            Ok((s.assignments()?, s.hamlets()?, own))
+            Ok((s.hamlets()?, own, household_places(&view, &given)?))
         })
         .await?;
-    let places = own.into_iter().chain(hamlets.iter().cloned()).collect();
-    Ok(PeopleView { people: merge(people, &assigned), hamlets, places, this_device: enrollment.device_id })
+    let places = own.into_iter().chain(hamlets.iter().cloned()).chain(households).collect();
+    Ok(PeopleView { people, hamlets, places, this_device: enrollment.device_id })
+}
+
+async fn assigned_of(state: &AppState) -> Result<Vec<Assignment>, CommandError> {
+    state.with_store(|s| s.assignments()).await
+}
+
+/// The households given on their own among `codes`, as places named by their head and address
+/// (as this device holds them), so the screen shows names, not ids.
+fn household_places(view: &SqlView<'_>, codes: &[String]) -> Result<Vec<Place>, gocua_core::Error> {
+    let mut out: Vec<Place> = Vec::new();
+    for code in codes {
+        let Some(id) = gocua_core::places::household_of(code) else { continue };
+        if out.iter().any(|p| &p.code == code) {
+            continue;
+        }
+        if let Some(h) = view.household(id)? {
+            let label = format!("{} — {}", h.head_name, h.address);
+            out.push(gocua_core::places::household_place(id, &h.hamlet_code, &label));
+        }
+    }
+    Ok(out)
 }
 
 /// Adds a volunteer or team leader of this office's hamlets; answers their first code.

@@ -11,6 +11,11 @@ const addPerson = vi.fn();
 const newCode = vi.fn();
 const revokeDevice = vi.fn();
 const setRole = vi.fn();
+const searchHouseholds = vi.fn();
+vi.mock('../api/households', async (original) => ({
+  ...(await original<typeof import('../api/households')>()),
+  searchHouseholds: (...a: unknown[]) => searchHouseholds(...a),
+}));
 vi.mock('../api/office', async (original) => ({
   ...(await original<typeof import('../api/office')>()),
   officePeople: (...a: unknown[]) => officePeople(...a),
@@ -77,7 +82,7 @@ const people = (waiting: string[] | null = null, revoked = false): PeopleView =>
 const code = { user_id: LAN, code: 'ABCD-EFGH-JKLM', expires_at: '2026-12-10T01:00:00Z', qr_svg: '<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0h1v1H0z"/></svg>' };
 
 beforeEach(() => {
-  for (const f of [officePeople, assign, addPerson, newCode, revokeDevice, setRole]) f.mockReset();
+  for (const f of [officePeople, assign, addPerson, newCode, revokeDevice, setRole, searchHouseholds]) f.mockReset();
   setLocale('vi');
 });
 
@@ -115,6 +120,41 @@ describe('People screen', () => {
     await fireEvent.click(q(`[data-person="${LAN}"] .assign-save`)!);
     await waitFor(() => expect(assign).toHaveBeenCalledWith(LAN, ['03445-02']));
     await waitFor(() => expect(officePeople).toHaveBeenCalledTimes(2));
+  });
+
+  it('assigns a single household found by name, shown by its head and address', async () => {
+    const HOUSEHOLD = '0190a0c0-0000-7000-8000-0000000000e1';
+    const household = {
+      id: HOUSEHOLD, hamlet_code: '03445-02', address: 'Số 4, bản Phìn Khò', head_name: 'Giàng A Páo',
+      members: null, smartphones: null, has_internet_computer: null, version: 1, review: null, field_versions: {}, removed: null,
+    };
+    officePeople.mockResolvedValue(people());
+    assign.mockResolvedValue(undefined);
+    searchHouseholds.mockResolvedValue([{ household, residents: 3, visited: 0, activated: 0 }]);
+    render(People);
+    await waitFor(() => expect(q(`[data-person="${LAN}"] .assign`)).not.toBeNull());
+    await fireEvent.click(q(`[data-person="${LAN}"] .assign`)!);
+    expect(q(`[data-person="${LAN}"] .households-h`)?.textContent).toBe('Hoặc giao từng hộ');
+    await fireEvent.input(q(`[data-person="${LAN}"] .household-search`)!, { target: { value: 'páo' } });
+    await waitFor(() => expect(q(`[data-person="${LAN}"] .household-pick`)).not.toBeNull());
+    expect(searchHouseholds).toHaveBeenCalledWith({ text: 'páo', limit: 8 });
+    await fireEvent.click(q(`[data-person="${LAN}"] .household-pick`)!);
+    const chosen = q(`[data-person="${LAN}"] .household-chosen`)!;
+    expect(chosen.textContent).toContain('Giàng A Páo — Số 4, bản Phìn Khò');
+    expect((chosen.querySelector('input') as HTMLInputElement).checked).toBe(true);
+    expect(q(`[data-person="${LAN}"] .household-pick`)).toBeNull();
+    await fireEvent.click(q(`[data-person="${LAN}"] .assign-save`)!);
+    await waitFor(() => expect(assign).toHaveBeenCalledWith(LAN, ['03445-01', HOUSEHOLD]));
+  });
+
+  it('says when no household matches the search', async () => {
+    officePeople.mockResolvedValue(people());
+    searchHouseholds.mockResolvedValue([]);
+    render(People);
+    await waitFor(() => expect(q(`[data-person="${LAN}"] .assign`)).not.toBeNull());
+    await fireEvent.click(q(`[data-person="${LAN}"] .assign`)!);
+    await fireEvent.input(q(`[data-person="${LAN}"] .household-search`)!, { target: { value: 'không có' } });
+    await waitFor(() => expect(q(`[data-person="${LAN}"] .household-none`)?.textContent).toBe('Không tìm thấy hộ nào.'));
   });
 
   it('adds a person and shows their code once, as a QR code and as text', async () => {

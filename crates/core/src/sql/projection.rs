@@ -343,7 +343,37 @@ pub fn visits_of(conn: &Connection, resident_id: Uuid) -> Result<Vec<Visit>, Err
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Reads the whole projection (or the part under one place path prefix, for the server).
+/// The part of the projection in these hamlets: their households, those households' residents,
+/// and those residents' visits (what an import into a commune is checked against).
+pub fn dump_in(conn: &Connection, hamlets: &[String]) -> Result<Projection, Error> {
+    let hamlets = serde_json::to_string(hamlets)?;
+    let mut projection = Projection::default();
+    let in_hamlets = "SELECT h.id FROM households h WHERE h.hamlet_code IN (SELECT value FROM json_each(?1))";
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE hamlet_code IN (SELECT value FROM json_each(?1))"
+    ))?;
+    for h in stmt.query_map([&hamlets], household_from_row)? {
+        let h = h?;
+        projection.households.insert(h.id, h);
+    }
+    let mut stmt =
+        conn.prepare(&format!("SELECT {RESIDENT_COLUMNS} FROM residents WHERE household_id IN ({in_hamlets})"))?;
+    for r in stmt.query_map([&hamlets], resident_from_row)? {
+        let r = r?;
+        projection.residents.insert(r.id, r);
+    }
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {VISIT_COLUMNS} FROM visits
+         WHERE resident_id IN (SELECT r.id FROM residents r WHERE r.household_id IN ({in_hamlets}))"
+    ))?;
+    for v in stmt.query_map([&hamlets], visit_from_row)? {
+        let v = v?;
+        projection.visits.insert(v.id, v);
+    }
+    Ok(projection)
+}
+
+/// Reads the whole projection.
 pub fn dump(conn: &Connection) -> Result<Projection, Error> {
     let mut projection = Projection::default();
     let mut stmt = conn.prepare(&format!("SELECT {HOUSEHOLD_COLUMNS} FROM households"))?;
