@@ -1,7 +1,8 @@
 //! The office's people screen in the real app window at the desktop's 1280×800, against the
 //! real server: a commune police officer sees who works in the commune with their devices, adds
 //! a volunteer and gets a one-time code (a QR code and text) that really enrolls a phone,
-//! assigns a volunteer a hamlet (the server applies it once the office syncs), and revokes a
+//! assigns a volunteer a hamlet and a single household found by its head's name (the server
+//! applies them once the office syncs), and revokes a
 //! phone after confirming, which that phone then learns; then draws a spot-check sample of the
 //! volunteer's claimed activations, confirms one, and finds it in the team view; and merges two
 //! records of one person, settles a record flagged for review, and sets a campaign's quotas.
@@ -89,6 +90,36 @@ async fn commune_police_run_people_codes_assignments_and_revocations_in_the_offi
     click(&c, "#back").await;
     click(&c, "#open-people").await;
     until("the list shows hamlet 02", 20, || async { text(&c, &dung_card).await.contains("Phìn Khò") }).await;
+
+    // and one household of hamlet 01 on its own, found by its head's name
+    let (household, head) = server
+        .projection()
+        .households
+        .values()
+        .find(|h| h.hamlet_code == "03445-01")
+        .map(|h| (h.id, h.head_name.clone()))
+        .expect("a household of hamlet 01");
+    click(&c, &format!("{dung_card} .assign")).await;
+    type_into(&c, &format!("{dung_card} .household-search"), &head).await;
+    css(&c, &format!("{dung_card} .household-pick")).await;
+    both_languages(&c, "people-04a-household-search").await;
+    click(&c, &format!("{dung_card} .household-pick")).await;
+    css(&c, &format!("{dung_card} .household-chosen")).await;
+    click(&c, &format!("{dung_card} .assign-save")).await;
+    let expected = gocua_core::scope::Scope::new(["03445-02".to_owned(), household.to_string()]).unwrap().key();
+    until("the server applies the household's assignment", 60, || async {
+        server.with_store(|s| run_read(s, |tx| tx.user(dung_id)).unwrap().unwrap().scope.key()) == expected
+    })
+    .await;
+    sync_once(&dung_phone, &dung_link).await.unwrap();
+    let holds = dung_phone.lock().unwrap().projection().unwrap();
+    assert!(holds.households.contains_key(&household), "his phone holds the household given on its own");
+    assert!(holds.households.values().all(|h| h.hamlet_code == "03445-02" || h.id == household));
+    click(&c, "#back").await;
+    click(&c, "#open-people").await;
+    until("the list names the household by its head", 20, || async { text(&c, &dung_card).await.contains(&head) })
+        .await;
+    both_languages(&c, "people-04b-household-assigned").await;
 
     // his phone is revoked after the officer confirms; its next contact is refused
     click(&c, &format!("{dung_card} .device .revoke")).await;

@@ -6,6 +6,8 @@
 //! rejected with its reason, and changes nobody's places. A single household can be given on
 //! its own: the phone then holds that household and nothing else of its hamlet.
 
+use std::ffi::OsStr;
+
 use gocua_core::event::{AssignmentSet, Payload};
 use gocua_core::fixtures::{self, Rng};
 use gocua_core::reducer::Projection;
@@ -216,4 +218,21 @@ async fn single_households_assigned_reach_only_their_volunteer_and_leave_with_he
         run_read(store, |tx| tx.user(Uuid::parse_str(&mai).unwrap())).unwrap().unwrap().scope.key()
     });
     assert_eq!(scope, second_code, "the refused assignment changed nothing");
+
+    // the command line gives single households too, and refuses an id that names none
+    server.admin(&["set-scope", "--user", &mai, "--scope", &format!("{first_code},03445-02")]);
+    let report = sync_once(&mai_phone, &mai_link).await.unwrap();
+    assert_eq!(report.resets, 1, "{report:?}");
+    let holds = mai_phone.lock().unwrap().projection().unwrap();
+    assert!(holds.households.contains_key(&first) && holds.households.contains_key(&second));
+    assert_eq!(holds.households.len(), 1 + 3, "the first household, and hamlet 02's three");
+    let unknown = Uuid::from_u128(0x5eed).to_string();
+    let refused = server.admin_run(&[
+        OsStr::new("set-scope"),
+        "--user".as_ref(),
+        mai.as_ref(),
+        "--scope".as_ref(),
+        unknown.as_ref(),
+    ]);
+    assert!(!refused.success && refused.stderr.contains("không có địa bàn"), "{}", refused.stderr);
 }

@@ -69,7 +69,8 @@ pub fn add_place(store: &dyn Store, place: &Place) -> Result<(), Error> {
 /// Checks that every place of a scope is known.
 fn known_scope(tx: &mut dyn gocua_server_store::Tx, scope: &Scope) -> Result<(), Error> {
     for code in scope.codes() {
-        if tx.place(code)?.is_none() {
+        // a place of the catalog, or a household given on its own
+        if gocua_server_store::place_path(tx, code)?.is_none() {
             return Err(invalid(format!("không có địa bàn {code} / unknown scope place {code}")));
         }
     }

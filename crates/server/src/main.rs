@@ -128,7 +128,8 @@ enum AdminCommand {
     SetScope {
         #[arg(long)]
         user: uuid::Uuid,
-        /// The place the user works in from now on; several separated by commas.
+        /// The place the user works in from now on; several separated by commas. A household
+        /// given on its own is named by its id.
         #[arg(long)]
         scope: String,
     },

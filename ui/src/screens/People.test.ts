@@ -147,6 +147,16 @@ describe('People screen', () => {
     await waitFor(() => expect(assign).toHaveBeenCalledWith(LAN, ['03445-01', HOUSEHOLD]));
   });
 
+  it('shows no household box for a commune the person had: the hamlets replace it', async () => {
+    const view = people();
+    view.people[0].person.places = ['03445'];
+    officePeople.mockResolvedValue(view);
+    render(People);
+    await waitFor(() => expect(q(`[data-person="${LAN}"] .assign`)).not.toBeNull());
+    await fireEvent.click(q(`[data-person="${LAN}"] .assign`)!);
+    expect(q(`[data-person="${LAN}"] .household-chosen`)).toBeNull();
+  });
+
   it('says when no household matches the search', async () => {
     officePeople.mockResolvedValue(people());
     searchHouseholds.mockResolvedValue([]);
