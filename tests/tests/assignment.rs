@@ -220,9 +220,13 @@ async fn single_households_assigned_reach_only_their_volunteer_and_leave_with_he
     assert_eq!(scope, second_code, "the refused assignment changed nothing");
 
     // the command line gives single households too, and refuses an id that names none
-    server.admin(&["set-scope", "--user", &mai, "--scope", &format!("{first_code},03445-02")]);
+    // (an id typed in capitals is the same household: the phone does not reset again and again)
+    let typed = first_code.to_uppercase();
+    server.admin(&["set-scope", "--user", &mai, "--scope", &format!("{typed},03445-02")]);
     let report = sync_once(&mai_phone, &mai_link).await.unwrap();
     assert_eq!(report.resets, 1, "{report:?}");
+    let report = sync_once(&mai_phone, &mai_link).await.unwrap();
+    assert_eq!(report.resets, 0, "the phone's scope is the server's: {report:?}");
     let holds = mai_phone.lock().unwrap().projection().unwrap();
     assert!(holds.households.contains_key(&first) && holds.households.contains_key(&second));
     assert_eq!(holds.households.len(), 1 + 3, "the first household, and hamlet 02's three");

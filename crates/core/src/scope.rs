@@ -18,7 +18,13 @@ pub struct Scope {
 impl Scope {
     /// A scope of these places; refuses an empty set or an empty code.
     pub fn new<S: Into<String>>(codes: impl IntoIterator<Item = S>) -> Result<Scope, Error> {
-        let mut codes: Vec<String> = codes.into_iter().map(|c| c.into().trim().to_owned()).collect();
+        // a household given on its own is written as its id is everywhere else (lowercase,
+        // hyphenated), so the key a phone sends back is the key the server holds
+        let canonical = |code: &str| match crate::places::household_of(code) {
+            Some(id) => id.to_string(),
+            None => code.to_owned(),
+        };
+        let mut codes: Vec<String> = codes.into_iter().map(|c| canonical(c.into().trim())).collect();
         if codes.iter().any(|c| c.is_empty() || c.contains(',')) {
             return Err(Error::invalid_input(
                 "mã địa bàn không được trống hay chứa dấu phẩy / a place code may not be empty or hold a comma",
@@ -137,6 +143,14 @@ mod tests {
         assert_eq!(json, r#"["03445-01","03445-02"]"#);
         assert_eq!(serde_json::from_str::<Scope>(&json).unwrap(), scope);
         assert!(serde_json::from_str::<Scope>("[]").is_err());
+    }
+
+    #[test]
+    fn a_household_s_id_is_kept_in_its_one_spelling() {
+        let id = "0190A0C0-0000-7000-8000-0000000000E1";
+        let scope = Scope::new([id, "03445-01"]).unwrap();
+        assert_eq!(scope.key(), "0190a0c0-0000-7000-8000-0000000000e1,03445-01");
+        assert_eq!(Scope::parse_key(&scope.key()).unwrap(), scope);
     }
 
     #[test]
