@@ -948,7 +948,7 @@ impl Events for PgTx<'_> {
         let mut out = Vec::new();
         for row in &rows {
             let flags: String = get(row, 1)?;
-            if let Some(flag) = gocua_server_store::clock_flag(&flags) {
+            if let Some(flag) = Flag::clock_among(&flags) {
                 out.push((to_u64(get(row, 0)?)?, flag));
             }
         }

@@ -117,7 +117,7 @@ impl Events for SqliteTx<'_> {
                 .map_err(db_error)?;
             for row in rows {
                 let (server_seq, flags) = row.map_err(db_error)?;
-                out.extend(gocua_server_store::clock_flag(&flags).map(|f| (server_seq, f)));
+                out.extend(Flag::clock_among(&flags).map(|f| (server_seq, f)));
             }
         }
         out.sort_by_key(|(server_seq, _)| *server_seq);

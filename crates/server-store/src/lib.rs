@@ -399,12 +399,6 @@ pub trait Audit {
     fn audit_rows(&mut self, after_seq: i64, limit: u32) -> StoreResult<Vec<AuditRow>>;
 }
 
-/// The clock flag among an event's stored flags (JSON), if any.
-pub fn clock_flag(flags: &str) -> Option<Flag> {
-    let flags: Vec<Flag> = serde_json::from_str(flags).ok()?;
-    flags.into_iter().find(|f| matches!(f, Flag::ClockAhead | Flag::ClockBehind))
-}
-
 /// The keys sneakernet bundles are sealed to, and the import audit.
 pub trait Bundles {
     /// The secret key with this fingerprint, or the current one (`None`).

@@ -51,14 +51,15 @@ impl ImportState {
     }
 }
 
-/// A previewed list: the file (for another sheet), the sheet read, its columns, the plan when
-/// every required field has a column, and the device it was checked against.
+/// A previewed list: the file (for another sheet), the sheet read (shared with its re-checks, not
+/// copied), its columns, the plan when every required field has a column, and the device it was
+/// checked against.
 #[derive(Debug)]
 pub struct KeptList {
     device_id: Uuid,
     file_name: String,
     bytes: Arc<[u8]>,
-    table: Table,
+    table: Arc<Table>,
     map: ColumnMap,
     plan: Option<Plan>,
 }
@@ -413,8 +414,14 @@ pub fn dry_run(
     progress(ImportProgress { stage: ImportStage::Reading, done: 0, total: 0 });
     let (table, mut map) = read_list(&bytes, file_name, sheet).map_err(file_error)?;
     let layout_applied = prepared.layouts.iter().any(|layout| layout.apply(&mut map));
-    let read =
-        KeptList { device_id: prepared.device_id, file_name: file_name.to_owned(), bytes, table, map, plan: None };
+    let read = KeptList {
+        device_id: prepared.device_id,
+        file_name: file_name.to_owned(),
+        bytes,
+        table: Arc::new(table),
+        map,
+        plan: None,
+    };
     check(read, prepared, layout_applied, progress)
 }
 
@@ -434,7 +441,7 @@ pub fn recheck(
         device_id: prepared.device_id,
         file_name: kept.file_name.clone(),
         bytes: Arc::clone(&kept.bytes),
-        table: kept.table.clone(),
+        table: Arc::clone(&kept.table),
         map,
         plan: None,
     };

@@ -106,9 +106,11 @@ const META_PULL_CURSOR: &str = "pull_cursor";
 const META_LAST_SUCCESS: &str = "last_success";
 const META_EPOCH: &str = "server_epoch";
 const META_REPLAY_AFTER_PULL: &str = "replay_after_pull";
-/// Set by [`DeviceStore::change_scope`] for the reset that comes with it: a reset of the same
-/// database without it is one restored from a backup (see [`DeviceStore::begin_reset`]).
-const META_SCOPE_CHANGED: &str = "scope_changed";
+/// Set by [`DeviceStore::change_scope`] and [`DeviceStore::change_role`] for the reset that
+/// comes with them: the same server database, whose order what stays keeps. A reset of the same
+/// epoch without it is one restored from a backup (see [`DeviceStore::begin_reset`]). The
+/// stored key keeps its first name, so a phone updated mid-reset still finds it.
+const META_SAME_DATABASE_RESET: &str = "scope_changed";
 /// The digest of the reason catalog the server last gave (`ReasonCatalog::digest`).
 const META_REASONS_DIGEST: &str = "reasons_digest";
 /// Set while a reset replaces what a role may no longer hold: when it ends, the write-ahead
@@ -491,7 +493,7 @@ impl DeviceStore {
         self.refuse_in_sandbox()?;
         let tx = self.conn.transaction()?;
         // a scope change's reset has begun (or never will): the mark is spent
-        tx.execute("DELETE FROM sync_meta WHERE key = ?1", [META_SCOPE_CHANGED])?;
+        tx.execute("DELETE FROM sync_meta WHERE key = ?1", [META_SAME_DATABASE_RESET])?;
         for person in &page.people {
             tx.execute(
                 "INSERT OR REPLACE INTO people (id, name, role) VALUES (?1, ?2, ?3)",
@@ -599,9 +601,9 @@ impl DeviceStore {
         let tx = self.conn.transaction()?;
         retention::drop_baseline(&tx)?;
         tx.execute("DELETE FROM events WHERE origin = 'pulled'", [])?;
-        let scope_changed = get_meta(&tx, META_SCOPE_CHANGED)?.is_some();
-        tx.execute("DELETE FROM sync_meta WHERE key = ?1", [META_SCOPE_CHANGED])?;
-        if !scope_changed || get_meta(&tx, META_EPOCH)?.as_deref() != Some(epoch) {
+        let same_database = get_meta(&tx, META_SAME_DATABASE_RESET)?.is_some();
+        tx.execute("DELETE FROM sync_meta WHERE key = ?1", [META_SAME_DATABASE_RESET])?;
+        if !same_database || get_meta(&tx, META_EPOCH)?.as_deref() != Some(epoch) {
             tx.execute("UPDATE events SET server_seq = NULL WHERE origin = 'local'", [])?;
             requeue_from(&tx, 1)?;
         }
@@ -620,7 +622,7 @@ impl DeviceStore {
         let tx = self.conn.transaction()?;
         catalog::upsert_places(&tx, places)?;
         tx.execute("UPDATE enrollment SET scope_code = ?1 WHERE singleton = 1", [&scope.key()])?;
-        set_meta(&tx, META_SCOPE_CHANGED, "1")?;
+        set_meta(&tx, META_SAME_DATABASE_RESET, "1")?;
         tx.commit()?;
         Ok(())
     }
@@ -644,7 +646,7 @@ impl DeviceStore {
         let sees = crate::privacy::sees_everything;
         if sees(enrollment.role) != sees(role) {
             // the same server database: what stays keeps its place in the server's order
-            set_meta(&tx, META_SCOPE_CHANGED, "1")?;
+            set_meta(&tx, META_SAME_DATABASE_RESET, "1")?;
         }
         if sees(enrollment.role) && !sees(role) {
             let device = enrollment.device_id.to_string();
@@ -883,11 +885,9 @@ fn requeue_from(tx: &Transaction<'_>, seq: u64) -> Result<(), Error> {
 
 type EventRow = Result<Event, Error>;
 
-/// Maps `payload, id, device_id, seq, author, device_time` to an event.
 /// The review a stored event's visit awaits, from the flags the server gave it (a wrong clock).
 fn clock_review(flags: Option<&str>) -> Option<Review> {
-    let flags: Vec<Flag> = serde_json::from_str(flags?).ok()?;
-    flags.into_iter().find_map(Flag::clock_review)
+    Flag::clock_among(flags?)?.clock_review()
 }
 
 /// Events of the log with the review their visit awaits: `sql` selects the columns of
@@ -910,6 +910,7 @@ pub(crate) fn events_with_clock(
     Ok(out)
 }
 
+/// Maps `payload, id, device_id, seq, author, device_time` to an event.
 fn event_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
     let payload: String = row.get(0)?;
     let id: String = row.get(1)?;

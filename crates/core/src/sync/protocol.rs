@@ -356,6 +356,13 @@ impl Flag {
             Flag::ParallelUpdate | Flag::Conflict => None,
         }
     }
+
+    /// The clock flag among an event's stored flags (the JSON array kept with it on the server
+    /// and on devices), if any; unreadable flags hold none. The one reader of that column.
+    pub fn clock_among(stored: &str) -> Option<Flag> {
+        let flags: Vec<Flag> = serde_json::from_str(stored).ok()?;
+        flags.into_iter().find(|f| f.clock_review().is_some())
+    }
 }
 
 /// The scope an answer gives: every place of `scopes`, or `scope` alone from a server that
@@ -436,6 +443,14 @@ pub struct ErrorBody {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_clock_flag_is_read_from_stored_flags() {
+        assert_eq!(Flag::clock_among(r#"["parallel_update","clock_ahead"]"#), Some(Flag::ClockAhead));
+        assert_eq!(Flag::clock_among(r#"["clock_behind"]"#), Some(Flag::ClockBehind));
+        assert_eq!(Flag::clock_among(r#"["conflict"]"#), None);
+        assert_eq!(Flag::clock_among("not json"), None);
+    }
     use super::*;
     use crate::places::PlaceLevel;
 
