@@ -7,12 +7,15 @@
 //! its own: the phone then holds that household and nothing else of its hamlet.
 
 use std::ffi::OsStr;
+use std::sync::Mutex;
 
 use gocua_core::event::{AssignmentSet, Payload};
 use gocua_core::fixtures::{self, Rng};
 use gocua_core::reducer::Projection;
+use gocua_core::store::DeviceStore;
 use gocua_core::sync::engine::sync_once;
 use gocua_e2e::{TestServer, enrolled_device};
+use gocua_http_client::HttpTransport;
 use gocua_server_store::run_read;
 use uuid::Uuid;
 
@@ -30,24 +33,36 @@ fn assign(user: &str, places: &[&str]) -> Payload {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hamlet_assigned_reaches_only_its_volunteer_and_a_reassignment_keeps_the_unsent_visit() {
-    let server = TestServer::start().await;
+/// The places, and the commune's office enrolled (its officer's id, store and link) holding six
+/// households of two people each, alternately in hamlets 01 and 02 (even ones in 01), recorded
+/// and not yet synced; with each household's id and people.
+async fn office_with_households(
+    server: &TestServer,
+    rng: &mut Rng,
+) -> (String, Mutex<DeviceStore>, HttpTransport, Vec<(Uuid, Vec<Uuid>)>) {
     server.add_places();
-    // the office holds the commune's households, three in each hamlet
     let office_user =
         server.admin(&["add-user", "--name", "Trần Văn Công", "--role", "commune-police", "--scope", "03445"]);
     let office_code = server.admin(&["create-code", "--user", &office_user]);
-    let (office, office_link) = enrolled_device(&server, "office.sqlite", &office_code).await;
-    let mut rng = Rng::new(14);
+    let (office, office_link) = enrolled_device(server, "office.sqlite", &office_code).await;
+    let mut households = Vec::new();
     for i in 0..6 {
         let hamlet = if i % 2 == 0 { "03445-01" } else { "03445-02" };
-        let (_, _, payloads) = fixtures::household_payloads(&mut rng, hamlet, 2);
+        let (household, residents, payloads) = fixtures::household_payloads(rng, hamlet, 2);
         let mut store = office.lock().unwrap();
         for p in payloads {
             store.record(p).unwrap();
         }
+        households.push((household, residents));
     }
+    (office_user, office, office_link, households)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hamlet_assigned_reaches_only_its_volunteer_and_a_reassignment_keeps_the_unsent_visit() {
+    let server = TestServer::start().await;
+    let mut rng = Rng::new(14);
+    let (office_user, office, office_link, _) = office_with_households(&server, &mut rng).await;
     sync_once(&office, &office_link).await.unwrap();
 
     // two volunteers of the commune, not yet given a hamlet: they start with the whole commune
@@ -121,22 +136,8 @@ async fn a_hamlet_assigned_reaches_only_its_volunteer_and_a_reassignment_keeps_t
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn single_households_assigned_reach_only_their_volunteer_and_leave_with_her_unsent_visit_counted() {
     let server = TestServer::start().await;
-    server.add_places();
-    let office_user =
-        server.admin(&["add-user", "--name", "Trần Văn Công", "--role", "commune-police", "--scope", "03445"]);
-    let office_code = server.admin(&["create-code", "--user", &office_user]);
-    let (office, office_link) = enrolled_device(&server, "office.sqlite", &office_code).await;
     let mut rng = Rng::new(41);
-    let mut households = Vec::new();
-    for i in 0..6 {
-        let hamlet = if i % 2 == 0 { "03445-01" } else { "03445-02" };
-        let (household, residents, payloads) = fixtures::household_payloads(&mut rng, hamlet, 2);
-        let mut store = office.lock().unwrap();
-        for p in payloads {
-            store.record(p).unwrap();
-        }
-        households.push((household, residents));
-    }
+    let (_, office, office_link, households) = office_with_households(&server, &mut rng).await;
     // a visit the office recorded before any assignment: it must reach the household's phone
     let (first, first_residents) = households[0].clone();
     office.lock().unwrap().record(fixtures::visit_payload(&mut rng, first_residents[0], &[])).unwrap();

@@ -3,12 +3,11 @@
 //! through the same rules and store as the HTTP API.
 
 use chrono::{Duration, Utc};
-use gocua_core::event::Event;
 use gocua_core::fixtures;
 use gocua_core::places::{self, Place, PlaceLevel};
 use gocua_core::reasons::Reason;
 use gocua_core::scope::Scope;
-use gocua_core::sync::protocol::{APP_VERSION, PushRequest, Role, SCHEMA_VERSION};
+use gocua_core::sync::protocol::Role;
 use gocua_core::validate;
 use gocua_server_store::{CodeRow, DeviceRow, Store, UserRow, run_read, run_write};
 use uuid::Uuid;
@@ -313,31 +312,11 @@ pub fn seed_demo(store: &dyn Store) -> Result<DemoSeed, Error> {
 /// path by a "demo list" device of the police user — once per database.
 fn seed_demo_households(store: &dyn Store, police_user: Uuid, commune_code: &str) -> Result<(), Error> {
     let hamlets: Vec<String> = run_read(store, |tx| tx.children(commune_code))?.into_iter().map(|p| p.code).collect();
-    let seeded = run_read(store, |tx| {
-        let projection = tx.dump_projection()?;
-        Ok::<_, Error>(projection.households.values().any(|h| hamlets.contains(&h.hamlet_code)))
-    })?;
+    let seeded = !run_read(store, |tx| tx.projection_in(&hamlets))?.households.is_empty();
     if seeded {
         return Ok(());
     }
-    let device_id = Uuid::now_v7();
-    run_write(store, |tx| {
-        tx.insert_device(&DeviceRow {
-            id: device_id,
-            user_id: police_user,
-            name: "demo list".into(),
-            token_hash: hash_secret(&crate::auth::new_token()),
-            enrolled_at: Utc::now(),
-            last_seen_at: None,
-            last_seq: 0,
-            app_version: None,
-            revoked_at: None,
-            signing_key: None,
-        })
-    })?;
-    let device = run_read(store, |tx| crate::auth::load_device(tx, gocua_server_store::DeviceKey::Id(device_id)))?
-        .ok_or_else(|| invalid("the demo device vanished".into()))?
-        .auth;
+    let device = crate::district::server_side_device(store, police_user, "demo list")?;
     let mut rng = fixtures::Rng::new(2025);
     let mut payloads = Vec::new();
     for i in 0..12 {
@@ -348,21 +327,7 @@ fn seed_demo_households(store: &dyn Store, police_user: Uuid, commune_code: &str
             payloads.push(fixtures::visit_payload(&mut rng, *resident, &["absent_unreachable", "no_smartphone"]));
         }
     }
-    let events = payloads
-        .into_iter()
-        .enumerate()
-        .map(|(i, p)| Event {
-            id: Uuid::now_v7(),
-            device_id,
-            seq: i as u64 + 1,
-            author: police_user,
-            device_time: Utc::now(),
-            payload: p,
-        })
-        .collect();
-    let request =
-        PushRequest { schema_version: SCHEMA_VERSION, app_version: APP_VERSION.to_owned(), events, queued: None };
-    crate::sync::push::push(store, &device, &request)?;
+    crate::district::record_as(store, &device, payloads)?;
     Ok(())
 }
 

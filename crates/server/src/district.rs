@@ -43,7 +43,8 @@ pub struct Recorded {
 }
 
 /// The officer's command-line device: made on first use, one per officer, never revoked by
-/// this code. Refused for anyone but the police.
+/// this code. Refused for anyone but the police: the office's right, not a device's push right
+/// (the province police push nothing from an app, but act for a commune's office here).
 pub fn command_device(store: &dyn Store, user_id: Uuid) -> Result<AuthDevice, Error> {
     let user = run_read(store, |tx| tx.user(user_id))?
         .ok_or_else(|| Error::NotFound(format!("không có người dùng {user_id} / unknown user {user_id}")))?;
@@ -52,9 +53,16 @@ pub fn command_device(store: &dyn Store, user_id: Uuid) -> Result<AuthDevice, Er
             "Chỉ công an xã, công an tỉnh ghi việc của văn phòng / only the police record the office's work".into(),
         ));
     }
+    server_side_device(store, user_id, COMMAND_LINE_DEVICE)
+}
+
+/// A device the server itself records under for `user_id` (an officer's command line, the
+/// demo's list): the user's unrevoked device of that name, else a new one whose token nobody
+/// holds. As the push rules see it.
+pub fn server_side_device(store: &dyn Store, user_id: Uuid, name: &str) -> Result<AuthDevice, Error> {
     let existing = run_read(store, |tx| tx.devices(Some(user_id)))?
         .into_iter()
-        .find(|d| d.name == COMMAND_LINE_DEVICE && d.revoked_at.is_none())
+        .find(|d| d.name == name && d.revoked_at.is_none())
         .map(|d| d.id);
     let device_id = match existing {
         Some(id) => id,
@@ -64,7 +72,7 @@ pub fn command_device(store: &dyn Store, user_id: Uuid) -> Result<AuthDevice, Er
                 tx.insert_device(&DeviceRow {
                     id,
                     user_id,
-                    name: COMMAND_LINE_DEVICE.into(),
+                    name: name.into(),
                     token_hash: hash_secret(&crate::auth::new_token()),
                     enrolled_at: Utc::now(),
                     last_seen_at: None,
@@ -77,19 +85,21 @@ pub fn command_device(store: &dyn Store, user_id: Uuid) -> Result<AuthDevice, Er
             id
         }
     };
-    // the office's right, not a device's push right: the province police push nothing from an
-    // app, but act for a commune's office here (policy.rs)
-    let device = run_read(store, |tx| load_device(tx, DeviceKey::Id(device_id)))?
-        .ok_or_else(|| invalid("the command-line device vanished".into()))?
-        .auth;
-    Ok(device)
+    Ok(run_read(store, |tx| load_device(tx, DeviceKey::Id(device_id)))?
+        .ok_or_else(|| invalid(format!("the device {name} vanished")))?
+        .auth)
 }
 
 /// Records `payloads` as the officer's, in order, through the push rules: a scope the officer
 /// does not hold refuses the whole batch it is in; an invalid event is stored rejected with its
 /// reasons.
 pub fn record(store: &dyn Store, user_id: Uuid, payloads: Vec<Payload>) -> Result<Recorded, Error> {
-    let device = command_device(store, user_id)?;
+    record_as(store, &command_device(store, user_id)?, payloads)
+}
+
+/// Records `payloads` under a server-side `device` ([`server_side_device`]), numbered on from
+/// its last sequence, in batches of one push each.
+pub fn record_as(store: &dyn Store, device: &AuthDevice, payloads: Vec<Payload>) -> Result<Recorded, Error> {
     let mut next_seq = run_read(store, |tx| tx.device_holder(DeviceKey::Id(device.device_id)))?
         .map_or(0, |holder| holder.device.last_seq)
         + 1;
@@ -104,7 +114,7 @@ pub fn record(store: &dyn Store, user_id: Uuid, payloads: Vec<Payload>) -> Resul
                     id: Uuid::now_v7(),
                     device_id: device.device_id,
                     seq: next_seq,
-                    author: user_id,
+                    author: device.user_id,
                     device_time: Utc::now(),
                     payload,
                 };
@@ -114,7 +124,7 @@ pub fn record(store: &dyn Store, user_id: Uuid, payloads: Vec<Payload>) -> Resul
             .collect();
         let request =
             PushRequest { schema_version: SCHEMA_VERSION, app_version: APP_VERSION.to_owned(), events, queued: None };
-        let response = crate::sync::push::push(store, &device, &request)?;
+        let response = crate::sync::push::push(store, device, &request)?;
         for result in response.results {
             match result.status {
                 EventStatus::Applied | EventStatus::Flagged => recorded.applied += 1,
@@ -201,14 +211,14 @@ pub fn import_list(store: &dyn Store, user_id: Uuid, list: &ListFile<'_>, commit
     view.projection = held;
     let events = events_for(&planned, &view)?;
     let undo = (!events.payloads.is_empty()).then_some(events.undo);
-    let recorded = record(store, user_id, events.payloads)?;
+    let recorded = record_as(store, &device, events.payloads)?;
     Ok(ListImport { report: planned.report, counts: Some(events.counts), undo, recorded })
 }
 
 /// Undoes a whole import from the record its commit gave: what it created is removed and the
 /// fields it changed go back, unless changed again since. Undoing twice changes nothing.
 pub fn undo_import(store: &dyn Store, user_id: Uuid, undo: &UndoRecord) -> Result<(UndoCounts, Recorded), Error> {
-    command_device(store, user_id)?;
+    let device = command_device(store, user_id)?;
     let mut ids: Vec<Uuid> = undo.households_created.clone();
     ids.extend(undo.households_changed.iter().map(|c| c.id));
     let (households, residents) = run_read(store, |tx| {
@@ -220,7 +230,7 @@ pub fn undo_import(store: &dyn Store, user_id: Uuid, undo: &UndoRecord) -> Resul
     view.projection.households = households.into_iter().map(|h| (h.id, h)).collect();
     view.projection.residents = residents.into_iter().map(|r| (r.id, r)).collect();
     let events = undo_events(undo, &view)?;
-    let recorded = record(store, user_id, events.payloads)?;
+    let recorded = record_as(store, &device, events.payloads)?;
     Ok((events.counts, recorded))
 }
 
