@@ -127,6 +127,16 @@ ensure_nginx() {
   stop_system_nginx /run/nginx.pid
 }
 
+# Debian's LibreOffice Calc without a GUI: the appendix test converts the server's XLSX with
+# `soffice --headless --convert-to csv` (a real reader nobody here wrote), each run with its own
+# profile (-env:UserInstallation).
+ensure_libreoffice() {
+  if command -v soffice >/dev/null 2>&1; then
+    return
+  fi
+  apt_install libreoffice-calc-nogui
+}
+
 # Stops the nginx whose master's pid is in the file $1, if it runs.
 stop_system_nginx() {
   local pid

@@ -14,10 +14,12 @@ ensure_tauri_libs
 ensure_window_test_tools
 # Debian's postgresql and nginx when missing (their system services stopped again): the server
 # tests start private PostgreSQL clusters from its binaries on free loopback ports, and the
-# topology tests nginx with its own prefix (gocua_server_postgres::testing, scripts/topology.sh).
+# topology tests nginx with its own prefix (gocua_server_postgres::testing, scripts/topology.sh);
+# LibreOffice Calc reads the appendix the report test exports (tests/tests/appendix.rs).
 # Before any cargo test: the workspace's test build turns on the backend's `testing` feature.
 ensure_postgres
 ensure_nginx
+ensure_libreoffice
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

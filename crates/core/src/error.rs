@@ -51,6 +51,9 @@ pub enum Error {
     /// A stored JSON payload could not be (de)serialized.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    /// A report's file could not be written (`crate::report::appendix`).
+    #[error("không ghi được tệp báo cáo / the report file could not be written: {0}")]
+    Export(String),
     /// A sneakernet bundle could not be made or opened.
     #[error(transparent)]
     Bundle(#[from] crate::bundle::BundleError),

@@ -15,6 +15,7 @@ pub mod places;
 pub mod privacy;
 pub mod reasons;
 pub mod reducer;
+pub mod report;
 pub mod scope;
 pub mod spotcheck;
 pub mod sql;

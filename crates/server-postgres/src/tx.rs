@@ -1,6 +1,6 @@
 //! Every statement of the server on PostgreSQL: the seam's traits over one transaction.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::hash::Hash;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -10,6 +10,7 @@ use gocua_core::model::{Household, Resident, Review, Sex, Visit};
 use gocua_core::places::{Place, PlaceLevel};
 use gocua_core::reasons::{Reason, ReasonCatalog};
 use gocua_core::reducer::Projection;
+use gocua_core::report::{DayRange, Facts, FlowCount, HouseholdCount, StateCount};
 use gocua_core::scope::Scope;
 use gocua_core::spotcheck::CheckOutcome;
 use gocua_core::sync::protocol::{Flag, Role, UserInfo};
@@ -1270,6 +1271,82 @@ impl ProjectionRows for PgTx<'_> {
             projection.visits.insert(v.id, v);
         }
         Ok(projection)
+    }
+
+    fn report_facts(&mut self, hamlets: &[String], range: &DayRange) -> StoreResult<Facts> {
+        let mut facts = Facts::default();
+        for row in self.query(
+            "SELECT h.hamlet_code, r.status, r.reason_code, coalesce(r.claim_check = 'confirmed', false), count(*)
+             FROM residents r JOIN households h ON h.id = r.household_id
+             WHERE h.hamlet_code = ANY($1::text[]) AND r.removed IS NULL AND r.merged_into IS NULL AND h.removed IS NULL
+             GROUP BY 1, 2, 3, 4",
+            &[&hamlets],
+        )? {
+            let status: Option<String> = get(&row, 1)?;
+            facts.states.push(StateCount {
+                hamlet: get(&row, 0)?,
+                status: status.as_deref().map(funnel).transpose()?,
+                reason: get(&row, 2)?,
+                confirmed: get(&row, 3)?,
+                n: to_u32(get(&row, 4)?)?,
+            });
+        }
+        for row in self.query(
+            "SELECT hamlet_code, count(*), count(members), coalesce(sum(members), 0)::bigint,
+                    coalesce(sum(smartphones), 0)::bigint, count(*) FILTER (WHERE has_internet_computer)
+             FROM households WHERE hamlet_code = ANY($1::text[]) AND removed IS NULL GROUP BY 1",
+            &[&hamlets],
+        )? {
+            facts.households.push(HouseholdCount {
+                hamlet: get(&row, 0)?,
+                listed: to_u32(get(&row, 1)?)?,
+                surveyed: to_u32(get(&row, 2)?)?,
+                members: to_u32(get(&row, 3)?)?,
+                smartphones: to_u32(get(&row, 4)?)?,
+                with_computer: to_u32(get(&row, 5)?)?,
+            });
+        }
+        let (start, end) = range.bounds();
+        let offset: i32 = gocua_core::report::REPORT_UTC_OFFSET_MINUTES;
+        let activated: Vec<&str> =
+            FunnelState::ALL.into_iter().filter(|s| s.is_activated()).map(FunnelState::code).collect();
+        // each listed person's first activation (the earliest activated visit), then those in range
+        let firsts = self.query(
+            "SELECT hamlet_code, (at AT TIME ZONE 'UTC' + make_interval(mins => $4))::date, author, count(*), 0::bigint,
+                    0::bigint
+             FROM (SELECT DISTINCT ON (v.resident_id) h.hamlet_code, v.author, v.device_time AS at
+                   FROM visits v JOIN residents r ON r.id = v.resident_id JOIN households h ON h.id = r.household_id
+                   WHERE h.hamlet_code = ANY($1::text[]) AND r.removed IS NULL AND r.merged_into IS NULL
+                     AND h.removed IS NULL AND v.status = ANY($5::text[])
+                   ORDER BY v.resident_id, v.device_time, v.id) f
+             WHERE at >= $2 AND at < $3
+             GROUP BY 1, 2, 3",
+            &[&hamlets, &start, &end, &offset, &activated],
+        )?;
+        let visits = self.query(
+            "SELECT h.hamlet_code, (v.device_time AT TIME ZONE 'UTC' + make_interval(mins => $4))::date, v.author,
+                    0::bigint, count(*), count(*) FILTER (WHERE v.action = 'referred_level2')
+             FROM visits v JOIN residents r ON r.id = v.resident_id JOIN households h ON h.id = r.household_id
+             WHERE h.hamlet_code = ANY($1::text[]) AND r.removed IS NULL AND r.merged_into IS NULL AND h.removed IS NULL
+               AND v.device_time >= $2 AND v.device_time < $3
+             GROUP BY 1, 2, 3",
+            &[&hamlets, &start, &end, &offset],
+        )?;
+        for row in firsts.iter().chain(&visits) {
+            facts.flows.push(FlowCount {
+                hamlet: get(row, 0)?,
+                day: get(row, 1)?,
+                author: get(row, 2)?,
+                activated: to_u32(get(row, 3)?)?,
+                visits: to_u32(get(row, 4)?)?,
+                referred: to_u32(get(row, 5)?)?,
+            });
+        }
+        let authors: Vec<Uuid> = facts.flows.iter().map(|f| f.author).collect::<BTreeSet<_>>().into_iter().collect();
+        for row in self.query("SELECT id, name FROM users WHERE id = ANY($1::uuid[])", &[&authors])? {
+            facts.names.insert(get(&row, 0)?, get(&row, 1)?);
+        }
+        Ok(facts)
     }
 }
 

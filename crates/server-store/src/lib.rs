@@ -21,6 +21,7 @@ use gocua_core::model::{Household, Resident, Review, Visit};
 use gocua_core::places::Place;
 use gocua_core::reasons::{Reason, ReasonCatalog};
 use gocua_core::reducer::Projection;
+use gocua_core::report::{DayRange, Facts};
 use gocua_core::scope::Scope;
 use gocua_core::sync::protocol::{Flag, Role, UserInfo};
 use uuid::Uuid;
@@ -365,6 +366,10 @@ pub trait ProjectionRows {
     /// The projection's part in these hamlets: their households, those households' residents
     /// and their visits (what a list imported into a commune is checked against).
     fn projection_in(&mut self, hamlets: &[String]) -> StoreResult<Projection>;
+    /// What a report of these hamlets over `range` is built from (`gocua_core::report::Facts`):
+    /// listed people by state, households, and first activations, visits and referrals by day
+    /// and author, each grouped by hamlet; with the names of those authors.
+    fn report_facts(&mut self, hamlets: &[String], range: &DayRange) -> StoreResult<Facts>;
 }
 
 /// Residents erased on request.

@@ -15,6 +15,7 @@ pub mod error;
 pub mod office;
 pub mod policy;
 pub mod ratelimit;
+pub mod reports;
 pub mod resident_rights;
 pub mod sync;
 #[cfg(test)]

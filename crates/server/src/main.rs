@@ -226,6 +226,27 @@ enum AdminCommand {
         /// The JSON file.
         file: PathBuf,
     },
+    /// A place's report ("Phụ lục thống kê"): every unit just below it with its households,
+    /// people, activations, reasons, quota, progress and rate; printed, and with --xlsx written
+    /// as the appendix the police send. Without days or a campaign: the campaign running today
+    /// at the place, else the last 7 days.
+    Report {
+        /// The place's code (a province, commune or hamlet).
+        #[arg(long)]
+        place: String,
+        /// First day (YYYY-MM-DD or DD/MM/YYYY).
+        #[arg(long, value_parser = parse_day, requires = "to")]
+        from: Option<chrono::NaiveDate>,
+        /// Last day, inclusive.
+        #[arg(long, value_parser = parse_day, requires = "from")]
+        to: Option<chrono::NaiveDate>,
+        /// Follow this campaign (its window, quotas and target).
+        #[arg(long, conflicts_with = "from")]
+        campaign: Option<uuid::Uuid>,
+        /// Write the appendix to this XLSX file.
+        #[arg(long)]
+        xlsx: Option<PathBuf>,
+    },
     /// Check a police list (CSV, XLSX, XLS, ODS) against a commune as the office's dry run does,
     /// printing every problem with its row; with --commit, record it as the officer's and write
     /// what undoing it takes to --undo-file.
@@ -419,6 +440,26 @@ fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
             })?;
             print_recorded(&district::record(store, by, payloads)?)?;
         }
+        AdminCommand::Report { place, from, to, campaign, xlsx } => {
+            let range = match (from, to) {
+                (Some(from), Some(to)) => Some(gocua_core::report::DayRange::new(from, to)?),
+                _ => None,
+            };
+            let today = (chrono::Utc::now()
+                + chrono::Duration::minutes(gocua_core::report::REPORT_UTC_OFFSET_MINUTES.into()))
+            .date_naive();
+            let request = gocua_server::reports::ReportRequest { place, range, campaign, today };
+            let built = gocua_server::reports::report(store, &request)?;
+            for line in gocua_server::reports::summary_lines(&built.report) {
+                println!("{line}");
+            }
+            if let Some(path) = xlsx {
+                let file = std::fs::File::create(&path)
+                    .with_context(|| format!("không tạo được tệp / cannot create {}", path.display()))?;
+                gocua_core::report::appendix::write(&built.report, &built.reasons, std::io::BufWriter::new(file))?;
+                println!("đã ghi phụ lục vào {0} / appendix written to {0}", path.display());
+            }
+        }
         AdminCommand::ImportList { by, commune, sheet, year, commit, undo_file, file } => {
             let list = ListArgs { by, commune: &commune, sheet: sheet.as_deref(), year, file: &file };
             import_list(store, &list, commit.then_some(()).and(undo_file.as_deref()))?
@@ -464,6 +505,13 @@ fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A day as officers write it (DD/MM/YYYY) or as ISO 8601 (YYYY-MM-DD).
+fn parse_day(text: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+        .map_err(|_| format!("ngày không hợp lệ {text} (DD/MM/YYYY) / not a day: {text} (YYYY-MM-DD)"))
 }
 
 /// Prints a recording; fails when the rules rejected any of it.

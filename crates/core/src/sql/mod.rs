@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod projection;
+pub mod report;
 
 use rusqlite::Connection;
 

@@ -9,6 +9,7 @@ pub mod imports;
 pub mod migrations;
 mod queries;
 pub mod rejected;
+pub mod report;
 pub mod retention;
 pub mod review;
 pub mod sandbox;

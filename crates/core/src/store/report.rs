@@ -1,0 +1,55 @@
+//! The office's and team leader's report (`crate::report`) from what this device holds: the
+//! same facts and the same builder as the server's, over the device's projection.
+
+use std::collections::BTreeMap;
+
+use uuid::Uuid;
+
+use super::DeviceStore;
+use crate::error::Error;
+use crate::report::{self, DayRange, Report, Units};
+use crate::sql::catalog;
+
+impl DeviceStore {
+    /// The report of `place` (a commune, a hamlet, or any place this device knows) over `range`,
+    /// following campaign `campaign` when given (its window is then the range).
+    pub fn report(&self, place: &str, range: DayRange, campaign: Option<Uuid>) -> Result<Report, Error> {
+        let found = catalog::place(&self.conn, place)?
+            .ok_or_else(|| Error::NotFound { what: "place", id: place.to_owned() })?;
+        let units = Units::walk(found, |code| catalog::children(&self.conn, code))?;
+        let campaign = match campaign {
+            None => None,
+            Some(id) => Some(
+                self.campaigns()?
+                    .into_iter()
+                    .find(|c| c.campaign_id == id)
+                    .ok_or_else(|| Error::NotFound { what: "campaign", id: id.to_string() })?,
+            ),
+        };
+        let range = match &campaign {
+            Some(c) => DayRange::new(c.starts, c.ends)?,
+            None => range,
+        };
+        let mut facts = crate::sql::report::facts(&self.conn, &units.hamlets(), &range)?;
+        facts.names = self.people_names()?;
+        Ok(report::build(&units, &facts, &self.reasons()?, range, campaign.as_ref()))
+    }
+
+    /// The names of the volunteers and leaders this device heard of.
+    fn people_names(&self) -> Result<BTreeMap<Uuid, String>, Error> {
+        let mut stmt = self.conn.prepare("SELECT id, name FROM people")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (id, name) = row?;
+            if let Ok(id) = Uuid::parse_str(&id) {
+                out.insert(id, name);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+#[path = "report_tests.rs"]
+mod tests;

@@ -1,0 +1,118 @@
+//! Reports at the server (`gocua_core::report`): any place of the tree, any days or a campaign,
+//! from the projection's counts on either backend, in one read transaction (on a replica when
+//! one is configured). The appendix XLSX is written from the same report.
+
+use chrono::{Duration, NaiveDate};
+use gocua_core::event::{CAMPAIGN_SET, CampaignSet, Payload};
+use gocua_core::reasons::ReasonCatalog;
+use gocua_core::report::{self, DayRange, Report, Units};
+use gocua_server_store::{Store, Tx, run_replica_read};
+use uuid::Uuid;
+
+use crate::domain::Error;
+
+/// Days a report covers when neither days nor a campaign are asked and none is running: the
+/// week up to today (Monday's weekly report).
+pub const DEFAULT_DAYS: i64 = 7;
+
+/// What a report is asked for.
+#[derive(Debug, Clone)]
+pub struct ReportRequest {
+    /// The place's code.
+    pub place: String,
+    /// The days; without them, the campaign's window.
+    pub range: Option<DayRange>,
+    /// The campaign to follow (with `range: None`, the one running today at the place, if any).
+    pub campaign: Option<Uuid>,
+    /// Today, in Vietnam.
+    pub today: NaiveDate,
+}
+
+/// A report with the reason catalog its appendix names reasons from.
+#[derive(Debug, Clone)]
+pub struct Built {
+    /// The report.
+    pub report: Report,
+    /// The reasons, in catalog order.
+    pub reasons: ReasonCatalog,
+}
+
+/// Builds the report `request` asks for.
+pub fn report(store: &dyn Store, request: &ReportRequest) -> Result<Built, Error> {
+    let (built, _) = run_replica_read(store, |tx| build_in(tx, request))?;
+    Ok(built)
+}
+
+fn build_in(tx: &mut dyn Tx, request: &ReportRequest) -> Result<Built, Error> {
+    let place = tx
+        .place(&request.place)?
+        .ok_or_else(|| Error::NotFound(format!("không có địa bàn {0} / no place {0}", request.place)))?;
+    let lineage = tx.lineage(&place.code)?;
+    let units = Units::walk(place, |code| tx.children(code))?;
+    let campaigns = campaigns_at(tx, &lineage)?;
+    let campaign = match request.campaign {
+        Some(id) => Some(campaigns.iter().find(|c| c.campaign_id == id).cloned().ok_or_else(|| {
+            Error::NotFound(format!("không có đợt cao điểm {id} tại địa bàn này / no campaign {id} at this place"))
+        })?),
+        None if request.range.is_none() => campaigns
+            .iter()
+            .filter(|c| c.starts <= request.today && request.today <= c.ends)
+            .max_by_key(|c| c.starts)
+            .cloned(),
+        None => None,
+    };
+    let range = match (request.range, &campaign) {
+        (Some(range), _) => range,
+        (None, Some(c)) => DayRange::new(c.starts, c.ends).map_err(|e| Error::invalid(e.to_string()))?,
+        (None, None) => DayRange::new(request.today - Duration::days(DEFAULT_DAYS - 1), request.today)
+            .map_err(|e| Error::invalid(e.to_string()))?,
+    };
+    let facts = tx.report_facts(&units.hamlets(), &range)?;
+    let reasons = tx.reasons()?;
+    let report = report::build(&units, &facts, &reasons, range, campaign.as_ref());
+    Ok(Built { report, reasons })
+}
+
+/// The campaigns set at a place or above it (the latest setting of each).
+fn campaigns_at(tx: &mut dyn Tx, lineage: &[gocua_core::places::Place]) -> Result<Vec<CampaignSet>, Error> {
+    let paths: Vec<String> = (1..=lineage.len()).filter_map(|n| gocua_core::places::path_of(&lineage[..n])).collect();
+    let upto = tx.last_server_seq()?;
+    let mut campaigns: Vec<CampaignSet> = Vec::new();
+    for (_, event) in tx.applied_events_at(CAMPAIGN_SET, &paths, 0, upto)? {
+        if let Payload::CampaignSet(plan) = event.payload {
+            campaigns.retain(|c| c.campaign_id != plan.campaign_id);
+            campaigns.push(plan);
+        }
+    }
+    Ok(campaigns)
+}
+
+/// The report as lines for a terminal: the total, then each unit (no personal data).
+pub fn summary_lines(report: &Report) -> Vec<String> {
+    let pct = |r: Option<f64>| r.map_or_else(|| "—".to_owned(), |r| format!("{:.1}%", r * 100.0));
+    let line = |name: &str, row: &report::UnitRow| {
+        let t = &row.tally;
+        format!(
+            "{name}: {} hộ ({} đã khảo sát), {} người, {} đủ điều kiện, {} đã kích hoạt (mức 1: {}, mức 2: {}, \
+             Cổng DVC: {}; đã xác nhận {}), mới trong kỳ {}, chỉ tiêu {}, tiến độ {}, tỷ lệ {}",
+            t.households,
+            t.households_surveyed,
+            t.residents,
+            t.eligible(),
+            t.activated(),
+            t.activated_level1,
+            t.activated_level2,
+            t.used_portal,
+            t.confirmed,
+            t.activated_in_range,
+            row.quota.map_or_else(|| "—".to_owned(), |q| q.to_string()),
+            pct(row.progress),
+            pct(row.rate),
+        )
+    };
+    let mut lines = vec![report::appendix::subtitle(report), line(report::appendix::TOTAL_LABEL, &report.total)];
+    for row in &report.rows {
+        lines.push(format!("  {}. {}", row.rank, line(&row.place.name, row)));
+    }
+    lines
+}
