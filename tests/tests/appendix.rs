@@ -12,7 +12,7 @@ use std::process::Command;
 
 use chrono::{Duration, Utc};
 use gocua_core::event::{CampaignSet, ClaimChecked, HouseholdSurveyed, Payload, Quota, QuotaHolder};
-use gocua_core::report::{DayRange, REPORT_UTC_OFFSET_MINUTES, appendix};
+use gocua_core::report::{DayRange, REPORT_UTC_OFFSET_MINUTES, appendix, lists};
 use gocua_core::spotcheck::CheckOutcome;
 use gocua_e2e::TestServer;
 use uuid::Uuid;
@@ -22,28 +22,61 @@ const HAMLETS: [(&str, &str); 2] = [("03445-01", "Bản Nậm Củm"), ("03445-0
 /// Converts sheet `sheet` (1-based) of `xlsx` to CSV with LibreOffice, with a profile of its
 /// own; returns the CSV's text.
 fn libreoffice_csv(xlsx: &Path, sheet: u32, out: &Path) -> String {
-    let profile = out.join("lo-profile");
     // , separator; " quotes; UTF-8; raw values (not as shown), so a rate is 0.4, not 40,0%
     let filter = format!("csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,{sheet}");
-    let run = Command::new("soffice")
-        .arg(format!("-env:UserInstallation=file://{}", profile.display()))
-        .args(["--headless", "--norestore", "--convert-to", &filter, "--outdir"])
-        .arg(out)
-        .arg(xlsx)
-        .output()
-        .expect("soffice runs (Debian's libreoffice-calc-nogui; scripts/test.sh installs it)");
-    assert!(run.status.success(), "soffice: {}", String::from_utf8_lossy(&run.stderr));
+    soffice(&filter, xlsx, out, None);
     // with a sheet asked, the file is named after it: appendix-<sheet name>.csv
     let written: Vec<PathBuf> = std::fs::read_dir(out)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "csv"))
         .collect();
-    assert_eq!(written.len(), 1, "soffice wrote {written:?}: {}", String::from_utf8_lossy(&run.stdout));
+    assert_eq!(written.len(), 1, "soffice wrote {written:?}");
     let text = std::fs::read_to_string(&written[0]).unwrap();
     std::fs::remove_file(&written[0]).unwrap();
     assert!(!text.is_empty(), "soffice wrote an empty file");
     text
+}
+
+/// Runs `soffice --convert-to <to> <file>` into `out`, with a profile of its own, reading the
+/// file with the import filter `infilter` when given.
+fn soffice(to: &str, file: &Path, out: &Path, infilter: Option<&str>) {
+    let mut command = Command::new("soffice");
+    if let Some(filter) = infilter {
+        command.arg(format!("--infilter={filter}"));
+    }
+    let run = command
+        .arg(format!("-env:UserInstallation=file://{}", out.join("lo-profile").display()))
+        .args(["--headless", "--norestore", "--convert-to", to, "--outdir"])
+        .arg(out)
+        .arg(file)
+        .output()
+        .expect("soffice runs (Debian's libreoffice-calc-nogui; scripts/test.sh installs it)");
+    assert!(run.status.success(), "soffice: {}", String::from_utf8_lossy(&run.stderr));
+}
+
+/// The people of a named list as LibreOffice reads it: (name, birth year, CCCD cell).
+fn list_people(csv_text: &str) -> Vec<(String, String, String)> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(csv_text.as_bytes());
+    let records: Vec<Vec<String>> = reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
+    let header_at = records.iter().position(|r| r.first().is_some_and(|c| c == "STT")).expect("a header row");
+    assert_eq!(records[header_at], lists::HEADERS, "the list's headers, in Vietnamese, intact");
+    records[header_at + 1..].iter().map(|r| (r[1].clone(), r[2].clone(), r[4].clone())).collect()
+}
+
+/// Exports list `kind` of the commune as `by` to `file`.
+fn export(server: &TestServer, by: &str, kind: &str, file: &Path) -> gocua_e2e::AdminRun {
+    server.admin_run(&[
+        OsStr::new("export-list"),
+        OsStr::new("--by"),
+        OsStr::new(by),
+        OsStr::new("--place"),
+        OsStr::new("03445"),
+        OsStr::new("--list"),
+        OsStr::new(kind),
+        OsStr::new("--out"),
+        file.as_os_str(),
+    ])
 }
 
 /// The data rows under the column headers, by the text of their second cell (the unit).
@@ -279,4 +312,51 @@ async fn the_appendix_libreoffice_reads_equals_a_count_straight_from_the_databas
     assert!(days.contains_key(&today.format("%d/%m/%Y").to_string()));
     let by_day: f64 = days.values().map(|r| r[2].parse::<f64>().unwrap()).sum();
     assert_eq!(by_day, sums["Kích hoạt mới trong kỳ"]);
+
+    // the named lists: the activated, as CSV (UTF-8 with a BOM) and as XLSX, opened by
+    // LibreOffice, name exactly the activated people the database holds, Vietnamese intact
+    let activated_sql = "SELECT r.full_name, CAST(r.birth_year AS TEXT), coalesce(r.cccd, '')
+         FROM residents r JOIN households h ON h.id = r.household_id
+         WHERE r.removed IS NULL AND h.removed IS NULL
+           AND r.status IN ('activated_level1', 'activated_level2', 'used_portal')";
+    let mut want: Vec<(String, String, String)> =
+        server.sql_text_rows(activated_sql).into_iter().map(|r| (r[0].clone(), r[1].clone(), r[2].clone())).collect();
+    want.sort();
+    assert!(want.iter().any(|(name, _, _)| !name.is_ascii()), "Vietnamese names to keep intact");
+    let csv_list = server.temp_path("activated.csv");
+    let run = export(&server, &officer, "activated", &csv_list);
+    assert!(run.success, "{}", run.stderr);
+    assert!(std::fs::read(&csv_list).unwrap().starts_with("\u{feff}".as_bytes()), "a byte-order mark first");
+    let lists_dir = server.temp_path("lists");
+    std::fs::create_dir_all(&lists_dir).unwrap();
+    // opened as a spreadsheet, saved, and read back. LibreOffice 7.4 run headless takes the
+    // encoding from its filter, not from the byte-order mark (Excel takes the mark), and reads
+    // a CCCD as a number (dropping its leading zero) unless its column is said to be text: both
+    // said as someone opening the file picks them in LibreOffice's import dialog (UTF-8; the
+    // CCCD and phone columns, 5 and 6, as text)
+    soffice("xlsx", &csv_list, &lists_dir, Some("Text - txt - csv (StarCalc):44,34,76,1,5/2/6/2"));
+    let mut from_csv = list_people(&libreoffice_csv(&lists_dir.join("activated.xlsx"), 1, &out_dir));
+    from_csv.sort();
+    assert_eq!(from_csv, want, "the CSV list as LibreOffice opens it");
+    let xlsx_list = server.temp_path("activated.xlsx");
+    assert!(export(&server, &officer, "activated", &xlsx_list).success);
+    let mut from_xlsx = list_people(&libreoffice_csv(&xlsx_list, 1, &out_dir));
+    from_xlsx.sort();
+    assert_eq!(from_xlsx, want, "the XLSX list");
+
+    // a team leader's list masks CCCD numbers; a volunteer exports none; every export audited
+    let leader = server.admin(&["add-user", "--name", "Lò Văn Tâm", "--role", "team-leader", "--scope", "03445"]);
+    let leader_list = server.temp_path("leader.csv");
+    assert!(export(&server, &leader, "activated", &leader_list).success);
+    let text = std::fs::read_to_string(&leader_list).unwrap();
+    let cccds: Vec<String> = list_people(text.trim_start_matches('\u{feff}')).into_iter().map(|p| p.2).collect();
+    assert!(cccds.iter().any(|c| !c.is_empty()), "CCCD cells, masked");
+    assert!(cccds.iter().all(|c| c.is_empty() || c.starts_with("**********")), "{cccds:?}");
+    let volunteer = server.sql_text_rows("SELECT CAST(id AS TEXT) FROM users WHERE role = 'volunteer'")[0][0].clone();
+    let refused = export(&server, &volunteer, "absent", &server.temp_path("volunteer.csv"));
+    assert!(!refused.success && refused.stderr.contains("Chỉ công an và tổ trưởng"), "{}", refused.stderr);
+    assert!(!server.temp_path("volunteer.csv").exists(), "nothing left half-written");
+    let audited = server.sql_text_rows("SELECT CAST(detail AS TEXT) FROM audit_log WHERE action = 'export_list'");
+    assert_eq!(audited.len(), 3, "{audited:?}");
+    assert!(audited.iter().all(|d| !d[0].contains(&want[0].0)), "no name in the audit");
 }

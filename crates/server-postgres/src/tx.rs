@@ -10,6 +10,7 @@ use gocua_core::model::{Household, Resident, Review, Sex, Visit};
 use gocua_core::places::{Place, PlaceLevel};
 use gocua_core::reasons::{Reason, ReasonCatalog};
 use gocua_core::reducer::Projection;
+use gocua_core::report::lists::ListRow;
 use gocua_core::report::{DayRange, Facts, FlowCount, HouseholdCount, StateCount};
 use gocua_core::scope::Scope;
 use gocua_core::spotcheck::CheckOutcome;
@@ -1271,6 +1272,50 @@ impl ProjectionRows for PgTx<'_> {
             projection.visits.insert(v.id, v);
         }
         Ok(projection)
+    }
+
+    fn list_rows(&mut self, hamlet: &str) -> StoreResult<Vec<ListRow>> {
+        let activated: Vec<&str> =
+            FunnelState::ALL.into_iter().filter(|s| s.is_activated()).map(FunnelState::code).collect();
+        let rows = self.query(
+            "SELECT r.id, r.full_name, r.birth_year, r.sex, r.cccd, r.phone, h.head_name, h.address, h.hamlet_code,
+                    r.status, r.reason_code, r.claim_check, f.at, f.author
+             FROM residents r JOIN households h ON h.id = r.household_id
+             LEFT JOIN (SELECT DISTINCT ON (v.resident_id) v.resident_id, v.author, v.device_time AS at
+                        FROM visits v JOIN residents r2 ON r2.id = v.resident_id
+                        JOIN households h2 ON h2.id = r2.household_id
+                        WHERE h2.hamlet_code = $1 AND v.status = ANY($2::text[])
+                        ORDER BY v.resident_id, v.device_time, v.id) f ON f.resident_id = r.id
+             WHERE h.hamlet_code = $1 AND r.removed IS NULL AND r.merged_into IS NULL AND h.removed IS NULL
+             ORDER BY h.head_name, h.id, r.birth_year, r.full_name, r.id",
+            &[&hamlet, &activated],
+        )?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let sex: String = get(row, 3)?;
+            let status: Option<String> = get(row, 9)?;
+            let check: Option<String> = get(row, 11)?;
+            out.push(ListRow {
+                resident_id: get(row, 0)?,
+                full_name: get(row, 1)?,
+                birth_year: get(row, 2)?,
+                sex: Sex::from_code(&sex).ok_or_else(|| corrupt("sex", &sex))?,
+                cccd: get(row, 4)?,
+                phone: get(row, 5)?,
+                head_name: get(row, 6)?,
+                address: get(row, 7)?,
+                hamlet_code: get(row, 8)?,
+                status: status.as_deref().map(funnel).transpose()?,
+                reason_code: get(row, 10)?,
+                claim_check: match check {
+                    Some(code) => Some(CheckOutcome::from_code(&code).ok_or_else(|| corrupt("check outcome", &code))?),
+                    None => None,
+                },
+                activated_at: get(row, 12)?,
+                activated_by: get(row, 13)?,
+            });
+        }
+        Ok(out)
     }
 
     fn report_facts(&mut self, hamlets: &[String], range: &DayRange) -> StoreResult<Facts> {

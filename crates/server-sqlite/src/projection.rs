@@ -5,6 +5,7 @@ use gocua_core::reducer::{Change, Projection, StateView};
 use gocua_core::sql::projection::{self, SqlView};
 use std::collections::BTreeSet;
 
+use gocua_core::report::lists::ListRow;
 use gocua_core::report::{DayRange, Facts};
 use gocua_server_store::{ProjectionRows, StoreError, StoreResult};
 use uuid::Uuid;
@@ -77,6 +78,10 @@ impl ProjectionRows for SqliteTx<'_> {
 
     fn projection_in(&mut self, hamlets: &[String]) -> StoreResult<Projection> {
         projection::dump_in(self.tx, hamlets).map_err(core_error)
+    }
+
+    fn list_rows(&mut self, hamlet: &str) -> StoreResult<Vec<ListRow>> {
+        gocua_core::sql::report::list_rows(self.tx, hamlet).map_err(core_error)
     }
 
     fn report_facts(&mut self, hamlets: &[String], range: &DayRange) -> StoreResult<Facts> {

@@ -21,6 +21,7 @@ use gocua_core::model::{Household, Resident, Review, Visit};
 use gocua_core::places::Place;
 use gocua_core::reasons::{Reason, ReasonCatalog};
 use gocua_core::reducer::Projection;
+use gocua_core::report::lists::ListRow;
 use gocua_core::report::{DayRange, Facts};
 use gocua_core::scope::Scope;
 use gocua_core::sync::protocol::{Flag, Role, UserInfo};
@@ -370,6 +371,9 @@ pub trait ProjectionRows {
     /// listed people by state, households, and first activations, visits and referrals by day
     /// and author, each grouped by hamlet; with the names of those authors.
     fn report_facts(&mut self, hamlets: &[String], range: &DayRange) -> StoreResult<Facts>;
+    /// The listed people of one hamlet for the named lists (`gocua_core::report::lists`), by
+    /// household (head's name) then birth year, each with their first activation.
+    fn list_rows(&mut self, hamlet: &str) -> StoreResult<Vec<ListRow>>;
 }
 
 /// Residents erased on request.

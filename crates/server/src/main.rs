@@ -247,6 +247,24 @@ enum AdminCommand {
         #[arg(long)]
         xlsx: Option<PathBuf>,
     },
+    /// Write a named list of a place's people: activated (confirmed or not), absent, not
+    /// eligible, or cannot activate by reason; XLSX or CSV (UTF-8 with a BOM) by the file's
+    /// extension. Full CCCD numbers and police-only reasons only for police users; the export is
+    /// audited.
+    ExportList {
+        /// Who exports it (a police user or a team leader, inside their places).
+        #[arg(long)]
+        by: uuid::Uuid,
+        /// The place's code.
+        #[arg(long)]
+        place: String,
+        /// Which list: activated, absent, not-eligible, cannot-activate.
+        #[arg(long, value_parser = parse_list_kind)]
+        list: gocua_core::report::lists::ListKind,
+        /// The file to write (.xlsx or .csv).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Check a police list (CSV, XLSX, XLS, ODS) against a commune as the office's dry run does,
     /// printing every problem with its row; with --commit, record it as the officer's and write
     /// what undoing it takes to --undo-file.
@@ -460,6 +478,7 @@ fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
                 println!("đã ghi phụ lục vào {0} / appendix written to {0}", path.display());
             }
         }
+        AdminCommand::ExportList { by, place, list, out } => export_list(store, by, place, list, &out)?,
         AdminCommand::ImportList { by, commune, sheet, year, commit, undo_file, file } => {
             let list = ListArgs { by, commune: &commune, sheet: sheet.as_deref(), year, file: &file };
             import_list(store, &list, commit.then_some(()).and(undo_file.as_deref()))?
@@ -505,6 +524,52 @@ fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A list's code, or the codes there are.
+fn parse_list_kind(text: &str) -> Result<gocua_core::report::lists::ListKind, String> {
+    use gocua_core::report::lists::ListKind;
+    ListKind::from_code(text).ok_or_else(|| {
+        let codes: Vec<&str> = ListKind::ALL.iter().map(|k| k.code()).collect();
+        format!("không có danh sách {text}; có: {0} / no list {text}; there are: {0}", codes.join(", "))
+    })
+}
+
+/// Writes a named list to `out` (XLSX or CSV by its extension).
+fn export_list(
+    store: &dyn Store,
+    by: uuid::Uuid,
+    place: String,
+    kind: gocua_core::report::lists::ListKind,
+    out: &std::path::Path,
+) -> Result<()> {
+    use gocua_core::report::lists::{CsvList, ListSink, XlsxList};
+    let extension = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    if !matches!(extension.as_deref(), Some("xlsx" | "csv")) {
+        bail!("tên tệp phải kết thúc bằng .xlsx hoặc .csv / the file must end in .xlsx or .csv: {}", out.display());
+    }
+    let file =
+        std::fs::File::create(out).with_context(|| format!("không tạo được tệp / cannot create {}", out.display()))?;
+    let file = std::io::BufWriter::new(file);
+    let sink: Box<dyn ListSink> = if extension.as_deref() == Some("csv") {
+        Box::new(CsvList::new(file, kind.title_vi())?)
+    } else {
+        // temp files of the sheets beside the output: on disk, where the file is going anyway
+        let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        Box::new(XlsxList::new(file, kind.title_vi(), dir)?)
+    };
+    let request = gocua_server::reports::ListRequest { place, kind, user: by };
+    match gocua_server::reports::export_list(store, &request, sink) {
+        Ok(people) => {
+            println!("đã ghi {people} người vào {0} / {people} people written to {0}", out.display());
+            Ok(())
+        }
+        Err(e) => {
+            // nothing half-written is left to be sent on
+            let _ = std::fs::remove_file(out);
+            Err(e.into())
+        }
+    }
 }
 
 /// A day as officers write it (DD/MM/YYYY) or as ISO 8601 (YYYY-MM-DD).

@@ -30,6 +30,9 @@ pub enum Action {
     /// Run the office: its places' people and devices, enrollment codes, revocations
     /// (`/api/v1/office/…`).
     Office,
+    /// Export named lists of people (`reports::export_list`): the police, and a team leader
+    /// for their places.
+    Lists,
 }
 
 /// Whether `role` may do `action` at all (inside its scope).
@@ -40,16 +43,23 @@ pub fn allows(role: Role, action: Action) -> bool {
         (Role::ProvincePolice, Action::Push) => false,
         (Role::CommunePolice | Role::ProvincePolice, Action::Office) => true,
         (Role::Volunteer | Role::TeamLeader, Action::Office) => false,
+        (Role::CommunePolice | Role::ProvincePolice | Role::TeamLeader, Action::Lists) => true,
+        (Role::Volunteer, Action::Lists) => false,
         (Role::Trainer | Role::Admin, _) => false,
     }
 }
 
 /// Refuses (403, saying why) what the device's role may not do.
 pub fn require(device: &AuthDevice, action: Action) -> Result<(), Error> {
-    if allows(device.role, action) {
+    require_role(device.role, action)
+}
+
+/// Refuses (403, saying why) what `role` may not do.
+pub fn require_role(role: Role, action: Action) -> Result<(), Error> {
+    if allows(role, action) {
         return Ok(());
     }
-    let why = match (device.role, action) {
+    let why = match (role, action) {
         (Role::Trainer, _) => {
             "Tài khoản giảng viên chỉ dùng dữ liệu tập huấn / a trainer's device works on training data only"
         }
@@ -62,6 +72,10 @@ pub fn require(device: &AuthDevice, action: Action) -> Result<(), Error> {
         }
         (_, Action::Pull) => "Vai trò này không được tải dữ liệu / this role may not download records",
         (_, Action::Office) => "Chỉ công an xã, công an tỉnh dùng chức năng này / only the police may do this",
+        (_, Action::Lists) => {
+            "Chỉ công an và tổ trưởng xuất được danh sách công dân / only the police and team leaders may export \
+             lists of people"
+        }
     };
     Err(Error::Forbidden(why.into()))
 }

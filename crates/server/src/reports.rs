@@ -2,14 +2,20 @@
 //! from the projection's counts on either backend, in one read transaction (on a replica when
 //! one is configured). The appendix XLSX is written from the same report.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
 use chrono::{Duration, NaiveDate};
 use gocua_core::event::{CAMPAIGN_SET, CampaignSet, Payload};
 use gocua_core::reasons::ReasonCatalog;
+use gocua_core::report::lists::{self, Cells, ListKind, ListRow, ListSink};
 use gocua_core::report::{self, DayRange, Report, Units};
 use gocua_server_store::{Store, Tx, run_replica_read};
 use uuid::Uuid;
 
+use crate::audit;
 use crate::domain::Error;
+use crate::policy::{self, Action};
 
 /// Days a report covers when neither days nor a campaign are asked and none is running: the
 /// week up to today (Monday's weekly report).
@@ -85,6 +91,72 @@ fn campaigns_at(tx: &mut dyn Tx, lineage: &[gocua_core::places::Place]) -> Resul
         }
     }
     Ok(campaigns)
+}
+
+/// A named list asked for.
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    /// The place's code.
+    pub place: String,
+    /// Which list.
+    pub kind: ListKind,
+    /// Who asks: police see full CCCD numbers and police-only reasons, anyone else masked.
+    pub user: Uuid,
+}
+
+/// Writes the list `request` asks for to `sink`, hamlet by hamlet, each in a short read
+/// transaction of its own (a province's list never holds the database for its whole length);
+/// audits the read (who, which list, where, how many people: no names). Returns how many.
+pub fn export_list(store: &dyn Store, request: &ListRequest, sink: Box<dyn ListSink + '_>) -> Result<u32, Error> {
+    let ((user, units, reasons, hamlet_names), _) = run_replica_read(store, |tx| {
+        let user = tx
+            .user(request.user)?
+            .ok_or_else(|| Error::NotFound(format!("không có người dùng {0} / no user {0}", request.user)))?;
+        let lineage = tx.lineage(&request.place)?;
+        let Some(place) = lineage.last().cloned() else {
+            return Err(Error::NotFound(format!("không có địa bàn {0} / no place {0}", request.place)));
+        };
+        if !lineage.iter().any(|p| user.scope.codes().contains(&p.code)) {
+            return Err(Error::Forbidden(format!(
+                "{0} nằm ngoài địa bàn của người dùng / {0} is outside the user's places",
+                request.place
+            )));
+        }
+        let units = Units::walk(place, |code| tx.children(code))?;
+        let names: BTreeMap<String, String> =
+            tx.places(&units.hamlets())?.into_iter().map(|p| (p.code, p.name)).collect();
+        Ok::<_, Error>((user, units, tx.reasons()?, names))
+    })?;
+    policy::require_role(user.role, Action::Lists)?;
+    // the guides' names are read with each hamlet's rows
+    let names: RefCell<BTreeMap<Uuid, String>> = RefCell::new(BTreeMap::new());
+    let name_of = |id: Uuid| names.borrow().get(&id).cloned().unwrap_or_default();
+    let hamlet_of = |code: &str| hamlet_names.get(code).cloned().unwrap_or_else(|| code.to_owned());
+    let cells = Cells::new(&reasons, &name_of, &hamlet_of, user.role.is_police());
+    let hamlet_rows = |hamlet: &str| -> Result<Vec<ListRow>, Error> {
+        let (rows, _) = run_replica_read(store, |tx| {
+            let rows = tx.list_rows(hamlet)?;
+            let mut known = names.borrow_mut();
+            for by in rows.iter().filter_map(|r| r.activated_by) {
+                if let std::collections::btree_map::Entry::Vacant(slot) = known.entry(by) {
+                    slot.insert(tx.user(by)?.map(|u| u.name).unwrap_or_default());
+                }
+            }
+            Ok::<_, Error>(rows)
+        })?;
+        Ok(rows)
+    };
+    let written = lists::write_list(request.kind, &units.hamlets(), hamlet_rows, &cells, sink)?;
+    audit::append_now(
+        store,
+        &audit::Entry {
+            actor_user: Some(user.id),
+            actor_device: None,
+            action: "export_list",
+            detail: serde_json::json!({ "list": request.kind.code(), "place": request.place, "people": written }),
+        },
+    )?;
+    Ok(written)
 }
 
 /// The report as lines for a terminal: the total, then each unit (no personal data).

@@ -17,6 +17,7 @@
 //!   first successful one.
 
 pub mod appendix;
+pub mod lists;
 
 use std::collections::BTreeMap;
 

@@ -30,7 +30,7 @@ impl<'c> SqlView<'c> {
     }
 }
 
-fn bad(column: usize, what: &str, value: &str) -> rusqlite::Error {
+pub(crate) fn bad(column: usize, what: &str, value: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
         column,
         rusqlite::types::Type::Text,
@@ -38,12 +38,12 @@ fn bad(column: usize, what: &str, value: &str) -> rusqlite::Error {
     )
 }
 
-fn uuid_at(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
+pub(crate) fn uuid_at(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
     let s: String = row.get(i)?;
     Uuid::from_str(&s).map_err(|_| bad(i, "uuid", &s))
 }
 
-fn opt_uuid_at(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Uuid>> {
+pub(crate) fn opt_uuid_at(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Uuid>> {
     let s: Option<String> = row.get(i)?;
     s.map(|s| Uuid::from_str(&s).map_err(|_| bad(i, "uuid", &s))).transpose()
 }
@@ -53,7 +53,7 @@ fn opt_date_at(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Nai
     s.map(|s| NaiveDate::from_str(&s).map_err(|_| bad(i, "date", &s))).transpose()
 }
 
-fn opt_status_at(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<FunnelState>> {
+pub(crate) fn opt_status_at(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<FunnelState>> {
     let s: Option<String> = row.get(i)?;
     s.map(|s| FunnelState::from_code(&s).ok_or_else(|| bad(i, "funnel state", &s))).transpose()
 }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::DeviceStore;
 use crate::error::Error;
+use crate::report::lists::{self, Cells, ListKind, ListSink};
 use crate::report::{self, DayRange, Report, Units};
 use crate::sql::catalog;
 
@@ -33,6 +34,37 @@ impl DeviceStore {
         let mut facts = crate::sql::report::facts(&self.conn, &units.hamlets(), &range)?;
         facts.names = self.people_names()?;
         Ok(report::build(&units, &facts, &self.reasons()?, range, campaign.as_ref()))
+    }
+
+    /// Writes the list `kind` of `place`'s people to `sink` (police-only fields for the police
+    /// only); returns how many people it holds.
+    pub fn export_list(
+        &self,
+        place: &str,
+        kind: ListKind,
+        police: bool,
+        sink: Box<dyn ListSink + '_>,
+    ) -> Result<u32, Error> {
+        let found = catalog::place(&self.conn, place)?
+            .ok_or_else(|| Error::NotFound { what: "place", id: place.to_owned() })?;
+        let units = Units::walk(found, |code| catalog::children(&self.conn, code))?;
+        let names = self.people_names()?;
+        let reasons = self.reasons()?;
+        let hamlet_names: BTreeMap<String, String> = units
+            .hamlets()
+            .into_iter()
+            .filter_map(|code| catalog::place(&self.conn, &code).ok().flatten().map(|p| (code, p.name)))
+            .collect();
+        let name_of = |id: Uuid| names.get(&id).cloned().unwrap_or_default();
+        let hamlet_of = |code: &str| hamlet_names.get(code).cloned().unwrap_or_else(|| code.to_owned());
+        let cells = Cells::new(&reasons, &name_of, &hamlet_of, police);
+        lists::write_list(
+            kind,
+            &units.hamlets(),
+            |hamlet| crate::sql::report::list_rows(&self.conn, hamlet),
+            &cells,
+            sink,
+        )
     }
 
     /// The names of the volunteers and leaders this device heard of.
