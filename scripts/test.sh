@@ -48,7 +48,7 @@ cargo test --locked -p gocua-server-postgres --features testing 2>&1 | tee -a "$
 echo "== the app in a real window"
 cargo build --locked -p gocua-app
 bash scripts/with-keyring.sh xvfb-run -a --server-args="-screen 0 1280x1024x24" \
-  cargo test --locked -p gocua-e2e --features window-tests --test app_window --test app_window_import --test app_window_office 2>&1 | tee -a "$log"
+  cargo test --locked -p gocua-e2e --features window-tests --test app_window --test app_window_import --test app_window_office --test app_window_reports 2>&1 | tee -a "$log"
 echo "== the office's .deb: built, installed with apt in a fresh Debian 12 root, started there"
 if command -v cargo-tauri >/dev/null; then
   deb="$(bash scripts/package-deb.sh)"

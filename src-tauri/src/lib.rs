@@ -36,6 +36,7 @@ pub const EXIT_NO_KEY_STORE: i32 = 3;
 /// Builds the app on any runtime (tests pass `tauri::test::mock_builder()`).
 pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context<R>) -> tauri::Result<tauri::App<R>> {
     builder
+        .plugin(tauri_plugin_dialog::init())
         .manage(commands::import::ImportState::default())
         .setup(|app| {
             let paths = StorePaths::beside(database_path(app)?);
@@ -125,6 +126,8 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, context: tauri::Context
             commands::duplicates::mark_not_duplicates,
             commands::campaigns::campaign_view,
             commands::campaigns::campaign_save,
+            commands::reports::report_view,
+            commands::reports::report_export,
             commands::review::review_queue,
             commands::review::resolve_review,
         ])

@@ -13,6 +13,7 @@ pub mod import;
 pub mod lock;
 pub mod office;
 pub mod rejected;
+pub mod reports;
 pub mod residents;
 pub mod review;
 pub mod sandbox;

@@ -2,7 +2,7 @@
 // each) and by the crate (tests check them against the capability file and the handler).
 // Keep in step with `generate_handler!` in src/lib.rs.
 /// Every command the UI may invoke.
-pub const COMMANDS: [&str; 56] = [
+pub const COMMANDS: [&str; 58] = [
     "app_info",
     "enroll",
     "list_hamlets",
@@ -57,6 +57,8 @@ pub const COMMANDS: [&str; 56] = [
     "mark_not_duplicates",
     "campaign_view",
     "campaign_save",
+    "report_view",
+    "report_export",
     "review_queue",
     "resolve_review",
 ];

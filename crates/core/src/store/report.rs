@@ -37,13 +37,15 @@ impl DeviceStore {
     }
 
     /// Writes the list `kind` of `place`'s people to `sink` (police-only fields for the police
-    /// only); returns how many people it holds.
+    /// only), calling `progress(hamlets done, hamlets)` after each hamlet; returns how many
+    /// people it holds.
     pub fn export_list(
         &self,
         place: &str,
         kind: ListKind,
         police: bool,
         sink: Box<dyn ListSink + '_>,
+        progress: &mut dyn FnMut(usize, usize),
     ) -> Result<u32, Error> {
         let found = catalog::place(&self.conn, place)?
             .ok_or_else(|| Error::NotFound { what: "place", id: place.to_owned() })?;
@@ -58,13 +60,15 @@ impl DeviceStore {
         let name_of = |id: Uuid| names.get(&id).cloned().unwrap_or_default();
         let hamlet_of = |code: &str| hamlet_names.get(code).cloned().unwrap_or_else(|| code.to_owned());
         let cells = Cells::new(&reasons, &name_of, &hamlet_of, police);
-        lists::write_list(
-            kind,
-            &units.hamlets(),
-            |hamlet| crate::sql::report::list_rows(&self.conn, hamlet),
-            &cells,
-            sink,
-        )
+        let hamlets = units.hamlets();
+        let mut done = 0;
+        let rows = |hamlet: &str| {
+            let rows = crate::sql::report::list_rows(&self.conn, hamlet);
+            done += 1;
+            progress(done, hamlets.len());
+            rows
+        };
+        lists::write_list(kind, &hamlets, rows, &cells, sink)
     }
 
     /// The names of the volunteers and leaders this device heard of.
