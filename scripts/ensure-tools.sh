@@ -83,6 +83,21 @@ build_ui() {
   (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build)
 }
 
+# Builds the district dashboard into web/dist (the server serves it with --dashboard-dir).
+build_web() {
+  ensure_node
+  (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+}
+
+# Debian's Chromium: the dashboard's browser tests drive it headless with playwright-core
+# (which downloads no browser of its own).
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then
+    return
+  fi
+  apt_install chromium
+}
+
 # PostgreSQL from Debian's packages, for scripts/topology.sh (which runs its own clusters in a
 # temp dir). The package creates a system cluster (15/main on port 5432) and, where services may
 # start (no policy-rc.d refusing them, as in most containers), starts it: a cluster that this

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the Gõ Cửa server on an embedded SQLite file with a demo commune (Xã Mường Tè, Lai Châu,
-# with made-up households) and launches the field app enrolled against it. Without a display,
+# with made-up households) and the district dashboard at /dashboard/, and launches the field app
+# enrolled against it. Without a display,
 # the app says so and the server keeps running; this script then says how to open the app.
 # Installs what is missing first. Usage: bash scripts/run.sh   (Ctrl-C stops it)
 # Settings: GOCUA_LISTEN (default 127.0.0.1:8080), GOCUA_DATA_DIR (default ~/.local/share/gocua).
@@ -15,11 +16,13 @@ listen="${GOCUA_LISTEN:-127.0.0.1:8080}"
 target_dir="${CARGO_TARGET_DIR:-target}"
 mkdir -p "$data_dir"
 build_ui
+build_web
 cargo build --release --locked -p gocua-server -p gocua-app
 
 server_log="$data_dir/server.log"
 : >"$server_log"
 "$target_dir/release/gocua-server" serve --listen "$listen" --database "$data_dir/server.sqlite" --demo \
+  --dashboard-dir web/dist \
   > >(tee -a "$server_log") 2>&1 &
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true' EXIT INT TERM
@@ -31,6 +34,7 @@ done
 url="$(grep -o 'http://[^ ]*' "$server_log" | tail -1)"
 code="$(grep '\[volunteer\]' "$server_log" | tail -1 | awk '{print $NF}')"
 echo "database: $data_dir/server.sqlite"
+echo "bảng điều khiển / dashboard: $url/dashboard/ (tài khoản: README, \"Bảng điều khiển\" / accounts: README, \"District dashboard\")"
 
 app="$target_dir/release/gocua-app"
 set +e

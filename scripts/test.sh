@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every check and test: UI type check, unit tests and build; stale-bindings check; cargo
+# Runs every check and test: UI and dashboard type checks, unit tests and builds; stale-bindings check; cargo
 # fmt and clippy; Rust unit, property and end-to-end tests (the real server binary on loopback),
-# the server's tests again on PostgreSQL (private clusters from Debian's postgresql);
+# the server's tests again on PostgreSQL (private clusters from Debian's postgresql); the district
+# dashboard in headless Chromium (Debian's, driven by playwright-core) against the real server;
 # the real app in a real window under Xvfb (tauri-driver + WebKitWebDriver); the office's .deb
 # installed and started in a fresh Debian root (where tauri-cli is installed); and the dependency
 # audit (scripts/audit-deps.sh).
@@ -20,13 +21,19 @@ ensure_window_test_tools
 ensure_postgres
 ensure_nginx
 ensure_libreoffice
+ensure_chromium
 
+# where cargo puts the binaries (absolute: the dashboard's browser tests run from web/)
+target="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
 echo "== ui: install, type check, unit tests, build"
 build_ui
 (cd ui && npm run check && NO_COLOR=1 npm test) 2>&1 | tee -a "$log"
+echo "== the district dashboard (web/): install, type check, unit tests, build"
+build_web
+(cd web && npm run check && NO_COLOR=1 npm test) 2>&1 | tee -a "$log"
 echo "== bindings"
 bash scripts/bindings.sh --check
 echo "== cargo fmt"
@@ -45,6 +52,9 @@ GOCUA_TEST_BACKEND=postgres cargo test --locked -p gocua-server --lib 2>&1 | tee
 # PostgreSQL database): enough to catch a backend that differs, within the CI budget.
 GOCUA_TEST_BACKEND=postgres PROPTEST_CASES=60 cargo test --locked -p gocua-e2e --features postgres-tests --tests 2>&1 | tee -a "$log"
 cargo test --locked -p gocua-server-postgres --features testing 2>&1 | tee -a "$log"
+echo "== the dashboard in a real browser (headless Chromium) against the real server"
+cargo build --locked -p gocua-server -p gocua-sim
+(cd web && GOCUA_SERVER_BIN="$target/debug/gocua-server" GOCUA_SIM_BIN="$target/debug/gocua-sim" node --test tests/) 2>&1 | tee -a "$log"
 echo "== the app in a real window"
 cargo build --locked -p gocua-app
 bash scripts/with-keyring.sh xvfb-run -a --server-args="-screen 0 1280x1024x24" \
@@ -60,7 +70,10 @@ fi
 echo "== dependency audit (cargo audit against the local RustSec copy; npm audit)"
 bash scripts/audit-deps.sh
 
-# One closing line over every runner (cargo prints one per test binary, vitest one in all).
+# One closing line over every runner (cargo prints one per test binary, vitest one in all,
+# node's test runner "# pass N" and "# fail N").
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
      /^ *Tests +[0-9]+ (passed|failed)/ { for (i = 1; i <= NF; i++) { if ($i == "passed") p += $(i-1); if ($i == "failed") f += $(i-1) } }
+     /^# pass [0-9]+$/ { p += $3 }
+     /^# fail [0-9]+$/ { f += $3 }
      END { printf "tests: %d passed, %d failed\n", p, f; if (p == 0 || f > 0) exit 1 }' "$log"

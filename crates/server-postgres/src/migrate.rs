@@ -21,6 +21,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0008_visit_position", include_str!("../../../migrations/server/postgres/0008_visit_position.sql")),
     ("0009_visit_review", include_str!("../../../migrations/server/postgres/0009_visit_review.sql")),
     ("0010_household_paths", include_str!("../../../migrations/server/postgres/0010_household_paths.sql")),
+    ("0011_dashboard", include_str!("../../../migrations/server/postgres/0011_dashboard.sql")),
 ];
 
 /// The advisory lock key of a migration run ("gocuamig").

@@ -1610,6 +1610,104 @@ impl Meta for PgTx<'_> {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The dashboard's accounts and sessions
+
+impl WebAccounts for PgTx<'_> {
+    fn web_account_by_login(&mut self, login: &str) -> StoreResult<Option<WebAccountRow>> {
+        let Some(row) = self.query_opt(
+            "SELECT user_id, login, password_hash, failed_sign_ins, locked_until, changed_at
+             FROM web_accounts WHERE login = $1",
+            &[&login],
+        )?
+        else {
+            return Ok(None);
+        };
+        let failed: i32 = get(&row, 3)?;
+        Ok(Some(WebAccountRow {
+            user_id: get(&row, 0)?,
+            login: get(&row, 1)?,
+            password_hash: get(&row, 2)?,
+            failed_sign_ins: u32::try_from(failed).map_err(|_| corrupt("failed sign-ins", &failed.to_string()))?,
+            locked_until: get(&row, 4)?,
+            changed_at: get(&row, 5)?,
+        }))
+    }
+
+    fn put_web_account(&mut self, a: &WebAccountRow) -> StoreResult<()> {
+        let failed = i32::try_from(a.failed_sign_ins).unwrap_or(i32::MAX);
+        self.execute(
+            "INSERT INTO web_accounts (user_id, login, password_hash, failed_sign_ins, locked_until, changed_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (user_id) DO UPDATE SET login = excluded.login, password_hash = excluded.password_hash,
+               failed_sign_ins = excluded.failed_sign_ins, locked_until = excluded.locked_until,
+               changed_at = excluded.changed_at",
+            &[&a.user_id, &a.login, &a.password_hash, &failed, &a.locked_until, &a.changed_at],
+        )?;
+        Ok(())
+    }
+
+    fn set_sign_in_failures(
+        &mut self,
+        user: Uuid,
+        failed: u32,
+        locked_until: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        let failed = i32::try_from(failed).unwrap_or(i32::MAX);
+        self.execute(
+            "UPDATE web_accounts SET failed_sign_ins = $2, locked_until = $3 WHERE user_id = $1",
+            &[&user, &failed, &locked_until],
+        )?;
+        Ok(())
+    }
+
+    fn insert_web_session(&mut self, s: &WebSessionRow) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO web_sessions (token_hash, user_id, csrf, created_at, last_seen_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&s.token_hash, &s.user_id, &s.csrf, &s.created_at, &s.last_seen_at, &s.expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn web_session(&mut self, token_hash: &str) -> StoreResult<Option<WebSessionRow>> {
+        let Some(row) = self.query_opt(
+            "SELECT token_hash, user_id, csrf, created_at, last_seen_at, expires_at FROM web_sessions
+             WHERE token_hash = $1",
+            &[&token_hash],
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(WebSessionRow {
+            token_hash: get(&row, 0)?,
+            user_id: get(&row, 1)?,
+            csrf: get(&row, 2)?,
+            created_at: get(&row, 3)?,
+            last_seen_at: get(&row, 4)?,
+            expires_at: get(&row, 5)?,
+        }))
+    }
+
+    fn touch_web_session(&mut self, token_hash: &str, seen: DateTime<Utc>, expires: DateTime<Utc>) -> StoreResult<()> {
+        self.execute(
+            "UPDATE web_sessions SET last_seen_at = $2, expires_at = $3 WHERE token_hash = $1",
+            &[&token_hash, &seen, &expires],
+        )?;
+        Ok(())
+    }
+
+    fn delete_web_session(&mut self, token_hash: &str) -> StoreResult<()> {
+        self.execute("DELETE FROM web_sessions WHERE token_hash = $1", &[&token_hash])?;
+        Ok(())
+    }
+
+    fn delete_web_sessions_of(&mut self, user: Uuid) -> StoreResult<()> {
+        self.execute("DELETE FROM web_sessions WHERE user_id = $1", &[&user])?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ mod erasures;
 mod events;
 mod projection;
 mod users;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -23,7 +24,7 @@ use gocua_server_store::{BackendInfo, BackupInfo, Events, Meta, Readiness, Store
 use rusqlite::{Connection, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
 
-const SERVER: [&str; 17] = [
+const SERVER: [&str; 18] = [
     include_str!("../../../migrations/server/sqlite/0001_server.sql"),
     COMMON_REVIEW,
     include_str!("../../../migrations/server/sqlite/0002_flags_epoch.sql"),
@@ -41,6 +42,7 @@ const SERVER: [&str; 17] = [
     COMMON_VISIT_POSITION,
     COMMON_VISIT_REVIEW,
     include_str!("../../../migrations/server/sqlite/0010_household_paths.sql"),
+    include_str!("../../../migrations/server/sqlite/0011_dashboard.sql"),
 ];
 
 /// The server's migration list: the common files, then the server's own.

@@ -5,7 +5,7 @@
 //!
 //! A [`Store`] runs closures in transactions over a [`Tx`], the statements grouped by aggregate
 //! ([`Catalog`], [`Users`], [`Devices`], [`Events`], [`ProjectionRows`], [`Erasures`], [`Audit`],
-//! [`Bundles`], [`Meta`]). Write transactions on one database are serialized (one writer at a
+//! [`Bundles`], [`Meta`], [`WebAccounts`]). Write transactions on one database are serialized (one writer at a
 //! time, across every server process on it), so `server_seq` order is commit order: a reader
 //! never sees event N+1 before event N, and the audit hash chain stays one chain.
 
@@ -198,9 +198,15 @@ fn finish<R, E: From<StoreError>>(outcome: Option<Result<R, E>>, result: StoreRe
 }
 
 /// Every statement the server runs, inside one transaction.
-pub trait Tx: Catalog + Users + Devices + Auth + Events + ProjectionRows + Erasures + Audit + Bundles + Meta {}
+pub trait Tx:
+    Catalog + Users + Devices + Auth + Events + ProjectionRows + Erasures + Audit + Bundles + Meta + WebAccounts
+{
+}
 
-impl<T: Catalog + Users + Devices + Auth + Events + ProjectionRows + Erasures + Audit + Bundles + Meta> Tx for T {}
+impl<T: Catalog + Users + Devices + Auth + Events + ProjectionRows + Erasures + Audit + Bundles + Meta + WebAccounts> Tx
+    for T
+{
+}
 
 /// What authenticating a request reads, which every request pays: read at once where each
 /// statement is a round trip.
@@ -420,6 +426,27 @@ pub trait Bundles {
     fn finish_bundle_import(&mut self, id: i64, row: &BundleImportEnd) -> StoreResult<()>;
     /// Every import row (tests and the officer read them).
     fn bundle_imports(&mut self) -> StoreResult<Vec<BundleImportRow>>;
+}
+
+/// The district dashboard's accounts and sessions (`gocua-server`'s `dashboard::account`).
+pub trait WebAccounts {
+    /// The account with this login (lowercase).
+    fn web_account_by_login(&mut self, login: &str) -> StoreResult<Option<WebAccountRow>>;
+    /// Sets a user's account (login, password hash, failures), replacing any.
+    fn put_web_account(&mut self, account: &WebAccountRow) -> StoreResult<()>;
+    /// Counts failed sign-ins and sets the wait before the next.
+    fn set_sign_in_failures(&mut self, user: Uuid, failed: u32, locked_until: Option<DateTime<Utc>>)
+    -> StoreResult<()>;
+    /// Files a new session.
+    fn insert_web_session(&mut self, session: &WebSessionRow) -> StoreResult<()>;
+    /// The session of this token hash.
+    fn web_session(&mut self, token_hash: &str) -> StoreResult<Option<WebSessionRow>>;
+    /// Notes a session's use and its new end.
+    fn touch_web_session(&mut self, token_hash: &str, seen: DateTime<Utc>, expires: DateTime<Utc>) -> StoreResult<()>;
+    /// Ends a session.
+    fn delete_web_session(&mut self, token_hash: &str) -> StoreResult<()>;
+    /// Ends every session of a user (a new password).
+    fn delete_web_sessions_of(&mut self, user: Uuid) -> StoreResult<()>;
 }
 
 /// The database's own facts.

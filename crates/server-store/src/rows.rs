@@ -6,6 +6,40 @@ use gocua_core::scope::Scope;
 use gocua_core::sync::protocol::Role;
 use uuid::Uuid;
 
+/// A dashboard account (`web_accounts`): a user's login and password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebAccountRow {
+    /// The user it signs in as.
+    pub user_id: Uuid,
+    /// The login (lowercase).
+    pub login: String,
+    /// The password's Argon2id PHC string.
+    pub password_hash: String,
+    /// Failed sign-ins since the last good one.
+    pub failed_sign_ins: u32,
+    /// No sign-in before this.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// When the password was set.
+    pub changed_at: DateTime<Utc>,
+}
+
+/// A dashboard session (`web_sessions`): only the hash of its cookie's token is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSessionRow {
+    /// SHA-256 (hex) of the cookie's token.
+    pub token_hash: String,
+    /// Who.
+    pub user_id: Uuid,
+    /// The token the page sends back with every change.
+    pub csrf: String,
+    /// Signed in at.
+    pub created_at: DateTime<Utc>,
+    /// Last used at (written at most once a minute).
+    pub last_seen_at: DateTime<Utc>,
+    /// Ends at, unless used before.
+    pub expires_at: DateTime<Utc>,
+}
+
 /// A user: who acts, with which role, over which places.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRow {

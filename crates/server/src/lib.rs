@@ -8,6 +8,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod bundle;
+pub mod dashboard;
 pub mod db;
 pub mod district;
 pub mod domain;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub metrics: Arc<api::metrics::Metrics>,
     /// A read replica lagging more than this is reported by `/api/v1/ready` (still ready).
     pub max_replica_lag: std::time::Duration,
+    /// How the district dashboard is served.
+    pub dashboard: Arc<dashboard::DashboardConfig>,
 }
 
 impl AppState {
@@ -73,6 +76,7 @@ impl AppState {
             limits: Arc::new(ratelimit::RateLimits::default()),
             metrics: Arc::new(api::metrics::Metrics::new()),
             max_replica_lag: api::ready::DEFAULT_MAX_REPLICA_LAG,
+            dashboard: Arc::new(dashboard::DashboardConfig::default()),
         }
     }
 
@@ -99,6 +103,7 @@ pub fn router(state: AppState) -> Router {
     api::routes::all()
         .into_iter()
         .fold(Router::new(), |router, route| router.route(route.path, route.handler))
+        .merge(dashboard::router(&state.dashboard))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

@@ -63,6 +63,10 @@ enum Command {
         /// Seconds of read-replica lag above which /api/v1/ready reports it (still answering 200).
         #[arg(long, env = "GOCUA_MAX_REPLICA_LAG", default_value_t = gocua_server::api::ready::DEFAULT_MAX_REPLICA_LAG.as_secs_f64())]
         max_replica_lag: f64,
+        /// The district dashboard's built front end (web/dist), served at /dashboard/; without it
+        /// only the dashboard's API is served.
+        #[arg(long, env = "GOCUA_DASHBOARD_DIR")]
+        dashboard_dir: Option<PathBuf>,
     },
     /// Administer the database (the server may be running).
     Admin {
@@ -246,6 +250,16 @@ enum AdminCommand {
         /// Write the appendix to this XLSX file.
         #[arg(long)]
         xlsx: Option<PathBuf>,
+    },
+    /// Give a police user a password for the district dashboard (read from standard input,
+    /// one line; at least 10 characters): there is no default password. Their open sessions end.
+    SetPassword {
+        /// The user (a commune or province police user's id).
+        #[arg(long)]
+        user: uuid::Uuid,
+        /// The name they sign in with.
+        #[arg(long)]
+        login: String,
     },
     /// Write a named list of a place's people: activated (confirmed or not), absent, not
     /// eligible, or cannot activate by reason; XLSX or CSV (UTF-8 with a BOM) by the file's
@@ -477,6 +491,15 @@ fn run_admin(database: &str, command: AdminCommand) -> Result<()> {
                 gocua_core::report::appendix::write(&built.report, &built.reasons, std::io::BufWriter::new(file))?;
                 println!("đã ghi phụ lục vào {0} / appendix written to {0}", path.display());
             }
+        }
+        AdminCommand::SetPassword { user, login } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("không đọc được mật khẩu / cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            gocua_server::dashboard::account::set_password(store, user, &login, password)?;
+            println!("đã đặt mật khẩu bảng điều khiển cho {login} / dashboard password set for {login}");
         }
         AdminCommand::ExportList { by, place, list, out } => export_list(store, by, place, list, &out)?,
         AdminCommand::ImportList { by, commune, sheet, year, commit, undo_file, file } => {
@@ -717,6 +740,7 @@ struct Transport {
 struct Operations {
     metrics_listen: Option<String>,
     max_replica_lag: std::time::Duration,
+    dashboard_dir: Option<PathBuf>,
 }
 
 /// Resolves once the shutdown signal came (or its sender is gone); one for each listener.
@@ -771,6 +795,20 @@ async fn run_serve(
     .await??;
     let mut state = AppState::new(store);
     state.max_replica_lag = operations.max_replica_lag;
+    if let Some(dir) = &operations.dashboard_dir
+        && !dir.join("index.html").is_file()
+    {
+        bail!(
+            "không thấy bảng điều khiển trong {0} (hãy chạy: cd web && npm ci && npm run build) / no dashboard in {0} \
+             (build it: cd web && npm ci && npm run build)",
+            dir.display()
+        );
+    }
+    state.dashboard = Arc::new(gocua_server::dashboard::DashboardConfig {
+        assets: operations.dashboard_dir.clone(),
+        secure_cookie: transport.tls.is_some() || transport.insecure_http,
+        tempdir: std::env::temp_dir(),
+    });
     let metrics = match metrics_listener {
         Some(listener) => {
             // printed before the "listening on" line, which readers of stdout wait for
@@ -841,13 +879,14 @@ fn main() -> Result<()> {
             insecure_http,
             metrics_listen,
             max_replica_lag,
+            dashboard_dir,
         } => {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let transport = Transport { tls: tls_cert.zip(tls_key), insecure_http };
             let max_replica_lag = std::time::Duration::try_from_secs_f64(max_replica_lag).map_err(|_| {
                 anyhow::anyhow!("--max-replica-lag: số giây, từ 0 trở lên / a number of seconds, 0 or more")
             })?;
-            let operations = Operations { metrics_listen, max_replica_lag };
+            let operations = Operations { metrics_listen, max_replica_lag, dashboard_dir };
             rt.block_on(run_serve(listen, database, read_database, demo, transport, operations))
         }
         Command::Admin { database, command } => {

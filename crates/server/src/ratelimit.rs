@@ -55,11 +55,20 @@ impl Bucket {
     }
 }
 
+/// Failed dashboard sign-ins of one login, and of all logins together (a guesser trying many
+/// logins): checked before any password is hashed. The account's own lockout (in the database,
+/// `dashboard::account`) holds across restarts and servers; these spare the CPU.
+pub const SIGN_IN_BUDGET: Budget = Budget { burst: 10.0, per_second: 0.1 };
+/// Failed sign-ins of every login together.
+pub const SIGN_IN_ALL_BUDGET: Budget = Budget { burst: 60.0, per_second: 1.0 };
+
 /// Every bucket the server keeps.
 #[derive(Debug)]
 pub struct RateLimits {
     device: Budget,
     enroll: Budget,
+    sign_ins: Mutex<HashMap<String, Bucket>>,
+    all_sign_ins: Mutex<Option<Bucket>>,
     devices: Mutex<HashMap<Uuid, Bucket>>,
     enrollments: Mutex<Option<Bucket>>,
     probes: Mutex<Option<Bucket>>,
@@ -78,6 +87,8 @@ impl RateLimits {
         RateLimits {
             device,
             enroll,
+            sign_ins: Mutex::new(HashMap::new()),
+            all_sign_ins: Mutex::new(None),
             devices: Mutex::new(HashMap::new()),
             enrollments: Mutex::new(None),
             probes: Mutex::new(None),
@@ -116,6 +127,39 @@ impl RateLimits {
     /// Counts a failed revocation check (unknown device, wrong probe, unreadable body).
     pub fn probe_failed(&self) {
         self.failed(&self.probes);
+    }
+
+    /// Whether `login` may try to sign in now: failed sign-ins of it, and of all logins, have not
+    /// used up their budgets.
+    pub fn sign_in(&self, login: &str) -> Result<(), ApiError> {
+        let now = Instant::now();
+        {
+            let mut all = self.all_sign_ins.lock().map_err(|_| ApiError::internal("rate limit lock poisoned"))?;
+            all.get_or_insert_with(|| Bucket::full(SIGN_IN_ALL_BUDGET, now))
+                .check(SIGN_IN_ALL_BUDGET, now)
+                .map_err(too_many)?;
+        }
+        let mut logins = self.sign_ins.lock().map_err(|_| ApiError::internal("rate limit lock poisoned"))?;
+        match logins.get_mut(login) {
+            Some(bucket) => bucket.check(SIGN_IN_BUDGET, now).map_err(too_many),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a failed sign-in of `login`.
+    pub fn sign_in_failed(&self, login: &str) {
+        let now = Instant::now();
+        if let Ok(mut all) = self.all_sign_ins.lock() {
+            let _ = all.get_or_insert_with(|| Bucket::full(SIGN_IN_ALL_BUDGET, now)).take(SIGN_IN_ALL_BUDGET, now);
+        }
+        if let Ok(mut logins) = self.sign_ins.lock() {
+            if logins.len() > 10_000 {
+                let full_after = Duration::from_secs_f64(SIGN_IN_BUDGET.burst / SIGN_IN_BUDGET.per_second);
+                logins.retain(|_, b| now.saturating_duration_since(b.at) < full_after);
+            }
+            let bucket = logins.entry(login.to_owned()).or_insert_with(|| Bucket::full(SIGN_IN_BUDGET, now));
+            let _ = bucket.take(SIGN_IN_BUDGET, now);
+        }
     }
 
     fn shared(&self, bucket: &Mutex<Option<Bucket>>) -> Result<(), ApiError> {
@@ -167,6 +211,19 @@ mod tests {
         let fresh = RateLimits::new(Budget { burst: 3.0, per_second: 1.0 }, Budget { burst: 1.0, per_second: 0.5 });
         fresh.probe_failed();
         fresh.enrollment().expect("a wrong probe does not hold up enrollment");
+    }
+
+    #[test]
+    fn failed_sign_ins_of_one_login_hold_that_login_only() {
+        let limits = RateLimits::default();
+        for _ in 0..SIGN_IN_BUDGET.burst as usize {
+            limits.sign_in("cong").unwrap();
+            limits.sign_in_failed("cong");
+        }
+        let refused = limits.sign_in("cong").unwrap_err();
+        assert_eq!(refused.status.as_u16(), 429);
+        assert!(refused.retry_after.is_some_and(|s| s >= 1));
+        limits.sign_in("hung").expect("another login has its own budget");
     }
 
     #[test]

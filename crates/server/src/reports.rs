@@ -10,7 +10,7 @@ use gocua_core::event::{CAMPAIGN_SET, CampaignSet, Payload};
 use gocua_core::reasons::ReasonCatalog;
 use gocua_core::report::lists::{self, Cells, ListKind, ListRow, ListSink};
 use gocua_core::report::{self, DayRange, Report, Units};
-use gocua_server_store::{Store, Tx, run_replica_read};
+use gocua_server_store::{Store, Tx, run_read, run_replica_read};
 use uuid::Uuid;
 
 use crate::audit;
@@ -55,7 +55,7 @@ fn build_in(tx: &mut dyn Tx, request: &ReportRequest) -> Result<Built, Error> {
         .ok_or_else(|| Error::NotFound(format!("không có địa bàn {0} / no place {0}", request.place)))?;
     let lineage = tx.lineage(&place.code)?;
     let units = Units::walk(place, |code| tx.children(code))?;
-    let campaigns = campaigns_at(tx, &lineage)?;
+    let campaigns = campaigns_in(tx, &lineage)?;
     let campaign = match request.campaign {
         Some(id) => Some(campaigns.iter().find(|c| c.campaign_id == id).cloned().ok_or_else(|| {
             Error::NotFound(format!("không có đợt cao điểm {id} tại địa bàn này / no campaign {id} at this place"))
@@ -79,8 +79,16 @@ fn build_in(tx: &mut dyn Tx, request: &ReportRequest) -> Result<Built, Error> {
     Ok(Built { report, reasons })
 }
 
+/// The campaigns set at `place` or above it (the latest setting of each), oldest first.
+pub fn campaigns_at(store: &dyn Store, place: &str) -> Result<Vec<CampaignSet>, Error> {
+    run_read(store, |tx| {
+        let lineage = tx.lineage(place)?;
+        campaigns_in(tx, &lineage)
+    })
+}
+
 /// The campaigns set at a place or above it (the latest setting of each).
-fn campaigns_at(tx: &mut dyn Tx, lineage: &[gocua_core::places::Place]) -> Result<Vec<CampaignSet>, Error> {
+fn campaigns_in(tx: &mut dyn Tx, lineage: &[gocua_core::places::Place]) -> Result<Vec<CampaignSet>, Error> {
     let paths: Vec<String> = (1..=lineage.len()).filter_map(|n| gocua_core::places::path_of(&lineage[..n])).collect();
     let upto = tx.last_server_seq()?;
     let mut campaigns: Vec<CampaignSet> = Vec::new();

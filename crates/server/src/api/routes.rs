@@ -1,4 +1,5 @@
-//! The one list of the public API's routes: `router` mounts these and nothing else, and the
+//! The one list of the public API's routes: `router` mounts these and, beside them, only the
+//! district dashboard's own router (`crate::dashboard`, a web page's API, not a client's); the
 //! OpenAPI document (`api::openapi`) must describe exactly these (tests hold the two together).
 //! A new endpoint is added here, and documented with `#[utoipa::path]` in `api::openapi`.
 
