@@ -131,9 +131,12 @@ pub const HEADERS: [&str; 14] = [
     "Kết quả kiểm tra xác suất",
 ];
 
-/// Rows an XLSX sheet holds under its header (Excel's 1,048,576 less the header); a longer
-/// list goes on to another sheet.
-pub const ROWS_PER_SHEET: u32 = 1_048_575;
+/// Rows an Excel sheet holds (1,048,576).
+pub const EXCEL_ROWS: u32 = 1_048_576;
+
+/// People an XLSX sheet holds under its title and header; a longer list goes on to another
+/// sheet.
+pub const ROWS_PER_SHEET: u32 = EXCEL_ROWS - LIST_HEAD_ROWS;
 
 /// What a list's cells say about one person, for a reader who sees everything (`police`) or not.
 pub struct Cells<'a> {
@@ -262,7 +265,7 @@ pub struct XlsxList<W: Write + Send> {
 }
 
 /// Rows above a list's first person: the title and the header.
-const LIST_HEAD_ROWS: u32 = 2;
+pub const LIST_HEAD_ROWS: u32 = 2;
 
 impl<W: Write + Send> XlsxList<W> {
     /// Starts the list `title`, to be written to `out` at the end; temp files go in `tempdir`

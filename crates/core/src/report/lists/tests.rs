@@ -129,3 +129,13 @@ fn an_xlsx_list_goes_on_to_another_sheet_when_one_is_full() {
     assert_eq!(numbers, ["1", "2", "3", "4", "5", "6", "7"]);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no temp file left behind");
 }
+
+#[test]
+fn a_full_sheet_ends_on_excel_s_last_row() {
+    // the last person of a full sheet sits on the last row Excel has; one more would not fit
+    let last = LIST_HEAD_ROWS + ROWS_PER_SHEET - 1;
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(last, 0, "the last person").expect("the last row Excel has");
+    assert!(sheet.write_string(last + 1, 0, "one too many").is_err(), "past Excel's rows");
+}
