@@ -71,6 +71,8 @@ impl From<gocua_core::Error> for Error {
         match e {
             gocua_core::Error::Invalid(_) | gocua_core::Error::InvalidInput(_) => Error::invalid(e.to_string()),
             gocua_core::Error::NotFound { .. } => Error::NotFound(e.to_string()),
+            // a report's file, not the database: said as it is
+            gocua_core::Error::Export(_) => Error::Invalid { kind: "export_failed", message: e.to_string() },
             other => Error::Store(StoreError::Failed(other.to_string())),
         }
     }
