@@ -10,7 +10,7 @@ use gocua_core::event::{CAMPAIGN_SET, CampaignSet, Payload};
 use gocua_core::reasons::ReasonCatalog;
 use gocua_core::report::lists::{self, Cells, ListKind, ListRow, ListSink};
 use gocua_core::report::{self, DayRange, Report, Units};
-use gocua_server_store::{Store, Tx, run_read, run_replica_read};
+use gocua_server_store::{Store, Tx, run_replica_read};
 use uuid::Uuid;
 
 use crate::audit;
@@ -41,6 +41,8 @@ pub struct Built {
     pub report: Report,
     /// The reasons, in catalog order.
     pub reasons: ReasonCatalog,
+    /// The campaigns at the place and above it (the latest setting of each), oldest first.
+    pub campaigns: Vec<CampaignSet>,
 }
 
 /// Builds the report `request` asks for.
@@ -76,15 +78,7 @@ fn build_in(tx: &mut dyn Tx, request: &ReportRequest) -> Result<Built, Error> {
     let facts = tx.report_facts(&units.hamlets(), &range)?;
     let reasons = tx.reasons()?;
     let report = report::build(&units, &facts, &reasons, range, campaign.as_ref());
-    Ok(Built { report, reasons })
-}
-
-/// The campaigns set at `place` or above it (the latest setting of each), oldest first.
-pub fn campaigns_at(store: &dyn Store, place: &str) -> Result<Vec<CampaignSet>, Error> {
-    run_read(store, |tx| {
-        let lineage = tx.lineage(place)?;
-        campaigns_in(tx, &lineage)
-    })
+    Ok(Built { report, reasons, campaigns })
 }
 
 /// The campaigns set at a place or above it (the latest setting of each).

@@ -190,10 +190,8 @@ pub async fn report_export<R: Runtime>(
 
     let people = state
         .with_store(move |s| {
-            let (report, home) = build(s, &ask.report)?;
-            let target = ask.report.place.clone().unwrap_or(home);
             write_atomically(&path, |file, dir| match list {
-                None => appendix::write(&report, &s.reasons()?, file).map(|()| None),
+                None => appendix::write(&build(s, &ask.report)?.0, &s.reasons()?, file).map(|()| None),
                 Some(kind) => {
                     let sink: Box<dyn ListSink> = if csv {
                         Box::new(CsvList::new(file, kind.title_vi())?)
@@ -204,8 +202,11 @@ pub async fn report_export<R: Runtime>(
                         // a closed screen no longer listens: the export goes on
                         let _ = on_progress.send(ExportProgress { done: done as u32, of: of as u32 });
                     };
-                    let police = enrollment.role.is_police();
-                    s.export_list(&target, kind, police, sink, &mut progress).map(Some)
+                    let target = match ask.report.place.clone() {
+                        Some(place) => place,
+                        None => home_place(s, &enrollment)?,
+                    };
+                    s.export_list(&target, kind, enrollment.role.is_police(), sink, &mut progress).map(Some)
                 }
             })
             .map(|people| (people, path))

@@ -233,7 +233,6 @@ pub async fn report(
             let lineage = place_of(store, &signed.user, query.place.as_deref())?;
             let place = lineage.last().cloned().expect("a lineage has its place");
             let built = reports::report(store, &request(&query, &place)?)?;
-            let campaigns = reports::campaigns_at(store, &place.code)?;
             crate::audit::append_now(
                 store,
                 &crate::audit::Entry {
@@ -246,7 +245,7 @@ pub async fn report(
             Ok(WebReport {
                 report: built.report,
                 lineage,
-                campaigns: campaigns.into_iter().rev().map(|c| (c.campaign_id, c.name)).collect(),
+                campaigns: built.campaigns.into_iter().rev().map(|c| (c.campaign_id, c.name)).collect(),
                 police: signed.user.role.is_police(),
                 may_export_lists: policy::allows(signed.user.role, Action::Lists),
             })
