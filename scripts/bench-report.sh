@@ -191,18 +191,23 @@ measure() { # BACKEND DB
     stat -c '  %s bytes %n' "$db"*
     sqlite3 "$db" "SELECT 'events', count(*) FROM events; SELECT 'visits', count(*) FROM visits;
       SELECT 'residents', count(*) FROM residents; SELECT 'households', count(*) FROM households;
-      SELECT 'audit_log', count(*) FROM audit_log;" | sed 's/^/  /'
+      SELECT 'audit_log', count(*) FROM audit_log; SELECT 'report_states', count(*) FROM report_states;
+      SELECT 'report_households', count(*) FROM report_households;
+      SELECT 'report_flows', count(*) FROM report_flows;" | sed 's/^/  /'
   else
     psql_pg -d gocua -c "SELECT pg_size_pretty(pg_database_size('gocua')) AS database, pg_database_size('gocua') AS bytes"
     psql_pg -d gocua -c "SELECT relname, n_live_tup, pg_size_pretty(pg_total_relation_size(relid)) AS total
       FROM pg_stat_user_tables ORDER BY pg_total_relation_size(relid) DESC LIMIT 8"
+    psql_pg -d gocua -c "SELECT relname, n_live_tup, pg_size_pretty(pg_total_relation_size(relid)) AS total
+      FROM pg_stat_user_tables WHERE relname LIKE 'report_%' ORDER BY relname"
   fi
 }
 
-# The report's SQL as the backends run it (copied from crates/core/src/sql/report.rs and
-# crates/server-postgres/src/tx.rs), over the hamlets of PLACE (a province or a commune) and the
-# campaign's window, with its plan; the campaign lookup over PATHS (the place's lineage). The
-# parameters are written in as literals (the list of hamlets is shortened in the output).
+# The report's SQL as the backends run it (copied from crates/server-sqlite/src/report.rs and
+# crates/server-postgres/src/tx/report.rs: the counters the writes keep), over the hamlets of
+# PLACE (a province or a commune) and the campaign's window, with its plan; the campaign lookup
+# over PATHS (the place's lineage). The parameters are written in as literals (the list of
+# hamlets is shortened in the output).
 explain() { # BACKEND DB PLACE PATH...
   local backend="$1" db="$2" place="$3" seed_json="$work/$1.seed.json"
   shift 3
@@ -216,36 +221,17 @@ explain() { # BACKEND DB PLACE PATH...
     local h
     h="$(sqlite3 "$db" "SELECT json_group_array(code) FROM places WHERE level = 'hamlet'
       AND (parent_code = '$place' OR parent_code IN (SELECT code FROM places WHERE parent_code = '$place'))")"
-    # bounds as DayRange::bounds_text: local midnights (UTC+7) in UTC
-    local s e
-    s="$(python3 -c "import datetime as d,sys; print((d.datetime.fromisoformat(sys.argv[1]) - d.timedelta(hours=7)).strftime('%Y-%m-%dT%H:%M:%S.000000Z'))" "$starts")"
-    e="$(python3 -c "import datetime as d,sys; print((d.datetime.fromisoformat(sys.argv[1]) + d.timedelta(days=1, hours=-7)).strftime('%Y-%m-%dT%H:%M:%S.000000Z'))" "$ends")"
-    local listed="FROM residents r JOIN households h ON h.id = r.household_id
-       WHERE h.hamlet_code IN (SELECT value FROM json_each('$h'))
-         AND r.removed IS NULL AND r.merged_into IS NULL AND h.removed IS NULL"
-    local act="'activated_level1', 'activated_level2', 'used_portal'"
-    local q1="SELECT h.hamlet_code, r.status, r.reason_code, coalesce(r.claim_check = 'confirmed', 0), count(*) $listed GROUP BY 1, 2, 3, 4"
-    local q2="SELECT hamlet_code, count(*), count(members), coalesce(sum(members), 0), coalesce(sum(smartphones), 0),
-         coalesce(sum(has_internet_computer), 0) FROM households
-       WHERE hamlet_code IN (SELECT value FROM json_each('$h')) AND removed IS NULL GROUP BY 1"
-    local q3="SELECT h.hamlet_code, date(f.at, '+420 minutes'), f.author, count(*), 0, 0
-       FROM (SELECT resident_id, author, min(device_time) AS at FROM visits WHERE status IN ($act) GROUP BY resident_id) f
-       JOIN residents r ON r.id = f.resident_id JOIN households h ON h.id = r.household_id
-       WHERE h.hamlet_code IN (SELECT value FROM json_each('$h'))
-         AND r.removed IS NULL AND r.merged_into IS NULL AND h.removed IS NULL AND f.at >= '$s' AND f.at < '$e'
-       GROUP BY 1, 2, 3"
-    local q4="SELECT h.hamlet_code, date(v.device_time, '+420 minutes'), v.author, 0, count(*),
-         coalesce(sum(v.action = 'referred_level2'), 0)
-       FROM visits v JOIN residents r ON r.id = v.resident_id JOIN households h ON h.id = r.household_id
-       WHERE h.hamlet_code IN (SELECT value FROM json_each('$h'))
-         AND r.removed IS NULL AND r.merged_into IS NULL AND h.removed IS NULL
-         AND v.device_time >= '$s' AND v.device_time < '$e'
-       GROUP BY 1, 2, 3"
-    local q5="SELECT server_seq, id, device_id, seq, author, device_time, payload FROM events
-       WHERE status = 'applied' AND server_seq > 0 AND server_seq <= (SELECT max(server_seq) FROM events)
-         AND type = 'campaign_set.v1' AND place_path IN ($in_paths) ORDER BY server_seq"
+    local in_h="hamlet_code IN (SELECT value FROM json_each('$h'))"
+    local q1="SELECT hamlet_code, status, reason_code, confirmed, n FROM report_states WHERE $in_h AND n <> 0"
+    local q2="SELECT hamlet_code, listed, surveyed, members, smartphones, with_computer FROM report_households
+       WHERE $in_h AND listed <> 0"
+    local q3="SELECT hamlet_code, day, author, activated, visits, referred FROM report_flows
+       WHERE $in_h AND day >= '$starts' AND day <= '$ends' AND (activated <> 0 OR visits <> 0 OR referred <> 0)"
+    local q4="SELECT server_seq, id, device_id, seq, author, device_time, payload FROM events
+       WHERE status = 'applied' AND type = 'campaign_set.v1' AND server_seq > 0
+         AND server_seq <= (SELECT max(server_seq) FROM events) AND place_path IN ($in_paths) ORDER BY server_seq"
     local n=0 q
-    for q in "$q1" "$q2" "$q3" "$q4" "$q5"; do
+    for q in "$q1" "$q2" "$q3" "$q4"; do
       n=$((n + 1))
       echo "-- query $n: $(head -c 100 <<<"$q" | tr -s ' \n' ' ')…"
       sqlite3 "$db" "EXPLAIN QUERY PLAN $q" | sed -E 's/^/  /; s/\[("[0-9-]+",){20,}"[0-9-]+"\]/[…hamlets…]/g'
@@ -255,34 +241,18 @@ explain() { # BACKEND DB PLACE PATH...
     local h
     h="$(psql_pg -d gocua -tAc "SELECT array_agg(code)::text FROM places WHERE level = 'hamlet'
       AND (parent_code = '$place' OR parent_code IN (SELECT code FROM places WHERE parent_code = '$place'))")"
-    local s="('$starts'::date::timestamp - interval '7 hours') AT TIME ZONE 'UTC'"
-    local e="('$ends'::date::timestamp + interval '17 hours') AT TIME ZONE 'UTC'"
-    local act="'{activated_level1,activated_level2,used_portal}'::text[]"
-    local q1="SELECT h.hamlet_code, r.status, r.reason_code, coalesce(r.claim_check = 'confirmed', false), count(*)
-       FROM residents r JOIN households h ON h.id = r.household_id
-       WHERE h.hamlet_code = ANY('$h'::text[]) AND r.removed IS NULL AND r.merged_into IS NULL AND h.removed IS NULL
-       GROUP BY 1, 2, 3, 4"
-    local q2="SELECT hamlet_code, count(*), count(members), coalesce(sum(members), 0)::bigint,
-         coalesce(sum(smartphones), 0)::bigint, count(*) FILTER (WHERE has_internet_computer)
-       FROM households WHERE hamlet_code = ANY('$h'::text[]) AND removed IS NULL GROUP BY 1"
-    local q3="SELECT hamlet_code, (at AT TIME ZONE 'UTC' + make_interval(mins => 420))::date, author, count(*), 0::bigint, 0::bigint
-       FROM (SELECT DISTINCT ON (v.resident_id) h.hamlet_code, v.author, v.device_time AS at
-             FROM visits v JOIN residents r ON r.id = v.resident_id JOIN households h ON h.id = r.household_id
-             WHERE h.hamlet_code = ANY('$h'::text[]) AND r.removed IS NULL AND r.merged_into IS NULL
-               AND h.removed IS NULL AND v.status = ANY($act)
-             ORDER BY v.resident_id, v.device_time, v.id) f
-       WHERE at >= $s AND at < $e GROUP BY 1, 2, 3"
-    local q4="SELECT h.hamlet_code, (v.device_time AT TIME ZONE 'UTC' + make_interval(mins => 420))::date, v.author,
-         0::bigint, count(*), count(*) FILTER (WHERE v.action = 'referred_level2')
-       FROM visits v JOIN residents r ON r.id = v.resident_id JOIN households h ON h.id = r.household_id
-       WHERE h.hamlet_code = ANY('$h'::text[]) AND r.removed IS NULL AND r.merged_into IS NULL AND h.removed IS NULL
-         AND v.device_time >= $s AND v.device_time < $e
-       GROUP BY 1, 2, 3"
-    local q5="SELECT server_seq, id, device_id, seq, author, device_time, payload FROM events
-       WHERE status = 'applied' AND place_path = ANY(ARRAY[$in_paths]) AND server_seq > 0
-         AND server_seq <= (SELECT max(server_seq) FROM events) AND type = 'campaign_set.v1' ORDER BY server_seq"
+    local q1="SELECT hamlet_code, status, reason_code, confirmed, n FROM report_states
+       WHERE hamlet_code = ANY('$h'::text[]) AND n <> 0"
+    local q2="SELECT hamlet_code, listed, surveyed, members, smartphones, with_computer FROM report_households
+       WHERE hamlet_code = ANY('$h'::text[]) AND listed <> 0"
+    local q3="SELECT hamlet_code, day, author, activated, visits, referred FROM report_flows
+       WHERE hamlet_code = ANY('$h'::text[]) AND day BETWEEN '$starts' AND '$ends'
+         AND (activated <> 0 OR visits <> 0 OR referred <> 0)"
+    local q4="SELECT server_seq, id, device_id, seq, author, device_time, payload FROM events
+       WHERE status = 'applied' AND type = 'campaign_set.v1' AND place_path = ANY(ARRAY[$in_paths])
+         AND server_seq > 0 AND server_seq <= (SELECT max(server_seq) FROM events) ORDER BY server_seq"
     local n=0 q
-    for q in "$q1" "$q2" "$q3" "$q4" "$q5"; do
+    for q in "$q1" "$q2" "$q3" "$q4"; do
       n=$((n + 1))
       echo "-- query $n: $(head -c 100 <<<"$q" | tr -s ' \n' ' ')…"
       psql_pg -d gocua -c "EXPLAIN (ANALYZE, BUFFERS) $q" |

@@ -1,6 +1,6 @@
 //! Every statement of the server on PostgreSQL: the seam's traits over one transaction.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::hash::Hash;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -11,7 +11,7 @@ use gocua_core::places::{Place, PlaceLevel};
 use gocua_core::reasons::{Reason, ReasonCatalog};
 use gocua_core::reducer::Projection;
 use gocua_core::report::lists::ListRow;
-use gocua_core::report::{DayRange, Facts, FlowCount, HouseholdCount, StateCount};
+use gocua_core::report::{DayRange, Facts};
 use gocua_core::scope::Scope;
 use gocua_core::spotcheck::CheckOutcome;
 use gocua_core::sync::protocol::{Flag, Role, UserInfo};
@@ -121,9 +121,11 @@ impl<'c> PgTx<'c> {
 /// Owned parameters for [`PgTx::defer`].
 macro_rules! owned {
     ($($param:expr),* $(,)?) => {
-        vec![$(Box::new($param) as OwnedParam),*]
+        vec![$(Box::new($param) as crate::conn::OwnedParam),*]
     };
 }
+
+mod report;
 
 // ---------------------------------------------------------------------------------------------
 // Values in and out
@@ -915,23 +917,18 @@ impl Events for PgTx<'_> {
         rows.iter().map(event_from_row).collect()
     }
 
-    fn applied_events_at(
-        &mut self,
-        type_name: &str,
-        paths: &[String],
-        after: u64,
-        upto: u64,
-    ) -> StoreResult<Vec<(u64, Event)>> {
+    fn campaign_events_at(&mut self, paths: &[String], after: u64, upto: u64) -> StoreResult<Vec<(u64, Event)>> {
         if paths.is_empty() || upto <= after {
             return Ok(Vec::new());
         }
-        // exact places: the pull index's equality range
+        // the type spelled out (`gocua_core::event::CAMPAIGN_SET`), so the partial index
+        // `events_campaigns` (0012) answers it
         let rows = self.query(
             "SELECT server_seq, id, device_id, seq, author, device_time, payload FROM events
-             WHERE status = 'applied' AND place_path = ANY($1) AND server_seq > $2 AND server_seq <= $3
-               AND type = $4
+             WHERE status = 'applied' AND type = 'campaign_set.v1' AND place_path = ANY($1)
+               AND server_seq > $2 AND server_seq <= $3
              ORDER BY server_seq",
-            &[&paths, &to_i64(after)?, &to_i64(upto)?, &type_name],
+            &[&paths, &to_i64(after)?, &to_i64(upto)?],
         )?;
         rows.iter().map(event_from_row).collect()
     }
@@ -1234,6 +1231,10 @@ impl ProjectionRows for PgTx<'_> {
         Ok(())
     }
 
+    fn recount(&mut self, households: &[Uuid], residents: &[Uuid], share: Share) -> StoreResult<()> {
+        self.recount_counters(households, residents, share)
+    }
+
     fn dump_projection(&mut self) -> StoreResult<Projection> {
         let mut projection = Projection::default();
         for row in self.query(household_select!(""), &[])? {
@@ -1319,79 +1320,7 @@ impl ProjectionRows for PgTx<'_> {
     }
 
     fn report_facts(&mut self, hamlets: &[String], range: &DayRange) -> StoreResult<Facts> {
-        let mut facts = Facts::default();
-        for row in self.query(
-            "SELECT h.hamlet_code, r.status, r.reason_code, coalesce(r.claim_check = 'confirmed', false), count(*)
-             FROM residents r JOIN households h ON h.id = r.household_id
-             WHERE h.hamlet_code = ANY($1::text[]) AND r.removed IS NULL AND r.merged_into IS NULL AND h.removed IS NULL
-             GROUP BY 1, 2, 3, 4",
-            &[&hamlets],
-        )? {
-            let status: Option<String> = get(&row, 1)?;
-            facts.states.push(StateCount {
-                hamlet: get(&row, 0)?,
-                status: status.as_deref().map(funnel).transpose()?,
-                reason: get(&row, 2)?,
-                confirmed: get(&row, 3)?,
-                n: to_u32(get(&row, 4)?)?,
-            });
-        }
-        for row in self.query(
-            "SELECT hamlet_code, count(*), count(members), coalesce(sum(members), 0)::bigint,
-                    coalesce(sum(smartphones), 0)::bigint, count(*) FILTER (WHERE has_internet_computer)
-             FROM households WHERE hamlet_code = ANY($1::text[]) AND removed IS NULL GROUP BY 1",
-            &[&hamlets],
-        )? {
-            facts.households.push(HouseholdCount {
-                hamlet: get(&row, 0)?,
-                listed: to_u32(get(&row, 1)?)?,
-                surveyed: to_u32(get(&row, 2)?)?,
-                members: to_u32(get(&row, 3)?)?,
-                smartphones: to_u32(get(&row, 4)?)?,
-                with_computer: to_u32(get(&row, 5)?)?,
-            });
-        }
-        let (start, end) = range.bounds();
-        let offset: i32 = gocua_core::report::REPORT_UTC_OFFSET_MINUTES;
-        let activated: Vec<&str> =
-            FunnelState::ALL.into_iter().filter(|s| s.is_activated()).map(FunnelState::code).collect();
-        // each listed person's first activation (the earliest activated visit), then those in range
-        let firsts = self.query(
-            "SELECT hamlet_code, (at AT TIME ZONE 'UTC' + make_interval(mins => $4))::date, author, count(*), 0::bigint,
-                    0::bigint
-             FROM (SELECT DISTINCT ON (v.resident_id) h.hamlet_code, v.author, v.device_time AS at
-                   FROM visits v JOIN residents r ON r.id = v.resident_id JOIN households h ON h.id = r.household_id
-                   WHERE h.hamlet_code = ANY($1::text[]) AND r.removed IS NULL AND r.merged_into IS NULL
-                     AND h.removed IS NULL AND v.status = ANY($5::text[])
-                   ORDER BY v.resident_id, v.device_time, v.id) f
-             WHERE at >= $2 AND at < $3
-             GROUP BY 1, 2, 3",
-            &[&hamlets, &start, &end, &offset, &activated],
-        )?;
-        let visits = self.query(
-            "SELECT h.hamlet_code, (v.device_time AT TIME ZONE 'UTC' + make_interval(mins => $4))::date, v.author,
-                    0::bigint, count(*), count(*) FILTER (WHERE v.action = 'referred_level2')
-             FROM visits v JOIN residents r ON r.id = v.resident_id JOIN households h ON h.id = r.household_id
-             WHERE h.hamlet_code = ANY($1::text[]) AND r.removed IS NULL AND r.merged_into IS NULL AND h.removed IS NULL
-               AND v.device_time >= $2 AND v.device_time < $3
-             GROUP BY 1, 2, 3",
-            &[&hamlets, &start, &end, &offset],
-        )?;
-        for row in firsts.iter().chain(&visits) {
-            facts.flows.push(FlowCount {
-                hamlet: get(row, 0)?,
-                day: get(row, 1)?,
-                author: get(row, 2)?,
-                activated: to_u32(get(row, 3)?)?,
-                visits: to_u32(get(row, 4)?)?,
-                referred: to_u32(get(row, 5)?)?,
-            });
-        }
-        let authors: Vec<Uuid> = facts.flows.iter().map(|f| f.author).collect::<BTreeSet<_>>().into_iter().collect();
-        for row in self.query("SELECT id, name FROM users WHERE id = ANY($1::uuid[])", &[&authors])? {
-            facts.names.insert(get(&row, 0)?, get(&row, 1)?);
-        }
-        Ok(facts)
+        self.counted_facts(hamlets, range)
     }
 }
 

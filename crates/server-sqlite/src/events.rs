@@ -1,7 +1,7 @@
 //! The event log.
 
 use chrono::{DateTime, Utc};
-use gocua_core::event::{Event, Payload};
+use gocua_core::event::{CAMPAIGN_SET, Event, Payload};
 use gocua_core::sync::protocol::Flag;
 use gocua_server_store::{
     EventQuery, Events, MentioningEvent, NewEvent, StoreError, StoreResult, StoredOutcome, StoredStatus,
@@ -124,27 +124,21 @@ impl Events for SqliteTx<'_> {
         Ok(out)
     }
 
-    fn applied_events_at(
-        &mut self,
-        type_name: &str,
-        paths: &[String],
-        after: u64,
-        upto: u64,
-    ) -> StoreResult<Vec<(u64, Event)>> {
+    fn campaign_events_at(&mut self, paths: &[String], after: u64, upto: u64) -> StoreResult<Vec<(u64, Event)>> {
         if paths.is_empty() || upto <= after {
             return Ok(vec![]);
         }
-        let places: Vec<String> = (0..paths.len()).map(|i| format!("?{}", i + 4)).collect();
+        let places: Vec<String> = (0..paths.len()).map(|i| format!("?{}", i + 3)).collect();
+        // the type spelled out, so the partial index `events_campaigns` (0012) answers it
         let sql = format!(
             "SELECT server_seq, id, device_id, seq, author, device_time, payload FROM events
-             WHERE status = 'applied' AND server_seq > ?1 AND server_seq <= ?2 AND type = ?3
+             WHERE status = 'applied' AND type = '{CAMPAIGN_SET}' AND server_seq > ?1 AND server_seq <= ?2
                AND place_path IN ({})
              ORDER BY server_seq",
             places.join(", ")
         );
         let mut stmt = self.tx.prepare_cached(&sql).map_err(db_error)?;
-        let mut params: Vec<Box<dyn rusqlite::ToSql>> =
-            vec![Box::new(after), Box::new(upto), Box::new(type_name.to_owned())];
+        let mut params: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(after), Box::new(upto)];
         for p in paths {
             params.push(Box::new(p.clone()));
         }

@@ -9,6 +9,7 @@ mod devices;
 mod erasures;
 mod events;
 mod projection;
+mod report;
 mod users;
 mod web;
 
@@ -24,7 +25,7 @@ use gocua_server_store::{BackendInfo, BackupInfo, Events, Meta, Readiness, Store
 use rusqlite::{Connection, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
 
-const SERVER: [&str; 18] = [
+const SERVER: [&str; 19] = [
     include_str!("../../../migrations/server/sqlite/0001_server.sql"),
     COMMON_REVIEW,
     include_str!("../../../migrations/server/sqlite/0002_flags_epoch.sql"),
@@ -43,6 +44,7 @@ const SERVER: [&str; 18] = [
     COMMON_VISIT_REVIEW,
     include_str!("../../../migrations/server/sqlite/0010_household_paths.sql"),
     include_str!("../../../migrations/server/sqlite/0011_dashboard.sql"),
+    include_str!("../../../migrations/server/sqlite/0012_report_counters.sql"),
 ];
 
 /// The server's migration list: the common files, then the server's own.
@@ -89,6 +91,10 @@ impl SqliteStore {
     pub fn open(path: &Path) -> StoreResult<SqliteStore> {
         let mut conn = Connection::open(path).map_err(db_error)?;
         sql::configure(&conn).map_err(db_error)?;
+        // a large sort or index build spills to a temporary file instead of the heap (the
+        // bundled SQLite keeps temporaries in memory unless told); the device store keeps them
+        // in memory, where SQLCipher's pages stay encrypted
+        conn.pragma_update(None, "temp_store", "FILE").map_err(db_error)?;
         migrations().to_latest(&mut conn).map_err(|e| StoreError::Failed(format!("migration: {e}")))?;
         Ok(SqliteStore { conn: Mutex::new(conn), path: path.to_owned() })
     }

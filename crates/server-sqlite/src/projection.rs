@@ -3,14 +3,13 @@
 use gocua_core::model::{Household, Resident, Review, Visit};
 use gocua_core::reducer::{Change, Projection, StateView};
 use gocua_core::sql::projection::{self, SqlView};
-use std::collections::BTreeSet;
 
 use gocua_core::report::lists::ListRow;
 use gocua_core::report::{DayRange, Facts};
-use gocua_server_store::{ProjectionRows, StoreError, StoreResult};
+use gocua_server_store::{ProjectionRows, Share, StoreResult};
 use uuid::Uuid;
 
-use crate::{SqliteTx, core_error, db_error};
+use crate::{SqliteTx, core_error};
 
 impl ProjectionRows for SqliteTx<'_> {
     fn households(&mut self, ids: &[Uuid]) -> StoreResult<Vec<Household>> {
@@ -72,6 +71,10 @@ impl ProjectionRows for SqliteTx<'_> {
         projection::apply_changes(self.tx, &changes).map_err(core_error)
     }
 
+    fn recount(&mut self, households: &[Uuid], residents: &[Uuid], share: Share) -> StoreResult<()> {
+        crate::report::recount(self.tx, households, residents, share)
+    }
+
     fn dump_projection(&mut self) -> StoreResult<Projection> {
         projection::dump(self.tx).map_err(core_error)
     }
@@ -85,20 +88,6 @@ impl ProjectionRows for SqliteTx<'_> {
     }
 
     fn report_facts(&mut self, hamlets: &[String], range: &DayRange) -> StoreResult<Facts> {
-        let mut facts = gocua_core::sql::report::facts(self.tx, hamlets, range).map_err(core_error)?;
-        let authors: BTreeSet<String> = facts.flows.iter().map(|f| f.author.to_string()).collect();
-        let authors = serde_json::to_string(&authors)?;
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT id, name FROM users WHERE id IN (SELECT value FROM json_each(?1))")
-            .map_err(db_error)?;
-        let rows =
-            stmt.query_map([&authors], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(db_error)?;
-        for row in rows {
-            let (id, name) = row.map_err(db_error)?;
-            let id = Uuid::parse_str(&id).map_err(|_| StoreError::Corrupt(format!("user id {id}")))?;
-            facts.names.insert(id, name);
-        }
-        Ok(facts)
+        crate::report::facts(self.tx, hamlets, range)
     }
 }

@@ -326,12 +326,12 @@ pub trait Events {
     /// Applied events after `after` under any of `paths` (place path prefixes), in `server_seq`
     /// order, at most `limit`; without `device`'s own unless `include_own`.
     fn applied_events(&mut self, query: &EventQuery<'_>) -> StoreResult<Vec<(u64, gocua_core::event::Event)>>;
-    /// Applied events of payload type `type_name` placed exactly at one of `paths`, with
-    /// `after < server_seq <= upto`, in `server_seq` order (a campaign set above a phone's own
-    /// places, which its pull carries too).
-    fn applied_events_at(
+    /// Applied campaign sets (`campaign_set.v1`) placed exactly at one of `paths`, with
+    /// `after < server_seq <= upto`, in `server_seq` order: those above a phone's own places,
+    /// which its pull carries too, and those a report follows. An index holds them apart, so
+    /// this never reads the rest of the log.
+    fn campaign_events_at(
         &mut self,
-        type_name: &str,
         paths: &[String],
         after: u64,
         upto: u64,
@@ -368,6 +368,12 @@ pub trait ProjectionRows {
     fn set_visit_reviews(&mut self, reviews: &[(Uuid, Option<Review>)]) -> StoreResult<()>;
     /// Moves every visit of each `from` resident to its `to` (merges, in order).
     fn move_visits(&mut self, moves: &[(Uuid, Uuid)]) -> StoreResult<()>;
+    /// Takes off ([`Share::Remove`]) or adds back ([`Share::Add`]) the share of the report's
+    /// counters held by these households and residents, and by every resident of these
+    /// households, as their rows stand now. A write calls it with `Remove` before it changes
+    /// any of them and with `Add` after, so the counters `report_facts` reads follow every
+    /// change without a rebuild.
+    fn recount(&mut self, households: &[Uuid], residents: &[Uuid], share: Share) -> StoreResult<()>;
     /// The whole projection (tests and checks compare it).
     fn dump_projection(&mut self) -> StoreResult<Projection>;
     /// The projection's part in these hamlets: their households, those households' residents
@@ -375,7 +381,9 @@ pub trait ProjectionRows {
     fn projection_in(&mut self, hamlets: &[String]) -> StoreResult<Projection>;
     /// What a report of these hamlets over `range` is built from (`gocua_core::report::Facts`):
     /// listed people by state, households, and first activations, visits and referrals by day
-    /// and author, each grouped by hamlet; with the names of those authors.
+    /// and author, each grouped by hamlet; with the names of those authors. Read from counters
+    /// the writes keep ([`ProjectionRows::recount`]), so it costs the same for a province of two
+    /// million people as for a hamlet.
     fn report_facts(&mut self, hamlets: &[String], range: &DayRange) -> StoreResult<Facts>;
     /// The listed people of one hamlet for the named lists (`gocua_core::report::lists`), by
     /// household (head's name) then birth year, each with their first activation.

@@ -288,3 +288,22 @@ pub struct BundleImportRow {
     /// Applied, flagged, duplicates, rejected.
     pub counts: (u64, u64, u64, u64),
 }
+
+/// Which way [`crate::ProjectionRows::recount`] moves the report's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Share {
+    /// Take the records' share off (before they change).
+    Remove,
+    /// Add it (after they changed).
+    Add,
+}
+
+impl Share {
+    /// `-1` or `1`, what each count is multiplied by.
+    pub fn sign(self) -> i64 {
+        match self {
+            Share::Remove => -1,
+            Share::Add => 1,
+        }
+    }
+}

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};
-use gocua_core::event::{CAMPAIGN_SET, CampaignSet, Payload};
+use gocua_core::event::{CampaignSet, Payload};
 use gocua_core::reasons::ReasonCatalog;
 use gocua_core::report::lists::{self, Cells, ListKind, ListRow, ListSink};
 use gocua_core::report::{self, DayRange, Report, Units};
@@ -86,7 +86,7 @@ fn campaigns_in(tx: &mut dyn Tx, lineage: &[gocua_core::places::Place]) -> Resul
     let paths: Vec<String> = (1..=lineage.len()).filter_map(|n| gocua_core::places::path_of(&lineage[..n])).collect();
     let upto = tx.last_server_seq()?;
     let mut campaigns: Vec<CampaignSet> = Vec::new();
-    for (_, event) in tx.applied_events_at(CAMPAIGN_SET, &paths, 0, upto)? {
+    for (_, event) in tx.campaign_events_at(&paths, 0, upto)? {
         if let Payload::CampaignSet(plan) = event.payload {
             campaigns.retain(|c| c.campaign_id != plan.campaign_id);
             campaigns.push(plan);
@@ -190,3 +190,7 @@ pub fn summary_lines(report: &Report) -> Vec<String> {
     }
     lines
 }
+
+#[cfg(test)]
+#[path = "reports_tests.rs"]
+mod tests;

@@ -18,6 +18,7 @@
 
 pub mod appendix;
 pub mod lists;
+pub mod oracle;
 pub mod web;
 
 use std::collections::BTreeMap;

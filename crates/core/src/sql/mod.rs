@@ -17,12 +17,15 @@ pub fn activated_states() -> String {
 }
 
 /// Each person's first activation as a subquery of `(resident_id, author, at)`: the activated
-/// visit with the earliest device time (SQLite returns the author of the `min()` row). A person
-/// counts once, on that day and for that author, toward quotas and the team's view.
+/// visit with the earliest device time, the lowest visit id among equal times (as the server's
+/// counters and PostgreSQL pick it). A person counts once, on that day and for that author,
+/// toward quotas and the team's view.
 pub fn first_activations() -> String {
     format!(
-        "SELECT resident_id, author, min(device_time) AS at FROM visits
-         WHERE status IN ({}) GROUP BY resident_id",
+        "SELECT resident_id, author, device_time AS at FROM (
+             SELECT resident_id, author, device_time,
+                    row_number() OVER (PARTITION BY resident_id ORDER BY device_time, id) AS k
+             FROM visits WHERE status IN ({})) WHERE k = 1",
         activated_states()
     )
 }

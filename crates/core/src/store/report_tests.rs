@@ -136,6 +136,11 @@ proptest! {
             total.add(&expected);
         }
         prop_assert_eq!(&report.total.tally, &total);
+        // the SQL's rows, first activations' authors and days included, are the oracle's
+        let hamlets: Vec<String> = ["03445-01", "03445-02", "03445-03", "03445-04"].map(String::from).to_vec();
+        let facts = crate::sql::report::facts(&store.conn, &hamlets, &range).unwrap();
+        let expected = crate::report::oracle::facts_of(&store.projection().unwrap(), &hamlets, &range);
+        prop_assert_eq!(crate::report::oracle::normalized(&facts), expected);
         let by_day: u32 = report.days.iter().map(|d| d.activated).sum();
         let by_person: u32 = report.people.iter().map(|p| p.visits).sum();
         prop_assert_eq!((by_day, by_person), (total.activated_in_range, total.visits_in_range));

@@ -12,7 +12,7 @@ use gocua_core::model::{Household, Resident, Visit};
 use gocua_core::places::Place;
 use gocua_core::reasons::{Reason, ReasonCatalog};
 use gocua_core::reducer::{Change, StateView};
-use gocua_server_store::{StoreError, StoreResult, StoredOutcome, Tx};
+use gocua_server_store::{Share, StoreError, StoreResult, StoredOutcome, Tx};
 use uuid::Uuid;
 
 /// A write transaction with the batch's state cached over it.
@@ -230,7 +230,8 @@ impl<'t> BatchView<'t> {
     }
 
     /// Writes the batch's changes: households, then residents, then visits (each refers to the
-    /// one before), then the visits merges move.
+    /// one before), then the visits merges move; the report's counters are taken off the
+    /// records it touches before and added back after.
     pub fn flush(self) -> StoreResult<&'t mut dyn Tx> {
         let households = self.households.into_inner();
         let residents = self.residents.into_inner();
@@ -239,6 +240,17 @@ impl<'t> BatchView<'t> {
             self.put_households.iter().filter_map(|id| households.get(id).cloned().flatten()).collect();
         let put_r: Vec<Resident> =
             self.put_residents.iter().filter_map(|id| residents.get(id).cloned().flatten()).collect();
+        // whose counts may change: a visit counts for its person, a move for both people
+        let mut counted: Vec<Uuid> = put_r.iter().map(|r| r.id).collect();
+        counted.extend(self.new_visits.iter().map(|v| v.resident_id));
+        counted.extend(self.moved_visits.iter().flat_map(|&(from, to)| [from, to]));
+        counted.sort();
+        counted.dedup();
+        let counted_households: Vec<Uuid> = put_h.iter().map(|h| h.id).collect();
+        let recount = !counted.is_empty() || !counted_households.is_empty();
+        if recount {
+            tx.recount(&counted_households, &counted, Share::Remove)?;
+        }
         if !put_h.is_empty() {
             tx.put_households(&put_h)?;
         }
@@ -253,6 +265,9 @@ impl<'t> BatchView<'t> {
         }
         if !self.visit_reviews.is_empty() {
             tx.set_visit_reviews(&self.visit_reviews)?;
+        }
+        if recount {
+            tx.recount(&counted_households, &counted, Share::Add)?;
         }
         Ok(tx)
     }

@@ -193,7 +193,7 @@ fn read_page(tx: &mut dyn Tx, device: &AuthDevice, query: &PullQuery) -> Result<
     // campaigns set above the phone's own places (its commune's, its province's) come with them:
     // a volunteer's phone shows the quota it was given, offline
     let above = ancestors(&paths);
-    let campaigns = tx.applied_events_at(gocua_core::event::CAMPAIGN_SET, &above, cursor, next)?;
+    let campaigns = tx.campaign_events_at(&above, cursor, next)?;
     if !campaigns.is_empty() {
         let mine = |e: &gocua_core::event::Event| !own && e.device_id == device.device_id;
         events.extend(

@@ -28,7 +28,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use clap::{Parser, Subcommand};
 use gocua_core::event::{
-    CAMPAIGN_SET, CampaignSet, Event, HouseholdCreated, Payload, Quota, QuotaHolder, ResidentAdded, VisitRecorded,
+    CampaignSet, Event, HouseholdCreated, Payload, Quota, QuotaHolder, ResidentAdded, VisitRecorded,
 };
 use gocua_core::fixtures::{self, Rng};
 use gocua_core::funnel::{FunnelState, VisitAction};
@@ -811,7 +811,7 @@ fn breakdown(store: &dyn Store, request: &reports::ReportRequest) -> Result<Vec<
             (1..=lineage.len()).filter_map(|n| gocua_core::places::path_of(&lineage[..n])).collect();
         let upto = tx.last_server_seq()?;
         let mut campaigns: Vec<CampaignSet> = Vec::new();
-        for (_, event) in tx.applied_events_at(CAMPAIGN_SET, &paths, 0, upto)? {
+        for (_, event) in tx.campaign_events_at(&paths, 0, upto)? {
             if let Payload::CampaignSet(plan) = event.payload {
                 campaigns.retain(|c| c.campaign_id != plan.campaign_id);
                 campaigns.push(plan);

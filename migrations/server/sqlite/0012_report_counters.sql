@@ -1,0 +1,66 @@
+-- Issue 15: the report's counters, kept by every write (crates/server-sqlite/src/report.rs,
+-- `recount`), so a province's report reads a few thousand rows instead of grouping two million
+-- people and ten million visits. Each is what `gocua_core::sql::report::facts` groups, for listed
+-- people (not removed, not merged away) of listed households. '' stands for none in a key.
+CREATE TABLE report_states (
+    hamlet_code TEXT NOT NULL,
+    status      TEXT NOT NULL,    -- '' when not visited yet
+    reason_code TEXT NOT NULL,    -- '' when none
+    confirmed   INTEGER NOT NULL, -- a spot-check confirmed the activation
+    n           INTEGER NOT NULL,
+    PRIMARY KEY (hamlet_code, status, reason_code, confirmed)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE report_households (
+    hamlet_code   TEXT PRIMARY KEY,
+    listed        INTEGER NOT NULL,
+    surveyed      INTEGER NOT NULL,
+    members       INTEGER NOT NULL,
+    smartphones   INTEGER NOT NULL,
+    with_computer INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- by Vietnam's calendar day (UTC+7, `gocua_core::report::REPORT_UTC_OFFSET_MINUTES`) and author:
+-- first activations (a person's earliest activated visit, ties by visit id), visits, referrals
+CREATE TABLE report_flows (
+    hamlet_code TEXT NOT NULL,
+    day         TEXT NOT NULL,
+    author      TEXT NOT NULL,
+    activated   INTEGER NOT NULL,
+    visits      INTEGER NOT NULL,
+    referred    INTEGER NOT NULL,
+    PRIMARY KEY (hamlet_code, day, author)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO report_states (hamlet_code, status, reason_code, confirmed, n)
+SELECT h.hamlet_code, coalesce(r.status, ''), coalesce(r.reason_code, ''), coalesce(r.claim_check = 'confirmed', 0),
+       count(*)
+FROM residents r JOIN households h ON h.id = r.household_id
+WHERE r.removed IS NULL AND r.merged_into IS NULL AND h.removed IS NULL
+GROUP BY 1, 2, 3, 4;
+
+INSERT INTO report_households (hamlet_code, listed, surveyed, members, smartphones, with_computer)
+SELECT hamlet_code, count(*), count(members), coalesce(sum(members), 0), coalesce(sum(smartphones), 0),
+       coalesce(sum(has_internet_computer), 0)
+FROM households WHERE removed IS NULL
+GROUP BY 1;
+
+INSERT INTO report_flows (hamlet_code, day, author, activated, visits, referred)
+SELECT hamlet_code, day, author, sum(activated), sum(visits), sum(referred) FROM (
+    SELECT h.hamlet_code, date(v.device_time, '+420 minutes') AS day, v.author, 0 AS activated, 1 AS visits,
+           coalesce(v.action = 'referred_level2', 0) AS referred
+    FROM visits v JOIN residents r ON r.id = v.resident_id JOIN households h ON h.id = r.household_id
+    WHERE r.removed IS NULL AND r.merged_into IS NULL AND h.removed IS NULL
+    UNION ALL
+    SELECT h.hamlet_code, date(f.device_time, '+420 minutes'), f.author, 1, 0, 0
+    FROM (SELECT resident_id, author, device_time,
+                 row_number() OVER (PARTITION BY resident_id ORDER BY device_time, id) AS k
+          FROM visits WHERE status IN ('activated_level1', 'activated_level2', 'used_portal')) f
+    JOIN residents r ON r.id = f.resident_id JOIN households h ON h.id = r.household_id
+    WHERE f.k = 1 AND r.removed IS NULL AND r.merged_into IS NULL AND h.removed IS NULL
+)
+GROUP BY 1, 2, 3;
+
+-- the campaign sets a report or a pull looks up by place, apart from the rest of the log
+CREATE INDEX events_campaigns ON events(place_path, server_seq)
+    WHERE status = 'applied' AND type = 'campaign_set.v1';
