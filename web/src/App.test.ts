@@ -91,7 +91,7 @@ describe('report', () => {
     return fakeServer({ [`GET ${API}session`]: () => json(200, SESSION), [`GET ${API}report`]: reports });
   }
 
-  it("shows the place's numbers, trend, units, reasons, people and downloads", async () => {
+  it("shows the place's numbers, trend, units, reasons, people, teams and downloads", async () => {
     signedIn();
     render(App);
     await waitFor(() => expect(text('#report-place')).toBe('Xã Mường Tè'));
@@ -115,6 +115,8 @@ describe('report', () => {
     const reasons = [...document.querySelectorAll('#reasons li')].map((li) => li.textContent);
     expect(reasons).toEqual(['Đi nước ngoài 5', 'Vắng mặt, không liên lạc được 2', 'province_special 1']);
     expect(text('#people')).toContain('Lò Thị Mẫu');
+    const team = text('#teams tbody tr');
+    for (const cell of ['Tổ trưởng Lò Văn An', '37,5 %', '75,0 %', '40']) expect(team).toContain(cell);
 
     expect(q<HTMLAnchorElement>('#export-appendix')!.getAttribute('href')).toBe(`${API}appendix.xlsx?place=03445`);
     const lists = [...document.querySelectorAll<HTMLAnchorElement>('#export-lists a.export-list')];

@@ -121,6 +121,10 @@ test('an officer signs in, reads the commune, drills into a hamlet, downloads th
   assert.equal((await p.textContent('#total-activated')).trim(), String(activated));
   assert.equal(await p.locator('#units tbody tr').count(), 2, 'the commune’s two hamlets');
   assert.ok((await p.locator('#trend rect').count()) >= 1, 'the trend chart');
+  // Páo leads the commune's team now: its row is the commune's total
+  const team = await p.textContent('#teams tbody tr');
+  assert.match(team, /Vàng A Páo/);
+  assert.deepEqual(commune.report.teams.map((x) => [x.name, x.hamlets, x.tally.residents]), [['Vàng A Páo', 2, t.residents]]);
   await p.screenshot({ path: join(shots, 'dashboard-02-commune-1280.png'), fullPage: true });
 
   // drill into Bản Nậm Củm and back up

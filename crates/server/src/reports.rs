@@ -9,7 +9,8 @@ use chrono::{Duration, NaiveDate};
 use gocua_core::event::{CampaignSet, Payload};
 use gocua_core::reasons::ReasonCatalog;
 use gocua_core::report::lists::{self, Cells, ListKind, ListRow, ListSink};
-use gocua_core::report::{self, DayRange, Report, Units};
+use gocua_core::report::{self, DayRange, Report, TeamScope, Units};
+use gocua_core::sync::protocol::Role;
 use gocua_server_store::{Store, Tx, run_replica_read};
 use uuid::Uuid;
 
@@ -75,7 +76,20 @@ fn build_in(tx: &mut dyn Tx, request: &ReportRequest) -> Result<Built, Error> {
         (None, None) => DayRange::new(request.today - Duration::days(DEFAULT_DAYS - 1), request.today)
             .map_err(|e| Error::invalid(e.to_string()))?,
     };
-    let facts = tx.report_facts(&units.hamlets(), &range)?;
+    let mut facts = tx.report_facts(&units.hamlets(), &range)?;
+    // the teams: team leaders whose places hold some of the report's hamlets
+    let above: Vec<String> = lineage.iter().map(|p| p.code.clone()).collect();
+    let mut codes: Vec<String> = units.hamlets();
+    codes.extend(units.rows.iter().map(|p| p.code.clone()));
+    codes.extend(above.iter().cloned());
+    for leader in tx.users_in(&codes)?.into_iter().filter(|u| u.role == Role::TeamLeader) {
+        let places: Vec<String> = leader.scope.codes().to_vec();
+        let hamlets = units.hamlets_in(&places, &above);
+        if !hamlets.is_empty() {
+            facts.names.insert(leader.id, leader.name);
+            facts.teams.push(TeamScope { leader: leader.id, hamlets });
+        }
+    }
     let reasons = tx.reasons()?;
     let report = report::build(&units, &facts, &reasons, range, campaign.as_ref());
     Ok(Built { report, reasons, campaigns })

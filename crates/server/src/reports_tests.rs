@@ -254,3 +254,36 @@ fn the_migrations_backfill_counts_what_the_pushes_counted() {
         }
     }
 }
+
+#[test]
+fn a_report_has_a_row_for_each_team_leader_over_the_hamlets_they_lead() {
+    let store = test_store::store();
+    let store = &*store;
+    let mut phones = phones(store);
+    random_work(store, &mut phones, 7..=7, |_, _, _| {});
+    let two = Scope::new(["03445-01", "03445-02"]).unwrap();
+    let leader = crate::admin::add_user(store, "Tổ trưởng Lò Văn An", Role::TeamLeader, &two).unwrap();
+    let province = crate::admin::add_user(store, "Tổ trưởng cả tỉnh", Role::TeamLeader, &Scope::single("12")).unwrap();
+    crate::admin::add_user(store, "Tình nguyện viên", Role::Volunteer, &two).unwrap();
+    let request = crate::reports::ReportRequest {
+        place: "03445".into(),
+        range: Some(DayRange::new(day(1), day(30)).unwrap()),
+        campaign: None,
+        today: day(30),
+    };
+    let report = crate::reports::report(store, &request).unwrap().report;
+    let teams: Vec<(Uuid, &str, u32)> = report.teams.iter().map(|t| (t.leader, t.name.as_str(), t.hamlets)).collect();
+    assert_eq!(teams, [(leader, "Tổ trưởng Lò Văn An", 2), (province, "Tổ trưởng cả tỉnh", 4)]);
+    let mut expected = gocua_core::report::Tally::default();
+    for row in report.rows.iter().filter(|r| two.codes().contains(&r.place.code)) {
+        expected.add(&row.tally);
+    }
+    assert!(expected.residents > 0);
+    assert_eq!(report.teams[0].tally, expected);
+    assert_eq!(report.teams[1].tally, report.total.tally);
+    // a hamlet's report: only the teams that lead it
+    let hamlet = crate::reports::ReportRequest { place: "03445-03".into(), ..request };
+    let teams: Vec<Uuid> =
+        crate::reports::report(store, &hamlet).unwrap().report.teams.iter().map(|t| t.leader).collect();
+    assert_eq!(teams, [province]);
+}

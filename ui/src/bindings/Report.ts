@@ -3,6 +3,7 @@ import type { CampaignSet } from "./CampaignSet";
 import type { DayPoint } from "./DayPoint";
 import type { DayRange } from "./DayRange";
 import type { PersonRow } from "./PersonRow";
+import type { TeamRow } from "./TeamRow";
 import type { UnitRow } from "./UnitRow";
 
 /**
@@ -32,4 +33,8 @@ days: Array<DayPoint>,
 /**
  * Person by person, most activations first.
  */
-people: Array<PersonRow>, };
+people: Array<PersonRow>, 
+/**
+ * Team by team ("theo tổ"), ranked by rate; by name.
+ */
+teams: Array<TeamRow>, };

@@ -58,6 +58,7 @@ const screen = (over: Partial<ReportScreen['report']> = {}): ReportScreen => ({
       { day: '2026-12-07', activated: 2, visits: 5 },
     ],
     people: [{ user_id: '0190a0c0-0000-7000-8000-00000000000a', name: 'Lò Thị Lan', activated: 3, visits: 9, referred: 0, quota: 10, progress: 0.3, rank: 1 }],
+    teams: [],
     ...over,
   },
   home_place: '03445',

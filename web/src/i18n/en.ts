@@ -92,6 +92,10 @@ export const en: Messages = {
   'rep.reasons': 'Reasons not activated',
   'rep.reasons_empty': 'None.',
 
+  'rep.teams_title': 'By working team',
+  'rep.leader': 'Team leader',
+  'rep.hamlets_col': 'Hamlets',
+
   'rep.people_title': 'Results per person',
   'rep.name': 'Name',
   'rep.visits': 'Visits',

@@ -90,6 +90,10 @@ export const vi = {
   'rep.reasons': 'Lý do chưa kích hoạt được',
   'rep.reasons_empty': 'Không có.',
 
+  'rep.teams_title': 'Theo tổ công tác',
+  'rep.leader': 'Tổ trưởng',
+  'rep.hamlets_col': 'Thôn, tổ',
+
   'rep.people_title': 'Kết quả theo người',
   'rep.name': 'Họ tên',
   'rep.visits': 'Lượt tiếp cận',

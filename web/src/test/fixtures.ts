@@ -63,6 +63,12 @@ export function communeReport(over: Partial<WebReport> = {}): WebReport {
       people: [
         { user_id: '0190a0c0-0000-7000-8000-00000000000a', name: 'Lò Thị Mẫu', activated: 30, visits: 90, referred: 3, quota: 50, progress: 0.6, rank: 1 },
       ],
+      teams: [
+        {
+          leader: '0190a0c0-0000-7000-8000-00000000000b', name: 'Tổ trưởng Lò Văn An', hamlets: 2,
+          tally: tally({ residents: 1210, activated_in_range: 30 }), rate: 0.375, quota: 40, progress: 0.75, rank: 1,
+        },
+      ],
     },
     lineage: [PROVINCE, COMMUNE],
     campaigns: [[CAMPAIGN_ID, 'Cao điểm 60 ngày']],

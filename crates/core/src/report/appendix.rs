@@ -20,6 +20,8 @@ pub const SHEET_REASONS: &str = "Lý do chưa kích hoạt";
 pub const SHEET_DAYS: &str = "Theo ngày";
 /// The people sheet's name.
 pub const SHEET_PEOPLE: &str = "Theo cán bộ";
+/// The teams sheet's name (written when the report has teams).
+pub const SHEET_TEAMS: &str = "Theo tổ công tác";
 /// The label of the total row.
 pub const TOTAL_LABEL: &str = "Tổng cộng";
 
@@ -266,6 +268,47 @@ fn fill(book: &mut Workbook, report: &Report, reasons: &ReasonCatalog) -> Result
             p.quota.map_or(Cell::Blank, Cell::Count),
             Cell::Rate(p.progress),
             Cell::Count(p.rank),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            write_cell(sheet, row, 2 + c as u16, cell, &f.count, &f.rate)?;
+        }
+    }
+
+    if report.teams.is_empty() {
+        return Ok(());
+    }
+    let sheet = book.add_worksheet().set_name(SHEET_TEAMS)?;
+    let headers = [
+        "STT",
+        "Tổ trưởng",
+        "Số thôn, tổ phụ trách",
+        "Tổng số công dân",
+        "Số công dân đủ điều kiện",
+        "Tổng số đã kích hoạt",
+        "Kích hoạt mới trong kỳ",
+        "Chỉ tiêu",
+        "Tiến độ (%)",
+        "Tỷ lệ kích hoạt / đủ điều kiện (%)",
+        "Xếp hạng",
+    ];
+    head(sheet, &f, "KẾT QUẢ THEO TỔ CÔNG TÁC", &sub, &headers)?;
+    for (i, t) in report.teams.iter().enumerate() {
+        let row = HEADER_ROWS + i as u32;
+        sheet.write_number_with_format(row, 0, (i + 1) as f64, &f.count)?;
+        let name = if t.name.is_empty() { t.leader.to_string() } else { t.name.clone() };
+        sheet.write_string_with_format(row, 1, name, &f.text)?;
+        for (c, cell) in [
+            Cell::Count(t.hamlets),
+            Cell::Count(t.tally.residents),
+            Cell::Count(t.tally.eligible()),
+            Cell::Count(t.tally.activated()),
+            Cell::Count(t.tally.activated_in_range),
+            t.quota.map_or(Cell::Blank, Cell::Count),
+            Cell::Rate(t.progress),
+            Cell::Rate(t.rate),
+            Cell::Count(t.rank),
         ]
         .into_iter()
         .enumerate()

@@ -145,8 +145,19 @@ pub struct Facts {
     pub households: Vec<HouseholdCount>,
     /// Flows in the range, per hamlet, day and author (rows may repeat a key: they add up).
     pub flows: Vec<FlowCount>,
-    /// Names of the authors the store knows.
+    /// Names of the authors (and team leaders) the store knows.
     pub names: BTreeMap<Uuid, String>,
+    /// The teams working under the report's place (none where the store does not know them).
+    pub teams: Vec<TeamScope>,
+}
+
+/// A team ("tổ công tác"): a team leader and the report's hamlets in their places.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamScope {
+    /// The team leader.
+    pub leader: Uuid,
+    /// The hamlets they lead, of those the report counts.
+    pub hamlets: Vec<String>,
 }
 
 /// The numbers of one unit (a row of the appendix).
@@ -220,7 +231,8 @@ impl Tally {
         self.by_reason.get(code).copied().unwrap_or(0)
     }
 
-    pub(crate) fn add(&mut self, other: &Tally) {
+    /// Adds `other`'s numbers to these (a row's hamlets, a team's).
+    pub fn add(&mut self, other: &Tally) {
         let Tally {
             households,
             households_surveyed,
@@ -355,6 +367,28 @@ pub struct PersonRow {
     pub rank: u32,
 }
 
+/// One team's numbers: the hamlets its leader leads, summed.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamRow {
+    /// The team leader.
+    pub leader: Uuid,
+    /// Their name ("" when unknown here).
+    pub name: String,
+    /// How many of the report's hamlets the team covers.
+    pub hamlets: u32,
+    /// Its numbers.
+    pub tally: Tally,
+    /// Activated / eligible.
+    pub rate: Option<f64>,
+    /// The leader's quota in the campaign (their team's), if any.
+    pub quota: Option<u32>,
+    /// First activations in the range / quota.
+    pub progress: Option<f64>,
+    /// Place in the emulation ranking by rate (1 = highest).
+    pub rank: u32,
+}
+
 /// A report.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -371,6 +405,8 @@ pub struct Report {
     pub days: Vec<DayPoint>,
     /// Person by person, most activations first.
     pub people: Vec<PersonRow>,
+    /// Team by team ("theo tổ"), ranked by rate; by name.
+    pub teams: Vec<TeamRow>,
 }
 
 /// The place a report is about and how its hamlets roll up.
@@ -412,6 +448,14 @@ impl Units {
     pub fn hamlets(&self) -> Vec<String> {
         self.hamlet_row.keys().cloned().collect()
     }
+
+    /// The hamlets counted that lie in any of `places`: a hamlet itself, its row, the report's
+    /// place, or one of `above` (the codes of the places above the report's).
+    pub fn hamlets_in(&self, places: &[String], above: &[String]) -> Vec<String> {
+        let holds = |code: &str| places.iter().any(|p| p == code);
+        let whole = holds(&self.place.code) || above.iter().any(|a| holds(a));
+        self.hamlet_row.iter().filter(|(h, row)| whole || holds(h) || holds(row)).map(|(h, _)| h.clone()).collect()
+    }
 }
 
 /// Builds the report of `units` from a store's `facts` over `range`, with the quotas of
@@ -423,16 +467,15 @@ pub fn build(
     range: DayRange,
     campaign: Option<&CampaignSet>,
 ) -> Report {
-    let mut per_row: BTreeMap<&str, Tally> = BTreeMap::new();
-    let row_of = |hamlet: &str| units.hamlet_row.get(hamlet).map(String::as_str);
-    for s in &facts.states {
-        if let Some(row) = row_of(&s.hamlet) {
-            per_row.entry(row).or_default().add_state(s, reasons);
-        }
+    // tallies by hamlet first: rows and teams are sums of them
+    let mut per_hamlet: BTreeMap<&str, Tally> = BTreeMap::new();
+    let counted = |hamlet: &str| units.hamlet_row.contains_key(hamlet);
+    for s in facts.states.iter().filter(|s| counted(&s.hamlet)) {
+        per_hamlet.entry(&s.hamlet).or_default().add_state(s, reasons);
     }
     for h in &facts.households {
-        if let Some(row) = row_of(&h.hamlet) {
-            let t = per_row.entry(row).or_default();
+        if counted(&h.hamlet) {
+            let t = per_hamlet.entry(&h.hamlet).or_default();
             t.households += h.listed;
             t.households_surveyed += h.surveyed;
             t.members += h.members;
@@ -443,9 +486,8 @@ pub fn build(
     let mut days: BTreeMap<NaiveDate, DayPoint> =
         range.days().map(|day| (day, DayPoint { day, activated: 0, visits: 0 })).collect();
     let mut people: BTreeMap<Uuid, (u32, u32, u32)> = BTreeMap::new();
-    for f in facts.flows.iter().filter(|f| range.from <= f.day && f.day <= range.until) {
-        let Some(row) = row_of(&f.hamlet) else { continue };
-        let t = per_row.entry(row).or_default();
+    for f in facts.flows.iter().filter(|f| range.from <= f.day && f.day <= range.until && counted(&f.hamlet)) {
+        let t = per_hamlet.entry(&f.hamlet).or_default();
         t.activated_in_range += f.activated;
         t.visits_in_range += f.visits;
         t.referred_level2 += f.referred;
@@ -459,6 +501,10 @@ pub fn build(
         p.2 += f.referred;
     }
 
+    let mut per_row: BTreeMap<&str, Tally> = BTreeMap::new();
+    for (hamlet, t) in &per_hamlet {
+        per_row.entry(units.hamlet_row[*hamlet].as_str()).or_default().add(t);
+    }
     let quota_of = |place: &Place| campaign.and_then(|c| unit_quota(c, place, units));
     let unit_row = |place: &Place, tally: Tally| {
         let quota = quota_of(place);
@@ -483,8 +529,7 @@ pub fn build(
     let mut people: Vec<PersonRow> = people
         .into_iter()
         .map(|(user_id, (activated, visits, referred))| {
-            let quota = campaign
-                .and_then(|c| c.quotas.iter().find(|q| q.holder == QuotaHolder::User(user_id)).and_then(|q| q.total));
+            let quota = user_quota(campaign, user_id);
             PersonRow {
                 user_id,
                 name: facts.names.get(&user_id).cloned().unwrap_or_default(),
@@ -500,7 +545,38 @@ pub fn build(
     people.sort_by(|a, b| b.activated.cmp(&a.activated).then(a.name.cmp(&b.name)).then(a.user_id.cmp(&b.user_id)));
     rank_by(&mut people, |p| f64::from(p.activated), |p, rank| p.rank = rank);
 
-    Report { range, campaign: campaign.cloned(), rows, total, days: days.into_values().collect(), people }
+    let mut teams: Vec<TeamRow> = facts
+        .teams
+        .iter()
+        .map(|team| {
+            let mut tally = Tally::default();
+            for hamlet in &team.hamlets {
+                if let Some(t) = per_hamlet.get(hamlet.as_str()) {
+                    tally.add(t);
+                }
+            }
+            let quota = user_quota(campaign, team.leader);
+            TeamRow {
+                leader: team.leader,
+                name: facts.names.get(&team.leader).cloned().unwrap_or_default(),
+                hamlets: team.hamlets.len() as u32,
+                rate: tally.rate(),
+                progress: quota.filter(|q| *q > 0).map(|q| f64::from(tally.activated_in_range) / f64::from(q)),
+                quota,
+                tally,
+                rank: 0,
+            }
+        })
+        .collect();
+    teams.sort_by(|a, b| a.name.cmp(&b.name).then(a.leader.cmp(&b.leader)));
+    rank_by(&mut teams, |t| t.rate.unwrap_or(-1.0), |t, rank| t.rank = rank);
+
+    Report { range, campaign: campaign.cloned(), rows, total, days: days.into_values().collect(), people, teams }
+}
+
+/// A user's quota for the whole campaign (a volunteer's, or a team leader's for their team).
+fn user_quota(campaign: Option<&CampaignSet>, user: Uuid) -> Option<u32> {
+    campaign.and_then(|c| c.quotas.iter().find(|q| q.holder == QuotaHolder::User(user)).and_then(|q| q.total))
 }
 
 /// Standard competition ranking ("1224") by `key`, highest first; the order of `items` stays.

@@ -126,5 +126,6 @@ pub fn normalized(facts: &Facts) -> Facts {
             })
             .collect(),
         names: BTreeMap::new(),
+        teams: Vec::new(),
     }
 }

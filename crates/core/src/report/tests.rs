@@ -162,3 +162,66 @@ fn a_range_ending_before_it_starts_is_refused_and_days_are_vietnam_days() {
     let (start, end) = DayRange::new(day(5), day(6)).unwrap().bounds_text();
     assert_eq!((start.as_str(), end.as_str()), ("2026-11-04T17:00:00.000000Z", "2026-11-06T17:00:00.000000Z"));
 }
+
+#[test]
+fn teams_sum_the_hamlets_their_leaders_lead_with_the_leaders_quota() {
+    let units = commune();
+    let (an, binh) = (Uuid::from_u128(11), Uuid::from_u128(12));
+    // a leader of two hamlets; a leader of the whole commune (given above the report's place)
+    let two = units.hamlets_in(&["03445-01".into(), "03445-02".into(), "99999-01".into()], &["12".into()]);
+    assert_eq!(two, ["03445-01", "03445-02"]);
+    let all = units.hamlets_in(&["12".into()], &["12".into()]);
+    assert_eq!(all.len(), 4);
+    assert!(units.hamlets_in(&["13".into()], &["12".into()]).is_empty());
+    let facts = Facts {
+        states: vec![
+            state("03445-01", Some(FunnelState::ActivatedLevel1), None, false, 3),
+            state("03445-02", Some(FunnelState::NotRegistered), None, false, 3),
+            state("03445-03", Some(FunnelState::ActivatedLevel2), None, false, 4),
+        ],
+        flows: vec![flow("03445-01", 2, an, 3, 3), flow("03445-03", 2, binh, 4, 4)],
+        names: [(an, "Tổ trưởng An".to_owned()), (binh, "Tổ trưởng Bình".to_owned())].into(),
+        teams: vec![TeamScope { leader: an, hamlets: two }, TeamScope { leader: binh, hamlets: all }],
+        ..Facts::default()
+    };
+    let campaign = CampaignSet {
+        campaign_id: Uuid::from_u128(9),
+        name: "Cao điểm".into(),
+        place: "03445".into(),
+        starts: day(1),
+        ends: day(7),
+        target: None,
+        per_official: None,
+        quotas: vec![Quota { holder: QuotaHolder::User(an), total: Some(6), per_day: None }],
+    };
+    let r = build(&units, &facts, &reasons(), DayRange::new(day(1), day(7)).unwrap(), Some(&campaign));
+    let names: Vec<&str> = r.teams.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["Tổ trưởng An", "Tổ trưởng Bình"]);
+    let (a, b) = (&r.teams[0], &r.teams[1]);
+    assert_eq!((a.hamlets, a.tally.residents, a.tally.activated(), a.tally.activated_in_range), (2, 6, 3, 3));
+    assert_eq!((a.rate, a.quota, a.progress), (Some(0.5), Some(6), Some(0.5)));
+    assert_eq!((b.hamlets, b.tally.residents, b.tally.activated_in_range), (4, 10, 7));
+    assert_eq!((b.rate, b.quota), (Some(0.7), None));
+    assert_eq!((a.rank, b.rank), (2, 1));
+    assert_eq!(b.tally, r.total.tally, "a team of every hamlet is the total");
+
+    // the appendix has a sheet of them, read back as a reader of the file would
+    use calamine::{Data, Reader, Xlsx};
+    let mut bytes = Vec::new();
+    appendix::write(&r, &reasons(), std::io::Cursor::new(&mut bytes)).unwrap();
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range(appendix::SHEET_TEAMS).unwrap();
+    let row = |i: u32| -> Vec<Data> {
+        (0..11).map(|c| sheet.get_value((appendix::HEADER_ROWS + i, c)).cloned().unwrap_or(Data::Empty)).collect()
+    };
+    assert_eq!(row(0)[1], Data::String("Tổ trưởng An".into()));
+    assert_eq!(&row(0)[2..8], &[2.0, 6.0, 6.0, 3.0, 3.0, 6.0].map(Data::Float));
+    assert_eq!((&row(0)[8], &row(0)[9], &row(0)[10]), (&Data::Float(0.5), &Data::Float(0.5), &Data::Float(2.0)));
+    assert_eq!((&row(1)[1], &row(1)[7]), (&Data::String("Tổ trưởng Bình".into()), &Data::Empty));
+    // without teams, no such sheet
+    let none = build(&units, &Facts { teams: Vec::new(), ..facts }, &reasons(), r.range, None);
+    let mut bytes = Vec::new();
+    appendix::write(&none, &reasons(), std::io::Cursor::new(&mut bytes)).unwrap();
+    let book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    assert!(!book.sheet_names().iter().any(|n| n == appendix::SHEET_TEAMS));
+}
