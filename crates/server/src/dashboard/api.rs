@@ -328,6 +328,7 @@ pub async fn list(
     let store = std::sync::Arc::clone(&state.store);
     let tempdir = state.dashboard.tempdir.clone();
     let request = ListRequest { place: place.code.clone(), kind, user: signed.user.id };
+    let (done, finished) = tokio::sync::oneshot::channel();
     tokio::task::spawn_blocking(move || {
         let out = tokio_util::io::SyncIoBridge::new(writer);
         let sink: Result<Box<dyn ListSink>, _> = if csv {
@@ -335,20 +336,64 @@ pub async fn list(
         } else {
             XlsxList::new(out, kind.title_vi(), &tempdir).map(|s| Box::new(s) as Box<dyn ListSink>)
         };
-        // a failure midway cuts the download short (the client sees an incomplete file)
         let result = sink
             .map_err(|e| Error::invalid(e.to_string()))
             .and_then(|sink| reports::export_list(&*store, &request, sink));
-        if let Err(e) = result {
+        if let Err(e) = &result {
             tracing::warn!(error = %e, "a list export failed midway");
         }
+        let _ = done.send(result.is_ok());
     });
-    let stream = tokio_util::io::ReaderStream::new(reader);
     let (name, content_type) = if csv { ("csv", "text/csv; charset=utf-8") } else { ("xlsx", XLSX) };
     let stem = kind.code();
     Ok(attachment(
         &format!("danh-sach-{stem}-{}-{}.{name}", place.code, today()),
         content_type,
-        Body::from_stream(stream),
+        streamed_body(reader, finished),
     ))
+}
+
+/// The body of a file written as it streams: `reader`'s bytes, then, when `finished` says the
+/// writer failed (or it never says), an error, so the connection is cut before the body's end
+/// and the browser reports a failed download instead of keeping a shortened list.
+fn streamed_body(
+    reader: impl tokio::io::AsyncRead + Send + 'static,
+    finished: tokio::sync::oneshot::Receiver<bool>,
+) -> Body {
+    use futures_util::StreamExt;
+    let outcome = futures_util::stream::once(async move {
+        match finished.await {
+            Ok(true) => None,
+            _ => Some(Err(std::io::Error::other("the list export failed midway"))),
+        }
+    })
+    .filter_map(std::future::ready);
+    Body::from_stream(tokio_util::io::ReaderStream::new(reader).chain(outcome))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::streamed_body;
+
+    async fn collect(ok: Option<bool>) -> Result<Vec<u8>, axum::Error> {
+        let (mut writer, reader) = tokio::io::duplex(64);
+        let (done, finished) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            tokio::io::AsyncWriteExt::write_all(&mut writer, b"STT,H\xe1\xbb\x8d t\xc3\xaan\n1,A\n").await.unwrap();
+            drop(writer);
+            match ok {
+                Some(ok) => done.send(ok).unwrap(),
+                None => drop(done),
+            }
+        });
+        axum::body::to_bytes(streamed_body(reader, finished), usize::MAX).await.map(|b| b.to_vec())
+    }
+
+    #[tokio::test]
+    async fn a_list_that_failed_midway_ends_in_an_error_not_a_shortened_file() {
+        assert_eq!(collect(Some(true)).await.unwrap(), "STT,Họ tên\n1,A\n".as_bytes());
+        let failed = collect(Some(false)).await.unwrap_err();
+        assert!(failed.to_string().contains("failed midway"), "{failed}");
+        assert!(collect(None).await.is_err(), "a writer that vanished is a failure too");
+    }
 }
