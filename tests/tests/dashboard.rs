@@ -113,7 +113,7 @@ async fn a_district_officer_signs_in_reads_reports_downloads_and_signs_out() {
     assert!(names.iter().all(|n| text.contains(n.as_str())), "{text}");
     let xlsx = get("/dashboard/api/lists/absent.xlsx").await.unwrap();
     assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
-    assert_eq!(get("/dashboard/api/lists/everyone.csv").await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(get("/dashboard/api/lists/nobody.csv").await.unwrap().status(), StatusCode::NOT_FOUND);
     let audited = server.sql_text_rows("SELECT action, CAST(detail AS TEXT) FROM audit_log WHERE action IN ('export_list', 'dashboard_report', 'dashboard_sign_in', 'dashboard_sign_in_failed')");
     for action in ["export_list", "dashboard_report", "dashboard_sign_in", "dashboard_sign_in_failed"] {
         assert!(audited.iter().any(|r| r[0] == action), "{action} audited: {audited:?}");

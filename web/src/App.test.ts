@@ -120,7 +120,7 @@ describe('report', () => {
 
     expect(q<HTMLAnchorElement>('#export-appendix')!.getAttribute('href')).toBe(`${API}appendix.xlsx?place=03445`);
     const lists = [...document.querySelectorAll<HTMLAnchorElement>('#export-lists a.export-list')];
-    expect(lists.length).toBe(8);
+    expect(lists.length).toBe(10);
     const csv = lists.find((a) => a.dataset.kind === 'cannot-activate' && a.dataset.format === 'csv')!;
     expect(csv.getAttribute('href')).toBe(`${API}lists/cannot-activate.csv?place=03445`);
     expect(q('#masked-note')).not.toBeNull();

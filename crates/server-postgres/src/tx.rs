@@ -607,6 +607,23 @@ impl Users for PgTx<'_> {
         .collect()
     }
 
+    fn users_of_role_in(&mut self, role: Role, codes: &[String]) -> StoreResult<Vec<UserRow>> {
+        if codes.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.query(
+            user_select!(
+                "WHERE u.role = $2
+                   AND u.id IN (SELECT s.user_id FROM user_scopes s WHERE s.place_code = ANY($1::text[]))
+                 ORDER BY u.id"
+            ),
+            &[&codes, &role.code()],
+        )?
+        .iter()
+        .map(user_from_row)
+        .collect()
+    }
+
     fn set_user_scope(&mut self, id: Uuid, scope: &Scope) -> StoreResult<()> {
         self.execute("DELETE FROM user_scopes WHERE user_id = $1", &[&id])?;
         self.insert_scope(id, scope)

@@ -129,9 +129,11 @@ impl Events for SqliteTx<'_> {
             return Ok(vec![]);
         }
         let places: Vec<String> = (0..paths.len()).map(|i| format!("?{}", i + 3)).collect();
-        // the type spelled out, so the partial index `events_campaigns` (0012) answers it
+        // the partial index `events_campaigns` (0012), named: without statistics the planner
+        // took a scan of the whole log for two places or more (2.3 s at 10 million events)
         let sql = format!(
-            "SELECT server_seq, id, device_id, seq, author, device_time, payload FROM events
+            "SELECT server_seq, id, device_id, seq, author, device_time, payload
+             FROM events INDEXED BY events_campaigns
              WHERE status = 'applied' AND type = '{CAMPAIGN_SET}' AND server_seq > ?1 AND server_seq <= ?2
                AND place_path IN ({})
              ORDER BY server_seq",

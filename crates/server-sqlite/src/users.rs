@@ -156,6 +156,26 @@ impl Users for SqliteTx<'_> {
         Ok(out)
     }
 
+    fn users_of_role_in(&mut self, role: Role, codes: &[String]) -> StoreResult<Vec<UserRow>> {
+        let codes = serde_json::to_string(codes)?;
+        let ids: Vec<String> = self
+            .tx
+            .prepare_cached(
+                "SELECT DISTINCT u.id FROM users u JOIN user_scopes s ON s.user_id = u.id
+                 WHERE u.role = ?1 AND s.place_code IN (SELECT value FROM json_each(?2)) ORDER BY u.id",
+            )
+            .map_err(db_error)?
+            .query_map(params![role.code(), codes], |r| r.get(0))
+            .map_err(db_error)?
+            .collect::<Result<_, _>>()
+            .map_err(db_error)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.extend(self.user_where("id = ?1", &[&id])?);
+        }
+        Ok(out)
+    }
+
     fn set_user_scope(&mut self, id: Uuid, scope: &Scope) -> StoreResult<()> {
         self.write_scope(&id.to_string(), scope)
     }

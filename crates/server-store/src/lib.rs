@@ -274,6 +274,9 @@ pub trait Users {
     /// The users with any of these places in their scope, or a household of one of them given
     /// on its own (each once, by id).
     fn users_in(&mut self, codes: &[String]) -> StoreResult<Vec<UserRow>>;
+    /// The users of `role` with any of these places in their scope (each once, by id): a
+    /// report's team leaders, without reading the thousands of volunteers beside them.
+    fn users_of_role_in(&mut self, role: Role, codes: &[String]) -> StoreResult<Vec<UserRow>>;
     /// Replaces a user's scope.
     fn set_user_scope(&mut self, id: Uuid, scope: &Scope) -> StoreResult<()>;
     /// Replaces a user's role.

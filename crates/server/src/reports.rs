@@ -82,7 +82,7 @@ fn build_in(tx: &mut dyn Tx, request: &ReportRequest) -> Result<Built, Error> {
     let mut codes: Vec<String> = units.hamlets();
     codes.extend(units.rows.iter().map(|p| p.code.clone()));
     codes.extend(above.iter().cloned());
-    for leader in tx.users_in(&codes)?.into_iter().filter(|u| u.role == Role::TeamLeader) {
+    for leader in tx.users_of_role_in(Role::TeamLeader, &codes)? {
         let places: Vec<String> = leader.scope.codes().to_vec();
         let hamlets = units.hamlets_in(&places, &above);
         if !hamlets.is_empty() {

@@ -183,6 +183,7 @@ pub async fn report_export<R: Runtime>(
         Some(ListKind::Absent) => "danh-sach-khong-co-mat",
         Some(ListKind::NotEligible) => "danh-sach-khong-du-dieu-kien",
         Some(ListKind::CannotActivate) => "danh-sach-chua-kich-hoat-theo-ly-do",
+        Some(ListKind::Everyone) => "danh-sach-ket-qua-tung-cong-dan",
     };
     let extension = if csv { "csv" } else { "xlsx" };
     let name = format!("{stem}{}{}-{}.{extension}", if place.is_empty() { "" } else { "-" }, place, ask.report.today);

@@ -16,7 +16,7 @@ export interface ReportQuery {
 }
 
 /** The named lists, by code, in the order the screen offers them. */
-export const LISTS = ['activated', 'absent', 'not-eligible', 'cannot-activate'] as const;
+export const LISTS = ['activated', 'absent', 'not-eligible', 'cannot-activate', 'everyone'] as const;
 export type ListCode = (typeof LISTS)[number];
 
 /** Whether `role` sees reports: team leaders and the police. */

@@ -489,6 +489,7 @@ export const en: Messages = {
   'rep.list_absent': 'Absent',
   'rep.list_not_eligible': 'Not eligible',
   'rep.list_cannot_activate': 'Cannot activate, by reason',
+  'rep.list_everyone': 'Every person with their result',
   'rep.format': 'Format',
   'rep.export_list': 'Export the list',
   'rep.masked': 'CCCD numbers are masked but for the last two digits (the police see them whole).',

@@ -489,6 +489,7 @@ export const vi = {
   'rep.list_absent': 'Danh sách không có mặt',
   'rep.list_not_eligible': 'Danh sách không đủ điều kiện',
   'rep.list_cannot_activate': 'Danh sách chưa kích hoạt được, theo lý do',
+  'rep.list_everyone': 'Danh sách kết quả từng công dân',
   'rep.format': 'Định dạng',
   'rep.export_list': 'Xuất danh sách',
   'rep.masked': 'Số CCCD được che, trừ hai số cuối (chỉ công an thấy đủ).',

@@ -13,7 +13,7 @@ export type Ask = {
 export const DEFAULT_ASK: Ask = { place: null, campaign: null, from: null, until: null };
 
 /** The named lists, as the server spells them in `/lists/<kind>.<format>`. */
-export const LIST_KINDS = ['activated', 'absent', 'not-eligible', 'cannot-activate'] as const;
+export const LIST_KINDS = ['activated', 'absent', 'not-eligible', 'cannot-activate', 'everyone'] as const;
 export type ListKind = (typeof LIST_KINDS)[number];
 export const LIST_FORMATS = ['xlsx', 'csv'] as const;
 export type ListFormat = (typeof LIST_FORMATS)[number];

@@ -113,6 +113,7 @@ export const en: Messages = {
   'list.absent': 'Absent',
   'list.not-eligible': 'Not eligible',
   'list.cannot-activate': 'Cannot activate yet, by reason',
+  'list.everyone': 'Every person with their result',
 
   'reason.in_prison': 'In prison',
   'reason.abroad': 'Abroad',

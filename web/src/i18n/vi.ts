@@ -111,6 +111,7 @@ export const vi = {
   'list.absent': 'Danh sách không có mặt',
   'list.not-eligible': 'Danh sách không đủ điều kiện',
   'list.cannot-activate': 'Danh sách chưa kích hoạt được theo lý do',
+  'list.everyone': 'Danh sách kết quả từng công dân',
 
   'reason.in_prison': 'Đi tù',
   'reason.abroad': 'Đi nước ngoài',

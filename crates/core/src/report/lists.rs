@@ -35,12 +35,15 @@ pub enum ListKind {
     NotEligible,
     /// People not activated with a reason, by reason.
     CannotActivate,
+    /// Every listed person with their result ("danh sách cụ thể từng trường hợp"): the list the
+    /// police handed out, returned with what became of each person.
+    Everyone,
 }
 
 impl ListKind {
     /// Every list.
-    pub const ALL: [ListKind; 4] =
-        [ListKind::Activated, ListKind::Absent, ListKind::NotEligible, ListKind::CannotActivate];
+    pub const ALL: [ListKind; 5] =
+        [ListKind::Activated, ListKind::Absent, ListKind::NotEligible, ListKind::CannotActivate, ListKind::Everyone];
 
     /// Stable code (command line, URLs).
     pub fn code(self) -> &'static str {
@@ -49,6 +52,7 @@ impl ListKind {
             ListKind::Absent => "absent",
             ListKind::NotEligible => "not-eligible",
             ListKind::CannotActivate => "cannot-activate",
+            ListKind::Everyone => "everyone",
         }
     }
 
@@ -64,6 +68,7 @@ impl ListKind {
             ListKind::Absent => "Danh sách công dân không có mặt",
             ListKind::NotEligible => "Danh sách công dân không đủ điều kiện",
             ListKind::CannotActivate => "Danh sách công dân chưa kích hoạt được, theo lý do",
+            ListKind::Everyone => "Danh sách kết quả rà soát, hướng dẫn kích hoạt từng công dân",
         }
     }
 
@@ -76,6 +81,7 @@ impl ListKind {
             ListKind::Absent => reason == Some(ABSENT_REASON),
             ListKind::NotEligible => reason.is_some_and(|r| NOT_COUNTED_REASONS.contains(&r)),
             ListKind::CannotActivate => reason.is_some(),
+            ListKind::Everyone => true,
         }
     }
 }

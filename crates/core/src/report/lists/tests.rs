@@ -46,8 +46,10 @@ fn each_list_takes_its_people() {
     assert_eq!(on(ListKind::Absent), [1982]);
     assert_eq!(on(ListKind::NotEligible), [1983]);
     assert_eq!(on(ListKind::CannotActivate), [1982, 1983]);
+    assert_eq!(on(ListKind::Everyone), [1981, 1982, 1983, 1984]);
     assert_eq!(ListKind::from_code("not-eligible"), Some(ListKind::NotEligible));
-    assert_eq!(ListKind::from_code("everyone"), None);
+    assert_eq!(ListKind::from_code("everyone"), Some(ListKind::Everyone));
+    assert_eq!(ListKind::from_code("nobody"), None);
 }
 
 #[test]
