@@ -227,7 +227,7 @@ explain() { # BACKEND DB PLACE PATH...
        WHERE $in_h AND listed <> 0"
     local q3="SELECT hamlet_code, day, author, activated, visits, referred FROM report_flows
        WHERE $in_h AND day >= '$starts' AND day <= '$ends' AND (activated <> 0 OR visits <> 0 OR referred <> 0)"
-    local q4="SELECT server_seq, id, device_id, seq, author, device_time, payload FROM events
+    local q4="SELECT server_seq, id, device_id, seq, author, device_time, payload FROM events INDEXED BY events_campaigns
        WHERE status = 'applied' AND type = 'campaign_set.v1' AND server_seq > 0
          AND server_seq <= (SELECT max(server_seq) FROM events) AND place_path IN ($in_paths) ORDER BY server_seq"
     local n=0 q

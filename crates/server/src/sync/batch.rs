@@ -27,6 +27,8 @@ pub struct BatchView<'t> {
     erased: HashSet<Uuid>,
     // the first store failure a read of the reducer met (the reducer sees only core errors)
     failure: RefCell<Option<StoreError>>,
+    // households and residents the database held before the batch (what the counters hold)
+    stored: RefCell<HashSet<Uuid>>,
     // written at the end, in the order first changed
     changed: HashSet<Uuid>,
     put_households: Vec<Uuid>,
@@ -113,6 +115,11 @@ impl<'t> BatchView<'t> {
         let places = tx.lineages(&hamlets)?.into_iter().map(|p| (p.code.clone(), Some(p))).collect();
         let erased = tx.erased_among(&resident_ids)?.into_iter().collect();
         let reasons = tx.reasons()?;
+        let stored: HashSet<Uuid> = households
+            .iter()
+            .filter_map(|(id, h)| h.as_ref().map(|_| *id))
+            .chain(residents.iter().filter_map(|(id, r)| r.as_ref().map(|_| *id)))
+            .collect();
         Ok(BatchView {
             tx: RefCell::new(tx),
             households: RefCell::new(households),
@@ -123,6 +130,7 @@ impl<'t> BatchView<'t> {
             outcomes,
             erased,
             failure: RefCell::new(None),
+            stored: RefCell::new(stored),
             changed: HashSet::new(),
             put_households: Vec::new(),
             put_residents: Vec::new(),
@@ -247,9 +255,12 @@ impl<'t> BatchView<'t> {
         counted.sort();
         counted.dedup();
         let counted_households: Vec<Uuid> = put_h.iter().map(|h| h.id).collect();
-        let recount = !counted.is_empty() || !counted_households.is_empty();
-        if recount {
-            tx.recount(&counted_households, &counted, Share::Remove)?;
+        // records new in this batch hold no share yet: only those stored before are taken off
+        let stored = self.stored.into_inner();
+        let held: Vec<Uuid> = counted.iter().copied().filter(|id| stored.contains(id)).collect();
+        let held_households: Vec<Uuid> = counted_households.iter().copied().filter(|id| stored.contains(id)).collect();
+        if !held.is_empty() || !held_households.is_empty() {
+            tx.recount(&held_households, &held, Share::Remove)?;
         }
         if !put_h.is_empty() {
             tx.put_households(&put_h)?;
@@ -266,7 +277,7 @@ impl<'t> BatchView<'t> {
         if !self.visit_reviews.is_empty() {
             tx.set_visit_reviews(&self.visit_reviews)?;
         }
-        if recount {
+        if !counted.is_empty() || !counted_households.is_empty() {
             tx.recount(&counted_households, &counted, Share::Add)?;
         }
         Ok(tx)
@@ -279,6 +290,9 @@ impl StateView for BatchView<'_> {
             return Ok(cached.clone());
         }
         let found = self.tx.borrow_mut().households(&[id]).map_err(|e| self.failed(e))?.pop();
+        if found.is_some() {
+            self.stored.borrow_mut().insert(id);
+        }
         self.households.borrow_mut().insert(id, found.clone());
         Ok(found)
     }
@@ -288,6 +302,9 @@ impl StateView for BatchView<'_> {
             return Ok(cached.clone());
         }
         let found = self.tx.borrow_mut().residents(&[id]).map_err(|e| self.failed(e))?.pop();
+        if found.is_some() {
+            self.stored.borrow_mut().insert(id);
+        }
         self.residents.borrow_mut().insert(id, found.clone());
         Ok(found)
     }
