@@ -11,65 +11,27 @@ use uuid::Uuid;
 
 use super::{PgTx, funnel, get, to_u32};
 
-/// Moves the counters by `$3` (1 or -1) of the households `$1`, the residents `$2` and every
-/// resident of those households, in one statement (three data-modifying parts share the reading
-/// of the people, and the server runs one statement instead of three):
-/// - `touched`: the residents named and those of the households named, one key probe each (as
-///   `by_keys!` explains); `listed`: those listed, with their hamlet;
-/// - people by state, households (only those named), then visits and first activations (`$5`:
-///   the activated states) by day (`$4`: minutes east of UTC) and author.
-const RECOUNT: &str = "
-    WITH touched AS (
-        SELECT DISTINCT key FROM unnest($2::uuid[]) AS k(key)
-        UNION
-        SELECT r.id FROM (SELECT DISTINCT unnest($1::uuid[])) AS k(key)
-        CROSS JOIN LATERAL (SELECT id FROM residents WHERE household_id = k.key) AS r),
-    listed AS (
-        SELECT r.id, r.status, r.reason_code, r.claim_check, h.hamlet_code
-        FROM touched t
-        CROSS JOIN LATERAL (SELECT * FROM residents WHERE id = t.key LIMIT 1) AS r
-        CROSS JOIN LATERAL (SELECT * FROM households WHERE id = r.household_id LIMIT 1) AS h
-        WHERE r.removed IS NULL AND r.merged_into IS NULL AND h.removed IS NULL),
-    states AS (
-        INSERT INTO report_states (hamlet_code, status, reason_code, confirmed, n)
-        SELECT hamlet_code, coalesce(status, ''), coalesce(reason_code, ''),
-               coalesce(claim_check = 'confirmed', false), $3::bigint * count(*)
-        FROM listed GROUP BY 1, 2, 3, 4
-        ON CONFLICT (hamlet_code, status, reason_code, confirmed)
-        DO UPDATE SET n = report_states.n + excluded.n),
-    homes AS (
-        INSERT INTO report_households (hamlet_code, listed, surveyed, members, smartphones, with_computer)
-        SELECT h.hamlet_code, $3::bigint * count(*), $3::bigint * count(h.members),
-               $3::bigint * coalesce(sum(h.members), 0), $3::bigint * coalesce(sum(h.smartphones), 0),
-               $3::bigint * count(*) FILTER (WHERE h.has_internet_computer)
-        FROM (SELECT DISTINCT unnest($1::uuid[])) AS k(key)
-        CROSS JOIN LATERAL (SELECT * FROM households WHERE id = k.key LIMIT 1) AS h
-        WHERE h.removed IS NULL
-        GROUP BY 1
-        ON CONFLICT (hamlet_code) DO UPDATE SET listed = report_households.listed + excluded.listed,
-            surveyed = report_households.surveyed + excluded.surveyed,
-            members = report_households.members + excluded.members,
-            smartphones = report_households.smartphones + excluded.smartphones,
-            with_computer = report_households.with_computer + excluded.with_computer),
-    visited AS (
-        SELECT v.resident_id, v.id, v.status, v.action, v.author, v.device_time, l.hamlet_code
-        FROM listed l CROSS JOIN LATERAL (SELECT * FROM visits WHERE resident_id = l.id) AS v),
-    flows AS (
-        SELECT hamlet_code, device_time, author, 0 AS a, 1 AS n,
-               coalesce(action = 'referred_level2', false)::int AS rf
-        FROM visited
-        UNION ALL
-        SELECT hamlet_code, device_time, author, 1, 0, 0
-        FROM (SELECT DISTINCT ON (resident_id) hamlet_code, device_time, author FROM visited
-              WHERE status = ANY($5::text[]) ORDER BY resident_id, device_time, id) AS f)
-    INSERT INTO report_flows (hamlet_code, day, author, activated, visits, referred)
-    SELECT hamlet_code, (device_time AT TIME ZONE 'UTC' + make_interval(mins => $4))::date, author,
-           $3::bigint * sum(a), $3::bigint * sum(n), $3::bigint * sum(rf)
-    FROM flows GROUP BY 1, 2, 3
-    ON CONFLICT (hamlet_code, day, author) DO UPDATE SET
-        activated = report_flows.activated + excluded.activated,
-        visits = report_flows.visits + excluded.visits,
-        referred = report_flows.referred + excluded.referred";
+/// The residents whose share is moved (`touched`): those named (`$2`) and those of the
+/// households named (`$1`); and of those, the listed ones with their hamlet (`listed`). One
+/// key probe each, as `by_keys!` explains.
+macro_rules! touched {
+    ($rest:literal) => {
+        concat!(
+            "WITH touched AS (
+                 SELECT DISTINCT key FROM unnest($2::uuid[]) AS k(key)
+                 UNION
+                 SELECT r.id FROM (SELECT DISTINCT unnest($1::uuid[])) AS k(key)
+                 CROSS JOIN LATERAL (SELECT id FROM residents WHERE household_id = k.key) AS r),
+             listed AS (
+                 SELECT r.id, r.status, r.reason_code, r.claim_check, h.hamlet_code
+                 FROM touched t
+                 CROSS JOIN LATERAL (SELECT * FROM residents WHERE id = t.key LIMIT 1) AS r
+                 CROSS JOIN LATERAL (SELECT * FROM households WHERE id = r.household_id LIMIT 1) AS h
+                 WHERE r.removed IS NULL AND r.merged_into IS NULL AND h.removed IS NULL) ",
+            $rest
+        )
+    };
+}
 
 impl PgTx<'_> {
     /// Moves the counters by `share` of these households, these residents and every resident
@@ -80,12 +42,63 @@ impl PgTx<'_> {
         residents: &[Uuid],
         share: Share,
     ) -> StoreResult<()> {
+        let (h, r, sign) = (households.to_vec(), residents.to_vec(), share.sign());
+        self.defer(
+            touched!(
+                "INSERT INTO report_states (hamlet_code, status, reason_code, confirmed, n)
+                 SELECT hamlet_code, coalesce(status, ''), coalesce(reason_code, ''),
+                        coalesce(claim_check = 'confirmed', false), $3::bigint * count(*)
+                 FROM listed GROUP BY 1, 2, 3, 4
+                 ON CONFLICT (hamlet_code, status, reason_code, confirmed)
+                 DO UPDATE SET n = report_states.n + excluded.n"
+            ),
+            owned![h.clone(), r.clone(), sign],
+        )?;
+        if !households.is_empty() {
+            self.defer(
+                "INSERT INTO report_households (hamlet_code, listed, surveyed, members, smartphones, with_computer)
+                 SELECT h.hamlet_code, $2::bigint * count(*), $2::bigint * count(h.members),
+                        $2::bigint * coalesce(sum(h.members), 0), $2::bigint * coalesce(sum(h.smartphones), 0),
+                        $2::bigint * count(*) FILTER (WHERE h.has_internet_computer)
+                 FROM (SELECT DISTINCT unnest($1::uuid[])) AS k(key)
+                 CROSS JOIN LATERAL (SELECT * FROM households WHERE id = k.key LIMIT 1) AS h
+                 WHERE h.removed IS NULL
+                 GROUP BY 1
+                 ON CONFLICT (hamlet_code) DO UPDATE SET listed = report_households.listed + excluded.listed,
+                     surveyed = report_households.surveyed + excluded.surveyed,
+                     members = report_households.members + excluded.members,
+                     smartphones = report_households.smartphones + excluded.smartphones,
+                     with_computer = report_households.with_computer + excluded.with_computer",
+                owned![h.clone(), sign],
+            )?;
+        }
         let activated: Vec<&'static str> =
             FunnelState::ALL.into_iter().filter(|s| s.is_activated()).map(FunnelState::code).collect();
         self.defer(
-            RECOUNT,
-            owned![households.to_vec(), residents.to_vec(), share.sign(), REPORT_UTC_OFFSET_MINUTES, activated],
-        )
+            touched!(
+                ", visited AS (
+                     SELECT v.resident_id, v.id, v.status, v.action, v.author, v.device_time, l.hamlet_code
+                     FROM listed l CROSS JOIN LATERAL (SELECT * FROM visits WHERE resident_id = l.id) AS v),
+                 flows AS (
+                     SELECT hamlet_code, device_time, author, 0 AS a, 1 AS n,
+                            coalesce(action = 'referred_level2', false)::int AS rf
+                     FROM visited
+                     UNION ALL
+                     SELECT hamlet_code, device_time, author, 1, 0, 0
+                     FROM (SELECT DISTINCT ON (resident_id) hamlet_code, device_time, author FROM visited
+                           WHERE status = ANY($5::text[]) ORDER BY resident_id, device_time, id) AS f)
+                 INSERT INTO report_flows (hamlet_code, day, author, activated, visits, referred)
+                 SELECT hamlet_code, (device_time AT TIME ZONE 'UTC' + make_interval(mins => $4))::date, author,
+                        $3::bigint * sum(a), $3::bigint * sum(n), $3::bigint * sum(rf)
+                 FROM flows GROUP BY 1, 2, 3
+                 ON CONFLICT (hamlet_code, day, author) DO UPDATE SET
+                     activated = report_flows.activated + excluded.activated,
+                     visits = report_flows.visits + excluded.visits,
+                     referred = report_flows.referred + excluded.referred"
+            ),
+            owned![h, r, sign, REPORT_UTC_OFFSET_MINUTES, activated],
+        )?;
+        Ok(())
     }
 
     /// The counters of `hamlets` over `range`, with the names of the authors.
