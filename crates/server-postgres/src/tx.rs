@@ -1252,6 +1252,14 @@ impl ProjectionRows for PgTx<'_> {
         self.recount_counters(households, residents, share)
     }
 
+    fn add_counts(&mut self, delta: &CountDelta) -> StoreResult<()> {
+        self.add_to_counters(delta)
+    }
+
+    fn first_activations(&mut self, residents: &[Uuid]) -> StoreResult<Vec<FirstActivation>> {
+        self.first_activations_of(residents)
+    }
+
     fn dump_projection(&mut self) -> StoreResult<Projection> {
         let mut projection = Projection::default();
         for row in self.query(household_select!(""), &[])? {

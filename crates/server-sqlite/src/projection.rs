@@ -6,7 +6,7 @@ use gocua_core::sql::projection::{self, SqlView};
 
 use gocua_core::report::lists::ListRow;
 use gocua_core::report::{DayRange, Facts};
-use gocua_server_store::{ProjectionRows, Share, StoreResult};
+use gocua_server_store::{CountDelta, FirstActivation, ProjectionRows, Share, StoreResult};
 use uuid::Uuid;
 
 use crate::{SqliteTx, core_error};
@@ -73,6 +73,14 @@ impl ProjectionRows for SqliteTx<'_> {
 
     fn recount(&mut self, households: &[Uuid], residents: &[Uuid], share: Share) -> StoreResult<()> {
         crate::report::recount(self.tx, households, residents, share)
+    }
+
+    fn add_counts(&mut self, delta: &CountDelta) -> StoreResult<()> {
+        crate::report::add_counts(self.tx, delta)
+    }
+
+    fn first_activations(&mut self, residents: &[Uuid]) -> StoreResult<Vec<FirstActivation>> {
+        crate::report::first_activations(self.tx, residents)
     }
 
     fn dump_projection(&mut self) -> StoreResult<Projection> {

@@ -4,12 +4,12 @@
 //! rows per hamlet and day however many people and visits lie under them.
 
 use chrono::NaiveDate;
-use rusqlite::{Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use uuid::Uuid;
 
 use gocua_core::funnel::FunnelState;
 use gocua_core::report::{DayRange, Facts, FlowCount, HouseholdCount, StateCount};
-use gocua_server_store::{Share, StoreError, StoreResult};
+use gocua_server_store::{CountDelta, FirstActivation, Share, StoreError, StoreResult};
 
 use crate::db_error;
 
@@ -80,6 +80,79 @@ pub fn recount(tx: &Transaction<'_>, households: &[Uuid], residents: &[Uuid], sh
     .execute(params![h, r, sign])
     .map_err(db_error)?;
     Ok(())
+}
+
+/// Adds `delta` to the counters, a prepared upsert per row.
+pub fn add_counts(tx: &Transaction<'_>, delta: &CountDelta) -> StoreResult<()> {
+    if !delta.states.is_empty() {
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO report_states (hamlet_code, status, reason_code, confirmed, n) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            )
+            .map_err(db_error)?;
+        for (hamlet, status, reason, confirmed, n) in &delta.states {
+            stmt.execute(params![hamlet, status, reason, confirmed, n]).map_err(db_error)?;
+        }
+    }
+    if !delta.households.is_empty() {
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO report_households (hamlet_code, listed, surveyed, members, smartphones, with_computer)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT DO UPDATE SET listed = listed + excluded.listed, surveyed = surveyed + excluded.surveyed,
+                     members = members + excluded.members, smartphones = smartphones + excluded.smartphones,
+                     with_computer = with_computer + excluded.with_computer",
+            )
+            .map_err(db_error)?;
+        for (hamlet, [listed, surveyed, members, smartphones, computer]) in &delta.households {
+            stmt.execute(params![hamlet, listed, surveyed, members, smartphones, computer]).map_err(db_error)?;
+        }
+    }
+    if !delta.flows.is_empty() {
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO report_flows (hamlet_code, day, author, activated, visits, referred)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT DO UPDATE SET activated = activated + excluded.activated,
+                     visits = visits + excluded.visits, referred = referred + excluded.referred",
+            )
+            .map_err(db_error)?;
+        for (hamlet, day, author, [activated, visits, referred]) in &delta.flows {
+            stmt.execute(params![hamlet, day.to_string(), author.to_string(), activated, visits, referred])
+                .map_err(db_error)?;
+        }
+    }
+    Ok(())
+}
+
+/// Each resident's first activation, by a key probe of their visits.
+pub fn first_activations(tx: &Transaction<'_>, residents: &[Uuid]) -> StoreResult<Vec<FirstActivation>> {
+    let activated = gocua_core::sql::activated_states();
+    let mut stmt = tx
+        .prepare_cached(&format!(
+            "SELECT id, author, device_time FROM visits WHERE resident_id = ?1 AND status IN ({activated})
+             ORDER BY device_time, id LIMIT 1"
+        ))
+        .map_err(db_error)?;
+    let mut out = Vec::new();
+    for resident in residents {
+        let row = stmt
+            .query_row([resident.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            })
+            .optional()
+            .map_err(db_error)?;
+        if let Some((visit, author, at)) = row {
+            out.push(FirstActivation {
+                resident: *resident,
+                visit: Uuid::parse_str(&visit).map_err(|_| corrupt(format!("visit id {visit}")))?,
+                author: Uuid::parse_str(&author).map_err(|_| corrupt(format!("author {author}")))?,
+                at: chrono::DateTime::parse_from_rfc3339(&at).map_err(|_| corrupt(format!("time {at}")))?.to_utc(),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The counters of `hamlets` over `range`, with the names of the authors.

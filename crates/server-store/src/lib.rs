@@ -377,6 +377,11 @@ pub trait ProjectionRows {
     /// any of them and with `Add` after, so the counters `report_facts` reads follow every
     /// change without a rebuild.
     fn recount(&mut self, households: &[Uuid], residents: &[Uuid], share: Share) -> StoreResult<()>;
+    /// Adds `delta` to the report's counters (what a push changed, worked out from the rows
+    /// it holds, for the records whose share it can tell without the database).
+    fn add_counts(&mut self, delta: &CountDelta) -> StoreResult<()>;
+    /// The first activation of each of these residents that has one.
+    fn first_activations(&mut self, residents: &[Uuid]) -> StoreResult<Vec<FirstActivation>>;
     /// The whole projection (tests and checks compare it).
     fn dump_projection(&mut self) -> StoreResult<Projection>;
     /// The projection's part in these hamlets: their households, those households' residents

@@ -307,3 +307,36 @@ impl Share {
         }
     }
 }
+
+/// A person's first activation: their activated visit with the earliest device time (the lowest
+/// visit id among equal times).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstActivation {
+    /// The person.
+    pub resident: Uuid,
+    /// The visit.
+    pub visit: Uuid,
+    /// Who recorded it.
+    pub author: Uuid,
+    /// Its device time (as the server clamped it).
+    pub at: DateTime<Utc>,
+}
+
+/// Changes to the report's counters, each a signed amount added to its row (rows that sum to
+/// nothing are left out by whoever builds it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CountDelta {
+    /// People: (hamlet, state code or "", reason code or "", confirmed, change).
+    pub states: Vec<(String, String, String, bool, i64)>,
+    /// Households: (hamlet, [listed, surveyed, members, smartphones, with a computer]).
+    pub households: Vec<(String, [i64; 5])>,
+    /// Flows: (hamlet, day, author, [first activations, visits, referrals]).
+    pub flows: Vec<(String, chrono::NaiveDate, Uuid, [i64; 3])>,
+}
+
+impl CountDelta {
+    /// Nothing to add.
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty() && self.households.is_empty() && self.flows.is_empty()
+    }
+}

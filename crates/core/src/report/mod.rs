@@ -87,6 +87,11 @@ impl DayRange {
     }
 }
 
+/// Vietnam's calendar day of a time: the day a flow counts on.
+pub fn local_day(t: chrono::DateTime<Utc>) -> NaiveDate {
+    (t + Duration::minutes(REPORT_UTC_OFFSET_MINUTES.into())).date_naive()
+}
+
 /// Listed people of a hamlet in one state: a row of a `GROUP BY`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateCount {

@@ -3,21 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::{DayRange, Facts, FlowCount, HouseholdCount, REPORT_UTC_OFFSET_MINUTES, StateCount};
+use super::{DayRange, Facts, FlowCount, HouseholdCount, StateCount, local_day};
 use crate::funnel::VisitAction;
 use crate::reducer::Projection;
 use crate::spotcheck::CheckOutcome;
 
 /// (hamlet, state code, reason, confirmed).
 type StateKey = (String, Option<&'static str>, Option<String>, bool);
-
-/// Vietnam's calendar day of a time.
-fn local_day(t: DateTime<Utc>) -> NaiveDate {
-    (t + Duration::minutes(REPORT_UTC_OFFSET_MINUTES.into())).date_naive()
-}
 
 /// The facts of `hamlets` over `range` in `p`, as [`normalized`] orders them. A person's first
 /// activation is their activated visit with the earliest device time, the lowest visit id among

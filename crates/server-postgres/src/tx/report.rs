@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use gocua_core::funnel::FunnelState;
 use gocua_core::report::{DayRange, Facts, FlowCount, HouseholdCount, REPORT_UTC_OFFSET_MINUTES, StateCount};
-use gocua_server_store::{Share, StoreResult};
+use gocua_server_store::{CountDelta, FirstActivation, Share, StoreResult};
 use uuid::Uuid;
 
 use super::{PgTx, funnel, get, to_u32};
@@ -99,6 +99,80 @@ impl PgTx<'_> {
             owned![h, r, sign, REPORT_UTC_OFFSET_MINUTES, activated],
         )?;
         Ok(())
+    }
+
+    /// Adds `delta` to the counters: a statement per table, in the write's pipeline.
+    pub(super) fn add_to_counters(&mut self, delta: &CountDelta) -> StoreResult<()> {
+        if !delta.states.is_empty() {
+            let (mut hamlets, mut states, mut reasons, mut confirmed, mut n) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for (h, s, r, c, k) in &delta.states {
+                hamlets.push(h.clone());
+                states.push(s.clone());
+                reasons.push(r.clone());
+                confirmed.push(*c);
+                n.push(*k);
+            }
+            self.defer(
+                "INSERT INTO report_states (hamlet_code, status, reason_code, confirmed, n)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::bigint[])
+                 ON CONFLICT (hamlet_code, status, reason_code, confirmed)
+                 DO UPDATE SET n = report_states.n + excluded.n",
+                owned![hamlets, states, reasons, confirmed, n],
+            )?;
+        }
+        if !delta.households.is_empty() {
+            let hamlets: Vec<String> = delta.households.iter().map(|(h, _)| h.clone()).collect();
+            let column = |i: usize| -> Vec<i64> { delta.households.iter().map(|(_, c)| c[i]).collect() };
+            self.defer(
+                "INSERT INTO report_households (hamlet_code, listed, surveyed, members, smartphones, with_computer)
+                 SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])
+                 ON CONFLICT (hamlet_code) DO UPDATE SET listed = report_households.listed + excluded.listed,
+                     surveyed = report_households.surveyed + excluded.surveyed,
+                     members = report_households.members + excluded.members,
+                     smartphones = report_households.smartphones + excluded.smartphones,
+                     with_computer = report_households.with_computer + excluded.with_computer",
+                owned![hamlets, column(0), column(1), column(2), column(3), column(4)],
+            )?;
+        }
+        if !delta.flows.is_empty() {
+            let hamlets: Vec<String> = delta.flows.iter().map(|f| f.0.clone()).collect();
+            let days: Vec<chrono::NaiveDate> = delta.flows.iter().map(|f| f.1).collect();
+            let authors: Vec<Uuid> = delta.flows.iter().map(|f| f.2).collect();
+            let column = |i: usize| -> Vec<i64> { delta.flows.iter().map(|f| f.3[i]).collect() };
+            self.defer(
+                "INSERT INTO report_flows (hamlet_code, day, author, activated, visits, referred)
+                 SELECT * FROM unnest($1::text[], $2::date[], $3::uuid[], $4::bigint[], $5::bigint[], $6::bigint[])
+                 ON CONFLICT (hamlet_code, day, author) DO UPDATE SET
+                     activated = report_flows.activated + excluded.activated,
+                     visits = report_flows.visits + excluded.visits,
+                     referred = report_flows.referred + excluded.referred",
+                owned![hamlets, days, authors, column(0), column(1), column(2)],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Each resident's first activation, one key probe each.
+    pub(super) fn first_activations_of(&mut self, residents: &[Uuid]) -> StoreResult<Vec<FirstActivation>> {
+        if residents.is_empty() {
+            return Ok(Vec::new());
+        }
+        let activated: Vec<&'static str> =
+            FunnelState::ALL.into_iter().filter(|s| s.is_activated()).map(FunnelState::code).collect();
+        self.query(
+            "SELECT f.resident_id, f.id, f.author, f.device_time
+             FROM (SELECT DISTINCT unnest($1::uuid[])) AS k(key)
+             CROSS JOIN LATERAL (SELECT resident_id, id, author, device_time FROM visits
+                                 WHERE resident_id = k.key AND status = ANY($2::text[])
+                                 ORDER BY device_time, id LIMIT 1) AS f",
+            &[&residents, &activated],
+        )?
+        .iter()
+        .map(|row| {
+            Ok(FirstActivation { resident: get(row, 0)?, visit: get(row, 1)?, author: get(row, 2)?, at: get(row, 3)? })
+        })
+        .collect()
     }
 
     /// The counters of `hamlets` over `range`, with the names of the authors.

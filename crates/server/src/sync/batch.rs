@@ -13,6 +13,8 @@ use gocua_core::places::Place;
 use gocua_core::reasons::{Reason, ReasonCatalog};
 use gocua_core::reducer::{Change, StateView};
 use gocua_server_store::{Share, StoreError, StoreResult, StoredOutcome, Tx};
+
+use super::counters::{Batch, Counting};
 use uuid::Uuid;
 
 /// A write transaction with the batch's state cached over it.
@@ -31,6 +33,9 @@ pub struct BatchView<'t> {
     stored: RefCell<HashSet<Uuid>>,
     // written at the end, in the order first changed
     changed: HashSet<Uuid>,
+    // each changed record as the batch first read it (`None`: it created it)
+    households_before: HashMap<Uuid, Option<Household>>,
+    residents_before: HashMap<Uuid, Option<Resident>>,
     put_households: Vec<Uuid>,
     put_residents: Vec<Uuid>,
     new_visits: Vec<Visit>,
@@ -132,6 +137,8 @@ impl<'t> BatchView<'t> {
             failure: RefCell::new(None),
             stored: RefCell::new(stored),
             changed: HashSet::new(),
+            households_before: HashMap::new(),
+            residents_before: HashMap::new(),
             put_households: Vec::new(),
             put_residents: Vec::new(),
             new_visits: Vec::new(),
@@ -213,15 +220,22 @@ impl<'t> BatchView<'t> {
         for change in changes {
             match change {
                 Change::PutHousehold(h) => {
-                    self.households.get_mut().insert(h.id, Some(h.clone()));
+                    let before = self.households.get_mut().insert(h.id, Some(h.clone()));
                     if self.changed.insert(h.id) {
                         self.put_households.push(h.id);
+                        // a row never read stays unknown: the database recounts it
+                        if let Some(before) = before {
+                            self.households_before.insert(h.id, before);
+                        }
                     }
                 }
                 Change::PutResident(r) => {
-                    self.residents.get_mut().insert(r.id, Some(r.clone()));
+                    let before = self.residents.get_mut().insert(r.id, Some(r.clone()));
                     if self.changed.insert(r.id) {
                         self.put_residents.push(r.id);
+                        if let Some(before) = before {
+                            self.residents_before.insert(r.id, before);
+                        }
                     }
                 }
                 Change::AddVisit(v) => {
@@ -248,19 +262,24 @@ impl<'t> BatchView<'t> {
             self.put_households.iter().filter_map(|id| households.get(id).cloned().flatten()).collect();
         let put_r: Vec<Resident> =
             self.put_residents.iter().filter_map(|id| residents.get(id).cloned().flatten()).collect();
-        // whose counts may change: a visit counts for its person, a move for both people
-        let mut counted: Vec<Uuid> = put_r.iter().map(|r| r.id).collect();
-        counted.extend(self.new_visits.iter().map(|v| v.resident_id));
-        counted.extend(self.moved_visits.iter().flat_map(|&(from, to)| [from, to]));
-        counted.sort();
-        counted.dedup();
-        let counted_households: Vec<Uuid> = put_h.iter().map(|h| h.id).collect();
-        // records new in this batch hold no share yet: only those stored before are taken off
+        // the report's counters: what the batch's rows tell is added after the writes; the
+        // rest the database takes off before them and counts again after
+        let counting = Counting::plan(&Batch {
+            households_before: &self.households_before,
+            residents_before: &self.residents_before,
+            households: &households,
+            residents: &residents,
+            put_households: &put_h,
+            put_residents: &put_r,
+            new_visits: &self.new_visits,
+            moved_visits: &self.moved_visits,
+        });
+        let firsts = tx.first_activations(&counting.firsts_needed())?;
         let stored = self.stored.into_inner();
-        let held: Vec<Uuid> = counted.iter().copied().filter(|id| stored.contains(id)).collect();
-        let held_households: Vec<Uuid> = counted_households.iter().copied().filter(|id| stored.contains(id)).collect();
-        if !held.is_empty() || !held_households.is_empty() {
-            tx.recount(&held_households, &held, Share::Remove)?;
+        let held = |ids: &[Uuid]| -> Vec<Uuid> { ids.iter().copied().filter(|id| stored.contains(id)).collect() };
+        let (held_households, held_residents) = (held(&counting.recount_households), held(&counting.recount_residents));
+        if !held_households.is_empty() || !held_residents.is_empty() {
+            tx.recount(&held_households, &held_residents, Share::Remove)?;
         }
         if !put_h.is_empty() {
             tx.put_households(&put_h)?;
@@ -277,8 +296,12 @@ impl<'t> BatchView<'t> {
         if !self.visit_reviews.is_empty() {
             tx.set_visit_reviews(&self.visit_reviews)?;
         }
-        if !counted.is_empty() || !counted_households.is_empty() {
-            tx.recount(&counted_households, &counted, Share::Add)?;
+        if !counting.recount_households.is_empty() || !counting.recount_residents.is_empty() {
+            tx.recount(&counting.recount_households, &counting.recount_residents, Share::Add)?;
+        }
+        let delta = counting.finish(&firsts);
+        if !delta.is_empty() {
+            tx.add_counts(&delta)?;
         }
         Ok(tx)
     }

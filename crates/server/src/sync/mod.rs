@@ -2,6 +2,7 @@
 //! check a locked app makes, on one connection.
 
 pub mod batch;
+pub mod counters;
 pub mod enroll;
 pub mod pull;
 pub mod push;
