@@ -1256,8 +1256,8 @@ impl ProjectionRows for PgTx<'_> {
         self.add_to_counters(delta)
     }
 
-    fn first_activations(&mut self, residents: &[Uuid]) -> StoreResult<Vec<FirstActivation>> {
-        self.first_activations_of(residents)
+    fn recount_firsts(&mut self, people: &[(Uuid, String)], added: &[Uuid]) -> StoreResult<()> {
+        self.recount_first_activations(people, added)
     }
 
     fn dump_projection(&mut self) -> StoreResult<Projection> {

@@ -6,7 +6,7 @@ use gocua_core::sql::projection::{self, SqlView};
 
 use gocua_core::report::lists::ListRow;
 use gocua_core::report::{DayRange, Facts};
-use gocua_server_store::{CountDelta, FirstActivation, ProjectionRows, Share, StoreResult};
+use gocua_server_store::{CountDelta, ProjectionRows, Share, StoreResult};
 use uuid::Uuid;
 
 use crate::{SqliteTx, core_error};
@@ -79,8 +79,8 @@ impl ProjectionRows for SqliteTx<'_> {
         crate::report::add_counts(self.tx, delta)
     }
 
-    fn first_activations(&mut self, residents: &[Uuid]) -> StoreResult<Vec<FirstActivation>> {
-        crate::report::first_activations(self.tx, residents)
+    fn recount_firsts(&mut self, people: &[(Uuid, String)], added: &[Uuid]) -> StoreResult<()> {
+        crate::report::recount_firsts(self.tx, people, added)
     }
 
     fn dump_projection(&mut self) -> StoreResult<Projection> {

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use gocua_core::funnel::FunnelState;
 use gocua_core::report::{DayRange, Facts, FlowCount, HouseholdCount, StateCount};
-use gocua_server_store::{CountDelta, FirstActivation, Share, StoreError, StoreResult};
+use gocua_server_store::{CountDelta, Share, StoreError, StoreResult};
 
 use crate::db_error;
 
@@ -126,33 +126,45 @@ pub fn add_counts(tx: &Transaction<'_>, delta: &CountDelta) -> StoreResult<()> {
     Ok(())
 }
 
-/// Each resident's first activation, by a key probe of their visits.
-pub fn first_activations(tx: &Transaction<'_>, residents: &[Uuid]) -> StoreResult<Vec<FirstActivation>> {
+/// Moves each person's first-activation count from their first activation without the visits
+/// `added` to the one they have now: two key probes of their visits each.
+pub fn recount_firsts(tx: &Transaction<'_>, people: &[(Uuid, String)], added: &[Uuid]) -> StoreResult<()> {
     let activated = gocua_core::sql::activated_states();
+    let added = serde_json::to_string(added)?;
     let mut stmt = tx
         .prepare_cached(&format!(
             "SELECT id, author, device_time FROM visits WHERE resident_id = ?1 AND status IN ({activated})
+               AND (?2 IS NULL OR id NOT IN (SELECT value FROM json_each(?2)))
              ORDER BY device_time, id LIMIT 1"
         ))
         .map_err(db_error)?;
-    let mut out = Vec::new();
-    for resident in residents {
+    let mut first = |resident: &Uuid, without: Option<&str>| -> StoreResult<Option<(String, Uuid, NaiveDate)>> {
         let row = stmt
-            .query_row([resident.to_string()], |r| {
+            .query_row(params![resident.to_string(), without], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
             })
             .optional()
             .map_err(db_error)?;
-        if let Some((visit, author, at)) = row {
-            out.push(FirstActivation {
-                resident: *resident,
-                visit: Uuid::parse_str(&visit).map_err(|_| corrupt(format!("visit id {visit}")))?,
-                author: Uuid::parse_str(&author).map_err(|_| corrupt(format!("author {author}")))?,
-                at: chrono::DateTime::parse_from_rfc3339(&at).map_err(|_| corrupt(format!("time {at}")))?.to_utc(),
-            });
+        row.map(|(visit, author, at)| {
+            let at = chrono::DateTime::parse_from_rfc3339(&at).map_err(|_| corrupt(format!("time {at}")))?.to_utc();
+            let author = Uuid::parse_str(&author).map_err(|_| corrupt(format!("author {author}")))?;
+            Ok((visit, author, gocua_core::report::local_day(at)))
+        })
+        .transpose()
+    };
+    let mut delta = CountDelta::default();
+    for (resident, hamlet) in people {
+        let (before, now) = (first(resident, Some(&added))?, first(resident, None)?);
+        if before.as_ref().map(|f| &f.0) == now.as_ref().map(|f| &f.0) {
+            continue;
+        }
+        for (found, n) in [(before, -1), (now, 1)] {
+            if let Some((_, author, day)) = found {
+                delta.flows.push((hamlet.clone(), day, author, [n, 0, 0]));
+            }
         }
     }
-    Ok(out)
+    add_counts(tx, &delta)
 }
 
 /// The counters of `hamlets` over `range`, with the names of the authors.

@@ -380,8 +380,10 @@ pub trait ProjectionRows {
     /// Adds `delta` to the report's counters (what a push changed, worked out from the rows
     /// it holds, for the records whose share it can tell without the database).
     fn add_counts(&mut self, delta: &CountDelta) -> StoreResult<()>;
-    /// The first activation of each of these residents that has one.
-    fn first_activations(&mut self, residents: &[Uuid]) -> StoreResult<Vec<FirstActivation>>;
+    /// After a write: for each of these people (listed before and after, in the hamlet given),
+    /// moves their first activation's count from the one they had without the visits `added`
+    /// to the one they have now (a new visit may be earlier than the stored first one).
+    fn recount_firsts(&mut self, people: &[(Uuid, String)], added: &[Uuid]) -> StoreResult<()>;
     /// The whole projection (tests and checks compare it).
     fn dump_projection(&mut self) -> StoreResult<Projection>;
     /// The projection's part in these hamlets: their households, those households' residents

@@ -308,20 +308,6 @@ impl Share {
     }
 }
 
-/// A person's first activation: their activated visit with the earliest device time (the lowest
-/// visit id among equal times).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FirstActivation {
-    /// The person.
-    pub resident: Uuid,
-    /// The visit.
-    pub visit: Uuid,
-    /// Who recorded it.
-    pub author: Uuid,
-    /// Its device time (as the server clamped it).
-    pub at: DateTime<Utc>,
-}
-
 /// Changes to the report's counters, each a signed amount added to its row (rows that sum to
 /// nothing are left out by whoever builds it).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use gocua_core::funnel::FunnelState;
 use gocua_core::report::{DayRange, Facts, FlowCount, HouseholdCount, REPORT_UTC_OFFSET_MINUTES, StateCount};
-use gocua_server_store::{CountDelta, FirstActivation, Share, StoreResult};
+use gocua_server_store::{CountDelta, Share, StoreResult};
 use uuid::Uuid;
 
 use super::{PgTx, funnel, get, to_u32};
@@ -153,26 +153,39 @@ impl PgTx<'_> {
         Ok(())
     }
 
-    /// Each resident's first activation, one key probe each.
-    pub(super) fn first_activations_of(&mut self, residents: &[Uuid]) -> StoreResult<Vec<FirstActivation>> {
-        if residents.is_empty() {
-            return Ok(Vec::new());
+    /// Moves each person's first-activation count from their first activation without the
+    /// visits `added` to the one they have now, in the write's pipeline.
+    pub(super) fn recount_first_activations(&mut self, people: &[(Uuid, String)], added: &[Uuid]) -> StoreResult<()> {
+        if people.is_empty() {
+            return Ok(());
         }
         let activated: Vec<&'static str> =
             FunnelState::ALL.into_iter().filter(|s| s.is_activated()).map(FunnelState::code).collect();
-        self.query(
-            "SELECT f.resident_id, f.id, f.author, f.device_time
-             FROM (SELECT DISTINCT unnest($1::uuid[])) AS k(key)
-             CROSS JOIN LATERAL (SELECT resident_id, id, author, device_time FROM visits
-                                 WHERE resident_id = k.key AND status = ANY($2::text[])
-                                 ORDER BY device_time, id LIMIT 1) AS f",
-            &[&residents, &activated],
-        )?
-        .iter()
-        .map(|row| {
-            Ok(FirstActivation { resident: get(row, 0)?, visit: get(row, 1)?, author: get(row, 2)?, at: get(row, 3)? })
-        })
-        .collect()
+        let ids: Vec<Uuid> = people.iter().map(|p| p.0).collect();
+        let hamlets: Vec<String> = people.iter().map(|p| p.1.clone()).collect();
+        self.defer(
+            "WITH c AS (SELECT DISTINCT resident, hamlet FROM unnest($1::uuid[], $2::text[]) AS c(resident, hamlet)),
+             before AS (
+                 SELECT c.hamlet, f.* FROM c CROSS JOIN LATERAL (
+                     SELECT id, author, device_time FROM visits
+                     WHERE resident_id = c.resident AND status = ANY($4::text[]) AND NOT (id = ANY($3::uuid[]))
+                     ORDER BY device_time, id LIMIT 1) AS f),
+             now AS (
+                 SELECT c.hamlet, f.* FROM c CROSS JOIN LATERAL (
+                     SELECT id, author, device_time FROM visits
+                     WHERE resident_id = c.resident AND status = ANY($4::text[])
+                     ORDER BY device_time, id LIMIT 1) AS f),
+             moved AS (
+                 SELECT hamlet, device_time, author, -1 AS n FROM before WHERE id NOT IN (SELECT id FROM now)
+                 UNION ALL
+                 SELECT hamlet, device_time, author, 1 FROM now WHERE id NOT IN (SELECT id FROM before))
+             INSERT INTO report_flows (hamlet_code, day, author, activated, visits, referred)
+             SELECT hamlet, (device_time AT TIME ZONE 'UTC' + make_interval(mins => $5))::date, author, sum(n), 0, 0
+             FROM moved GROUP BY 1, 2, 3
+             ON CONFLICT (hamlet_code, day, author) DO UPDATE SET
+                 activated = report_flows.activated + excluded.activated",
+            owned![ids, hamlets, added.to_vec(), activated, REPORT_UTC_OFFSET_MINUTES],
+        )
     }
 
     /// The counters of `hamlets` over `range`, with the names of the authors.

@@ -274,7 +274,6 @@ impl<'t> BatchView<'t> {
             new_visits: &self.new_visits,
             moved_visits: &self.moved_visits,
         });
-        let firsts = tx.first_activations(&counting.firsts_needed())?;
         let stored = self.stored.into_inner();
         let held = |ids: &[Uuid]| -> Vec<Uuid> { ids.iter().copied().filter(|id| stored.contains(id)).collect() };
         let (held_households, held_residents) = (held(&counting.recount_households), held(&counting.recount_residents));
@@ -299,7 +298,10 @@ impl<'t> BatchView<'t> {
         if !counting.recount_households.is_empty() || !counting.recount_residents.is_empty() {
             tx.recount(&counting.recount_households, &counting.recount_residents, Share::Add)?;
         }
-        let delta = counting.finish(&firsts);
+        if !counting.recount_firsts.is_empty() {
+            tx.recount_firsts(&counting.recount_firsts, &counting.added)?;
+        }
+        let delta = counting.delta();
         if !delta.is_empty() {
             tx.add_counts(&delta)?;
         }

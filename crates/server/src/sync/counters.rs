@@ -12,16 +12,18 @@ use gocua_core::funnel::VisitAction;
 use gocua_core::model::{Household, Resident, Visit};
 use gocua_core::report::local_day;
 use gocua_core::spotcheck::CheckOutcome;
-use gocua_server_store::{CountDelta, FirstActivation};
+use gocua_server_store::CountDelta;
 use uuid::Uuid;
 
 /// What a push's writes do to the counters, as far as its rows tell.
 #[derive(Debug)]
-pub struct Counting<'b> {
+pub struct Counting {
     delta: Delta,
-    /// People already stored with a new activated visit: (person, hamlet, earliest new one),
-    /// to be weighed against their first activation in the database.
-    firsts: Vec<(Uuid, String, &'b Visit)>,
+    /// People already stored with a new activated visit, and their hamlet: the database weighs
+    /// it against their first activation (`Tx::recount_firsts`).
+    pub recount_firsts: Vec<(Uuid, String)>,
+    /// The visits the push adds.
+    pub added: Vec<Uuid>,
     /// Households the database recounts (their people too).
     pub recount_households: Vec<Uuid>,
     /// People the database recounts.
@@ -54,9 +56,9 @@ fn on_list(r: &Resident) -> bool {
     r.removed.is_none() && r.merged_into.is_none()
 }
 
-impl<'b> Counting<'b> {
+impl Counting {
     /// Sorts the push's records into those counted here and those the database recounts.
-    pub fn plan(b: &Batch<'b>) -> Counting<'b> {
+    pub fn plan(b: &Batch<'_>) -> Counting {
         let mut delta = Delta::default();
         let mut recount_households = BTreeSet::new();
         for after in b.put_households {
@@ -81,7 +83,7 @@ impl<'b> Counting<'b> {
         }
 
         let moved: HashSet<Uuid> = b.moved_visits.iter().flat_map(|&(from, to)| [from, to]).collect();
-        let mut visits_of: BTreeMap<Uuid, Vec<&'b Visit>> = BTreeMap::new();
+        let mut visits_of: BTreeMap<Uuid, Vec<&Visit>> = BTreeMap::new();
         for v in b.new_visits {
             visits_of.entry(v.resident_id).or_default().push(v);
         }
@@ -93,7 +95,7 @@ impl<'b> Counting<'b> {
             .chain(moved.iter().copied())
             .collect();
         let mut recount_residents = BTreeSet::new();
-        let mut firsts = Vec::new();
+        let mut recount_firsts = Vec::new();
         for id in touched {
             let after = b.residents.get(&id).cloned().flatten();
             let before = if b.put_residents.iter().any(|r| r.id == id) {
@@ -129,38 +131,22 @@ impl<'b> Counting<'b> {
             }
             let first = visits.iter().filter(|v| v.status.is_activated()).min_by_key(|v| order(v.device_time, v.id));
             match (first, &before) {
-                (Some(first), Some(_)) => firsts.push((id, hamlet.clone(), *first)),
+                (Some(_), Some(_)) => recount_firsts.push((id, hamlet.clone())),
                 (Some(first), None) => delta.first(hamlet, first.device_time, first.author, 1),
                 (None, _) => {}
             }
         }
         Counting {
             delta,
-            firsts,
+            recount_firsts,
+            added: b.new_visits.iter().map(|v| v.id).collect(),
             recount_households: recount_households.into_iter().collect(),
             recount_residents: recount_residents.into_iter().collect(),
         }
     }
 
-    /// The stored people whose first activation the database must tell.
-    pub fn firsts_needed(&self) -> Vec<Uuid> {
-        self.firsts.iter().map(|(id, _, _)| *id).collect()
-    }
-
-    /// The changes, given the first activations the database held before the push.
-    pub fn finish(mut self, stored: &[FirstActivation]) -> CountDelta {
-        let stored: HashMap<Uuid, &FirstActivation> = stored.iter().map(|f| (f.resident, f)).collect();
-        for (id, hamlet, first) in std::mem::take(&mut self.firsts) {
-            match stored.get(&id) {
-                Some(old) if order(old.at, old.visit) <= order(first.device_time, first.id) => {}
-                old => {
-                    if let Some(old) = old {
-                        self.delta.first(&hamlet, old.at, old.author, -1);
-                    }
-                    self.delta.first(&hamlet, first.device_time, first.author, 1);
-                }
-            }
-        }
+    /// The changes worked out here.
+    pub fn delta(self) -> CountDelta {
         self.delta.rows()
     }
 }
