@@ -101,56 +101,55 @@ impl PgTx<'_> {
         Ok(())
     }
 
-    /// Adds `delta` to the counters: a statement per table, in the write's pipeline.
+    /// Adds `delta` to the counters: one statement (a data-modifying part per table), in the
+    /// write's pipeline.
     pub(super) fn add_to_counters(&mut self, delta: &CountDelta) -> StoreResult<()> {
-        if !delta.states.is_empty() {
-            let (mut hamlets, mut states, mut reasons, mut confirmed, mut n) =
-                (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-            for (h, s, r, c, k) in &delta.states {
-                hamlets.push(h.clone());
-                states.push(s.clone());
-                reasons.push(r.clone());
-                confirmed.push(*c);
-                n.push(*k);
-            }
-            self.defer(
-                "INSERT INTO report_states (hamlet_code, status, reason_code, confirmed, n)
+        let states = &delta.states;
+        let homes = &delta.households;
+        let flows = &delta.flows;
+        let home = |i: usize| -> Vec<i64> { homes.iter().map(|(_, c)| c[i]).collect() };
+        let flow = |i: usize| -> Vec<i64> { flows.iter().map(|f| f.3[i]).collect() };
+        self.defer(
+            "WITH s AS (
+                 INSERT INTO report_states (hamlet_code, status, reason_code, confirmed, n)
                  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::bigint[])
                  ON CONFLICT (hamlet_code, status, reason_code, confirmed)
-                 DO UPDATE SET n = report_states.n + excluded.n",
-                owned![hamlets, states, reasons, confirmed, n],
-            )?;
-        }
-        if !delta.households.is_empty() {
-            let hamlets: Vec<String> = delta.households.iter().map(|(h, _)| h.clone()).collect();
-            let column = |i: usize| -> Vec<i64> { delta.households.iter().map(|(_, c)| c[i]).collect() };
-            self.defer(
-                "INSERT INTO report_households (hamlet_code, listed, surveyed, members, smartphones, with_computer)
-                 SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])
+                 DO UPDATE SET n = report_states.n + excluded.n),
+             h AS (
+                 INSERT INTO report_households (hamlet_code, listed, surveyed, members, smartphones, with_computer)
+                 SELECT * FROM unnest($6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[],
+                                      $11::bigint[])
                  ON CONFLICT (hamlet_code) DO UPDATE SET listed = report_households.listed + excluded.listed,
                      surveyed = report_households.surveyed + excluded.surveyed,
                      members = report_households.members + excluded.members,
                      smartphones = report_households.smartphones + excluded.smartphones,
-                     with_computer = report_households.with_computer + excluded.with_computer",
-                owned![hamlets, column(0), column(1), column(2), column(3), column(4)],
-            )?;
-        }
-        if !delta.flows.is_empty() {
-            let hamlets: Vec<String> = delta.flows.iter().map(|f| f.0.clone()).collect();
-            let days: Vec<chrono::NaiveDate> = delta.flows.iter().map(|f| f.1).collect();
-            let authors: Vec<Uuid> = delta.flows.iter().map(|f| f.2).collect();
-            let column = |i: usize| -> Vec<i64> { delta.flows.iter().map(|f| f.3[i]).collect() };
-            self.defer(
-                "INSERT INTO report_flows (hamlet_code, day, author, activated, visits, referred)
-                 SELECT * FROM unnest($1::text[], $2::date[], $3::uuid[], $4::bigint[], $5::bigint[], $6::bigint[])
-                 ON CONFLICT (hamlet_code, day, author) DO UPDATE SET
-                     activated = report_flows.activated + excluded.activated,
-                     visits = report_flows.visits + excluded.visits,
-                     referred = report_flows.referred + excluded.referred",
-                owned![hamlets, days, authors, column(0), column(1), column(2)],
-            )?;
-        }
-        Ok(())
+                     with_computer = report_households.with_computer + excluded.with_computer)
+             INSERT INTO report_flows (hamlet_code, day, author, activated, visits, referred)
+             SELECT * FROM unnest($12::text[], $13::date[], $14::uuid[], $15::bigint[], $16::bigint[], $17::bigint[])
+             ON CONFLICT (hamlet_code, day, author) DO UPDATE SET
+                 activated = report_flows.activated + excluded.activated,
+                 visits = report_flows.visits + excluded.visits,
+                 referred = report_flows.referred + excluded.referred",
+            owned![
+                states.iter().map(|s| s.0.clone()).collect::<Vec<String>>(),
+                states.iter().map(|s| s.1.clone()).collect::<Vec<String>>(),
+                states.iter().map(|s| s.2.clone()).collect::<Vec<String>>(),
+                states.iter().map(|s| s.3).collect::<Vec<bool>>(),
+                states.iter().map(|s| s.4).collect::<Vec<i64>>(),
+                homes.iter().map(|h| h.0.clone()).collect::<Vec<String>>(),
+                home(0),
+                home(1),
+                home(2),
+                home(3),
+                home(4),
+                flows.iter().map(|f| f.0.clone()).collect::<Vec<String>>(),
+                flows.iter().map(|f| f.1).collect::<Vec<chrono::NaiveDate>>(),
+                flows.iter().map(|f| f.2).collect::<Vec<Uuid>>(),
+                flow(0),
+                flow(1),
+                flow(2),
+            ],
+        )
     }
 
     /// Moves each person's first-activation count from their first activation without the
