@@ -252,8 +252,8 @@ impl<'t> BatchView<'t> {
     }
 
     /// Writes the batch's changes: households, then residents, then visits (each refers to the
-    /// one before), then the visits merges move; the report's counters are taken off the
-    /// records it touches before and added back after.
+    /// one before), then the visits merges move; the report's counters follow them
+    /// (`super::counters`).
     pub fn flush(self) -> StoreResult<&'t mut dyn Tx> {
         let households = self.households.into_inner();
         let residents = self.residents.into_inner();
