@@ -87,18 +87,14 @@ impl Counting {
         for v in b.new_visits {
             visits_of.entry(v.resident_id).or_default().push(v);
         }
-        let touched: BTreeSet<Uuid> = b
-            .put_residents
-            .iter()
-            .map(|r| r.id)
-            .chain(visits_of.keys().copied())
-            .chain(moved.iter().copied())
-            .collect();
+        let changed: HashSet<Uuid> = b.put_residents.iter().map(|r| r.id).collect();
+        let touched: BTreeSet<Uuid> =
+            changed.iter().copied().chain(visits_of.keys().copied()).chain(moved.iter().copied()).collect();
         let mut recount_residents = BTreeSet::new();
         let mut recount_firsts = Vec::new();
         for id in touched {
             let after = b.residents.get(&id).cloned().flatten();
-            let before = if b.put_residents.iter().any(|r| r.id == id) {
+            let before = if changed.contains(&id) {
                 b.residents_before.get(&id).cloned()
             } else {
                 Some(after.clone()) // visited, not changed
