@@ -392,8 +392,8 @@ pub trait ProjectionRows {
     /// What a report of these hamlets over `range` is built from (`gocua_core::report::Facts`):
     /// listed people by state, households, and first activations, visits and referrals by day
     /// and author, each grouped by hamlet; with the names of those authors. Read from counters
-    /// the writes keep ([`ProjectionRows::recount`]), so it costs the same for a province of two
-    /// million people as for a hamlet.
+    /// the writes keep ([`ProjectionRows::add_counts`], [`ProjectionRows::recount`]), so it costs
+    /// about the same for a province of two million people as for a hamlet.
     fn report_facts(&mut self, hamlets: &[String], range: &DayRange) -> StoreResult<Facts>;
     /// The listed people of one hamlet for the named lists (`gocua_core::report::lists`), by
     /// household (head's name) then birth year, each with their first activation.
