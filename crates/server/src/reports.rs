@@ -95,8 +95,9 @@ fn build_in(tx: &mut dyn Tx, request: &ReportRequest) -> Result<Built, Error> {
     Ok(Built { report, reasons, campaigns })
 }
 
-/// The campaigns set at a place or above it (the latest setting of each).
-fn campaigns_in(tx: &mut dyn Tx, lineage: &[gocua_core::places::Place]) -> Result<Vec<CampaignSet>, Error> {
+/// The campaigns set at a place or above it (`lineage`: the place's ancestors and itself, from
+/// the top), the latest setting of each, oldest first.
+pub fn campaigns_in(tx: &mut dyn Tx, lineage: &[gocua_core::places::Place]) -> Result<Vec<CampaignSet>, Error> {
     let paths: Vec<String> = (1..=lineage.len()).filter_map(|n| gocua_core::places::path_of(&lineage[..n])).collect();
     let upto = tx.last_server_seq()?;
     let mut campaigns: Vec<CampaignSet> = Vec::new();

@@ -29,8 +29,6 @@ pub struct BatchView<'t> {
     erased: HashSet<Uuid>,
     // the first store failure a read of the reducer met (the reducer sees only core errors)
     failure: RefCell<Option<StoreError>>,
-    // households and residents the database held before the batch (what the counters hold)
-    stored: RefCell<HashSet<Uuid>>,
     // written at the end, in the order first changed
     changed: HashSet<Uuid>,
     // each changed record as the batch first read it (`None`: it created it)
@@ -120,11 +118,6 @@ impl<'t> BatchView<'t> {
         let places = tx.lineages(&hamlets)?.into_iter().map(|p| (p.code.clone(), Some(p))).collect();
         let erased = tx.erased_among(&resident_ids)?.into_iter().collect();
         let reasons = tx.reasons()?;
-        let stored: HashSet<Uuid> = households
-            .iter()
-            .filter_map(|(id, h)| h.as_ref().map(|_| *id))
-            .chain(residents.iter().filter_map(|(id, r)| r.as_ref().map(|_| *id)))
-            .collect();
         Ok(BatchView {
             tx: RefCell::new(tx),
             households: RefCell::new(households),
@@ -135,7 +128,6 @@ impl<'t> BatchView<'t> {
             outcomes,
             erased,
             failure: RefCell::new(None),
-            stored: RefCell::new(stored),
             changed: HashSet::new(),
             households_before: HashMap::new(),
             residents_before: HashMap::new(),
@@ -274,8 +266,11 @@ impl<'t> BatchView<'t> {
             new_visits: &self.new_visits,
             moved_visits: &self.moved_visits,
         });
-        let stored = self.stored.into_inner();
-        let held = |ids: &[Uuid]| -> Vec<Uuid> { ids.iter().copied().filter(|id| stored.contains(id)).collect() };
+        // what the batch created holds no share yet; everything else may
+        let created = |id: &Uuid| {
+            matches!(self.households_before.get(id), Some(None)) || matches!(self.residents_before.get(id), Some(None))
+        };
+        let held = |ids: &[Uuid]| -> Vec<Uuid> { ids.iter().copied().filter(|id| !created(id)).collect() };
         let (held_households, held_residents) = (held(&counting.recount_households), held(&counting.recount_residents));
         if !held_households.is_empty() || !held_residents.is_empty() {
             tx.recount(&held_households, &held_residents, Share::Remove)?;
@@ -315,9 +310,6 @@ impl StateView for BatchView<'_> {
             return Ok(cached.clone());
         }
         let found = self.tx.borrow_mut().households(&[id]).map_err(|e| self.failed(e))?.pop();
-        if found.is_some() {
-            self.stored.borrow_mut().insert(id);
-        }
         self.households.borrow_mut().insert(id, found.clone());
         Ok(found)
     }
@@ -327,9 +319,6 @@ impl StateView for BatchView<'_> {
             return Ok(cached.clone());
         }
         let found = self.tx.borrow_mut().residents(&[id]).map_err(|e| self.failed(e))?.pop();
-        if found.is_some() {
-            self.stored.borrow_mut().insert(id);
-        }
         self.residents.borrow_mut().insert(id, found.clone());
         Ok(found)
     }

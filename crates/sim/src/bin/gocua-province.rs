@@ -807,16 +807,7 @@ fn breakdown(store: &dyn Store, request: &reports::ReportRequest) -> Result<Vec<
         times.push(("places", ms(t.elapsed())));
 
         let t = Instant::now();
-        let paths: Vec<String> =
-            (1..=lineage.len()).filter_map(|n| gocua_core::places::path_of(&lineage[..n])).collect();
-        let upto = tx.last_server_seq()?;
-        let mut campaigns: Vec<CampaignSet> = Vec::new();
-        for (_, event) in tx.campaign_events_at(&paths, 0, upto)? {
-            if let Payload::CampaignSet(plan) = event.payload {
-                campaigns.retain(|c| c.campaign_id != plan.campaign_id);
-                campaigns.push(plan);
-            }
-        }
+        let campaigns = reports::campaigns_in(tx, &lineage)?;
         // as `reports::report` picks it: the one asked for, else the one running today
         let campaign = match request.campaign {
             Some(id) => campaigns.into_iter().find(|c| c.campaign_id == id),
