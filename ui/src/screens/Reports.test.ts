@@ -93,6 +93,24 @@ describe('Report screen', () => {
     expect(q('#report-people')?.textContent).toContain('Lò Thị Lan');
   });
 
+  it('shows each team leader\'s hamlets summed, and no team table where the device knows no team', async () => {
+    const team = {
+      leader: '0190a0c0-0000-7000-8000-00000000000b', name: 'Giàng A Páo', hamlets: 2, rate: 0.25, quota: 8,
+      progress: 0.375, rank: 1, tally: tally({ residents: 20, activated_level1: 5, activated_in_range: 3 }),
+    };
+    reportView.mockResolvedValue(screen({ teams: [team] }));
+    render(Reports);
+    await waitFor(() => expect(q('#report-teams')).not.toBeNull());
+    const cells = [...document.querySelectorAll('#report-teams tbody td')].map((c) => c.textContent?.trim());
+    expect(cells).toEqual(['1', 'Giàng A Páo', '2', '25,0 %', '3', '8', '37,5 %']);
+    expect(document.body.textContent).toContain('Theo tổ công tác');
+    cleanup();
+    reportView.mockResolvedValue(screen());
+    render(Reports);
+    await waitFor(() => expect(q('#report-place')?.textContent).toBe('Xã Mường Tè'));
+    expect(q('#report-teams')).toBeNull();
+  });
+
   it('opens a hamlet and goes back up to the commune', async () => {
     reportView.mockResolvedValue(screen());
     render(Reports);

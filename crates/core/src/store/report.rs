@@ -1,15 +1,16 @@
 //! The office's and team leader's report (`crate::report`) from what this device holds: the
 //! same facts and the same builder as the server's, over the device's projection.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use uuid::Uuid;
 
 use super::DeviceStore;
 use crate::error::Error;
 use crate::report::lists::{self, Cells, ListKind, ListSink};
-use crate::report::{self, DayRange, Report, Units};
+use crate::report::{self, DayRange, Report, TeamScope, Units};
 use crate::sql::catalog;
+use crate::sync::protocol::Role;
 
 impl DeviceStore {
     /// The report of `place` (a commune, a hamlet, or any place this device knows) over `range`,
@@ -33,6 +34,7 @@ impl DeviceStore {
         };
         let mut facts = crate::sql::report::facts(&self.conn, &units.hamlets(), &range)?;
         facts.names = self.people_names()?;
+        facts.teams = self.teams(&units, place)?;
         Ok(report::build(&units, &facts, &self.reasons()?, range, campaign.as_ref()))
     }
 
@@ -72,6 +74,25 @@ impl DeviceStore {
     }
 
     /// The names of the volunteers and leaders this device heard of.
+    /// The teams ("tổ công tác") under the report's place as this device knows them: each team
+    /// leader a pull page named, with the counted hamlets of the places assigned to them. The
+    /// server's report finds the same teams from its users' scopes.
+    fn teams(&self, units: &Units, place: &str) -> Result<Vec<TeamScope>, Error> {
+        let above: Vec<String> = catalog::lineage(&self.conn, place)?.into_iter().map(|p| p.code).collect();
+        let mut stmt = self.conn.prepare("SELECT id FROM people WHERE role = ?1")?;
+        let leaders: BTreeSet<String> =
+            stmt.query_map([Role::TeamLeader.code()], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(self
+            .assignments()?
+            .into_iter()
+            .filter(|a| leaders.contains(&a.user_id.to_string()))
+            .filter_map(|a| {
+                let hamlets = units.hamlets_in(&a.places, &above);
+                (!hamlets.is_empty()).then_some(TeamScope { leader: a.user_id, hamlets })
+            })
+            .collect())
+    }
+
     fn people_names(&self) -> Result<BTreeMap<Uuid, String>, Error> {
         let mut stmt = self.conn.prepare("SELECT id, name FROM people")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;

@@ -160,3 +160,45 @@ fn a_campaign_report_follows_the_campaign_window_and_an_unknown_one_is_named() {
     assert!(all.total.tally.visits_in_range > 0);
     assert_eq!(all.days.len(), 30);
 }
+
+#[test]
+fn a_team_leader_assigned_hamlets_gets_a_team_row_summing_them_and_no_one_else_does() {
+    let mut store = DeviceStore::open_in_memory().unwrap();
+    let mut enrollment = fixtures::enroll_response(&store);
+    enrollment.user.role = crate::sync::protocol::Role::CommunePolice;
+    store.save_enrollment("http://127.0.0.1:9/", &enrollment).unwrap();
+    field_work(&mut store, 11, 18);
+    let (leader, volunteer, elsewhere) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    for (id, name, role) in [
+        (leader, "Giàng A Páo", "team_leader"),
+        (volunteer, "Lò Văn Sơn", "volunteer"),
+        (elsewhere, "Vàng Thị Mai", "team_leader"),
+    ] {
+        store
+            .conn
+            .execute("INSERT INTO people (id, name, role) VALUES (?1, ?2, ?3)", (id.to_string(), name, role))
+            .unwrap();
+    }
+    let assign = |store: &mut DeviceStore, user_id: Uuid, places: &[&str]| {
+        let places = places.iter().map(|p| (*p).to_owned()).collect();
+        store.record(Payload::AssignmentSet(crate::event::AssignmentSet { user_id, places })).unwrap();
+    };
+    assign(&mut store, leader, &["03445-01", "03445-02"]);
+    assign(&mut store, volunteer, &["03445-03"]);
+    assign(&mut store, elsewhere, &["03445-03"]);
+    let range = DayRange::new(day(1), day(30)).unwrap();
+
+    let report = store.report("03445", range, None).unwrap();
+    let names: Vec<&str> = report.teams.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["Giàng A Páo", "Vàng Thị Mai"], "team leaders only, by name");
+    let mut two = count(&store, "03445-01", &range);
+    two.add(&count(&store, "03445-02", &range));
+    assert_eq!(report.teams[0].tally, two);
+    assert_eq!(report.teams[0].hamlets, 2);
+    assert_eq!(report.teams[1].tally, count(&store, "03445-03", &range));
+
+    // a hamlet's report holds only the teams working in it
+    let one = store.report("03445-03", range, None).unwrap();
+    let names: Vec<&str> = one.teams.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["Vàng Thị Mai"]);
+}
