@@ -23,6 +23,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0010_household_paths", include_str!("../../../migrations/server/postgres/0010_household_paths.sql")),
     ("0011_dashboard", include_str!("../../../migrations/server/postgres/0011_dashboard.sql")),
     ("0012_report_counters", include_str!("../../../migrations/server/postgres/0012_report_counters.sql")),
+    ("0013_report_deltas", include_str!("../../../migrations/server/postgres/0013_report_deltas.sql")),
 ];
 
 /// The advisory lock key of a migration run ("gocuamig").

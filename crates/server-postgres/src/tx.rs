@@ -1260,6 +1260,10 @@ impl ProjectionRows for PgTx<'_> {
         self.recount_first_activations(people, added)
     }
 
+    fn fold_counts(&mut self) -> StoreResult<u64> {
+        self.fold_deltas()
+    }
+
     fn dump_projection(&mut self) -> StoreResult<Projection> {
         let mut projection = Projection::default();
         for row in self.query(household_select!(""), &[])? {

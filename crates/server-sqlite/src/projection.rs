@@ -83,6 +83,10 @@ impl ProjectionRows for SqliteTx<'_> {
         crate::report::recount_firsts(self.tx, people, added)
     }
 
+    fn fold_counts(&mut self) -> StoreResult<u64> {
+        Ok(0) // SQLite's one writer updates the counters' rows in place
+    }
+
     fn dump_projection(&mut self) -> StoreResult<Projection> {
         projection::dump(self.tx).map_err(core_error)
     }

@@ -384,6 +384,11 @@ pub trait ProjectionRows {
     /// moves their first activation's count from the one they had without the visits `added`
     /// to the one they have now (a new visit may be earlier than the stored first one).
     fn recount_firsts(&mut self, people: &[(Uuid, String)], added: &[Uuid]) -> StoreResult<()>;
+    /// Folds what the writes appended to the report's counters into the counters' own rows,
+    /// where a backend appends (PostgreSQL: a row per push, not an update of a hot row); returns
+    /// how many counter rows it moved. A backend that updates in place (SQLite) has nothing to
+    /// fold. Reports are exact either way: this only keeps what they read small.
+    fn fold_counts(&mut self) -> StoreResult<u64>;
     /// The whole projection (tests and checks compare it).
     fn dump_projection(&mut self) -> StoreResult<Projection>;
     /// The projection's part in these hamlets: their households, those households' residents

@@ -809,6 +809,8 @@ async fn run_serve(
         secure_cookie: transport.tls.is_some() || transport.insecure_http,
         tempdir: std::env::temp_dir(),
     });
+    // the report's counters: what pushes appended is folded in every few seconds
+    let folding = tokio::spawn(gocua_server::reports::keep_counters(Arc::clone(&state.store), on_shutdown(&stopping)));
     let metrics = match metrics_listener {
         Some(listener) => {
             // printed before the "listening on" line, which readers of stdout wait for
@@ -838,6 +840,7 @@ async fn run_serve(
     if let Some(metrics) = metrics {
         metrics.await.context("the metrics listener")??;
     }
+    folding.await.context("the report counters' fold")?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -22,6 +22,31 @@ use crate::policy::{self, Action};
 /// week up to today (Monday's weekly report).
 pub const DEFAULT_DAYS: i64 = 7;
 
+/// How often a serving server folds what the writes appended to the report's counters
+/// ([`keep_counters`]).
+pub const FOLD_COUNTS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Folds the report's counters (`Tx::fold_counts`) every [`FOLD_COUNTS_EVERY`] until
+/// `shutdown` completes. A failed fold is logged and tried again next time: nothing is lost,
+/// since reports read what is not folded yet too.
+pub async fn keep_counters(store: std::sync::Arc<dyn Store>, shutdown: impl std::future::Future<Output = ()>) {
+    let mut every = tokio::time::interval(FOLD_COUNTS_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => return,
+            _ = every.tick() => {}
+        }
+        let store = std::sync::Arc::clone(&store);
+        match tokio::task::spawn_blocking(move || gocua_server_store::run_write(&*store, |tx| tx.fold_counts())).await {
+            Ok(Ok(rows)) => tracing::debug!(rows, "folded the report counters"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not fold the report counters; trying again later"),
+            Err(e) => tracing::warn!(error = %e, "the report counters' fold stopped"),
+        }
+    }
+}
+
 /// What a report is asked for.
 #[derive(Debug, Clone)]
 pub struct ReportRequest {

@@ -1,6 +1,9 @@
-//! The report's counters on PostgreSQL (`0012_report_counters`): moved by `recount` in the
-//! write's pipeline (no round trip of its own), read by `counted_facts`. The same rows as
-//! SQLite's, so the report costs a few thousand rows whatever lies under a province.
+//! The report's counters on PostgreSQL (`0012_report_counters`, `0013_report_deltas`). A write
+//! never updates a counter's row: `recount`, `add_counts` and `recount_firsts` append their
+//! changes to the delta tables, in the write's pipeline (no round trip of their own), and
+//! `fold_counts` moves them into the counters' rows every few seconds. `counted_facts` reads
+//! both, so a report is exact whether or not the fold has run; it costs a few thousand rows
+//! whatever lies under a province.
 
 use std::collections::BTreeSet;
 
@@ -45,30 +48,23 @@ impl PgTx<'_> {
         let (h, r, sign) = (households.to_vec(), residents.to_vec(), share.sign());
         self.defer(
             touched!(
-                "INSERT INTO report_states (hamlet_code, status, reason_code, confirmed, n)
+                "INSERT INTO report_state_deltas (hamlet_code, status, reason_code, confirmed, n)
                  SELECT hamlet_code, coalesce(status, ''), coalesce(reason_code, ''),
                         coalesce(claim_check = 'confirmed', false), $3::bigint * count(*)
-                 FROM listed GROUP BY 1, 2, 3, 4
-                 ON CONFLICT (hamlet_code, status, reason_code, confirmed)
-                 DO UPDATE SET n = report_states.n + excluded.n"
+                 FROM listed GROUP BY 1, 2, 3, 4"
             ),
             owned![h.clone(), r.clone(), sign],
         )?;
         if !households.is_empty() {
             self.defer(
-                "INSERT INTO report_households (hamlet_code, listed, surveyed, members, smartphones, with_computer)
+                "INSERT INTO report_household_deltas (hamlet_code, listed, surveyed, members, smartphones, with_computer)
                  SELECT h.hamlet_code, $2::bigint * count(*), $2::bigint * count(h.members),
                         $2::bigint * coalesce(sum(h.members), 0), $2::bigint * coalesce(sum(h.smartphones), 0),
                         $2::bigint * count(*) FILTER (WHERE h.has_internet_computer)
                  FROM (SELECT DISTINCT unnest($1::uuid[])) AS k(key)
                  CROSS JOIN LATERAL (SELECT * FROM households WHERE id = k.key LIMIT 1) AS h
                  WHERE h.removed IS NULL
-                 GROUP BY 1
-                 ON CONFLICT (hamlet_code) DO UPDATE SET listed = report_households.listed + excluded.listed,
-                     surveyed = report_households.surveyed + excluded.surveyed,
-                     members = report_households.members + excluded.members,
-                     smartphones = report_households.smartphones + excluded.smartphones,
-                     with_computer = report_households.with_computer + excluded.with_computer",
+                 GROUP BY 1",
                 owned![h.clone(), sign],
             )?;
         }
@@ -87,22 +83,18 @@ impl PgTx<'_> {
                      SELECT hamlet_code, device_time, author, 1, 0, 0
                      FROM (SELECT DISTINCT ON (resident_id) hamlet_code, device_time, author FROM visited
                            WHERE status = ANY($5::text[]) ORDER BY resident_id, device_time, id) AS f)
-                 INSERT INTO report_flows (hamlet_code, day, author, activated, visits, referred)
+                 INSERT INTO report_flow_deltas (hamlet_code, day, author, activated, visits, referred)
                  SELECT hamlet_code, (device_time AT TIME ZONE 'UTC' + make_interval(mins => $4))::date, author,
                         $3::bigint * sum(a), $3::bigint * sum(n), $3::bigint * sum(rf)
-                 FROM flows GROUP BY 1, 2, 3
-                 ON CONFLICT (hamlet_code, day, author) DO UPDATE SET
-                     activated = report_flows.activated + excluded.activated,
-                     visits = report_flows.visits + excluded.visits,
-                     referred = report_flows.referred + excluded.referred"
+                 FROM flows GROUP BY 1, 2, 3"
             ),
             owned![h, r, sign, REPORT_UTC_OFFSET_MINUTES, activated],
         )?;
         Ok(())
     }
 
-    /// Adds `delta` to the counters: one statement (a data-modifying part per table), in the
-    /// write's pipeline.
+    /// Appends `delta` to the counters' deltas: one statement (a data-modifying part per
+    /// table), in the write's pipeline.
     pub(super) fn add_to_counters(&mut self, delta: &CountDelta) -> StoreResult<()> {
         let states = &delta.states;
         let homes = &delta.households;
@@ -111,25 +103,14 @@ impl PgTx<'_> {
         let flow = |i: usize| -> Vec<i64> { flows.iter().map(|f| f.3[i]).collect() };
         self.defer(
             "WITH s AS (
-                 INSERT INTO report_states (hamlet_code, status, reason_code, confirmed, n)
-                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::bigint[])
-                 ON CONFLICT (hamlet_code, status, reason_code, confirmed)
-                 DO UPDATE SET n = report_states.n + excluded.n),
+                 INSERT INTO report_state_deltas (hamlet_code, status, reason_code, confirmed, n)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::bigint[])),
              h AS (
-                 INSERT INTO report_households (hamlet_code, listed, surveyed, members, smartphones, with_computer)
+                 INSERT INTO report_household_deltas (hamlet_code, listed, surveyed, members, smartphones, with_computer)
                  SELECT * FROM unnest($6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[],
-                                      $11::bigint[])
-                 ON CONFLICT (hamlet_code) DO UPDATE SET listed = report_households.listed + excluded.listed,
-                     surveyed = report_households.surveyed + excluded.surveyed,
-                     members = report_households.members + excluded.members,
-                     smartphones = report_households.smartphones + excluded.smartphones,
-                     with_computer = report_households.with_computer + excluded.with_computer)
-             INSERT INTO report_flows (hamlet_code, day, author, activated, visits, referred)
-             SELECT * FROM unnest($12::text[], $13::date[], $14::uuid[], $15::bigint[], $16::bigint[], $17::bigint[])
-             ON CONFLICT (hamlet_code, day, author) DO UPDATE SET
-                 activated = report_flows.activated + excluded.activated,
-                 visits = report_flows.visits + excluded.visits,
-                 referred = report_flows.referred + excluded.referred",
+                                      $11::bigint[]))
+             INSERT INTO report_flow_deltas (hamlet_code, day, author, activated, visits, referred)
+             SELECT * FROM unnest($12::text[], $13::date[], $14::uuid[], $15::bigint[], $16::bigint[], $17::bigint[])",
             owned![
                 states.iter().map(|s| s.0.clone()).collect::<Vec<String>>(),
                 states.iter().map(|s| s.1.clone()).collect::<Vec<String>>(),
@@ -178,21 +159,61 @@ impl PgTx<'_> {
                  SELECT hamlet, device_time, author, -1 AS n FROM before WHERE id NOT IN (SELECT id FROM now)
                  UNION ALL
                  SELECT hamlet, device_time, author, 1 FROM now WHERE id NOT IN (SELECT id FROM before))
-             INSERT INTO report_flows (hamlet_code, day, author, activated, visits, referred)
+             INSERT INTO report_flow_deltas (hamlet_code, day, author, activated, visits, referred)
              SELECT hamlet, (device_time AT TIME ZONE 'UTC' + make_interval(mins => $5))::date, author, sum(n), 0, 0
-             FROM moved GROUP BY 1, 2, 3
-             ON CONFLICT (hamlet_code, day, author) DO UPDATE SET
-                 activated = report_flows.activated + excluded.activated",
+             FROM moved GROUP BY 1, 2, 3",
             owned![ids, hamlets, added.to_vec(), activated, REPORT_UTC_OFFSET_MINUTES],
         )
+    }
+
+    /// Moves every delta the writes appended into the counters' rows, one upsert per counter
+    /// row, and returns how many counter rows it moved. Under the write lock like every write,
+    /// so no push runs meanwhile; a report reading during it sees the deltas or the rows.
+    pub(super) fn fold_deltas(&mut self) -> StoreResult<u64> {
+        let states = self.execute(
+            "WITH gone AS (DELETE FROM report_state_deltas RETURNING *)
+             INSERT INTO report_states (hamlet_code, status, reason_code, confirmed, n)
+             SELECT hamlet_code, status, reason_code, confirmed, sum(n) FROM gone GROUP BY 1, 2, 3, 4
+             ON CONFLICT (hamlet_code, status, reason_code, confirmed)
+             DO UPDATE SET n = report_states.n + excluded.n",
+            &[],
+        )?;
+        let households = self.execute(
+            "WITH gone AS (DELETE FROM report_household_deltas RETURNING *)
+             INSERT INTO report_households (hamlet_code, listed, surveyed, members, smartphones, with_computer)
+             SELECT hamlet_code, sum(listed), sum(surveyed), sum(members), sum(smartphones), sum(with_computer)
+             FROM gone GROUP BY 1
+             ON CONFLICT (hamlet_code) DO UPDATE SET listed = report_households.listed + excluded.listed,
+                 surveyed = report_households.surveyed + excluded.surveyed,
+                 members = report_households.members + excluded.members,
+                 smartphones = report_households.smartphones + excluded.smartphones,
+                 with_computer = report_households.with_computer + excluded.with_computer",
+            &[],
+        )?;
+        let flows = self.execute(
+            "WITH gone AS (DELETE FROM report_flow_deltas RETURNING *)
+             INSERT INTO report_flows (hamlet_code, day, author, activated, visits, referred)
+             SELECT hamlet_code, day, author, sum(activated), sum(visits), sum(referred) FROM gone GROUP BY 1, 2, 3
+             ON CONFLICT (hamlet_code, day, author) DO UPDATE SET
+                 activated = report_flows.activated + excluded.activated,
+                 visits = report_flows.visits + excluded.visits,
+                 referred = report_flows.referred + excluded.referred",
+            &[],
+        )?;
+        Ok(states + households + flows)
     }
 
     /// The counters of `hamlets` over `range`, with the names of the authors.
     pub(super) fn counted_facts(&mut self, hamlets: &[String], range: &DayRange) -> StoreResult<Facts> {
         let mut facts = Facts::default();
         for row in self.query(
-            "SELECT hamlet_code, status, reason_code, confirmed, n FROM report_states
-             WHERE hamlet_code = ANY($1::text[]) AND n <> 0",
+            "SELECT hamlet_code, status, reason_code, confirmed, sum(n)::bigint FROM (
+                 SELECT hamlet_code, status, reason_code, confirmed, n FROM report_states
+                 WHERE hamlet_code = ANY($1::text[])
+                 UNION ALL
+                 SELECT hamlet_code, status, reason_code, confirmed, n FROM report_state_deltas
+                 WHERE hamlet_code = ANY($1::text[])) AS c
+             GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0",
             &[&hamlets],
         )? {
             let status: String = get(&row, 1)?;
@@ -206,8 +227,14 @@ impl PgTx<'_> {
             });
         }
         for row in self.query(
-            "SELECT hamlet_code, listed, surveyed, members, smartphones, with_computer FROM report_households
-             WHERE hamlet_code = ANY($1::text[]) AND listed <> 0",
+            "SELECT hamlet_code, sum(listed)::bigint, sum(surveyed)::bigint, sum(members)::bigint,
+                    sum(smartphones)::bigint, sum(with_computer)::bigint FROM (
+                 SELECT hamlet_code, listed, surveyed, members, smartphones, with_computer FROM report_households
+                 WHERE hamlet_code = ANY($1::text[])
+                 UNION ALL
+                 SELECT hamlet_code, listed, surveyed, members, smartphones, with_computer FROM report_household_deltas
+                 WHERE hamlet_code = ANY($1::text[])) AS c
+             GROUP BY 1 HAVING sum(listed) <> 0",
             &[&hamlets],
         )? {
             facts.households.push(HouseholdCount {
@@ -220,9 +247,13 @@ impl PgTx<'_> {
             });
         }
         for row in self.query(
-            "SELECT hamlet_code, day, author, activated, visits, referred FROM report_flows
-             WHERE hamlet_code = ANY($1::text[]) AND day BETWEEN $2 AND $3
-               AND (activated <> 0 OR visits <> 0 OR referred <> 0)",
+            "SELECT hamlet_code, day, author, sum(activated)::bigint, sum(visits)::bigint, sum(referred)::bigint FROM (
+                 SELECT hamlet_code, day, author, activated, visits, referred FROM report_flows
+                 WHERE hamlet_code = ANY($1::text[]) AND day BETWEEN $2 AND $3
+                 UNION ALL
+                 SELECT hamlet_code, day, author, activated, visits, referred FROM report_flow_deltas
+                 WHERE hamlet_code = ANY($1::text[]) AND day BETWEEN $2 AND $3) AS c
+             GROUP BY 1, 2, 3 HAVING sum(activated) <> 0 OR sum(visits) <> 0 OR sum(referred) <> 0",
             &[&hamlets, &range.from, &range.until],
         )? {
             facts.flows.push(FlowCount {
