@@ -40,7 +40,7 @@ use gocua_core::scope::Scope;
 use gocua_core::sync::protocol::{APP_VERSION, EventStatus, MAX_PUSH_EVENTS, PushRequest, Role, SCHEMA_VERSION};
 use gocua_server::auth::AuthDevice;
 use gocua_server::{admin, district, reports};
-use gocua_server_store::{Store, run_read};
+use gocua_server_store::{Store, run_read, run_write};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -706,6 +706,9 @@ fn push_phone(store: &dyn Store, phone: &Phone, first_day: NaiveDate, days: u32,
         counters.visits.fetch_add(visits, Ordering::Relaxed);
         counters.pushes.fetch_add(1, Ordering::Relaxed);
     }
+    // what a serving server does every few seconds (`reports::keep_counters`): PostgreSQL's
+    // pushes appended their counter changes, and the report would read them all unfolded
+    run_write(store, |tx| tx.fold_counts())?;
     Ok(())
 }
 
