@@ -303,3 +303,29 @@ fn a_report_has_a_row_for_each_team_leader_over_the_hamlets_they_lead() {
         crate::reports::report(store, &hamlet).unwrap().report.teams.iter().map(|t| t.leader).collect();
     assert_eq!(teams, [province]);
 }
+
+#[test]
+fn a_serving_server_folds_what_the_pushes_appended_until_it_stops() {
+    let (store, database) = test_store::shared_store();
+    let mut phones = phones(&*store);
+    let whole = DayRange::new(day(1), day(30)).unwrap();
+    random_work(&*store, &mut phones, 8..=8, |_, _, _| {});
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    // its first fold runs at once; it stops when the server does
+    let shared = std::sync::Arc::clone(&store);
+    runtime.block_on(async move {
+        crate::reports::keep_counters(shared, tokio::time::sleep(std::time::Duration::from_millis(500))).await;
+    });
+    assert_eq!(run_write(&*store, |tx| tx.fold_counts()).unwrap(), 0, "nothing was left to fold");
+    let (counted, expected) = counters_and_oracle(&*store, &whole);
+    assert_eq!(counted, expected);
+    // and there was something to fold: PostgreSQL's pushes append, SQLite's update in place
+    random_work(&*store, &mut phones, 9..=9, |_, _, _| {});
+    let appended = run_write(&*store, |tx| tx.fold_counts()).unwrap();
+    match store.describe().kind {
+        "postgres" => assert!(appended > 10, "{appended} counter rows moved"),
+        _ => assert_eq!(appended, 0),
+    }
+    drop(store);
+    drop(database);
+}

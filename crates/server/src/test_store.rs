@@ -29,6 +29,13 @@ pub fn store() -> TestStore {
     }
 }
 
+/// A fresh store on the backend under test that tasks can share, and the PostgreSQL database
+/// behind it (drop the store first).
+pub fn shared_store() -> (std::sync::Arc<dyn Store>, Option<TestDatabase>) {
+    let mut test = store();
+    (std::sync::Arc::from(test.store.take().expect("a store")), test.database.take())
+}
+
 impl Deref for TestStore {
     type Target = dyn Store;
     fn deref(&self) -> &(dyn Store + 'static) {

@@ -166,8 +166,8 @@ impl PgTx<'_> {
         )
     }
 
-    /// Moves every delta the writes appended into the counters' rows, one upsert per counter
-    /// row, and returns how many counter rows it moved. Under the write lock like every write,
+    /// Moves every delta the writes appended into the counters' rows (per table, one `DELETE …
+    /// RETURNING` grouped into one upsert) and returns how many counter rows it changed. Under the write lock like every write,
     /// so no push runs meanwhile; a report reading during it sees the deltas or the rows.
     pub(super) fn fold_deltas(&mut self) -> StoreResult<u64> {
         let states = self.execute(
