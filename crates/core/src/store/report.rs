@@ -73,7 +73,6 @@ impl DeviceStore {
         lists::write_list(kind, &hamlets, rows, &cells, sink)
     }
 
-    /// The names of the volunteers and leaders this device heard of.
     /// The teams ("tổ công tác") under the report's place as this device knows them: each team
     /// leader a pull page named, with the counted hamlets of the places assigned to them. The
     /// server's report finds the same teams from its users' scopes.
@@ -93,6 +92,7 @@ impl DeviceStore {
             .collect())
     }
 
+    /// The names of the volunteers and leaders this device heard of.
     fn people_names(&self) -> Result<BTreeMap<Uuid, String>, Error> {
         let mut stmt = self.conn.prepare("SELECT id, name FROM people")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
