@@ -241,30 +241,24 @@ explain() { # BACKEND DB PLACE PATH...
     local h
     h="$(psql_pg -d gocua -tAc "SELECT array_agg(code)::text FROM places WHERE level = 'hamlet'
       AND (parent_code = '$place' OR parent_code IN (SELECT code FROM places WHERE parent_code = '$place'))")"
-    # the counters plus what the pushes appended and no fold moved yet (0013_report_deltas)
     local in_h="hamlet_code = ANY('$h'::text[])"
-    local q1="SELECT hamlet_code, status, reason_code, confirmed, sum(n)::bigint FROM (
-         SELECT hamlet_code, status, reason_code, confirmed, n FROM report_states WHERE $in_h UNION ALL
-         SELECT hamlet_code, status, reason_code, confirmed, n FROM report_state_deltas WHERE $in_h) AS c
-       GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0"
-    local q2="SELECT hamlet_code, sum(listed)::bigint, sum(surveyed)::bigint, sum(members)::bigint,
-         sum(smartphones)::bigint, sum(with_computer)::bigint FROM (
-         SELECT hamlet_code, listed, surveyed, members, smartphones, with_computer FROM report_households
-         WHERE $in_h UNION ALL
-         SELECT hamlet_code, listed, surveyed, members, smartphones, with_computer FROM report_household_deltas
-         WHERE $in_h) AS c
-       GROUP BY 1 HAVING sum(listed) <> 0"
-    local q3="SELECT hamlet_code, day, author, sum(activated)::bigint, sum(visits)::bigint, sum(referred)::bigint FROM (
-         SELECT hamlet_code, day, author, activated, visits, referred FROM report_flows
-         WHERE $in_h AND day BETWEEN '$starts' AND '$ends' UNION ALL
-         SELECT hamlet_code, day, author, activated, visits, referred FROM report_flow_deltas
-         WHERE $in_h AND day BETWEEN '$starts' AND '$ends') AS c
-       GROUP BY 1, 2, 3 HAVING sum(activated) <> 0 OR sum(visits) <> 0 OR sum(referred) <> 0"
+    local q1="SELECT hamlet_code, status, reason_code, confirmed, n FROM report_states WHERE $in_h AND n <> 0"
+    local q2="SELECT hamlet_code, listed, surveyed, members, smartphones, with_computer FROM report_households
+       WHERE $in_h AND listed <> 0"
+    local q3="SELECT hamlet_code, day, author, activated, visits, referred FROM report_flows
+       WHERE $in_h AND day BETWEEN '$starts' AND '$ends' AND (activated <> 0 OR visits <> 0 OR referred <> 0)"
+    # and what the pushes appended that no fold moved yet (0013_report_deltas), grouped
+    local q5="SELECT hamlet_code, status, reason_code, confirmed, sum(n)::bigint FROM report_state_deltas
+       WHERE $in_h GROUP BY 1, 2, 3, 4"
+    local q6="SELECT hamlet_code, sum(listed)::bigint, sum(surveyed)::bigint, sum(members)::bigint,
+         sum(smartphones)::bigint, sum(with_computer)::bigint FROM report_household_deltas WHERE $in_h GROUP BY 1"
+    local q7="SELECT hamlet_code, day, author, sum(activated)::bigint, sum(visits)::bigint, sum(referred)::bigint
+       FROM report_flow_deltas WHERE $in_h AND day BETWEEN '$starts' AND '$ends' GROUP BY 1, 2, 3"
     local q4="SELECT server_seq, id, device_id, seq, author, device_time, payload FROM events
        WHERE status = 'applied' AND type = 'campaign_set.v1' AND place_path = ANY(ARRAY[$in_paths])
          AND server_seq > 0 AND server_seq <= (SELECT max(server_seq) FROM events) ORDER BY server_seq"
     local n=0 q
-    for q in "$q1" "$q2" "$q3" "$q4"; do
+    for q in "$q1" "$q2" "$q3" "$q4" "$q5" "$q6" "$q7"; do
       n=$((n + 1))
       echo "-- query $n: $(head -c 100 <<<"$q" | tr -s ' \n' ' ')…"
       psql_pg -d gocua -c "EXPLAIN (ANALYZE, BUFFERS) $q" |
